@@ -1,0 +1,266 @@
+//! Turning a closed span's state into one OpenTelemetry span.
+//!
+//! The OTel span is built once, at close, from data already in its final shape: name and kind derived
+//! from the class, the run's keys stamped on, the failure turned into one `exception` event and an
+//! ERROR status. It goes through the SDK's tracer (so every span processor and exporter of the provider
+//! sees it) with its real start and end times.
+//!
+//! Ids: the layer must know a span's id when it *opens* (children and propagation need it), but the SDK
+//! mints ids inside `build_with_context` from the provider's `IdGenerator`. botanu's provider therefore
+//! uses [`PresetIdGenerator`], which hands out the ids the layer chose, set in a thread-local just
+//! before the build on the same thread.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::trace::Span as _;
+use opentelemetry::trace::{
+    Event, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer,
+};
+use opentelemetry::{Context, Key, KeyValue, Value};
+use opentelemetry_sdk::trace::IdGenerator;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tracing_core::Metadata;
+
+use super::classify::Class;
+use super::state::{string_array, SpanState};
+use super::Shared;
+use crate::semconv as k;
+
+thread_local! {
+    static PRESET: Cell<Option<(TraceId, SpanId)>> = const { Cell::new(None) };
+    static RNG: RefCell<SmallRng> = RefCell::new(SmallRng::from_rng(&mut rand::rng()));
+}
+
+/// The provider's id generator: the ids the layer preset for the span being built, else random ones.
+#[derive(Debug, Default)]
+pub(crate) struct PresetIdGenerator;
+
+impl IdGenerator for PresetIdGenerator {
+    fn new_trace_id(&self) -> TraceId {
+        PRESET.with(|p| p.get()).map(|(t, _)| t).unwrap_or_else(random_trace_id)
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        PRESET.with(|p| p.get()).map(|(_, s)| s).unwrap_or_else(random_span_id)
+    }
+}
+
+fn random_trace_id() -> TraceId {
+    RNG.with(|r| loop {
+        let v: u128 = r.borrow_mut().random();
+        if v != 0 {
+            return TraceId::from(v);
+        }
+    })
+}
+
+fn random_span_id() -> SpanId {
+    RNG.with(|r| loop {
+        let v: u64 = r.borrow_mut().random();
+        if v != 0 {
+            return SpanId::from(v);
+        }
+    })
+}
+
+/// Ids for a new span: the parent's trace (or a new one) and a fresh span id.
+pub(crate) fn new_ids(parent_trace: Option<TraceId>) -> (TraceId, SpanId) {
+    (parent_trace.unwrap_or_else(random_trace_id), random_span_id())
+}
+
+/// Finishes a closed span: derived attributes, stamping, metrics, and the OTel span itself.
+pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metadata<'static>) {
+    let end = SystemTime::now();
+    let elapsed = end.duration_since(state.start).unwrap_or_default();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+
+    finish_class(&mut state, duration_ms);
+    if let Some(metrics) = &shared.metrics {
+        metrics.record(&state, elapsed.as_secs_f64());
+    }
+    stamp_run(&mut state);
+    if state.dropped_events > 0 {
+        state.set(Key::from_static_str(k::DROPPED_EVENTS), Value::I64(i64::from(state.dropped_events)));
+    }
+    if !state.clamped.is_empty() {
+        let names: Vec<String> = state.clamped.iter().map(|c| c.to_string()).collect();
+        state.set(Key::from_static_str(k::CLAMPED_ATTRIBUTES), string_array(names));
+    }
+
+    let status = match &state.error {
+        Some((error_type, message)) => {
+            state.events.push(Event::new(
+                k::EVENT_EXCEPTION,
+                end,
+                vec![
+                    KeyValue::new(k::EXCEPTION_TYPE, error_type.to_string()),
+                    KeyValue::new(k::EXCEPTION_MESSAGE, message.clone()),
+                ],
+                0,
+            ));
+            let description = if message.is_empty() { error_type.to_string() } else { message.clone() };
+            Status::error(description)
+        }
+        None if state.class != Class::Other => Status::Ok,
+        None => Status::Unset,
+    };
+
+    let name = span_name(&state, meta);
+    let kind = state.kind_override.clone().unwrap_or_else(|| default_kind(&state));
+    let parent_cx = if state.parent_span_id != SpanId::INVALID {
+        Context::new().with_remote_span_context(SpanContext::new(
+            state.trace_id,
+            state.parent_span_id,
+            TraceFlags::SAMPLED,
+            state.parent_is_remote,
+            TraceState::NONE,
+        ))
+    } else {
+        Context::new()
+    };
+    let mut builder = SpanBuilder::from_name(name)
+        .with_kind(kind)
+        .with_start_time(state.start)
+        .with_attributes(std::mem::take(&mut state.attrs));
+    if !state.events.is_empty() {
+        builder = builder.with_events(std::mem::take(&mut state.events));
+    }
+    if !state.links.is_empty() {
+        builder = builder.with_links(std::mem::take(&mut state.links));
+    }
+    PRESET.with(|p| p.set(Some((state.trace_id, state.span_id))));
+    let mut span = shared.tracer.build_with_context(builder, &parent_cx);
+    PRESET.with(|p| p.set(None));
+    span.set_status(status);
+    span.end_with_timestamp(end);
+}
+
+/// Attributes each class writes at close.
+fn finish_class(state: &mut SpanState, duration_ms: f64) {
+    let message = state.error.as_ref().map(|(t, m)| if m.is_empty() { t.to_string() } else { m.clone() });
+    match state.class {
+        Class::Run => finish_run(state, duration_ms),
+        Class::Tool => {
+            state.set_default(k::TOOL_DURATION_MS, Value::F64(duration_ms));
+            if message.is_some() {
+                state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false));
+            } else {
+                state.set_default(k::TOOL_SUCCESS, Value::Bool(true));
+            }
+        }
+        Class::Db => {
+            state.set_default(k::DATA_DURATION_MS, Value::F64(duration_ms));
+            if let Some(m) = message {
+                state.set_default(k::DATA_ERROR, Value::from(m));
+            }
+        }
+        Class::Storage => {
+            state.set_default(k::STORAGE_DURATION_MS, Value::F64(duration_ms));
+            if let Some(m) = message {
+                state.set_default(k::STORAGE_ERROR, Value::from(m));
+            }
+        }
+        Class::Messaging => {
+            state.set_default(k::MESSAGING_DURATION_MS, Value::F64(duration_ms));
+            if let Some(m) = message {
+                state.set_default(k::MESSAGING_ERROR, Value::from(m));
+            }
+        }
+        Class::Step | Class::Llm | Class::Other => {}
+    }
+}
+
+fn finish_run(state: &mut SpanState, duration_ms: f64) {
+    let Some(run) = state.run.clone() else { return };
+    state.set(Key::from_static_str(k::RUN_DURATION_MS), Value::F64(duration_ms));
+    if let Some(outcome) = run.fields().outcome_status {
+        state.set(Key::from_static_str(k::OUTCOME_STATUS), Value::from(outcome));
+    }
+    let mut attrs = vec![
+        KeyValue::new(k::RUN_EVENT_RUN_ID, run.run_id.to_string()),
+        KeyValue::new(k::RUN_EVENT_WORKFLOW, run.workflow.to_string()),
+        KeyValue::new(k::RUN_EVENT_STATUS, if state.error.is_some() { "error" } else { "success" }),
+        KeyValue::new(k::RUN_EVENT_DURATION_MS, duration_ms),
+    ];
+    if let Some((error_type, _)) = &state.error {
+        attrs.push(KeyValue::new(k::RUN_EVENT_ERROR_CLASS, error_type.to_string()));
+    }
+    state.events.push(Event::new(k::EVENT_RUN_COMPLETED, SystemTime::now(), attrs, 0));
+}
+
+/// Stamps the run's keys and the enclosing step on the span, never overwriting its own values.
+fn stamp_run(state: &mut SpanState) {
+    if let Some(step) = state.step.clone() {
+        state.set_default(k::STEP, Value::from(step.to_string()));
+    }
+    let Some(run) = state.run.clone() else { return };
+    let arc = |s: &Arc<str>| Value::from(s.to_string());
+    state.set_default(k::RUN_ID, arc(&run.run_id));
+    state.set_default(k::WORKFLOW, arc(&run.workflow));
+    state.set_default(k::ENVIRONMENT, arc(&run.environment));
+    if let Some(parent) = &run.parent_run_id {
+        state.set_default(k::PARENT_RUN_ID, arc(parent));
+    }
+    let fields = run.fields().clone();
+    for (key, value) in
+        [(k::EVENT_ID, &fields.event_id), (k::CUSTOMER_ID, &fields.customer_id), (k::TENANT_ID, &fields.tenant_id)]
+    {
+        if let Some(v) = value {
+            state.set_default(key, arc(v));
+        }
+    }
+}
+
+fn str_attr<'a>(state: &'a SpanState, key: &str) -> Cow<'a, str> {
+    state.get_str(key).unwrap_or(Cow::Borrowed("unknown"))
+}
+
+/// The exported name, per the contract's span table.
+fn span_name(state: &SpanState, meta: &'static Metadata<'static>) -> Cow<'static, str> {
+    if let Some(name) = &state.name_override {
+        return name.clone();
+    }
+    let name = match state.class {
+        Class::Run => format!("{}{}", k::RUN_SPAN_PREFIX, str_attr(state, k::WORKFLOW)),
+        Class::Step => format!("{}{}", k::STEP_SPAN_PREFIX, str_attr(state, k::STEP)),
+        Class::Llm => match state.get_str(k::GEN_AI_REQUEST_MODEL) {
+            Some(model) => format!("{} {}", str_attr(state, k::GEN_AI_OPERATION_NAME), model),
+            None => str_attr(state, k::GEN_AI_OPERATION_NAME).into_owned(),
+        },
+        Class::Tool => format!("{} {}", k::OPERATION_EXECUTE_TOOL, str_attr(state, k::GEN_AI_TOOL_NAME)),
+        Class::Db => {
+            format!("db.{}.{}", str_attr(state, k::DB_SYSTEM), str_attr(state, k::DB_OPERATION).to_ascii_lowercase())
+        }
+        Class::Storage => format!(
+            "storage.{}.{}",
+            str_attr(state, k::STORAGE_SYSTEM),
+            str_attr(state, k::STORAGE_OPERATION).to_ascii_lowercase()
+        ),
+        Class::Messaging => format!(
+            "messaging.{}.{}",
+            str_attr(state, k::MESSAGING_SYSTEM),
+            str_attr(state, k::MESSAGING_OPERATION).to_ascii_lowercase()
+        ),
+        Class::Other => return Cow::Borrowed(meta.name()),
+    };
+    Cow::Owned(name)
+}
+
+fn default_kind(state: &SpanState) -> SpanKind {
+    match state.class {
+        Class::Run => SpanKind::Server,
+        Class::Llm | Class::Db | Class::Storage => SpanKind::Client,
+        Class::Messaging => {
+            let op = state.get_str(k::MESSAGING_OPERATION);
+            match op.as_deref() {
+                Some(op) if op.eq_ignore_ascii_case("publish") || op.eq_ignore_ascii_case("send") => SpanKind::Producer,
+                _ => SpanKind::Consumer,
+            }
+        }
+        Class::Step | Class::Tool | Class::Other => SpanKind::Internal,
+    }
+}

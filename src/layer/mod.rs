@@ -1,0 +1,422 @@
+//! [`BotanuLayer`]: the `tracing_subscriber::Layer` that turns botanu spans into OpenTelemetry spans.
+//!
+//! The layer is thin on purpose; it composes small parts:
+//! - [`classify`]: per-callsite decision of a span's class and each field's role;
+//! - [`state`]: the per-span state in the Registry's extensions and the field visitor;
+//! - [`export`]: turning a closed span's state into one OpenTelemetry span.
+//!
+//! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
+//! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
+
+mod classify;
+mod export;
+pub(crate) mod state;
+#[cfg(all(tracing_unstable, feature = "valuable"))]
+mod structured;
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use opentelemetry::trace::{Event, Link, SpanContext, TraceFlags, TraceState};
+use opentelemetry::{Key, KeyValue, Value};
+use opentelemetry_sdk::trace::SdkTracer;
+use tracing_core::callsite::Identifier;
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::{self, Attributes, Record};
+use tracing_core::{Dispatch, Event as TracingEvent, Interest, Level, Metadata, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Layer;
+
+use crate::content::{ContentPolicy, SecretKeys};
+use crate::metrics::Instruments;
+use crate::run::{self, RunContext};
+use crate::semconv as k;
+use classify::CallsiteInfo;
+pub(crate) use classify::Class;
+pub(crate) use export::PresetIdGenerator;
+use state::{Recorder, SpanState};
+
+/// Default cap on span events kept per span; events past it are counted, not kept.
+pub const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 128;
+
+/// What the layer shares with the setters' side channel and the export path.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) tracer: SdkTracer,
+    pub(crate) environment: Arc<str>,
+    pub(crate) export_all: bool,
+    pub(crate) max_events: usize,
+    pub(crate) content: ContentPolicy,
+    pub(crate) secret_keys: SecretKeys,
+    pub(crate) metrics: Option<Instruments>,
+    callsites: RwLock<HashMap<Identifier, Arc<CallsiteInfo>>>,
+}
+
+impl Shared {
+    pub(crate) fn new(tracer: SdkTracer, environment: Arc<str>) -> Self {
+        Shared {
+            tracer,
+            environment,
+            export_all: false,
+            max_events: DEFAULT_MAX_EVENTS_PER_SPAN,
+            content: ContentPolicy::default(),
+            secret_keys: SecretKeys::default(),
+            metrics: None,
+            callsites: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The callsite's classification, computed on first sight (normally at registration).
+    fn callsite(&self, meta: &'static Metadata<'static>) -> Arc<CallsiteInfo> {
+        let id = meta.callsite();
+        if let Some(info) = self.callsites.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return info.clone();
+        }
+        self.register(meta)
+    }
+
+    #[inline(never)]
+    fn register(&self, meta: &'static Metadata<'static>) -> Arc<CallsiteInfo> {
+        let info = Arc::new(classify::classify(meta));
+        self.callsites.write().unwrap_or_else(|p| p.into_inner()).entry(meta.callsite()).or_insert(info).clone()
+    }
+}
+
+/// The side channel for setters whose keys are not declared fields (metadata, correlation, errors,
+/// content, baggage): `Span::record` silently drops undeclared fields, so setters reach the layer by
+/// downcasting the dispatcher to this type, as `tracing-error` and `tracing-opentelemetry` do.
+pub(crate) struct WithContext(
+    #[allow(clippy::type_complexity)] fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
+);
+
+impl WithContext {
+    /// Runs `f` on the state of the nearest exported span at or above `id`.
+    pub(crate) fn with(&self, dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared)) {
+        (self.0)(dispatch, id, f)
+    }
+}
+
+/// A `tracing_subscriber::Layer` that exports botanu spans as OpenTelemetry spans with run context.
+///
+/// Build one with [`Builder::build`](crate::Builder::build) (for an existing subscriber stack) or let
+/// [`init`](crate::init) install one.
+pub struct BotanuLayer<S> {
+    shared: Arc<Shared>,
+    with_context: WithContext,
+    _subscriber: PhantomData<fn(S)>,
+}
+
+impl<S> std::fmt::Debug for BotanuLayer<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotanuLayer")
+            .field("environment", &self.shared.environment)
+            .field("export_all", &self.shared.export_all)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> BotanuLayer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    pub(crate) fn from_shared(shared: Shared) -> Self {
+        BotanuLayer { shared: Arc::new(shared), with_context: WithContext(with_state::<S>), _subscriber: PhantomData }
+    }
+}
+
+fn with_state<S>(dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared))
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let (Some(subscriber), Some(layer)) = (dispatch.downcast_ref::<S>(), dispatch.downcast_ref::<BotanuLayer<S>>())
+    else {
+        return;
+    };
+    let Some(span) = subscriber.span(id) else { return };
+    for s in span.scope() {
+        let mut ext = s.extensions_mut();
+        if let Some(state) = ext.get_mut::<SpanState>() {
+            f(state, &layer.shared);
+            return;
+        }
+    }
+}
+
+/// What a new span inherits from its nearest exported ancestor.
+struct Inherited {
+    trace_id: opentelemetry::trace::TraceId,
+    parent_span_id: opentelemetry::trace::SpanId,
+    parent_is_remote: bool,
+    run: Option<Arc<RunContext>>,
+    step: Option<Arc<str>>,
+}
+
+fn inherit<S>(parent: Option<SpanRef<'_, S>>) -> Option<Inherited>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    for ancestor in parent?.scope() {
+        let ext = ancestor.extensions();
+        if let Some(st) = ext.get::<SpanState>() {
+            return Some(Inherited {
+                trace_id: st.trace_id,
+                parent_span_id: st.span_id,
+                parent_is_remote: false,
+                run: st.run.clone(),
+                // A run starts its own step scope: its children are in no step until one opens.
+                step: if st.class == Class::Run { None } else { st.step.clone() },
+            });
+        }
+    }
+    None
+}
+
+impl<S> Layer<S> for BotanuLayer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if meta.is_span() {
+            self.shared.register(meta);
+        }
+        Interest::always()
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
+        if opentelemetry::Context::is_current_telemetry_suppressed() {
+            return;
+        }
+        let info = self.shared.callsite(attrs.metadata());
+        if info.class == Class::Other && !self.shared.export_all {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let parent = if let Some(p) = attrs.parent() {
+            ctx.span(p)
+        } else if attrs.is_contextual() {
+            ctx.lookup_current()
+        } else {
+            None
+        };
+        let inherited = inherit(parent);
+        let (trace_id, span_id) = export::new_ids(inherited.as_ref().map(|i| i.trace_id));
+        let mut state = SpanState::new(info.class, trace_id, span_id, SystemTime::now());
+        if let Some(inh) = inherited {
+            state.parent_span_id = inh.parent_span_id;
+            state.parent_is_remote = inh.parent_is_remote;
+            state.run = inh.run;
+            state.step = inh.step;
+        }
+        attrs.record(&mut Recorder { state: &mut state, info: &info, shared: &self.shared });
+        match info.class {
+            Class::Run => start_run(&mut state, &self.shared),
+            Class::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
+            Class::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
+            Class::Tool => {
+                state.set(Key::from_static_str(k::GEN_AI_OPERATION_NAME), Value::from(k::OPERATION_EXECUTE_TOOL))
+            }
+            _ => {}
+        }
+        span.extensions_mut().insert(state);
+    }
+
+    fn on_record(&self, id: &span::Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        let Some(state) = ext.get_mut::<SpanState>() else { return };
+        let info = self.shared.callsite(span.metadata());
+        values.record(&mut Recorder { state, info: &info, shared: &self.shared });
+        if state.class == Class::Run {
+            // Only the fields this record carries: a customer set later by `set_business_context`
+            // must survive an unrelated record on the run span.
+            let fields = span.metadata().fields();
+            let recorded = |key| fields.field(key).is_some_and(|f| values.contains(&f));
+            let keys = [k::EVENT_ID, k::CUSTOMER_ID, k::TENANT_ID];
+            if keys.iter().any(|key| recorded(*key)) {
+                sync_run_fields(state, recorded);
+            }
+        }
+    }
+
+    fn on_follows_from(&self, id: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
+        let Some(target) = inherit(ctx.span(follows)) else { return };
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(state) = ext.get_mut::<SpanState>() {
+            state.links.push(Link::with_context(SpanContext::new(
+                target.trace_id,
+                target.parent_span_id,
+                TraceFlags::SAMPLED,
+                target.parent_is_remote,
+                TraceState::NONE,
+            )));
+        }
+    }
+
+    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        if opentelemetry::Context::is_current_telemetry_suppressed() {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else { return };
+        for s in span.scope() {
+            let mut ext = s.extensions_mut();
+            let Some(state) = ext.get_mut::<SpanState>() else { continue };
+            let mut visitor = EventFields::default();
+            event.record(&mut visitor);
+            let meta = event.metadata();
+            if *meta.level() == Level::ERROR || visitor.error_type.is_some() {
+                let error_type = visitor.error_type.take().unwrap_or_else(|| "error".to_owned());
+                let message = visitor.message.take().unwrap_or_default();
+                state.fail(error_type.into(), message);
+            } else {
+                let name = visitor.message.take().unwrap_or_else(|| meta.name().to_owned());
+                let event = Event::new(name, SystemTime::now(), visitor.attrs, 0);
+                state.push_event(event, self.shared.max_events);
+            }
+            return;
+        }
+    }
+
+    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        // Take the state out so no Registry lock is held while the SDK and exporters run.
+        let state = span.extensions_mut().remove::<SpanState>();
+        if let Some(state) = state {
+            export::finish(state, &self.shared, span.metadata());
+        }
+    }
+
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else if id == TypeId::of::<WithContext>() {
+            Some(&self.with_context as *const WithContext as *const ())
+        } else {
+            None
+        }
+    }
+}
+
+/// Creates the run context of a new run span from its recorded fields and its enclosing run.
+fn start_run(state: &mut SpanState, shared: &Shared) {
+    let enclosing = state.run.take();
+    let run_id: Arc<str> = match state.get_str(k::RUN_ID) {
+        Some(id) if !id.trim().is_empty() => Arc::from(id.trim()),
+        _ => Arc::from(run::new_run_id()),
+    };
+    let workflow: Arc<str> =
+        state.get_str(k::WORKFLOW).map(|w| Arc::from(w.as_ref())).unwrap_or_else(|| Arc::from("unknown"));
+    let root_run_id: Arc<str> = match (state.get_str(k::ROOT_RUN_ID), &enclosing) {
+        (Some(root), _) => Arc::from(root.as_ref()),
+        (None, Some(outer)) => outer.root_run_id.clone(),
+        (None, None) => run_id.clone(),
+    };
+    let attempt = match state.get(k::ATTEMPT) {
+        Some(Value::I64(a)) if *a >= 1 => *a,
+        Some(Value::String(s)) => s.as_str().trim().parse::<i64>().ok().filter(|a| *a >= 1).unwrap_or(1),
+        _ => 1,
+    };
+    let parent_run_id = enclosing.as_ref().map(|outer| outer.run_id.clone());
+    let ctx = RunContext::new(
+        run_id.clone(),
+        workflow.clone(),
+        root_run_id.clone(),
+        parent_run_id.clone(),
+        attempt,
+        shared.environment.clone(),
+    );
+    state.set(Key::from_static_str(k::RUN_ID), Value::from(run_id.to_string()));
+    state.set(Key::from_static_str(k::WORKFLOW), Value::from(workflow.to_string()));
+    state.set_default(k::EVENT_ID, Value::from(run_id.to_string()));
+    state.set(Key::from_static_str(k::ENVIRONMENT), Value::from(shared.environment.to_string()));
+    state.set(Key::from_static_str(k::RUN_START_TIME), Value::from(run::rfc3339(state.start)));
+    state.set(Key::from_static_str(k::ROOT_RUN_ID), Value::from(root_run_id.to_string()));
+    state.set(Key::from_static_str(k::ATTEMPT), Value::I64(attempt));
+    if let Some(parent) = parent_run_id {
+        state.set(Key::from_static_str(k::PARENT_RUN_ID), Value::from(parent.to_string()));
+    }
+    state.run = Some(Arc::new(ctx));
+    sync_run_fields(state, |_| true);
+    state.events.push(Event::new(
+        k::EVENT_RUN_STARTED,
+        state.start,
+        vec![
+            KeyValue::new(k::RUN_EVENT_RUN_ID, run_id.to_string()),
+            KeyValue::new(k::RUN_EVENT_WORKFLOW, workflow.to_string()),
+        ],
+        0,
+    ));
+}
+
+/// Copies the run span's event, customer and tenant attributes (those `which` selects) into its shared
+/// run context, so spans exported later in the run are stamped with the current values.
+fn sync_run_fields(state: &SpanState, which: impl Fn(&'static str) -> bool) {
+    let Some(run) = &state.run else { return };
+    let get = |key| state.get_str(key).map(|s| Arc::<str>::from(s.as_ref()));
+    let mut guard = run.fields();
+    let fields = &mut *guard;
+    for (key, slot) in [
+        (k::EVENT_ID, &mut fields.event_id),
+        (k::CUSTOMER_ID, &mut fields.customer_id),
+        (k::TENANT_ID, &mut fields.tenant_id),
+    ] {
+        if which(key) {
+            *slot = get(key);
+        }
+    }
+}
+
+/// Collects an event's message, error and other fields.
+#[derive(Default)]
+struct EventFields {
+    message: Option<String>,
+    error_type: Option<String>,
+    attrs: Vec<KeyValue>,
+}
+
+impl EventFields {
+    fn put(&mut self, field: &Field, value: Value) {
+        match field.name() {
+            k::MESSAGE => self.message = Some(value.to_string()),
+            k::ERROR_TYPE => self.error_type = Some(value.to_string()),
+            name => self.attrs.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+}
+
+impl Visit for EventFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, Value::from(value.to_owned()));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, Value::I64(i64::try_from(value).unwrap_or(i64::MAX)));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, Value::F64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, Value::Bool(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if self.error_type.is_none() {
+            self.error_type = Some(state::error_type_name(value));
+        }
+        if self.message.is_none() {
+            self.message = Some(value.to_string());
+        }
+        let _ = field;
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == k::ERROR_FIELD && self.error_type.is_none() {
+            self.error_type = Some("error".to_owned());
+        }
+        self.put(field, Value::from(format!("{value:?}")));
+    }
+}

@@ -1,0 +1,324 @@
+//! Per-span state and the field visitor that fills it.
+//!
+//! A [`SpanState`] lives in the span's Registry extensions from `on_new_span` to `on_close`. Fields
+//! arrive through [`Recorder`], which looks up each field's [`Role`] by index (decided once per
+//! callsite) and stores attributes already in their exported shape: vendors normalized, operations
+//! case-normalized, integers kept as integers, content gated and scrubbed. At close the state is taken
+//! out of the extensions and turned into one OpenTelemetry span (see `export`).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{Event, Link, SpanId, SpanKind, TraceId};
+use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
+use tracing_core::field::{Field, Visit};
+
+use super::classify::{CallsiteInfo, Class, Role, SystemKind};
+use super::Shared;
+use crate::normalize;
+use crate::run::RunContext;
+use crate::semconv as k;
+
+/// Everything the layer knows about one exported span while it is open.
+#[derive(Debug)]
+pub(crate) struct SpanState {
+    pub(crate) class: Class,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    /// `SpanId::INVALID` for a root span.
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_is_remote: bool,
+    pub(crate) start: SystemTime,
+    /// The run this span belongs to (its own run for a run span).
+    pub(crate) run: Option<Arc<RunContext>>,
+    /// The enclosing step (its own name for a step span), stamped on descendants.
+    pub(crate) step: Option<Arc<str>>,
+    pub(crate) attrs: Vec<KeyValue>,
+    pub(crate) name_override: Option<Cow<'static, str>>,
+    pub(crate) kind_override: Option<SpanKind>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) dropped_events: u32,
+    pub(crate) links: Vec<Link>,
+    /// `(error.type, message)` of the first failure; one `exception` event is exported for it.
+    pub(crate) error: Option<(Cow<'static, str>, String)>,
+    /// Names of u64 fields clamped to `i64::MAX`.
+    pub(crate) clamped: Vec<Cow<'static, str>>,
+}
+
+impl SpanState {
+    pub(crate) fn new(class: Class, trace_id: TraceId, span_id: SpanId, start: SystemTime) -> Self {
+        SpanState {
+            class,
+            trace_id,
+            span_id,
+            parent_span_id: SpanId::INVALID,
+            parent_is_remote: false,
+            start,
+            run: None,
+            step: None,
+            attrs: Vec::with_capacity(16),
+            name_override: None,
+            kind_override: None,
+            events: Vec::new(),
+            dropped_events: 0,
+            links: Vec::new(),
+            error: None,
+            clamped: Vec::new(),
+        }
+    }
+
+    /// Sets an attribute, replacing an earlier value of the same key.
+    pub(crate) fn set(&mut self, key: Key, value: Value) {
+        match self.attrs.iter_mut().find(|kv| kv.key == key) {
+            Some(kv) => kv.value = value,
+            None => self.attrs.push(KeyValue::new(key, value)),
+        }
+    }
+
+    /// Sets an attribute unless the span already has one under that key.
+    pub(crate) fn set_default(&mut self, key: &'static str, value: Value) {
+        if self.get(key).is_none() {
+            self.attrs.push(KeyValue::new(Key::from_static_str(key), value));
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.attrs.iter().find(|kv| kv.key.as_str() == key).map(|kv| &kv.value)
+    }
+
+    pub(crate) fn get_str(&self, key: &str) -> Option<Cow<'_, str>> {
+        match self.get(key)? {
+            Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+            other => Some(Cow::Owned(other.to_string())),
+        }
+    }
+
+    /// Records a failure: the first one wins, so a span has one `exception` event however many
+    /// times an error is reported (an error event *and* `set_error`, say).
+    pub(crate) fn fail(&mut self, error_type: Cow<'static, str>, message: String) {
+        if self.error.is_none() {
+            self.set(Key::from_static_str(k::ERROR_TYPE), Value::String(cow_to_string_value(error_type.clone())));
+            self.error = Some((error_type, message));
+        }
+    }
+
+    /// Adds a span event, within the per-span cap.
+    pub(crate) fn push_event(&mut self, event: Event, max_events: usize) {
+        if self.events.len() < max_events {
+            self.events.push(event);
+        } else {
+            self.dropped_events = self.dropped_events.saturating_add(1);
+        }
+    }
+
+    /// Prefix of free-form metadata keys for this class of span.
+    pub(crate) fn metadata_prefix(&self) -> &'static str {
+        match self.class {
+            Class::Tool => k::TOOL_METADATA_PREFIX,
+            Class::Db => k::DATA_METADATA_PREFIX,
+            Class::Storage => k::STORAGE_METADATA_PREFIX,
+            Class::Messaging => k::MESSAGING_METADATA_PREFIX,
+            _ => k::METADATA_PREFIX,
+        }
+    }
+
+    /// Stores a u64, clamping above `i64::MAX` (OTLP integers are signed) and remembering the clamp.
+    pub(crate) fn set_u64(&mut self, key: Key, value: u64) {
+        let v = match i64::try_from(value) {
+            Ok(v) => v,
+            Err(_) => {
+                self.clamped.push(Cow::Owned(key.as_str().to_owned()));
+                i64::MAX
+            }
+        };
+        self.set(key, Value::I64(v));
+    }
+}
+
+pub(crate) fn cow_to_string_value(s: Cow<'static, str>) -> StringValue {
+    match s {
+        Cow::Borrowed(b) => StringValue::from(b),
+        Cow::Owned(o) => StringValue::from(o),
+    }
+}
+
+/// Parses an `otel.kind` value.
+pub(crate) fn parse_kind(s: &str) -> Option<SpanKind> {
+    let s = s.trim();
+    Some(if s.eq_ignore_ascii_case("server") {
+        SpanKind::Server
+    } else if s.eq_ignore_ascii_case("client") {
+        SpanKind::Client
+    } else if s.eq_ignore_ascii_case("producer") {
+        SpanKind::Producer
+    } else if s.eq_ignore_ascii_case("consumer") {
+        SpanKind::Consumer
+    } else if s.eq_ignore_ascii_case("internal") {
+        SpanKind::Internal
+    } else {
+        return None;
+    })
+}
+
+/// Case-normalizes an operation name per the contract: DB and storage upper, messaging and GenAI lower.
+pub(crate) fn normalize_operation(key: &'static str, raw: &str) -> String {
+    let raw = raw.trim();
+    match key {
+        k::DB_OPERATION | k::STORAGE_OPERATION => raw.to_ascii_uppercase(),
+        _ => raw.to_ascii_lowercase(),
+    }
+}
+
+/// Normalizes a system/vendor value with the table for its kind.
+pub(crate) fn normalize_system(kind: SystemKind, raw: &str) -> Cow<'static, str> {
+    match kind {
+        SystemKind::Llm => normalize::normalize_llm_vendor(raw),
+        SystemKind::Db => normalize::normalize_db_system(raw),
+        SystemKind::Storage => normalize::normalize_storage_system(raw),
+        SystemKind::Messaging => normalize::normalize_messaging_system(raw),
+    }
+}
+
+/// Writes a system value: the normalized system under its key, `botanu.vendor`, and for data systems
+/// the cloud provider unless one was given.
+pub(crate) fn apply_system(state: &mut SpanState, kind: SystemKind, key: &'static str, raw: &str) {
+    let normalized = normalize_system(kind, raw);
+    if kind != SystemKind::Llm {
+        if let Some(cloud) = normalize::cloud_provider(&normalized) {
+            state.set_default(k::CLOUD_PROVIDER, Value::from(cloud));
+        }
+    }
+    let value = Value::String(cow_to_string_value(normalized));
+    state.set(Key::from_static_str(k::VENDOR), value.clone());
+    state.set(Key::from_static_str(key), value);
+}
+
+/// The field visitor: one per `on_new_span` / `on_record`.
+pub(crate) struct Recorder<'a> {
+    pub(crate) state: &'a mut SpanState,
+    pub(crate) info: &'a CallsiteInfo,
+    pub(crate) shared: &'a Shared,
+}
+
+impl Recorder<'_> {
+    fn str_value(&mut self, field: &Field, value: &str) {
+        match self.info.role(field.index()) {
+            Role::Attr(key) => self.state.set(Key::from_static_str(key), Value::from(value.to_owned())),
+            Role::System(kind, key) => apply_system(self.state, kind, key, value),
+            Role::Operation(key) => {
+                let op = normalize_operation(key, value);
+                self.state.set(Key::from_static_str(key), Value::from(op));
+            }
+            Role::Content(key) => {
+                let run_id = self.state.run.as_ref().map(|r| r.run_id.clone());
+                if let Some(text) = self.shared.content.capture(run_id.as_deref(), value) {
+                    self.state.set(Key::from_static_str(key), Value::from(text));
+                }
+            }
+            Role::Metadata => {
+                let key = format!("{}{}", self.state.metadata_prefix(), "metadata");
+                self.state.set(Key::new(key), Value::from(value.to_owned()));
+            }
+            Role::OtelName => self.state.name_override = Some(Cow::Owned(value.to_owned())),
+            Role::OtelKind => self.state.kind_override = parse_kind(value),
+            Role::ErrorType => self.state.fail(Cow::Owned(value.to_owned()), String::new()),
+            Role::Ignore => {}
+        }
+    }
+
+    /// Non-string values on string-only roles are formatted; elsewhere they keep their type.
+    fn typed_value(&mut self, field: &Field, value: Value) {
+        match self.info.role(field.index()) {
+            Role::Attr(key) => self.state.set(Key::from_static_str(key), value),
+            Role::Ignore => {}
+            _ => {
+                let s = value.to_string();
+                self.str_value(field, &s);
+            }
+        }
+    }
+}
+
+impl Visit for Recorder<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.str_value(field, value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.typed_value(field, Value::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        match self.info.role(field.index()) {
+            Role::Attr(key) => self.state.set_u64(Key::from_static_str(key), value),
+            _ => self.typed_value(field, Value::I64(i64::try_from(value).unwrap_or(i64::MAX))),
+        }
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        match i64::try_from(value) {
+            Ok(v) => self.record_i64(field, v),
+            Err(_) => self.typed_value(field, Value::from(value.to_string())),
+        }
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        match u64::try_from(value) {
+            Ok(v) => self.record_u64(field, v),
+            Err(_) => self.typed_value(field, Value::from(value.to_string())),
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.typed_value(field, Value::F64(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.typed_value(field, Value::Bool(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let message = value.to_string();
+        self.state.fail(Cow::Owned(error_type_name(value)), message.clone());
+        self.str_value(field, &message);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let s = format!("{value:?}");
+        self.str_value(field, &s);
+    }
+
+    #[cfg(all(tracing_unstable, feature = "valuable"))]
+    fn record_value(&mut self, field: &Field, value: valuable::Value<'_>) {
+        let prefix = match self.info.role(field.index()) {
+            Role::Metadata => self.state.metadata_prefix().to_owned(),
+            Role::Ignore => return,
+            _ => format!("{}.", field.name()),
+        };
+        super::structured::flatten(self.state, &prefix, value);
+    }
+}
+
+/// A best-effort type name for a `dyn Error`: Rust has no runtime class names, so the `Debug` form's
+/// leading identifier (`Io`, `ParseIntError`, …) stands in, as it usually names the variant or type.
+pub(crate) fn error_type_name(err: &(dyn std::error::Error + 'static)) -> String {
+    let debug = format!("{err:?}");
+    let end = debug.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(debug.len());
+    let name = &debug[..end];
+    if name.is_empty() {
+        "Error".to_owned()
+    } else {
+        name.rsplit("::").next().unwrap_or(name).to_owned()
+    }
+}
+
+/// Converts a list of strings to an OTel string array value.
+pub(crate) fn string_array<I, S>(items: I) -> Value
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    Value::Array(Array::String(items.into_iter().map(|s| StringValue::from(s.into())).collect()))
+}

@@ -1,0 +1,76 @@
+//! # botanu — cost attribution for AI workflows on `tracing` and OpenTelemetry
+//!
+//! Teams running LLM workflows need to know what each *business event* cost: every LLM call, tool
+//! call, database query, object-storage request and queue message, attributed to a **run** (a ticket
+//! resolved, a document processed) with its workflow, customer and tenant.
+//!
+//! botanu keeps you on `tracing`:
+//! - the macros [`run_span!`], [`step_span!`], [`llm_span!`], [`tool_span!`], [`db_span!`],
+//!   [`storage_span!`], [`messaging_span!`] create ordinary `tracing` spans with the contract's fields,
+//!   and the extension traits ([`LlmSpanExt`], [`BotanuSpanExt`], …) record results on them;
+//! - [`BotanuLayer`], a `tracing_subscriber::Layer`, recognizes those spans (and `#[instrument]` or
+//!   third-party spans with `gen_ai.*`, `db.*`, `messaging.*` fields), normalizes vendors, records
+//!   metrics, and exports OpenTelemetry spans stamped with the run's context.
+//!
+//! ```
+//! use botanu::prelude::*;
+//! use opentelemetry_sdk::trace::InMemorySpanExporter;
+//! use tracing_subscriber::prelude::*;
+//!
+//! let exporter = InMemorySpanExporter::default();
+//! let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+//! tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+//!     run_span!(workflow = "support", event_id = "ticket-42", customer_id = "acme").in_scope(|| {
+//!         let llm = llm_span!(provider = "OpenAI", model = "gpt-4o");
+//!         llm.in_scope(|| { /* call the model */ });
+//!         llm.set_tokens(Tokens { input: 120, output: 30, ..Default::default() });
+//!     });
+//! });
+//! guard.force_flush()?;
+//! let spans = exporter.get_finished_spans().unwrap();
+//! assert_eq!(spans[0].name, "chat gpt-4o");
+//! assert_eq!(spans[1].name, "botanu.run/support");
+//! # Ok::<(), botanu::Error>(())
+//! ```
+//!
+//! Everything botanu puts on the wire is named in [`semconv`].
+#![warn(missing_docs)]
+
+pub mod config;
+mod console;
+pub mod content;
+mod layer;
+#[doc(hidden)]
+pub mod macros;
+mod metrics;
+pub mod normalize;
+mod otlp;
+mod pipeline;
+mod run;
+pub mod semconv;
+mod span_ext;
+
+pub use config::{Config, ConfigError};
+pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
+pub use layer::{BotanuLayer, DEFAULT_MAX_EVENTS_PER_SPAN};
+pub use pipeline::{init, BotanuGuard, Builder, Error, DEFAULT_EXPORT_TIMEOUT};
+pub use span_ext::{
+    baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
+    structured, BotanuSpanExt, BusinessContext, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmSpanExt, MessagingResult,
+    MetadataValue, Outcome, OutcomeStatus, RequestParams, SpanResult, StorageResult, StorageSpanExt, Tokens,
+    ToolResult, ToolSpanExt,
+};
+
+/// The macros, the setter traits and their argument types.
+pub mod prelude {
+    pub use crate::{
+        db_span, llm_span, messaging_span, run_span, step_span, storage_span, tool_span, BotanuSpanExt, DbResult,
+        DbSpanExt, LlmSpanExt, MessagingResult, RequestParams, StorageResult, StorageSpanExt, Tokens, ToolResult,
+        ToolSpanExt,
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use tracing;
+}

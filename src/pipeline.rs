@@ -1,0 +1,538 @@
+//! Building the export pipeline: tracer and meter providers, the layer, and the guard that flushes them.
+//!
+//! botanu owns its `SdkTracerProvider`: the layer builds each OTel span at close with ids it chose when
+//! the span opened, which needs the provider's id generator (see `layer::export`). Users add their own
+//! span processors and exporters through [`Builder`]; the provider itself is reachable from the guard.
+//! Nothing global is touched unless [`Builder::init`] (or [`init`]) is called.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{MeterProviderBuilder, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanExporter, SpanProcessor,
+    TracerProviderBuilder,
+};
+use opentelemetry_sdk::Resource;
+use tracing_core::Subscriber;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer as _;
+
+use crate::config::{Config, ConfigError, TracesExporter};
+use crate::console::{ConsoleExporter, ConsoleMetricExporter};
+use crate::content::{CaptureMode, ContentGate, ContentPolicy, ScrubError, ScrubOptions, Scrubber, DEFAULT_MAX_CHARS};
+use crate::layer::{BotanuLayer, PresetIdGenerator, Shared, DEFAULT_MAX_EVENTS_PER_SPAN};
+use crate::metrics::Instruments;
+use crate::semconv as k;
+
+/// Adds one periodic reader to a meter provider under construction.
+type ReaderFn = Box<dyn FnOnce(MeterProviderBuilder, Duration) -> MeterProviderBuilder>;
+
+/// Default bound on flush and shutdown.
+pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What went wrong while building or shutting down the pipeline.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A global `tracing` subscriber was already installed (by this process, before `init`).
+    AlreadyInstalled(String),
+    /// Flushing spans or metrics failed or timed out.
+    Flush(String),
+    /// Shutting the providers down failed or timed out.
+    Shutdown(String),
+    /// The configuration is invalid (see [`ConfigError`]).
+    Config(ConfigError),
+    /// A PII scrubber option is invalid (an unknown detector, a custom pattern that does not compile).
+    Scrub(ScrubError),
+    /// An exporter could not be built from the configuration.
+    Exporter(String),
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<ScrubError> for Error {
+    fn from(e: ScrubError) -> Self {
+        Error::Scrub(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::AlreadyInstalled(e) => write!(
+                f,
+                "botanu::init could not install its subscriber: {e}; add `BotanuLayer` to your existing subscriber with `Builder::build` instead"
+            ),
+            Error::Flush(e) => write!(f, "flushing telemetry failed: {e}"),
+            Error::Shutdown(e) => write!(f, "shutting down telemetry failed: {e}"),
+            Error::Config(e) => write!(f, "invalid botanu configuration: {e}"),
+            Error::Scrub(e) => write!(f, "invalid PII scrubbing configuration: {e}"),
+            Error::Exporter(e) => write!(f, "cannot build the exporter: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Config(e) => Some(e),
+            Error::Scrub(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a [`BotanuLayer`] and the providers behind it.
+///
+/// ```
+/// use botanu::{Builder, run_span};
+/// use tracing_subscriber::prelude::*;
+///
+/// let (layer, guard) = Builder::new().with_service_name("support-bot").build()?;
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     run_span!(workflow = "support").in_scope(|| {});
+/// });
+/// guard.shutdown()?;
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub struct Builder {
+    provider: TracerProviderBuilder,
+    has_span_processor: bool,
+    meter_provider: Option<SdkMeterProvider>,
+    metric_readers: Vec<ReaderFn>,
+    service_name: String,
+    environment: String,
+    resource_attributes: Vec<KeyValue>,
+    export_all_spans: bool,
+    max_events: usize,
+    content_rate: f64,
+    capture_mode: CaptureMode,
+    content_max_chars: usize,
+    scrubber: Option<Scrubber>,
+    export_timeout: Duration,
+    metric_interval: Duration,
+    /// No span processor at all was chosen on purpose (`OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`).
+    no_export: bool,
+    /// Problems found while building from a [`Config`], logged once the subscriber exists.
+    warnings: Vec<String>,
+    /// Like `warnings`, logged at ERROR (a withheld API key).
+    errors: Vec<String>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("service_name", &self.service_name)
+            .field("environment", &self.environment)
+            .field("export_all_spans", &self.export_all_spans)
+            .field("content_rate", &self.content_rate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// A builder with the contract's defaults: service `unknown_service`, environment `production`,
+    /// content capture off, console export unless an exporter or processor is added.
+    pub fn new() -> Self {
+        Builder {
+            provider: SdkTracerProvider::builder()
+                .with_id_generator(PresetIdGenerator)
+                // Cost data is never sampled away, whatever an inbound trace flag says.
+                .with_sampler(Sampler::AlwaysOn)
+                .with_max_attributes_per_span(256),
+            has_span_processor: false,
+            meter_provider: None,
+            metric_readers: Vec::new(),
+            service_name: "unknown_service".to_owned(),
+            environment: "production".to_owned(),
+            resource_attributes: Vec::new(),
+            export_all_spans: false,
+            max_events: DEFAULT_MAX_EVENTS_PER_SPAN,
+            content_rate: 0.0,
+            capture_mode: CaptureMode::PerRun,
+            content_max_chars: DEFAULT_MAX_CHARS,
+            scrubber: None,
+            export_timeout: DEFAULT_EXPORT_TIMEOUT,
+            metric_interval: Duration::from_secs(60),
+            no_export: false,
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A builder from a loaded [`Config`]: resource, content capture and PII scrubbing, and the
+    /// exporters it names (OTLP over http/protobuf or gRPC with a batch processor, the console, or none).
+    pub fn from_config(config: Config) -> Result<Self, crate::Error> {
+        let mut b = Builder::new()
+            .with_service_name(config.service_name.clone())
+            .with_environment(config.environment.clone())
+            .with_export_all_spans(config.export_all_spans)
+            .with_content_capture_rate(config.content_capture_rate)
+            .with_content_max_chars(config.content_max_chars)
+            .with_export_timeout(config.export_timeout)
+            .with_metric_export_interval(config.metric_export_interval);
+        if let Some(v) = &config.service_version {
+            b = b.with_resource_attribute(k::RESOURCE_SERVICE_VERSION, v.clone());
+        }
+        if let Some(ns) = &config.service_namespace {
+            b = b.with_resource_attribute(k::RESOURCE_SERVICE_NAMESPACE, ns.clone());
+        }
+        for (key, value) in &config.resource_attributes {
+            b = b.with_resource_attribute(key.clone(), value.clone());
+        }
+        let scrub = ScrubOptions {
+            enabled: config.pii.enabled,
+            disable: config.pii.disable_patterns.clone(),
+            custom: config.pii.custom_patterns.clone(),
+            replacement: config.pii.replacement.clone(),
+            ..ScrubOptions::default()
+        };
+        b = b.with_scrubber(Scrubber::new(&scrub)?);
+
+        if config.sdk_disabled || config.traces_exporter == TracesExporter::None {
+            b.no_export = true;
+        }
+        if config.sdk_disabled {
+            return Ok(b);
+        }
+        let mut headers: std::collections::HashMap<String, String> = config.headers.iter().cloned().collect();
+        match config.auth_header() {
+            Ok(Some((name, value))) => {
+                headers.insert(name, value);
+            }
+            Ok(None) => {}
+            Err(withheld) => b.errors.push(withheld.to_string()),
+        }
+        if config.traces_exporter == TracesExporter::Otlp {
+            if let Some(url) = config.traces_url() {
+                let exporter = crate::otlp::span_exporter(&config, &url, headers.clone())?;
+                let batch = opentelemetry_sdk::trace::BatchConfigBuilder::default()
+                    .with_max_queue_size(config.queue_size)
+                    .with_max_export_batch_size(config.batch_size)
+                    .with_scheduled_delay(config.schedule_delay)
+                    .build();
+                b = b.with_span_processor(BatchSpanProcessor::builder(exporter).with_batch_config(batch).build());
+            }
+        }
+        if let Some(url) = config.metrics_url() {
+            if config.traces_exporter == TracesExporter::Otlp || config.metrics_endpoint.is_some() {
+                let exporter = crate::otlp::metric_exporter(&config, &url, headers)?;
+                b = b.with_metric_exporter(exporter);
+            }
+        }
+        Ok(b)
+    }
+
+    /// `service.name` of the resource.
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = name.into();
+        self
+    }
+
+    /// `botanu.environment` on runs and `deployment.environment` on the resource.
+    pub fn with_environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = environment.into();
+        self
+    }
+
+    /// Adds a resource attribute.
+    pub fn with_resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.resource_attributes.push(KeyValue::new(key.into(), value.into()));
+        self
+    }
+
+    /// Also export spans that are not botanu spans (ordinary `info_span!`s), stamped with run context.
+    pub fn with_export_all_spans(mut self, all: bool) -> Self {
+        self.export_all_spans = all;
+        self
+    }
+
+    /// Cap on span events kept per span (default 128); the number dropped is recorded on the span.
+    pub fn with_max_events_per_span(mut self, max: usize) -> Self {
+        self.max_events = max;
+        self
+    }
+
+    /// Exports spans through `exporter` as each span ends (a `SimpleSpanProcessor`); for tests and
+    /// development.
+    pub fn with_span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.provider = self.provider.with_span_processor(SimpleSpanProcessor::new(exporter));
+        self.has_span_processor = true;
+        self
+    }
+
+    /// Exports spans through `exporter` in batches on a background thread.
+    pub fn with_batch_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.provider = self.provider.with_span_processor(BatchSpanProcessor::builder(exporter).build());
+        self.has_span_processor = true;
+        self
+    }
+
+    /// Adds a span processor.
+    pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
+        self.provider = self.provider.with_span_processor(processor);
+        self.has_span_processor = true;
+        self
+    }
+
+    /// Records metrics into the given meter provider instead of one botanu builds. The caller owns
+    /// its readers; the guard still flushes it.
+    pub fn with_meter_provider(mut self, provider: SdkMeterProvider) -> Self {
+        self.meter_provider = Some(provider);
+        self
+    }
+
+    /// Exports metrics through `exporter` (read periodically, and at flush and shutdown) from the meter
+    /// provider botanu builds. Without one, the console pipeline prints a summary at shutdown.
+    pub fn with_metric_exporter<E: PushMetricExporter>(mut self, exporter: E) -> Self {
+        self.metric_readers.push(Box::new(move |b, interval| {
+            b.with_reader(PeriodicReader::builder(exporter).with_interval(interval).build())
+        }));
+        self
+    }
+
+    /// Interval of periodic metric export (default 60 s).
+    pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
+        self.metric_interval = interval;
+        self
+    }
+
+    /// Share of runs whose prompt/response content is captured, in [0, 1] (default 0: none).
+    pub fn with_content_capture_rate(mut self, rate: f64) -> Self {
+        self.content_rate = rate;
+        self
+    }
+
+    /// One capture decision per run (default) or per captured value.
+    pub fn with_capture_mode(mut self, mode: CaptureMode) -> Self {
+        self.capture_mode = mode;
+        self
+    }
+
+    /// Cut for captured content, in characters (default 4096).
+    pub fn with_content_max_chars(mut self, max: usize) -> Self {
+        self.content_max_chars = max;
+        self
+    }
+
+    /// The PII scrubber applied to captured content (default: every built-in detector).
+    pub fn with_scrubber(mut self, scrubber: Scrubber) -> Self {
+        self.scrubber = Some(scrubber);
+        self
+    }
+
+    /// Bound on flush and shutdown (default 30 s).
+    pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+
+    fn resource(&self) -> Resource {
+        let mut attrs = vec![
+            KeyValue::new(k::RESOURCE_DEPLOYMENT_ENVIRONMENT, self.environment.clone()),
+            KeyValue::new(k::RESOURCE_SDK_NAME, k::SDK_NAME),
+            KeyValue::new(k::RESOURCE_SDK_VERSION, env!("CARGO_PKG_VERSION")),
+        ];
+        attrs.extend(self.resource_attributes.iter().cloned());
+        Resource::builder_empty().with_service_name(self.service_name.clone()).with_attributes(attrs).build()
+    }
+
+    fn log_problems(&mut self) {
+        for warning in std::mem::take(&mut self.warnings) {
+            tracing::warn!(target: "botanu", "{warning}");
+        }
+        for error in std::mem::take(&mut self.errors) {
+            tracing::error!(target: "botanu", "{error}");
+        }
+    }
+
+    /// Builds the layer for an existing subscriber stack, and the guard that flushes on drop.
+    pub fn build<S>(mut self) -> Result<(BotanuLayer<S>, BotanuGuard), crate::Error>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let resource = self.resource();
+        self.log_problems();
+        let console = !self.has_span_processor && !self.no_export;
+        let mut provider = self.provider.with_resource(resource.clone());
+        if console {
+            provider = provider.with_span_processor(SimpleSpanProcessor::new(ConsoleExporter::new()));
+        }
+        let tracer_provider = provider.build();
+        let scope = InstrumentationScope::builder(k::SDK_NAME).with_version(env!("CARGO_PKG_VERSION")).build();
+        let tracer = tracer_provider.tracer_with_scope(scope.clone());
+
+        let (meter_provider, owned_meter) = match self.meter_provider {
+            Some(mp) => (mp, false),
+            None => {
+                let mut b = SdkMeterProvider::builder().with_resource(resource);
+                let has_readers = !self.metric_readers.is_empty();
+                for add in self.metric_readers {
+                    b = add(b, self.metric_interval);
+                }
+                if console && !has_readers {
+                    let reader = PeriodicReader::builder(ConsoleMetricExporter::new())
+                        .with_interval(self.metric_interval)
+                        .build();
+                    b = b.with_reader(reader);
+                }
+                (b.build(), true)
+            }
+        };
+        let meter = meter_provider.meter_with_scope(scope);
+
+        let mut shared = Shared::new(tracer, Arc::from(self.environment.as_str()));
+        shared.export_all = self.export_all_spans;
+        shared.max_events = self.max_events;
+        shared.metrics = Some(Instruments::new(&meter));
+        shared.content = ContentPolicy::new(
+            ContentGate::new(self.content_rate, self.capture_mode),
+            self.scrubber.unwrap_or_default(),
+            self.content_max_chars,
+        );
+        let layer = BotanuLayer::from_shared(shared);
+        let guard = BotanuGuard {
+            tracer_provider,
+            meter_provider: Some(meter_provider),
+            owned_meter,
+            timeout: self.export_timeout,
+            done: false,
+        };
+        Ok((layer, guard))
+    }
+
+    /// Installs a global subscriber: `Registry` + the botanu layer + a `fmt` layer on stderr filtered
+    /// by `RUST_LOG` (INFO by default). The filter applies to the `fmt` layer only, so botanu spans are
+    /// exported whatever `RUST_LOG` says.
+    pub fn init(mut self) -> Result<BotanuGuard, crate::Error> {
+        use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+        let warnings = std::mem::take(&mut self.warnings);
+        let errors = std::mem::take(&mut self.errors);
+        let (layer, guard) = self.build()?;
+        let filter = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy();
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter);
+        let subscriber = tracing_subscriber::registry().with(layer).with(fmt);
+        tracing::subscriber::set_global_default(subscriber).map_err(|e| Error::AlreadyInstalled(e.to_string()))?;
+        for warning in warnings {
+            tracing::warn!(target: "botanu", "{warning}");
+        }
+        for error in errors {
+            tracing::error!(target: "botanu", "{error}");
+        }
+        Ok(guard)
+    }
+}
+
+/// Installs botanu globally, configured from the environment and a `botanu.yaml` if there is one
+/// ([`Config::load`]); see [`Builder::init`] for the subscriber it installs. Configuration warnings
+/// (unknown YAML keys, a withheld API key) are logged once the subscriber is installed.
+///
+/// ```no_run
+/// let _guard = botanu::init()?;
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub fn init() -> Result<BotanuGuard, crate::Error> {
+    Config::load_and_log()?.init()
+}
+
+impl Config {
+    /// Loads the configuration and keeps its warnings to be logged by the pipeline.
+    fn load_and_log() -> Result<Builder, crate::Error> {
+        let (config, warnings) = Config::load()?;
+        let mut builder = Builder::from_config(config)?;
+        builder.warnings.extend(warnings);
+        Ok(builder)
+    }
+
+    /// Builds the layer and guard for an existing subscriber stack (see [`Builder::build`]).
+    pub fn build<S>(self) -> Result<(BotanuLayer<S>, BotanuGuard), crate::Error>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        Builder::from_config(self)?.build()
+    }
+
+    /// Installs botanu globally with this configuration (see [`Builder::init`]).
+    pub fn init(self) -> Result<BotanuGuard, crate::Error> {
+        Builder::from_config(self)?.init()
+    }
+}
+
+/// Keeps the providers alive; flushes and shuts them down when dropped, bounded by the export timeout.
+pub struct BotanuGuard {
+    tracer_provider: SdkTracerProvider,
+    meter_provider: Option<SdkMeterProvider>,
+    owned_meter: bool,
+    timeout: Duration,
+    done: bool,
+}
+
+impl fmt::Debug for BotanuGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BotanuGuard").field("timeout", &self.timeout).finish_non_exhaustive()
+    }
+}
+
+impl BotanuGuard {
+    /// Exports everything recorded so far (spans, then metrics).
+    pub fn force_flush(&self) -> Result<(), crate::Error> {
+        self.tracer_provider.force_flush().map_err(|e| Error::Flush(e.to_string()))?;
+        if let Some(mp) = &self.meter_provider {
+            mp.force_flush().map_err(|e| Error::Flush(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// The tracer provider botanu exports through.
+    pub fn tracer_provider(&self) -> &SdkTracerProvider {
+        &self.tracer_provider
+    }
+
+    /// The meter provider botanu records into.
+    pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
+        self.meter_provider.as_ref()
+    }
+
+    /// Flushes and shuts down, within the export timeout.
+    pub fn shutdown(mut self) -> Result<(), crate::Error> {
+        self.shutdown_inner()
+    }
+
+    fn shutdown_inner(&mut self) -> Result<(), crate::Error> {
+        if std::mem::replace(&mut self.done, true) {
+            return Ok(());
+        }
+        let traces = self.tracer_provider.shutdown_with_timeout(self.timeout);
+        let metrics = match &self.meter_provider {
+            Some(mp) if self.owned_meter => mp.shutdown_with_timeout(self.timeout),
+            Some(mp) => mp.force_flush(),
+            None => Ok(()),
+        };
+        traces.map_err(|e| Error::Shutdown(e.to_string()))?;
+        metrics.map_err(|e| Error::Shutdown(e.to_string()))
+    }
+}
+
+impl Drop for BotanuGuard {
+    fn drop(&mut self) {
+        let _ = self.shutdown_inner();
+    }
+}

@@ -1,0 +1,186 @@
+//! Runs: the business events that cost is attributed to.
+//!
+//! A run is opened by a run span (`run_span!`). The layer gives it a [`RunContext`] — a UUIDv7 run id,
+//! its workflow, event, customer and tenant — and every span opened inside it shares that context
+//! through an `Arc`, so the run's keys can be stamped on each exported descendant without copying them
+//! per span. Values that can change while the run is open (a customer set by `set_business_context`, an
+//! outcome status) live behind a mutex that is taken only when a span is exported.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+
+/// Generates a UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits, lower-case
+/// `8-4-4-4-12` hex. Time-ordered ids keep a backend's run index append-mostly.
+pub fn new_run_id() -> String {
+    uuid_v7_at(SystemTime::now(), rand::rng().random::<u128>())
+}
+
+fn uuid_v7_at(now: SystemTime, random: u128) -> String {
+    let millis = now.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0) & 0xFFFF_FFFF_FFFF;
+    let rand_a = (random >> 64) as u64 & 0x0FFF;
+    let rand_b = random as u64 & 0x3FFF_FFFF_FFFF_FFFF;
+    let value: u128 = (u128::from(millis) << 80)
+        | (0x7u128 << 76)
+        | (u128::from(rand_a) << 64)
+        | (0b10u128 << 62)
+        | u128::from(rand_b);
+    let hex = format!("{value:032x}");
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// Whether `s` looks like a UUID (any version) in the canonical lower- or upper-case form.
+#[cfg(test)]
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Formats a time as RFC 3339 UTC with microseconds, e.g. `2026-11-21T15:57:14.123456Z`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, day) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        d.subsec_micros()
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// The identity and billing context of one run, shared by every span inside it.
+#[derive(Debug)]
+pub struct RunContext {
+    /// The run's id (UUIDv7 unless continued from an inbound context).
+    pub run_id: Arc<str>,
+    /// Workflow name.
+    pub workflow: Arc<str>,
+    /// Id of the outermost run.
+    pub root_run_id: Arc<str>,
+    /// Id of the enclosing run, for nested runs.
+    pub parent_run_id: Option<Arc<str>>,
+    /// Attempt number, from 1.
+    pub attempt: i64,
+    /// Environment from the configuration.
+    pub environment: Arc<str>,
+    mutable: Mutex<RunFields>,
+}
+
+/// The parts of a run that may be set or changed while it is open.
+#[derive(Debug, Default, Clone)]
+pub struct RunFields {
+    /// Business event id.
+    pub event_id: Option<Arc<str>>,
+    /// Customer id.
+    pub customer_id: Option<Arc<str>>,
+    /// Tenant id.
+    pub tenant_id: Option<Arc<str>>,
+    /// Outcome status set by `emit_outcome`, written on the run span at close.
+    pub outcome_status: Option<&'static str>,
+    /// Baggage entries set by `set_baggage`, readable by `baggage()` anywhere in the run.
+    pub baggage: Vec<(String, String)>,
+}
+
+impl RunContext {
+    /// A new run context.
+    pub fn new(
+        run_id: Arc<str>,
+        workflow: Arc<str>,
+        root_run_id: Arc<str>,
+        parent_run_id: Option<Arc<str>>,
+        attempt: i64,
+        environment: Arc<str>,
+    ) -> Self {
+        RunContext {
+            run_id,
+            workflow,
+            root_run_id,
+            parent_run_id,
+            attempt,
+            environment,
+            mutable: Mutex::new(RunFields::default()),
+        }
+    }
+
+    /// The mutable fields. A poisoned lock is recovered: the data is plain values, never half-written.
+    pub fn fields(&self) -> MutexGuard<'_, RunFields> {
+        self.mutable.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn uuid_v7_layout() {
+        let t = UNIX_EPOCH + Duration::from_millis(0x0190_1234_5678);
+        let id = uuid_v7_at(t, u128::MAX);
+        assert_eq!(id, "01901234-5678-7fff-bfff-ffffffffffff");
+        let id = uuid_v7_at(t, 0);
+        assert_eq!(id, "01901234-5678-7000-8000-000000000000");
+        assert!(is_uuid(&id));
+    }
+
+    #[test]
+    fn run_ids_are_unique_version_7_and_lower_case() {
+        let a = new_run_id();
+        let b = new_run_id();
+        assert_ne!(a, b);
+        for id in [&a, &b] {
+            assert!(is_uuid(id), "{id}");
+            assert_eq!(&id[14..15], "7");
+            assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+            assert_eq!(id.to_lowercase(), *id);
+        }
+    }
+
+    #[test]
+    fn uuid_shape_check() {
+        for (s, ok) in [
+            ("01901234-5678-7fff-bfff-ffffffffffff", true),
+            ("01901234-5678-7fff-bfff-fffffffffff", false),
+            ("01901234_5678-7fff-bfff-ffffffffffff", false),
+            ("0190123g-5678-7fff-bfff-ffffffffffff", false),
+            ("", false),
+        ] {
+            assert_eq!(is_uuid(s), ok, "{s}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        for (secs, micros, want) in [
+            (0u64, 0u32, "1970-01-01T00:00:00.000000Z"),
+            (951_782_400, 5, "2000-02-29T00:00:00.000005Z"),
+            (1_795_276_634, 123_456, "2026-11-21T15:57:14.123456Z"),
+            (4_102_444_799, 999_999, "2099-12-31T23:59:59.999999Z"),
+        ] {
+            let t = UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros.into());
+            assert_eq!(rfc3339(t), want);
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! Every key botanu puts on the wire, spelled once.
+//!
+//! Backends read botanu's spans, metrics and baggage by these names (see the crate's wire contract), so a
+//! typo anywhere is a silent data loss. This module is the only place in the crate that spells a key; the
+//! macros use these constants as `tracing` field names (`{ semconv::RUN_ID } = …`), the layer matches on
+//! them, and the tests compare against them.
+//!
+//! `gen_ai.*` keys are defined here rather than taken from `opentelemetry-semantic-conventions`, where
+//! they are experimental and deprecated; the spellings follow the OpenTelemetry GenAI conventions.
+
+// === run (business event) ===
+
+/// Unique id of a run: a lower-case UUIDv7.
+pub const RUN_ID: &str = "botanu.run_id";
+/// The workflow a run belongs to (its presence makes a span a run span).
+pub const WORKFLOW: &str = "botanu.workflow";
+/// The business event id (ticket, document, …) a run handles.
+pub const EVENT_ID: &str = "botanu.event_id";
+/// The customer a run is billed to.
+pub const CUSTOMER_ID: &str = "botanu.customer_id";
+/// Deployment environment, from the configuration.
+pub const ENVIRONMENT: &str = "botanu.environment";
+/// Tenant of a multi-tenant application.
+pub const TENANT_ID: &str = "botanu.tenant_id";
+/// Run id of the enclosing run, for nested runs.
+pub const PARENT_RUN_ID: &str = "botanu.parent_run_id";
+/// Run id of the outermost run (itself for a root run).
+pub const ROOT_RUN_ID: &str = "botanu.root_run_id";
+/// Attempt number of the run, from 1.
+pub const ATTEMPT: &str = "botanu.attempt";
+/// Run id of the run this one retries.
+pub const RETRY_OF_RUN_ID: &str = "botanu.retry_of_run_id";
+/// Start of the run, RFC 3339 UTC.
+pub const RUN_START_TIME: &str = "botanu.run.start_time";
+/// Deadline of the run, epoch milliseconds.
+pub const RUN_DEADLINE_TS: &str = "botanu.run.deadline_ts";
+/// Version of the workflow.
+pub const WORKFLOW_VERSION: &str = "botanu.workflow.version";
+/// Use case label of the run.
+pub const USE_CASE: &str = "botanu.use_case";
+/// Wall-clock duration of the run in milliseconds (float), written at close.
+pub const RUN_DURATION_MS: &str = "botanu.run.duration_ms";
+/// Event recorded when a run starts.
+pub const EVENT_RUN_STARTED: &str = "botanu.run.started";
+/// Event recorded when a run completes.
+pub const EVENT_RUN_COMPLETED: &str = "botanu.run.completed";
+/// `status` attribute of [`EVENT_RUN_COMPLETED`].
+pub const RUN_EVENT_STATUS: &str = "status";
+/// `duration_ms` attribute of [`EVENT_RUN_COMPLETED`].
+pub const RUN_EVENT_DURATION_MS: &str = "duration_ms";
+/// `error_class` attribute of [`EVENT_RUN_COMPLETED`].
+pub const RUN_EVENT_ERROR_CLASS: &str = "error_class";
+/// `run_id` attribute of the run events.
+pub const RUN_EVENT_RUN_ID: &str = "run_id";
+/// `workflow` attribute of the run events.
+pub const RUN_EVENT_WORKFLOW: &str = "workflow";
+
+// === step ===
+
+/// Name of a step; on a step span, and stamped on every descendant of that step.
+pub const STEP: &str = "botanu.step";
+
+// === outcome, business context, correlation ===
+
+/// Outcome status written on the enclosing run span.
+pub const OUTCOME_STATUS: &str = "botanu.outcome.status";
+/// Outcome value type.
+pub const OUTCOME_VALUE_TYPE: &str = "botanu.outcome.value_type";
+/// Outcome value amount.
+pub const OUTCOME_VALUE_AMOUNT: &str = "botanu.outcome.value_amount";
+/// Outcome confidence.
+pub const OUTCOME_CONFIDENCE: &str = "botanu.outcome.confidence";
+/// Outcome reason.
+pub const OUTCOME_REASON: &str = "botanu.outcome.reason";
+/// Outcome error type.
+pub const OUTCOME_ERROR_TYPE: &str = "botanu.outcome.error_type";
+/// Prefix of outcome metadata keys.
+pub const OUTCOME_METADATA_PREFIX: &str = "botanu.outcome.metadata.";
+/// Event recorded by `emit_outcome`.
+pub const EVENT_OUTCOME_EMITTED: &str = "botanu.outcome_emitted";
+/// Team owning the cost.
+pub const TEAM: &str = "botanu.team";
+/// Cost center.
+pub const COST_CENTER: &str = "botanu.cost_center";
+/// Region.
+pub const REGION: &str = "botanu.region";
+/// Prefix of correlation keys.
+pub const CORRELATION_PREFIX: &str = "botanu.correlation.";
+/// Prefix of free-form metadata keys on run, step and LLM spans.
+pub const METADATA_PREFIX: &str = "botanu.";
+/// Field that carries structured metadata (flattened into `botanu.<key>` attributes).
+pub const METADATA: &str = "botanu.metadata";
+/// Names of u64 attributes that were above `i64::MAX` and were clamped to it.
+pub const CLAMPED_ATTRIBUTES: &str = "botanu.clamped_attributes";
+/// Number of span events dropped because of the per-span event cap.
+pub const DROPPED_EVENTS: &str = "botanu.dropped_events";
+
+// === vendor, cloud ===
+
+/// Normalized vendor of an LLM, tool, database, storage or messaging span.
+pub const VENDOR: &str = "botanu.vendor";
+/// Vendor's request id.
+pub const VENDOR_REQUEST_ID: &str = "botanu.vendor.request_id";
+/// Client-side request id sent to the vendor.
+pub const VENDOR_CLIENT_REQUEST_ID: &str = "botanu.vendor.client_request_id";
+/// Cloud provider of a data or messaging system.
+pub const CLOUD_PROVIDER: &str = "botanu.cloud_provider";
+
+// === GenAI (LLM calls) ===
+
+/// GenAI operation (`chat`, `embeddings`, …).
+pub const GEN_AI_OPERATION_NAME: &str = "gen_ai.operation.name";
+/// Normalized GenAI provider.
+pub const GEN_AI_PROVIDER_NAME: &str = "gen_ai.provider.name";
+/// Deprecated GenAI provider key, still emitted by some crates; recognized and normalized.
+pub const GEN_AI_SYSTEM: &str = "gen_ai.system";
+/// Requested model.
+pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
+/// Model that answered.
+pub const GEN_AI_RESPONSE_MODEL: &str = "gen_ai.response.model";
+/// Vendor's response id.
+pub const GEN_AI_RESPONSE_ID: &str = "gen_ai.response.id";
+/// Finish reasons (string array).
+pub const GEN_AI_RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
+/// Input tokens.
+pub const GEN_AI_USAGE_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
+/// Output tokens.
+pub const GEN_AI_USAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+/// Request temperature.
+pub const GEN_AI_REQUEST_TEMPERATURE: &str = "gen_ai.request.temperature";
+/// Request top_p.
+pub const GEN_AI_REQUEST_TOP_P: &str = "gen_ai.request.top_p";
+/// Request max tokens.
+pub const GEN_AI_REQUEST_MAX_TOKENS: &str = "gen_ai.request.max_tokens";
+/// Request stop sequences (string array).
+pub const GEN_AI_REQUEST_STOP_SEQUENCES: &str = "gen_ai.request.stop_sequences";
+/// Request frequency penalty.
+pub const GEN_AI_REQUEST_FREQUENCY_PENALTY: &str = "gen_ai.request.frequency_penalty";
+/// Request presence penalty.
+pub const GEN_AI_REQUEST_PRESENCE_PENALTY: &str = "gen_ai.request.presence_penalty";
+/// Tool name.
+pub const GEN_AI_TOOL_NAME: &str = "gen_ai.tool.name";
+/// Tool call id.
+pub const GEN_AI_TOOL_CALL_ID: &str = "gen_ai.tool.call.id";
+/// Third-party content field: input messages (gated and scrubbed, never exported raw).
+pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
+/// Third-party content field: output messages.
+pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+/// Third-party content field: system instructions.
+pub const GEN_AI_SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
+/// Third-party content field (legacy): prompt.
+pub const GEN_AI_PROMPT: &str = "gen_ai.prompt";
+/// Third-party content field (legacy): completion.
+pub const GEN_AI_COMPLETION: &str = "gen_ai.completion";
+/// Token type metric attribute.
+pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
+/// Cached input tokens.
+pub const USAGE_CACHED_TOKENS: &str = "botanu.usage.cached_tokens";
+/// Cache-read input tokens.
+pub const USAGE_CACHE_READ_TOKENS: &str = "botanu.usage.cache_read_tokens";
+/// Cache-write input tokens.
+pub const USAGE_CACHE_WRITE_TOKENS: &str = "botanu.usage.cache_write_tokens";
+/// Whether the response was streamed.
+pub const REQUEST_STREAMING: &str = "botanu.request.streaming";
+/// Whether the response came from a cache.
+pub const REQUEST_CACHE_HIT: &str = "botanu.request.cache_hit";
+/// Attempt number of this call.
+pub const REQUEST_ATTEMPT: &str = "botanu.request.attempt";
+/// Captured prompt (gated, scrubbed, cut).
+pub const EVAL_INPUT_CONTENT: &str = "botanu.eval.input_content";
+/// Captured completion (gated, scrubbed, cut).
+pub const EVAL_OUTPUT_CONTENT: &str = "botanu.eval.output_content";
+/// Captured retrieval content of a DB span (gated, scrubbed, cut).
+pub const EVAL_RETRIEVAL_CONTENT: &str = "botanu.eval.retrieval_content";
+/// Error type of a failed operation.
+pub const ERROR_TYPE: &str = "error.type";
+
+// === tool ===
+
+/// Whether the tool call succeeded.
+pub const TOOL_SUCCESS: &str = "botanu.tool.success";
+/// Items the tool returned.
+pub const TOOL_ITEMS_RETURNED: &str = "botanu.tool.items_returned";
+/// Bytes the tool processed.
+pub const TOOL_BYTES_PROCESSED: &str = "botanu.tool.bytes_processed";
+/// Tool duration in milliseconds.
+pub const TOOL_DURATION_MS: &str = "botanu.tool.duration_ms";
+/// Prefix of tool metadata keys.
+pub const TOOL_METADATA_PREFIX: &str = "botanu.tool.";
+
+// === database ===
+
+/// Database system (normalized).
+pub const DB_SYSTEM: &str = "db.system";
+/// Newer spelling of the database system key, recognized on third-party spans.
+pub const DB_SYSTEM_NAME: &str = "db.system.name";
+/// Database operation (upper case).
+pub const DB_OPERATION: &str = "db.operation";
+/// Database name.
+pub const DB_NAME: &str = "db.name";
+/// Collection / table.
+pub const DB_COLLECTION_NAME: &str = "db.collection.name";
+/// Schema.
+pub const DB_SCHEMA: &str = "db.schema";
+/// Rows returned.
+pub const DATA_ROWS_RETURNED: &str = "botanu.data.rows_returned";
+/// Rows affected.
+pub const DATA_ROWS_AFFECTED: &str = "botanu.data.rows_affected";
+/// Bytes read.
+pub const DATA_BYTES_READ: &str = "botanu.data.bytes_read";
+/// Bytes written.
+pub const DATA_BYTES_WRITTEN: &str = "botanu.data.bytes_written";
+/// Objects touched by a storage operation.
+pub const DATA_OBJECTS_COUNT: &str = "botanu.data.objects_count";
+/// Warehouse query id.
+pub const WAREHOUSE_QUERY_ID: &str = "botanu.warehouse.query_id";
+/// Warehouse bytes scanned.
+pub const WAREHOUSE_BYTES_SCANNED: &str = "botanu.warehouse.bytes_scanned";
+/// Warehouse partitions scanned.
+pub const WAREHOUSE_PARTITIONS_SCANNED: &str = "botanu.warehouse.partitions_scanned";
+/// Bytes transferred (data, storage, messaging).
+pub const BYTES_TRANSFERRED: &str = "botanu.bytes_transferred";
+/// Data operation error.
+pub const DATA_ERROR: &str = "botanu.data.error";
+/// Data operation duration in milliseconds.
+pub const DATA_DURATION_MS: &str = "botanu.data.duration_ms";
+/// Prefix of data metadata keys.
+pub const DATA_METADATA_PREFIX: &str = "botanu.data.";
+
+// === object storage ===
+
+/// Storage system (normalized).
+pub const STORAGE_SYSTEM: &str = "botanu.storage.system";
+/// Storage operation (upper case).
+pub const STORAGE_OPERATION: &str = "botanu.storage.operation";
+/// Bucket.
+pub const STORAGE_BUCKET: &str = "botanu.storage.bucket";
+/// Storage error.
+pub const STORAGE_ERROR: &str = "botanu.storage.error";
+/// Storage duration in milliseconds.
+pub const STORAGE_DURATION_MS: &str = "botanu.storage.duration_ms";
+/// Prefix of storage metadata keys.
+pub const STORAGE_METADATA_PREFIX: &str = "botanu.storage.";
+
+// === messaging ===
+
+/// Messaging system (normalized).
+pub const MESSAGING_SYSTEM: &str = "messaging.system";
+/// Messaging operation (lower case).
+pub const MESSAGING_OPERATION: &str = "messaging.operation";
+/// Destination (queue, topic).
+pub const MESSAGING_DESTINATION_NAME: &str = "messaging.destination.name";
+/// Messages handled.
+pub const MESSAGING_MESSAGE_COUNT: &str = "botanu.messaging.message_count";
+/// Bytes handled by the messaging operation.
+pub const MESSAGING_BYTES_TRANSFERRED: &str = "botanu.messaging.bytes_transferred";
+/// Messaging error.
+pub const MESSAGING_ERROR: &str = "botanu.messaging.error";
+/// Messaging duration in milliseconds.
+pub const MESSAGING_DURATION_MS: &str = "botanu.messaging.duration_ms";
+/// Prefix of messaging metadata keys.
+pub const MESSAGING_METADATA_PREFIX: &str = "botanu.messaging.";
+
+// === exception event (OpenTelemetry) ===
+
+/// Name of the exception event.
+pub const EVENT_EXCEPTION: &str = "exception";
+/// Exception type.
+pub const EXCEPTION_TYPE: &str = "exception.type";
+/// Exception message.
+pub const EXCEPTION_MESSAGE: &str = "exception.message";
+
+// === tracing conventions understood on any span ===
+
+/// Overrides the exported span name (the `tracing-opentelemetry` convention).
+pub const OTEL_NAME: &str = "otel.name";
+/// Overrides the exported span kind: `server`, `client`, `producer`, `consumer`, `internal`.
+pub const OTEL_KIND: &str = "otel.kind";
+/// The `message` field of `tracing` events.
+pub const MESSAGE: &str = "message";
+/// Field that marks an event as an error when true or present (`error = %e`).
+pub const ERROR_FIELD: &str = "error";
+
+// === span names ===
+
+/// Prefix of run span names: `botanu.run/{workflow}`.
+pub const RUN_SPAN_PREFIX: &str = "botanu.run/";
+/// Prefix of step span names: `botanu.step/{name}`.
+pub const STEP_SPAN_PREFIX: &str = "botanu.step/";
+/// GenAI operation of tool spans.
+pub const OPERATION_EXECUTE_TOOL: &str = "execute_tool";
+/// Default GenAI operation.
+pub const OPERATION_CHAT: &str = "chat";
+
+// === resource ===
+
+/// `telemetry.sdk.name` value.
+pub const SDK_NAME: &str = "botanu";
+/// Resource key of the deployment environment.
+pub const RESOURCE_DEPLOYMENT_ENVIRONMENT: &str = "deployment.environment";
+/// Resource key of the SDK name.
+pub const RESOURCE_SDK_NAME: &str = "telemetry.sdk.name";
+/// Resource key of the SDK version.
+pub const RESOURCE_SDK_VERSION: &str = "telemetry.sdk.version";
+/// Resource key of the service name.
+pub const RESOURCE_SERVICE_NAME: &str = "service.name";
+/// Resource key of the service version.
+pub const RESOURCE_SERVICE_VERSION: &str = "service.version";
+/// Resource key of the service namespace.
+pub const RESOURCE_SERVICE_NAMESPACE: &str = "service.namespace";
+
+/// The names `tracing` uses for the spans the macros create; the exported name is computed by the layer.
+pub mod span_names {
+    /// `run_span!`.
+    pub const RUN: &str = "botanu.run";
+    /// `step_span!`.
+    pub const STEP: &str = "botanu.step";
+    /// `llm_span!`.
+    pub const LLM: &str = "botanu.llm";
+    /// `tool_span!`.
+    pub const TOOL: &str = "botanu.tool";
+    /// `db_span!`.
+    pub const DB: &str = "botanu.db";
+    /// `storage_span!`.
+    pub const STORAGE: &str = "botanu.storage";
+    /// `messaging_span!`.
+    pub const MESSAGING: &str = "botanu.messaging";
+}
+
+/// Metric instrument names, units and metric-only attribute keys.
+pub mod metrics {
+    /// Token usage histogram (per token type).
+    pub const TOKEN_USAGE: &str = "gen_ai.client.token.usage";
+    /// Unit of [`TOKEN_USAGE`].
+    pub const TOKEN_USAGE_UNIT: &str = "{token}";
+    /// LLM call duration histogram.
+    pub const OPERATION_DURATION: &str = "gen_ai.client.operation.duration";
+    /// Seconds.
+    pub const SECONDS: &str = "s";
+    /// LLM attempts counter.
+    pub const ATTEMPTS: &str = "botanu.gen_ai.attempts";
+    /// Unit of [`ATTEMPTS`].
+    pub const ATTEMPTS_UNIT: &str = "{attempt}";
+    /// Tool duration histogram.
+    pub const TOOL_DURATION: &str = "botanu.tool.duration";
+    /// Tool executions counter.
+    pub const TOOL_EXECUTIONS: &str = "botanu.tool.executions";
+    /// Unit of [`TOOL_EXECUTIONS`].
+    pub const TOOL_EXECUTIONS_UNIT: &str = "{execution}";
+    /// Bytes scanned by warehouse queries.
+    pub const DATA_BYTES_SCANNED: &str = "botanu.data.bytes_scanned";
+    /// Rows returned by database operations.
+    pub const DATA_ROWS_RETURNED: &str = "botanu.data.rows_returned";
+    /// Rows affected by database operations.
+    pub const DATA_ROWS_AFFECTED: &str = "botanu.data.rows_affected";
+    /// Unit of the row counters.
+    pub const ROWS_UNIT: &str = "{row}";
+    /// Bytes read or written by object storage (attribute [`DIRECTION`]).
+    pub const STORAGE_BYTES: &str = "botanu.storage.bytes";
+    /// Objects touched by object storage operations.
+    pub const STORAGE_OBJECTS: &str = "botanu.storage.objects";
+    /// Unit of [`STORAGE_OBJECTS`].
+    pub const OBJECTS_UNIT: &str = "{object}";
+    /// Messages published or consumed.
+    pub const MESSAGING_MESSAGES: &str = "botanu.messaging.messages";
+    /// Unit of [`MESSAGING_MESSAGES`].
+    pub const MESSAGES_UNIT: &str = "{message}";
+    /// Bytes.
+    pub const BYTES_UNIT: &str = "By";
+    /// Outcome attribute of the attempt/tool metrics: `success` or `error`.
+    pub const STATUS: &str = "status";
+    /// `status` value of a successful operation.
+    pub const STATUS_SUCCESS: &str = "success";
+    /// `status` value of a failed operation.
+    pub const STATUS_ERROR: &str = "error";
+    /// Direction attribute of [`STORAGE_BYTES`]: `read` or `write`.
+    pub const DIRECTION: &str = "direction";
+    /// Normalized operation attribute of the data-operation counters.
+    pub const OPERATION: &str = "botanu.operation";
+    /// `gen_ai.token.type` value for input tokens.
+    pub const TOKEN_INPUT: &str = "input";
+    /// `gen_ai.token.type` value for output tokens.
+    pub const TOKEN_OUTPUT: &str = "output";
+    /// Explicit buckets of [`TOKEN_USAGE`].
+    pub const TOKEN_BUCKETS: [f64; 14] = [
+        1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
+        67108864.0,
+    ];
+    /// Explicit buckets of the duration histograms, in seconds.
+    pub const DURATION_BUCKETS: [f64; 14] =
+        [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+}

@@ -1,0 +1,737 @@
+//! Setters on `tracing::Span`, and free functions on the current span.
+//!
+//! These are the setters users know from the Botanu docs (`set_tokens`, `set_request_id`,
+//! `set_result`, `emit_outcome`, …). Python's keyword arguments become small structs with `Default`.
+//!
+//! A value whose field the span declares is written with `Span::record`, so every layer (a `fmt` layer,
+//! say) sees it. A value the span does not declare — metadata with arbitrary keys, or any setter used on
+//! an `#[instrument]` span that lacks the field — goes to the [`BotanuLayer`](crate::BotanuLayer) through
+//! its side channel. Captured content always takes the side channel: raw prompts must not reach other
+//! layers before the gate and the scrubber have seen them.
+//!
+//! Every setter is a no-op when no `BotanuLayer` is installed, and never panics.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use opentelemetry::trace::Event;
+use opentelemetry::{Key, KeyValue, Value};
+use tracing::Span;
+
+use crate::layer::state::{string_array, SpanState};
+use crate::layer::{Shared, WithContext};
+use crate::semconv as k;
+
+// === side channel ===
+
+/// Runs `f` on the state of `span` (or its nearest exported ancestor), if a `BotanuLayer` is installed.
+fn with_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)) {
+    span.with_subscriber(|(id, dispatch)| {
+        if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
+            wc.with(dispatch, id, &mut f);
+        }
+    });
+}
+
+fn put(span: &Span, key: &'static str, value: Value) {
+    if span.has_field(key) {
+        match value {
+            Value::I64(v) => span.record(key, v),
+            Value::F64(v) => span.record(key, v),
+            Value::Bool(v) => span.record(key, v),
+            Value::String(ref v) => span.record(key, v.as_str()),
+            _ => span.record(key, tracing::field::display(&value)),
+        };
+    } else {
+        with_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
+    }
+}
+
+fn put_u64(span: &Span, key: &'static str, value: u64) {
+    if span.has_field(key) {
+        span.record(key, value);
+    } else {
+        with_state(span, |state, _| state.set_u64(Key::from_static_str(key), value));
+    }
+}
+
+fn put_positive(span: &Span, key: &'static str, value: u64) {
+    if value > 0 {
+        put_u64(span, key, value);
+    }
+}
+
+fn put_side(span: &Span, key: &'static str, value: Value) {
+    with_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
+}
+
+fn capture(span: &Span, key: &'static str, text: &str) {
+    with_state(span, |state, shared| {
+        let run_id = state.run.as_ref().map(|r| r.run_id.clone());
+        if let Some(text) = shared.content.capture(run_id.as_deref(), text) {
+            state.set(Key::from_static_str(key), Value::from(text));
+        }
+    });
+}
+
+// === values ===
+
+/// A metadata value: string, integer, float or bool.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetadataValue {
+    /// A string.
+    Str(String),
+    /// An integer.
+    I64(i64),
+    /// An unsigned integer; above `i64::MAX` it is exported as `i64::MAX` and named in
+    /// `botanu.clamped_attributes`.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<MetadataValue> for Value {
+    fn from(v: MetadataValue) -> Value {
+        match v {
+            MetadataValue::Str(s) => Value::from(s),
+            MetadataValue::I64(i) => Value::I64(i),
+            MetadataValue::U64(u) => Value::I64(i64::try_from(u).unwrap_or(i64::MAX)),
+            MetadataValue::F64(f) => Value::F64(f),
+            MetadataValue::Bool(b) => Value::Bool(b),
+        }
+    }
+}
+
+macro_rules! metadata_from {
+    ($($t:ty => $variant:ident via $conv:expr),* $(,)?) => {
+        $(impl From<$t> for MetadataValue {
+            fn from(v: $t) -> Self { MetadataValue::$variant($conv(v)) }
+        })*
+    };
+}
+metadata_from! {
+    &str => Str via str::to_owned,
+    String => Str via std::convert::identity,
+    i64 => I64 via std::convert::identity,
+    i32 => I64 via i64::from,
+    u32 => I64 via i64::from,
+    u64 => U64 via std::convert::identity,
+    usize => U64 via |v: usize| v as u64,
+    f64 => F64 via std::convert::identity,
+    bool => Bool via std::convert::identity,
+}
+
+/// Token counts of an LLM call (`set_tokens`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Input (prompt) tokens.
+    pub input: u64,
+    /// Output (completion) tokens.
+    pub output: u64,
+    /// Cached input tokens.
+    pub cached: u64,
+    /// Input tokens read from the provider's prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the provider's prompt cache.
+    pub cache_write: u64,
+}
+
+/// Request parameters of an LLM call (`set_request_params`); only those given are written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestParams {
+    /// Temperature.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// Max tokens.
+    pub max_tokens: Option<u64>,
+    /// Stop sequences.
+    pub stop_sequences: Option<Vec<String>>,
+    /// Frequency penalty.
+    pub frequency_penalty: Option<f64>,
+    /// Presence penalty.
+    pub presence_penalty: Option<f64>,
+}
+
+/// Result of a tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToolResult {
+    /// Whether the call succeeded (default true).
+    pub success: bool,
+    /// Items returned.
+    pub items_returned: u64,
+    /// Bytes processed (written only if > 0).
+    pub bytes_processed: u64,
+}
+
+impl Default for ToolResult {
+    fn default() -> Self {
+        ToolResult { success: true, items_returned: 0, bytes_processed: 0 }
+    }
+}
+
+/// Result of a database operation; zero counts are not written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DbResult {
+    /// Rows returned.
+    pub rows_returned: u64,
+    /// Rows affected.
+    pub rows_affected: u64,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+}
+
+/// Result of an object storage operation; zero counts are not written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageResult {
+    /// Objects touched.
+    pub objects_count: u64,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+}
+
+/// Result of a messaging operation; zero counts are not written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessagingResult {
+    /// Messages handled.
+    pub message_count: u64,
+    /// Bytes transferred.
+    pub bytes_transferred: u64,
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ToolResult {}
+    impl Sealed for super::DbResult {}
+    impl Sealed for super::StorageResult {}
+    impl Sealed for super::MessagingResult {}
+}
+
+/// A result `set_result` accepts: [`ToolResult`], [`DbResult`], [`StorageResult`], [`MessagingResult`].
+pub trait SpanResult: sealed::Sealed {
+    #[doc(hidden)]
+    fn write(&self, span: &Span);
+}
+
+impl SpanResult for ToolResult {
+    fn write(&self, span: &Span) {
+        put(span, k::TOOL_SUCCESS, Value::Bool(self.success));
+        put_u64(span, k::TOOL_ITEMS_RETURNED, self.items_returned);
+        put_positive(span, k::TOOL_BYTES_PROCESSED, self.bytes_processed);
+    }
+}
+
+impl SpanResult for DbResult {
+    fn write(&self, span: &Span) {
+        put_positive(span, k::DATA_ROWS_RETURNED, self.rows_returned);
+        put_positive(span, k::DATA_ROWS_AFFECTED, self.rows_affected);
+        put_positive(span, k::DATA_BYTES_READ, self.bytes_read);
+        put_positive(span, k::DATA_BYTES_WRITTEN, self.bytes_written);
+        put_positive(span, k::BYTES_TRANSFERRED, self.bytes_read.saturating_add(self.bytes_written));
+    }
+}
+
+impl SpanResult for StorageResult {
+    fn write(&self, span: &Span) {
+        put_positive(span, k::DATA_OBJECTS_COUNT, self.objects_count);
+        put_positive(span, k::DATA_BYTES_READ, self.bytes_read);
+        put_positive(span, k::DATA_BYTES_WRITTEN, self.bytes_written);
+        put_positive(span, k::BYTES_TRANSFERRED, self.bytes_read.saturating_add(self.bytes_written));
+    }
+}
+
+impl SpanResult for MessagingResult {
+    fn write(&self, span: &Span) {
+        put_u64(span, k::MESSAGING_MESSAGE_COUNT, self.message_count);
+        put_positive(span, k::MESSAGING_BYTES_TRANSFERRED, self.bytes_transferred);
+        put_positive(span, k::BYTES_TRANSFERRED, self.bytes_transferred);
+    }
+}
+
+/// `std::any::type_name` without the module path and generics: the closest Rust has to a class name.
+fn short_type_name<E: ?Sized>() -> String {
+    let full = std::any::type_name::<E>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).trim_start_matches("dyn ").to_owned()
+}
+
+// === traits ===
+
+/// Setters every botanu span has.
+pub trait BotanuSpanExt {
+    /// Records the result of a tool, database, storage or messaging operation.
+    fn set_result<R: SpanResult>(&self, result: R) -> &Self;
+    /// Marks the operation failed: `error.type` (the error's type name), status ERROR, one `exception`
+    /// event with the error's message.
+    fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self;
+    /// Marks the operation failed with an explicit error type (`"RateLimitError"`) and message.
+    fn set_error_type(&self, error_type: &str, message: &str) -> &Self;
+    /// Adds free-form metadata: `botanu.<key>` (`botanu.tool.<key>`, `botanu.data.<key>`, … by span
+    /// kind). Values of secret-looking keys (`api_key`, `password`, `authorization`, …) are redacted.
+    fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self;
+}
+
+impl BotanuSpanExt for Span {
+    fn set_result<R: SpanResult>(&self, result: R) -> &Self {
+        result.write(self);
+        self
+    }
+
+    fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self {
+        self.set_error_type(&short_type_name::<E>(), &error.to_string())
+    }
+
+    fn set_error_type(&self, error_type: &str, message: &str) -> &Self {
+        with_state(self, |state, _| state.fail(Cow::Owned(error_type.to_owned()), message.to_owned()));
+        self
+    }
+
+    fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self {
+        let value = value.into();
+        with_state(self, |state, shared| {
+            let full = Key::new(format!("{}{}", state.metadata_prefix(), key));
+            match &value {
+                _ if shared.secret_keys.is_secret(key) => {
+                    state.set(full, Value::from(shared.content.scrubber().replacement().to_owned()))
+                }
+                MetadataValue::U64(u) => state.set_u64(full, *u),
+                other => state.set(full, Value::from(other.clone())),
+            }
+        });
+        self
+    }
+}
+
+/// Setters of LLM call spans.
+pub trait LlmSpanExt {
+    /// Token usage: input and output always (both), cache counts when > 0.
+    fn set_tokens(&self, tokens: Tokens) -> &Self;
+    /// The provider's response/request id (`gen_ai.response.id`, `botanu.vendor.request_id`) and the
+    /// client-side request id, if any.
+    fn set_request_id(&self, provider_request_id: &str, client_request_id: Option<&str>) -> &Self;
+    /// The model that answered.
+    fn set_response_model(&self, model: &str) -> &Self;
+    /// The finish reason (`gen_ai.response.finish_reasons`, a one-element array).
+    fn set_finish_reason(&self, reason: &str) -> &Self;
+    /// Whether the response was streamed.
+    fn set_streaming(&self, streaming: bool) -> &Self;
+    /// Whether the response came from a cache.
+    fn set_cache_hit(&self, cache_hit: bool) -> &Self;
+    /// The attempt number of this call (1 for the first try).
+    fn set_attempt(&self, attempt: u32) -> &Self;
+    /// Request parameters; only those given are written.
+    fn set_request_params(&self, params: RequestParams) -> &Self;
+    /// The prompt, exported only if the content gate passes, scrubbed and cut.
+    fn set_input_content(&self, content: &str) -> &Self;
+    /// The completion, exported only if the content gate passes, scrubbed and cut.
+    fn set_output_content(&self, content: &str) -> &Self;
+}
+
+impl LlmSpanExt for Span {
+    fn set_tokens(&self, tokens: Tokens) -> &Self {
+        put_u64(self, k::GEN_AI_USAGE_INPUT_TOKENS, tokens.input);
+        put_u64(self, k::GEN_AI_USAGE_OUTPUT_TOKENS, tokens.output);
+        let cached = if tokens.cached > 0 { tokens.cached } else { tokens.cache_read };
+        put_positive(self, k::USAGE_CACHED_TOKENS, cached);
+        put_positive(self, k::USAGE_CACHE_READ_TOKENS, tokens.cache_read);
+        put_positive(self, k::USAGE_CACHE_WRITE_TOKENS, tokens.cache_write);
+        self
+    }
+
+    fn set_request_id(&self, provider_request_id: &str, client_request_id: Option<&str>) -> &Self {
+        put(self, k::GEN_AI_RESPONSE_ID, Value::from(provider_request_id.to_owned()));
+        put(self, k::VENDOR_REQUEST_ID, Value::from(provider_request_id.to_owned()));
+        if let Some(client) = client_request_id {
+            put(self, k::VENDOR_CLIENT_REQUEST_ID, Value::from(client.to_owned()));
+        }
+        self
+    }
+
+    fn set_response_model(&self, model: &str) -> &Self {
+        put(self, k::GEN_AI_RESPONSE_MODEL, Value::from(model.to_owned()));
+        self
+    }
+
+    fn set_finish_reason(&self, reason: &str) -> &Self {
+        put_side(self, k::GEN_AI_RESPONSE_FINISH_REASONS, string_array([reason]));
+        self
+    }
+
+    fn set_streaming(&self, streaming: bool) -> &Self {
+        put(self, k::REQUEST_STREAMING, Value::Bool(streaming));
+        self
+    }
+
+    fn set_cache_hit(&self, cache_hit: bool) -> &Self {
+        put(self, k::REQUEST_CACHE_HIT, Value::Bool(cache_hit));
+        self
+    }
+
+    fn set_attempt(&self, attempt: u32) -> &Self {
+        put(self, k::REQUEST_ATTEMPT, Value::I64(i64::from(attempt)));
+        self
+    }
+
+    fn set_request_params(&self, p: RequestParams) -> &Self {
+        for (key, v) in [
+            (k::GEN_AI_REQUEST_TEMPERATURE, p.temperature),
+            (k::GEN_AI_REQUEST_TOP_P, p.top_p),
+            (k::GEN_AI_REQUEST_FREQUENCY_PENALTY, p.frequency_penalty),
+            (k::GEN_AI_REQUEST_PRESENCE_PENALTY, p.presence_penalty),
+        ] {
+            if let Some(v) = v {
+                put(self, key, Value::F64(v));
+            }
+        }
+        if let Some(max) = p.max_tokens {
+            put_u64(self, k::GEN_AI_REQUEST_MAX_TOKENS, max);
+        }
+        if let Some(stops) = p.stop_sequences {
+            put_side(self, k::GEN_AI_REQUEST_STOP_SEQUENCES, string_array(stops));
+        }
+        self
+    }
+
+    fn set_input_content(&self, content: &str) -> &Self {
+        capture(self, k::EVAL_INPUT_CONTENT, content);
+        self
+    }
+
+    fn set_output_content(&self, content: &str) -> &Self {
+        capture(self, k::EVAL_OUTPUT_CONTENT, content);
+        self
+    }
+}
+
+/// Setters of tool call spans (plus `set_result` / `set_error` of [`BotanuSpanExt`]).
+pub trait ToolSpanExt {
+    /// The tool call id.
+    fn set_tool_call_id(&self, id: &str) -> &Self;
+}
+
+impl ToolSpanExt for Span {
+    fn set_tool_call_id(&self, id: &str) -> &Self {
+        put(self, k::GEN_AI_TOOL_CALL_ID, Value::from(id.to_owned()));
+        self
+    }
+}
+
+/// Setters of database spans (plus `set_result` / `set_error` of [`BotanuSpanExt`]).
+pub trait DbSpanExt {
+    /// Table/collection and optional schema.
+    fn set_table(&self, table: &str, schema: Option<&str>) -> &Self;
+    /// The warehouse's query id.
+    fn set_query_id(&self, query_id: &str) -> &Self;
+    /// Bytes scanned by a warehouse query (the cost driver of BigQuery, Athena, Snowflake, …).
+    fn set_bytes_scanned(&self, bytes: u64) -> &Self;
+    /// Partitions scanned by a warehouse query.
+    fn set_partitions_scanned(&self, partitions: u64) -> &Self;
+    /// Retrieved content (RAG context), exported only if the content gate passes, scrubbed and cut.
+    fn set_retrieval_content(&self, content: &str) -> &Self;
+}
+
+impl DbSpanExt for Span {
+    fn set_table(&self, table: &str, schema: Option<&str>) -> &Self {
+        put(self, k::DB_COLLECTION_NAME, Value::from(table.to_owned()));
+        if let Some(schema) = schema {
+            put(self, k::DB_SCHEMA, Value::from(schema.to_owned()));
+        }
+        self
+    }
+
+    fn set_query_id(&self, query_id: &str) -> &Self {
+        put(self, k::WAREHOUSE_QUERY_ID, Value::from(query_id.to_owned()));
+        self
+    }
+
+    fn set_bytes_scanned(&self, bytes: u64) -> &Self {
+        put_u64(self, k::WAREHOUSE_BYTES_SCANNED, bytes);
+        self
+    }
+
+    fn set_partitions_scanned(&self, partitions: u64) -> &Self {
+        put_u64(self, k::WAREHOUSE_PARTITIONS_SCANNED, partitions);
+        self
+    }
+
+    fn set_retrieval_content(&self, content: &str) -> &Self {
+        capture(self, k::EVAL_RETRIEVAL_CONTENT, content);
+        self
+    }
+}
+
+/// Setters of object storage spans (plus `set_result` / `set_error` of [`BotanuSpanExt`]).
+pub trait StorageSpanExt {
+    /// The bucket.
+    fn set_bucket(&self, bucket: &str) -> &Self;
+}
+
+impl StorageSpanExt for Span {
+    fn set_bucket(&self, bucket: &str) -> &Self {
+        put(self, k::STORAGE_BUCKET, Value::from(bucket.to_owned()));
+        self
+    }
+}
+
+// === free functions on the current span ===
+
+/// Outcome status of a run (`emit_outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeStatus {
+    /// The business event succeeded.
+    Success,
+    /// Partly succeeded.
+    Partial,
+    /// Failed.
+    Failed,
+    /// Timed out.
+    Timeout,
+    /// Canceled.
+    Canceled,
+    /// Abandoned.
+    Abandoned,
+}
+
+impl OutcomeStatus {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeStatus::Success => "success",
+            OutcomeStatus::Partial => "partial",
+            OutcomeStatus::Failed => "failed",
+            OutcomeStatus::Timeout => "timeout",
+            OutcomeStatus::Canceled => "canceled",
+            OutcomeStatus::Abandoned => "abandoned",
+        }
+    }
+}
+
+/// An outcome status that is not one of the six the contract knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidOutcomeStatus(pub String);
+
+impl fmt::Display for InvalidOutcomeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid outcome status {:?}: expected one of success, partial, failed, timeout, canceled, abandoned",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for InvalidOutcomeStatus {}
+
+impl std::str::FromStr for OutcomeStatus {
+    type Err = InvalidOutcomeStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let all = [
+            OutcomeStatus::Success,
+            OutcomeStatus::Partial,
+            OutcomeStatus::Failed,
+            OutcomeStatus::Timeout,
+            OutcomeStatus::Canceled,
+            OutcomeStatus::Abandoned,
+        ];
+        all.into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| InvalidOutcomeStatus(s.to_owned()))
+    }
+}
+
+/// Details of an outcome (`emit_outcome`); only those given are written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// What the value counts (`tickets_resolved`, `revenue_usd`, …).
+    pub value_type: Option<String>,
+    /// The value.
+    pub value_amount: Option<f64>,
+    /// Confidence in [0, 1].
+    pub confidence: Option<f64>,
+    /// Why.
+    pub reason: Option<String>,
+    /// Error type, for failed outcomes.
+    pub error_type: Option<String>,
+    /// Extra `botanu.outcome.metadata.<key>` attributes.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// Records the business outcome on the current span (attributes and a `botanu.outcome_emitted`
+/// event) and its status on the enclosing run span (`botanu.outcome.status`).
+///
+/// ```
+/// use botanu::{emit_outcome, Outcome};
+/// emit_outcome("success", Outcome { value_type: Some("tickets_resolved".into()), value_amount: Some(1.0), ..Default::default() })?;
+/// assert!(emit_outcome("great", Outcome::default()).is_err());
+/// # Ok::<(), botanu::InvalidOutcomeStatus>(())
+/// ```
+pub fn emit_outcome(status: &str, outcome: Outcome) -> Result<(), InvalidOutcomeStatus> {
+    let status: OutcomeStatus = status.parse()?;
+    let mut attrs: Vec<KeyValue> = Vec::new();
+    if let Some(v) = &outcome.value_type {
+        attrs.push(KeyValue::new(k::OUTCOME_VALUE_TYPE, v.clone()));
+    }
+    if let Some(v) = outcome.value_amount {
+        attrs.push(KeyValue::new(k::OUTCOME_VALUE_AMOUNT, v));
+    }
+    if let Some(v) = outcome.confidence {
+        attrs.push(KeyValue::new(k::OUTCOME_CONFIDENCE, v));
+    }
+    if let Some(v) = &outcome.reason {
+        attrs.push(KeyValue::new(k::OUTCOME_REASON, v.clone()));
+    }
+    if let Some(v) = &outcome.error_type {
+        attrs.push(KeyValue::new(k::OUTCOME_ERROR_TYPE, v.clone()));
+    }
+    for (key, v) in &outcome.metadata {
+        attrs.push(KeyValue::new(format!("{}{}", k::OUTCOME_METADATA_PREFIX, key), v.clone()));
+    }
+    with_state(&Span::current(), |state, shared| {
+        for kv in &attrs {
+            state.set(kv.key.clone(), kv.value.clone());
+        }
+        let mut event_attrs = attrs.clone();
+        event_attrs.push(KeyValue::new(k::OUTCOME_STATUS, status.as_str()));
+        state.push_event(
+            Event::new(k::EVENT_OUTCOME_EMITTED, std::time::SystemTime::now(), event_attrs, 0),
+            shared.max_events,
+        );
+        if let Some(run) = &state.run {
+            run.fields().outcome_status = Some(status.as_str());
+        }
+    });
+    Ok(())
+}
+
+/// Business context for `set_business_context`; only those given are written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BusinessContext {
+    /// Customer billed (also updates the enclosing run's customer).
+    pub customer_id: Option<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// Cost center.
+    pub cost_center: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+}
+
+/// Writes business context on the current span; a customer id also becomes the run's customer, so
+/// spans exported later in the run carry it.
+pub fn set_business_context(ctx: BusinessContext) {
+    with_state(&Span::current(), |state, _| {
+        for (key, v) in [
+            (k::CUSTOMER_ID, &ctx.customer_id),
+            (k::TEAM, &ctx.team),
+            (k::COST_CENTER, &ctx.cost_center),
+            (k::REGION, &ctx.region),
+        ] {
+            if let Some(v) = v {
+                state.set(Key::from_static_str(key), Value::from(v.clone()));
+            }
+        }
+        if let (Some(customer), Some(run)) = (&ctx.customer_id, &state.run) {
+            run.fields().customer_id = Some(customer.as_str().into());
+        }
+    });
+}
+
+/// Writes `botanu.correlation.<key>` on the current span (a ticket number, a trace id of another
+/// system, …).
+pub fn set_correlation(key: &str, value: &str) {
+    let key = format!("{}{}", k::CORRELATION_PREFIX, key);
+    with_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
+}
+
+fn read_run<T>(f: impl Fn(&SpanState) -> Option<T>) -> Option<T> {
+    let mut out = None;
+    with_state(&Span::current(), |state, _| out = f(state));
+    out
+}
+
+/// The id of the run the current span is in.
+pub fn current_run_id() -> Option<String> {
+    read_run(|s| s.run.as_ref().map(|r| r.run_id.to_string()))
+}
+
+/// The workflow of the run the current span is in.
+pub fn current_workflow() -> Option<String> {
+    read_run(|s| s.run.as_ref().map(|r| r.workflow.to_string()))
+}
+
+/// A baggage value of the current run: the run's own keys (`botanu.run_id`, `botanu.workflow`,
+/// `botanu.event_id`, `botanu.customer_id`, `botanu.tenant_id`, …) or one set with [`set_baggage`].
+pub fn baggage(key: &str) -> Option<String> {
+    read_run(|s| {
+        let run = s.run.as_ref()?;
+        let fields = run.fields();
+        let arc = |v: &Option<std::sync::Arc<str>>| v.as_ref().map(|v| v.to_string());
+        match key {
+            k::RUN_ID => Some(run.run_id.to_string()),
+            k::WORKFLOW => Some(run.workflow.to_string()),
+            k::ROOT_RUN_ID => Some(run.root_run_id.to_string()),
+            k::ENVIRONMENT => Some(run.environment.to_string()),
+            k::ATTEMPT => Some(run.attempt.to_string()),
+            k::PARENT_RUN_ID => run.parent_run_id.as_ref().map(|v| v.to_string()),
+            k::EVENT_ID => arc(&fields.event_id),
+            k::CUSTOMER_ID => arc(&fields.customer_id),
+            k::TENANT_ID => arc(&fields.tenant_id),
+            _ => fields.baggage.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
+        }
+    })
+}
+
+/// Sets a baggage entry on the current run, readable with [`baggage`] anywhere in the run.
+/// Returns false when the current span is in no run.
+pub fn set_baggage(key: &str, value: &str) -> bool {
+    let mut done = false;
+    with_state(&Span::current(), |state, _| {
+        if let Some(run) = &state.run {
+            let mut fields = run.fields();
+            match fields.baggage.iter_mut().find(|(k, _)| k == key) {
+                Some(entry) => entry.1 = value.to_owned(),
+                None => fields.baggage.push((key.to_owned(), value.to_owned())),
+            }
+            done = true;
+        }
+    });
+    done
+}
+
+/// The value passed to a structured-metadata field: with `--cfg tracing_unstable` and the `valuable`
+/// feature it is recorded as a `valuable::Value` and flattened into `botanu.<key>.<sub>` attributes;
+/// otherwise it falls back to its `Debug` form. The same code compiles either way.
+///
+/// ```
+/// use botanu::{llm_span, semconv};
+/// #[derive(Debug)]
+/// # #[cfg_attr(all(tracing_unstable, feature = "valuable"), derive(valuable::Valuable))]
+/// struct Meta { team: &'static str, priority: u8 }
+/// let span = llm_span!(provider = "openai", model = "gpt-4");
+/// span.record(semconv::METADATA, botanu::structured(&Meta { team: "support", priority: 2 }));
+/// ```
+#[cfg(all(tracing_unstable, feature = "valuable"))]
+pub fn structured<T: valuable::Valuable + fmt::Debug>(value: &T) -> valuable::Value<'_> {
+    tracing::field::valuable(value)
+}
+
+/// The value passed to a structured-metadata field (Debug fallback: build with
+/// `--cfg tracing_unstable` and the `valuable` feature to flatten it into attributes).
+///
+/// ```
+/// use botanu::{llm_span, semconv};
+/// #[derive(Debug)]
+/// struct Meta { team: &'static str, priority: u8 }
+/// let span = llm_span!(provider = "openai", model = "gpt-4");
+/// span.record(semconv::METADATA, botanu::structured(&Meta { team: "support", priority: 2 }));
+/// ```
+#[cfg(not(all(tracing_unstable, feature = "valuable")))]
+pub fn structured<T: fmt::Debug>(value: &T) -> tracing::field::DebugValue<&T> {
+    tracing::field::debug(value)
+}

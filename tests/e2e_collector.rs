@@ -1,0 +1,148 @@
+//! End-to-end: the quickstart workload exported to a real OpenTelemetry collector (`rotel`), read back
+//! from what the collector prints. Skips loudly without a collector unless `BOTANU_E2E=require`.
+
+#[path = "support/collector.rs"]
+mod collector;
+#[path = "../examples/common/ticket.rs"]
+mod ticket;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use botanu::config::{Config, Protocol};
+use collector::Collector;
+use tracing_subscriber::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Runs the quickstart workload through a pipeline built from `config`, then shuts it down.
+fn export_ticket(config: Config) {
+    let (layer, guard) = config.build().expect("pipeline builds");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        ticket::handle_ticket(4711, "acme-corp").expect("workload runs");
+    });
+    guard.shutdown().expect("shutdown");
+}
+
+fn e2e_config(endpoint: String, protocol: Protocol) -> Config {
+    Config::default()
+        .with_service_name("botanu-e2e")
+        .with_environment("e2e")
+        .with_protocol(protocol)
+        .with_endpoint(endpoint)
+        .with_schedule_delay(Duration::from_millis(100))
+        .with_export_timeout(Duration::from_secs(5))
+}
+
+/// What the collector must have printed for the quickstart workload, with OTLP value types.
+const EXPECTED: &[&str] = &[
+    // resource
+    "-> service.name: Str(botanu-e2e)",
+    "-> deployment.environment: Str(e2e)",
+    "-> telemetry.sdk.name: Str(botanu)",
+    // span names and kinds
+    "Name           : botanu.run/support-ticket",
+    "Name           : botanu.step/draft-reply",
+    "Name           : chat gpt-4o",
+    "Name           : chat claude-3-5-sonnet",
+    "Name           : execute_tool search_kb",
+    "Name           : db.postgresql.select",
+    "Name           : storage.s3.put",
+    "Name           : messaging.sqs.publish",
+    "Kind           : SPAN_KIND_SERVER",
+    "Kind           : SPAN_KIND_CLIENT",
+    "Kind           : SPAN_KIND_PRODUCER",
+    "Status code    : STATUS_CODE_ERROR",
+    // typed attributes
+    "-> botanu.workflow: Str(support-ticket)",
+    "-> botanu.event_id: Str(4711)",
+    "-> botanu.customer_id: Str(acme-corp)",
+    "-> botanu.environment: Str(e2e)",
+    "-> botanu.step: Str(draft-reply)",
+    "-> botanu.attempt: Int(1)",
+    "-> gen_ai.provider.name: Str(anthropic)",
+    "-> gen_ai.usage.input_tokens: Int(1250)",
+    "-> gen_ai.usage.output_tokens: Int(310)",
+    "-> botanu.usage.cache_read_tokens: Int(800)",
+    "-> gen_ai.response.finish_reasons: Slice(Str(end_turn))",
+    "-> error.type: Str(RateLimited)",
+    "-> botanu.tool.success: Bool(true)",
+    "-> botanu.run.duration_ms: Double(",
+    "-> db.system: Str(postgresql)",
+    "-> db.operation: Str(SELECT)",
+    "-> botanu.data.rows_returned: Int(12)",
+    "-> botanu.cloud_provider: Str(aws)",
+    "-> botanu.data.bytes_written: Int(18432)",
+    "-> messaging.system: Str(sqs)",
+    "-> botanu.outcome.status: Str(success)",
+    // events
+    "-> Name: botanu.run.started",
+    "-> Name: botanu.run.completed",
+    "-> Name: exception",
+    // metrics, with the contract's buckets
+    "-> Name: gen_ai.client.token.usage",
+    "-> Unit: {token}",
+    "-> Name: gen_ai.client.operation.duration",
+    "-> Name: botanu.gen_ai.attempts",
+    "-> Name: botanu.tool.executions",
+    "-> Name: botanu.storage.bytes",
+    "ExplicitBounds #13: 67108864",
+    "ExplicitBounds #13: 81.92",
+];
+
+fn assert_exported(collector: &Collector) {
+    let all_there = |out: &str| EXPECTED.iter().all(|line| out.contains(line));
+    if !collector.wait_for(all_there, WAIT) {
+        let out = collector.output();
+        let missing: Vec<&&str> = EXPECTED.iter().filter(|l| !out.contains(**l)).collect();
+        panic!("collector output misses {missing:?}\n--- output ---\n{out}");
+    }
+}
+
+#[test]
+fn quickstart_workload_arrives_over_http_protobuf() {
+    let Some(collector) = Collector::start() else { return };
+    export_ticket(e2e_config(collector.http_endpoint(), Protocol::HttpProtobuf));
+    assert_exported(&collector);
+    // The HTTP client's own telemetry never re-enters the layer: every exported span is ours.
+    let out = collector.output();
+    let span_count = out.matches("Name           : ").count();
+    assert_eq!(span_count, 8, "exactly the workload's 8 spans\n{out}");
+}
+
+#[cfg(feature = "grpc")]
+#[test]
+fn quickstart_workload_arrives_over_grpc() {
+    let Some(collector) = Collector::start() else { return };
+    export_ticket(e2e_config(collector.grpc_endpoint(), Protocol::Grpc));
+    assert_exported(&collector);
+}
+
+#[test]
+fn shutdown_is_bounded_when_the_collector_hangs() {
+    // A listener that accepts connections but never answers: the worst case for an exporter.
+    let hang = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", hang.local_addr().expect("addr"));
+    let timeout = Duration::from_millis(800);
+    let config = Config::default()
+        .with_endpoint(endpoint)
+        .with_schedule_delay(Duration::from_millis(50))
+        .with_export_timeout(timeout);
+    let (layer, guard) = config.build().expect("pipeline builds");
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..5 {
+            ticket::handle_ticket(i, "acme-corp").expect("workload runs");
+        }
+    });
+    let started = Instant::now();
+    let _ = guard.shutdown();
+    let took = started.elapsed();
+    assert!(
+        took <= timeout + Duration::from_secs(1),
+        "shutdown took {took:?}, bound {:?}",
+        timeout + Duration::from_secs(1)
+    );
+    drop(hang);
+}
