@@ -26,7 +26,9 @@ use tracing_subscriber::Layer as _;
 
 use crate::config::{Config, ConfigError, TracesExporter};
 use crate::console::{ConsoleExporter, ConsoleMetricExporter};
-use crate::content::{CaptureMode, ContentGate, ContentPolicy, ScrubError, ScrubOptions, Scrubber, DEFAULT_MAX_CHARS};
+use crate::content::{
+    CaptureMode, ContentGate, ContentPolicy, ScrubError, ScrubOptions, Scrubber, SecretKeys, DEFAULT_MAX_CHARS,
+};
 use crate::layer::{BotanuLayer, PresetIdGenerator, Shared, DEFAULT_MAX_EVENTS_PER_SPAN};
 use crate::metrics::Instruments;
 use crate::semconv as k;
@@ -121,6 +123,7 @@ pub struct Builder {
     capture_mode: CaptureMode,
     content_max_chars: usize,
     scrubber: Option<Scrubber>,
+    secret_keys: Vec<String>,
     export_timeout: Duration,
     metric_interval: Duration,
     /// No span processor at all was chosen on purpose (`OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`).
@@ -170,6 +173,7 @@ impl Builder {
             capture_mode: CaptureMode::PerRun,
             content_max_chars: DEFAULT_MAX_CHARS,
             scrubber: None,
+            secret_keys: Vec::new(),
             export_timeout: DEFAULT_EXPORT_TIMEOUT,
             metric_interval: Duration::from_secs(60),
             no_export: false,
@@ -339,6 +343,17 @@ impl Builder {
         self
     }
 
+    /// Extra words that make an attribute key secret-looking (besides `password`, `secret`, `token`,
+    /// `api_key`, `authorization`, `cookie`, …): such metadata and field values are exported redacted.
+    pub fn with_secret_keys<I, S>(mut self, words: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.secret_keys.extend(words.into_iter().map(Into::into));
+        self
+    }
+
     /// Bound on flush and shutdown (default 30 s).
     pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = timeout;
@@ -402,6 +417,7 @@ impl Builder {
         let mut shared = Shared::new(tracer, Arc::from(self.environment.as_str()));
         shared.export_all = self.export_all_spans;
         shared.max_events = self.max_events;
+        shared.secret_keys = SecretKeys::new(&self.secret_keys);
         shared.metrics = Some(Instruments::new(&meter));
         shared.content = ContentPolicy::new(
             ContentGate::new(self.content_rate, self.capture_mode),

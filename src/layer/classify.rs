@@ -52,6 +52,8 @@ pub(crate) enum Role {
     OtelKind,
     /// `error.type` recorded by a setter: marks the span failed.
     ErrorType,
+    /// A field whose name looks like a secret (`api_key`, `password`, …): exported redacted.
+    Secret(&'static str),
     /// Not exported (`message` of a span).
     Ignore,
 }
@@ -70,8 +72,8 @@ impl CallsiteInfo {
     }
 }
 
-/// Classifies a callsite by the names of its fields.
-pub(crate) fn classify(meta: &Metadata<'_>) -> CallsiteInfo {
+/// Classifies a callsite by the names of its fields; `is_secret` flags secret-looking field names.
+pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) -> CallsiteInfo {
     let fields = meta.fields();
     let has = |name: &str| fields.field(name).is_some();
     // A step is recognized last: any span may carry `botanu.step` of its own (the contract lets a span
@@ -93,7 +95,13 @@ pub(crate) fn classify(meta: &Metadata<'_>) -> CallsiteInfo {
     } else {
         Class::Other
     };
-    let roles = fields.iter().map(|f| role_of(class, f.name())).collect();
+    let roles = fields
+        .iter()
+        .map(|f| match role_of(class, f.name()) {
+            Role::Attr(name) if is_secret(name) => Role::Secret(name),
+            role => role,
+        })
+        .collect();
     CallsiteInfo { class, roles }
 }
 
@@ -138,7 +146,7 @@ mod tests {
             (tracing::info_span!("x", a = 1), Class::Other),
         ] {
             let meta = span.metadata().expect("an enabled span has metadata");
-            assert_eq!(classify(meta).class, class, "{}", meta.fields());
+            assert_eq!(classify(meta, &|_| false).class, class, "{}", meta.fields());
         }
     }
 }

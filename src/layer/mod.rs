@@ -81,7 +81,7 @@ impl Shared {
 
     #[inline(never)]
     fn register(&self, meta: &'static Metadata<'static>) -> Arc<CallsiteInfo> {
-        let info = Arc::new(classify::classify(meta));
+        let info = Arc::new(classify::classify(meta, &|name| self.secret_keys.is_secret(name)));
         self.callsites.write().unwrap_or_else(|p| p.into_inner()).entry(meta.callsite()).or_insert(info).clone()
     }
 }
@@ -265,7 +265,7 @@ where
         for s in span.scope() {
             let mut ext = s.extensions_mut();
             let Some(state) = ext.get_mut::<SpanState>() else { continue };
-            let mut visitor = EventFields::default();
+            let mut visitor = EventFields::new(&self.shared.secret_keys);
             event.record(&mut visitor);
             let meta = event.metadata();
             if *meta.level() == Level::ERROR || visitor.error_type.is_some() {
@@ -370,25 +370,32 @@ fn sync_run_fields(state: &SpanState, which: impl Fn(&'static str) -> bool) {
     }
 }
 
-/// Collects an event's message, error and other fields.
-#[derive(Default)]
-struct EventFields {
+/// Collects an event's message, error and other fields; values of secret-looking fields are redacted.
+struct EventFields<'a> {
+    secret_keys: &'a SecretKeys,
     message: Option<String>,
     error_type: Option<String>,
     attrs: Vec<KeyValue>,
 }
 
-impl EventFields {
+impl<'a> EventFields<'a> {
+    fn new(secret_keys: &'a SecretKeys) -> Self {
+        EventFields { secret_keys, message: None, error_type: None, attrs: Vec::new() }
+    }
+
     fn put(&mut self, field: &Field, value: Value) {
         match field.name() {
             k::MESSAGE => self.message = Some(value.to_string()),
             k::ERROR_TYPE => self.error_type = Some(value.to_string()),
+            name if self.secret_keys.is_secret(name) => {
+                self.attrs.push(KeyValue::new(Key::from_static_str(name), state::REDACTED))
+            }
             name => self.attrs.push(KeyValue::new(Key::from_static_str(name), value)),
         }
     }
 }
 
-impl Visit for EventFields {
+impl Visit for EventFields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.put(field, Value::from(value.to_owned()));
     }

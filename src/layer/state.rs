@@ -21,6 +21,9 @@ use crate::normalize;
 use crate::run::RunContext;
 use crate::semconv as k;
 
+/// What a secret-looking field's value is exported as.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
 /// Everything the layer knows about one exported span while it is open.
 #[derive(Debug)]
 pub(crate) struct SpanState {
@@ -221,6 +224,7 @@ impl Recorder<'_> {
                 let key = format!("{}{}", self.state.metadata_prefix(), "metadata");
                 self.state.set(Key::new(key), Value::from(value.to_owned()));
             }
+            Role::Secret(key) => self.state.set(Key::from_static_str(key), Value::from(REDACTED)),
             Role::OtelName => self.state.name_override = Some(Cow::Owned(value.to_owned())),
             Role::OtelKind => self.state.kind_override = parse_kind(value),
             Role::ErrorType => self.state.fail(Cow::Owned(value.to_owned()), String::new()),
@@ -232,6 +236,7 @@ impl Recorder<'_> {
     fn typed_value(&mut self, field: &Field, value: Value) {
         match self.info.role(field.index()) {
             Role::Attr(key) => self.state.set(Key::from_static_str(key), value),
+            Role::Secret(key) => self.state.set(Key::from_static_str(key), Value::from(REDACTED)),
             Role::Ignore => {}
             _ => {
                 let s = value.to_string();

@@ -1,0 +1,307 @@
+//! Metrics read from the in-memory metric exporter after a scripted workload: instrument names, units,
+//! attributes, bucket boundaries, and counts/sums/values exactly as the workload implies.
+mod common;
+
+use std::collections::BTreeMap;
+
+use botanu::prelude::*;
+use botanu::semconv::{self as k, metrics as m};
+use common::*;
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+
+type Attrs = BTreeMap<String, String>;
+
+/// One data point, whatever the instrument: attributes, and count/sum (histogram) or value (counter).
+#[derive(Debug, Clone, PartialEq)]
+struct Point {
+    attrs: Attrs,
+    count: u64,
+    sum: f64,
+    bounds: Vec<f64>,
+    buckets: Vec<u64>,
+}
+
+fn attrs<'a>(it: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> Attrs {
+    it.map(|kv| (kv.key.to_string(), kv.value.to_string())).collect()
+}
+
+fn points(metric: &Metric) -> Vec<Point> {
+    let mut out = Vec::new();
+    match metric.data() {
+        AggregatedMetrics::U64(MetricData::Histogram(h)) => {
+            for dp in h.data_points() {
+                out.push(Point {
+                    attrs: attrs(dp.attributes()),
+                    count: dp.count(),
+                    sum: dp.sum() as f64,
+                    bounds: dp.bounds().collect(),
+                    buckets: dp.bucket_counts().collect(),
+                });
+            }
+        }
+        AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+            for dp in h.data_points() {
+                out.push(Point {
+                    attrs: attrs(dp.attributes()),
+                    count: dp.count(),
+                    sum: dp.sum(),
+                    bounds: dp.bounds().collect(),
+                    buckets: dp.bucket_counts().collect(),
+                });
+            }
+        }
+        AggregatedMetrics::U64(MetricData::Sum(s)) => {
+            for dp in s.data_points() {
+                out.push(Point {
+                    attrs: attrs(dp.attributes()),
+                    count: dp.value(),
+                    sum: dp.value() as f64,
+                    bounds: vec![],
+                    buckets: vec![],
+                });
+            }
+        }
+        other => panic!("{}: unexpected data {other:?}", metric.name()),
+    }
+    out.sort_by(|a, b| a.attrs.cmp(&b.attrs));
+    out
+}
+
+fn metric<'a>(rm: &'a ResourceMetrics, name: &str) -> &'a Metric {
+    rm.scope_metrics()
+        .flat_map(|s| s.metrics())
+        .find(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no metric {name}"))
+}
+
+fn point(rm: &ResourceMetrics, name: &str, want: &[(&str, &str)]) -> Point {
+    let want: Attrs = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let all = points(metric(rm, name));
+    all.iter().find(|p| p.attrs == want).cloned().unwrap_or_else(|| panic!("{name}: no point {want:?} in {all:?}"))
+}
+
+/// Three OpenAI calls (one failed), one Anthropic call, two tool calls (one failed), DB, storage and
+/// messaging operations, in one run.
+fn workload() {
+    run_span!(workflow = "billing", customer_id = "cust-123", tenant_id = "tenant-9").in_scope(|| {
+        llm_span!(provider = "OpenAI", model = "gpt-4").set_tokens(Tokens {
+            input: 100,
+            output: 20,
+            ..Default::default()
+        });
+        llm_span!(provider = "openai", model = "gpt-4").set_tokens(Tokens {
+            input: 300,
+            output: 50,
+            ..Default::default()
+        });
+        llm_span!(provider = "openai", model = "gpt-4").set_error_type("RateLimitError", "429");
+        llm_span!(provider = "claude", model = "claude-3", operation = "chat").set_tokens(Tokens {
+            input: 5000,
+            output: 0,
+            ..Default::default()
+        });
+
+        tool_span!(name = "search", provider = "openai")
+            .set_result(ToolResult { items_returned: 2, ..Default::default() });
+        tool_span!(name = "search", provider = "OpenAI").set_error_type("Timeout", "slow");
+
+        db_span!(system = "postgres", operation = "select")
+            .set_result(DbResult { rows_returned: 12, ..Default::default() });
+        db_span!(system = "postgres", operation = "INSERT")
+            .set_result(DbResult { rows_affected: 3, ..Default::default() });
+        db_span!(system = "bigquery", operation = "SELECT").set_bytes_scanned(1_000_000);
+
+        storage_span!(system = "s3", operation = "PUT").set_result(StorageResult {
+            objects_count: 1,
+            bytes_written: 2048,
+            ..Default::default()
+        });
+        storage_span!(system = "aws_s3", operation = "GET").set_result(StorageResult {
+            objects_count: 2,
+            bytes_read: 4096,
+            ..Default::default()
+        });
+
+        messaging_span!(system = "sqs", operation = "publish", destination = "q")
+            .set_result(MessagingResult { message_count: 5, ..Default::default() });
+    });
+}
+
+#[test]
+fn token_usage_histogram_counts_sums_and_buckets() {
+    let h = Harness::new();
+    h.run(workload);
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let usage = metric(rm, m::TOKEN_USAGE);
+    assert_eq!(usage.unit(), "{token}");
+    let openai =
+        [(k::GEN_AI_OPERATION_NAME, "chat"), (k::GEN_AI_PROVIDER_NAME, "openai"), (k::GEN_AI_REQUEST_MODEL, "gpt-4")];
+    let with = |extra: (&'static str, &'static str)| {
+        let mut v = openai.to_vec();
+        v.push(extra);
+        v
+    };
+    let input = point(rm, m::TOKEN_USAGE, &with((k::GEN_AI_TOKEN_TYPE, "input")));
+    assert_eq!((input.count, input.sum), (2, 400.0));
+    assert_eq!(input.bounds, m::TOKEN_BUCKETS.to_vec());
+    // 100 falls in (64, 256], 300 in (256, 1024].
+    assert_eq!(input.buckets[4], 1);
+    assert_eq!(input.buckets[5], 1);
+    assert_eq!(input.buckets.iter().sum::<u64>(), 2);
+    let output = point(rm, m::TOKEN_USAGE, &with((k::GEN_AI_TOKEN_TYPE, "output")));
+    assert_eq!((output.count, output.sum), (2, 70.0));
+    // Zero output tokens are not recorded; the failed call recorded no tokens at all.
+    let claude = [
+        (k::GEN_AI_OPERATION_NAME, "chat"),
+        (k::GEN_AI_PROVIDER_NAME, "anthropic"),
+        (k::GEN_AI_REQUEST_MODEL, "claude-3"),
+    ];
+    let all = points(usage);
+    assert_eq!(all.len(), 3, "{all:?}");
+    let mut c = claude.to_vec();
+    c.push((k::GEN_AI_TOKEN_TYPE, "input"));
+    assert_eq!(point(rm, m::TOKEN_USAGE, &c).sum, 5000.0);
+}
+
+#[test]
+fn operation_duration_and_attempts_split_failures() {
+    let h = Harness::new();
+    h.run(workload);
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let duration = metric(rm, m::OPERATION_DURATION);
+    assert_eq!(duration.unit(), "s");
+    let base =
+        [(k::GEN_AI_OPERATION_NAME, "chat"), (k::GEN_AI_PROVIDER_NAME, "openai"), (k::GEN_AI_REQUEST_MODEL, "gpt-4")];
+    let ok = point(rm, m::OPERATION_DURATION, &base);
+    assert_eq!(ok.count, 2);
+    assert_eq!(ok.bounds, m::DURATION_BUCKETS.to_vec());
+    assert!(ok.sum > 0.0 && ok.sum < 5.0, "{}", ok.sum);
+    let mut failed = base.to_vec();
+    failed.push((k::ERROR_TYPE, "RateLimitError"));
+    assert_eq!(point(rm, m::OPERATION_DURATION, &failed).count, 1);
+
+    assert_eq!(metric(rm, m::ATTEMPTS).unit(), "{attempt}");
+    let mut success = base.to_vec();
+    success.push((m::STATUS, "success"));
+    assert_eq!(point(rm, m::ATTEMPTS, &success).count, 2);
+    let mut error = base.to_vec();
+    error.push((m::STATUS, "error"));
+    assert_eq!(point(rm, m::ATTEMPTS, &error).count, 1);
+}
+
+#[test]
+fn tool_metrics_use_the_normalized_provider() {
+    let h = Harness::new();
+    h.run(workload);
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let ok = [(k::GEN_AI_TOOL_NAME, "search"), (k::GEN_AI_PROVIDER_NAME, "openai"), (m::STATUS, "success")];
+    let err = [(k::GEN_AI_TOOL_NAME, "search"), (k::GEN_AI_PROVIDER_NAME, "openai"), (m::STATUS, "error")];
+    assert_eq!(point(rm, m::TOOL_EXECUTIONS, &ok).count, 1);
+    assert_eq!(point(rm, m::TOOL_EXECUTIONS, &err).count, 1);
+    let d = point(rm, m::TOOL_DURATION, &ok);
+    assert_eq!((d.count, d.bounds.clone()), (1, m::DURATION_BUCKETS.to_vec()));
+    assert_eq!(metric(rm, m::TOOL_DURATION).unit(), "s");
+    assert_eq!(points(metric(rm, m::TOOL_EXECUTIONS)).len(), 2, "one provider spelling, not two");
+}
+
+#[test]
+fn data_operation_counters_per_vendor_operation_and_workflow() {
+    let h = Harness::new();
+    h.run(workload);
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let wf = (k::WORKFLOW, "billing");
+    let pg_select = [(k::DB_SYSTEM, "postgresql"), (m::OPERATION, "SELECT"), wf];
+    assert_eq!(point(rm, m::DATA_ROWS_RETURNED, &pg_select).count, 12);
+    let pg_insert = [(k::DB_SYSTEM, "postgresql"), (m::OPERATION, "INSERT"), wf];
+    assert_eq!(point(rm, m::DATA_ROWS_AFFECTED, &pg_insert).count, 3);
+    let bq = [(k::DB_SYSTEM, "bigquery"), (m::OPERATION, "SELECT"), wf];
+    assert_eq!(point(rm, m::DATA_BYTES_SCANNED, &bq).count, 1_000_000);
+    assert_eq!(metric(rm, m::DATA_BYTES_SCANNED).unit(), "By");
+
+    let put = [(k::STORAGE_SYSTEM, "s3"), (m::OPERATION, "PUT"), wf];
+    let get = [(k::STORAGE_SYSTEM, "s3"), (m::OPERATION, "GET"), wf];
+    assert_eq!(point(rm, m::STORAGE_OBJECTS, &put).count, 1);
+    assert_eq!(point(rm, m::STORAGE_OBJECTS, &get).count, 2);
+    let mut put_bytes = put.to_vec();
+    put_bytes.push((m::DIRECTION, "write"));
+    assert_eq!(point(rm, m::STORAGE_BYTES, &put_bytes).count, 2048);
+    let mut get_bytes = get.to_vec();
+    get_bytes.push((m::DIRECTION, "read"));
+    assert_eq!(point(rm, m::STORAGE_BYTES, &get_bytes).count, 4096);
+
+    let sqs = [(k::MESSAGING_SYSTEM, "sqs"), (m::OPERATION, "publish"), wf];
+    assert_eq!(point(rm, m::MESSAGING_MESSAGES, &sqs).count, 5);
+}
+
+#[test]
+fn no_metric_carries_an_unbounded_value() {
+    let h = Harness::new();
+    h.run(workload);
+    let spans = h.spans();
+    let run = find(&spans, "botanu.run/billing");
+    let unbounded = [str_attr(run, k::RUN_ID), str_attr(run, k::EVENT_ID), "cust-123", "tenant-9"];
+    let forbidden_keys = [k::RUN_ID, k::EVENT_ID, k::CUSTOMER_ID, k::TENANT_ID, k::ROOT_RUN_ID, k::PARENT_RUN_ID];
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let mut seen = 0;
+    for metric in rm.scope_metrics().flat_map(|s| s.metrics()) {
+        for p in points(metric) {
+            seen += 1;
+            for (key, value) in &p.attrs {
+                assert!(!forbidden_keys.contains(&key.as_str()), "{}: attribute {key}", metric.name());
+                assert!(!unbounded.contains(&value.as_str()), "{}: {key}={value}", metric.name());
+            }
+        }
+    }
+    assert!(seen >= 15, "checked {seen} data points");
+}
+
+#[test]
+fn a_user_meter_provider_receives_the_metrics() {
+    let exporter = InMemoryMetricExporter::default();
+    let provider = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(exporter.clone()).build()).build();
+    let h = Harness::with(|b| b.with_meter_provider(provider.clone()));
+    h.run(workload);
+    provider.force_flush().expect("flush");
+    let rms = exporter.get_finished_metrics().expect("metrics");
+    let rm = rms.last().expect("an export");
+    assert_eq!(points(metric(rm, m::TOKEN_USAGE)).len(), 3);
+    // The harness's own exporter is not attached to a user-supplied provider.
+    assert!(h.metrics.get_finished_metrics().expect("metrics").is_empty());
+}
+
+#[test]
+fn bucket_boundaries_are_the_contracts() {
+    // Spelled out from CONTRACT §3, independent of the constants the layer uses.
+    let tokens = [
+        1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
+        67108864.0,
+    ];
+    let seconds = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+    let h = Harness::new();
+    h.run(workload);
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    for p in points(metric(rm, m::TOKEN_USAGE)) {
+        assert_eq!(p.bounds, tokens);
+    }
+    for name in [m::OPERATION_DURATION, m::TOOL_DURATION] {
+        for p in points(metric(rm, name)) {
+            assert_eq!(p.bounds, seconds, "{name}");
+        }
+    }
+    for (name, unit) in [
+        ("gen_ai.client.token.usage", "{token}"),
+        ("gen_ai.client.operation.duration", "s"),
+        ("botanu.gen_ai.attempts", "{attempt}"),
+        ("botanu.tool.duration", "s"),
+        ("botanu.tool.executions", "{execution}"),
+    ] {
+        assert_eq!(metric(rm, name).unit(), unit, "{name}");
+    }
+}
