@@ -46,6 +46,7 @@
 //! | `pii.custom_patterns` | — | `eval.pii.custom_patterns` (mapping name: regex) | none |
 //! | `pii.replacement` | `BOTANU_PII_SCRUB_REPLACEMENT` | `eval.pii.replacement` | `[REDACTED]` |
 //! | `propagation_mode` | `BOTANU_PROPAGATION_MODE` (`lean`, `full`) | `propagation.mode` | lean |
+//! | `propagation_trust_inbound` | `BOTANU_PROPAGATION_TRUST_INBOUND` | `propagation.trust_inbound` | false |
 //! | `traces_exporter` | `OTEL_SDK_DISABLED` (true → none), `OTEL_TRACES_EXPORTER` (`otlp`, `console`, `none`) | — | otlp if a traces endpoint is set, else console |
 //! | `sdk_disabled` | `OTEL_SDK_DISABLED` | — | false |
 //! | `resource_attributes` | `OTEL_RESOURCE_ATTRIBUTES` (`k=v,...`, percent-decoded; the keys folded into the fields above are removed) | — | none |
@@ -147,6 +148,7 @@ mod keys {
     pub(super) const BOTANU_PII_SCRUB_DISABLE_PATTERNS: &str = "BOTANU_PII_SCRUB_DISABLE_PATTERNS";
     pub(super) const BOTANU_PII_SCRUB_REPLACEMENT: &str = "BOTANU_PII_SCRUB_REPLACEMENT";
     pub(super) const BOTANU_PROPAGATION_MODE: &str = "BOTANU_PROPAGATION_MODE";
+    pub(super) const BOTANU_PROPAGATION_TRUST_INBOUND: &str = "BOTANU_PROPAGATION_TRUST_INBOUND";
     pub(super) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
     pub(super) const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
     pub(super) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
@@ -172,6 +174,7 @@ mod keys {
     pub(super) const Y_PII_CUSTOM_PATTERNS: &str = "eval.pii.custom_patterns";
     pub(super) const Y_PII_REPLACEMENT: &str = "eval.pii.replacement";
     pub(super) const Y_PROPAGATION_MODE: &str = "propagation.mode";
+    pub(super) const Y_PROPAGATION_TRUST_INBOUND: &str = "propagation.trust_inbound";
 
     pub(super) const RES_SERVICE_NAME: &str = "service.name";
     pub(super) const RES_SERVICE_VERSION: &str = "service.version";
@@ -272,6 +275,10 @@ pub struct Config {
     pub pii: PiiConfig,
     /// Which run fields travel in baggage.
     pub propagation_mode: PropagationMode,
+    /// Whether inbound `botanu.customer_id` / `botanu.tenant_id` (baggage or fallback headers) are
+    /// honored. Off by default, so a client cannot bill its usage to another tenant; turn it on only
+    /// where callers are trusted (service to service behind your own gateway).
+    pub propagation_trust_inbound: bool,
     /// Where spans go: OTLP, console, or nowhere.
     pub traces_exporter: TracesExporter,
     /// `OTEL_SDK_DISABLED`: when true the pipeline exports nothing (no traces, no metrics).
@@ -605,6 +612,7 @@ impl Default for Config {
             content_max_chars: DEFAULT_CONTENT_MAX_CHARS,
             pii: PiiConfig::default(),
             propagation_mode: PropagationMode::Lean,
+            propagation_trust_inbound: false,
             traces_exporter: TracesExporter::Console,
             sdk_disabled: false,
             export_all_spans: false,
@@ -908,6 +916,13 @@ impl Config {
         self
     }
 
+    /// Sets `propagation_trust_inbound`.
+    #[must_use]
+    pub fn with_propagation_trust_inbound(mut self, trust: bool) -> Self {
+        self.propagation_trust_inbound = trust;
+        self
+    }
+
     /// Sets `propagation_mode`.
     #[must_use]
     pub fn with_propagation_mode(mut self, mode: PropagationMode) -> Self {
@@ -977,6 +992,7 @@ impl fmt::Debug for Config {
             .field("content_max_chars", &self.content_max_chars)
             .field("pii", &self.pii)
             .field("propagation_mode", &self.propagation_mode)
+            .field("propagation_trust_inbound", &self.propagation_trust_inbound)
             .field("traces_exporter", &self.traces_exporter)
             .field("sdk_disabled", &self.sdk_disabled)
             .field("export_all_spans", &self.export_all_spans)
@@ -1199,6 +1215,9 @@ impl<'a> Layers<'a> {
         }
         if let Some(raw) = self.pick(&[BOTANU_PROPAGATION_MODE], &[], Y_PROPAGATION_MODE) {
             c.propagation_mode = parse_propagation_mode(&raw)?;
+        }
+        if let Some(raw) = self.pick(&[BOTANU_PROPAGATION_TRUST_INBOUND], &[], Y_PROPAGATION_TRUST_INBOUND) {
+            c.propagation_trust_inbound = parse_bool(&raw)?;
         }
 
         if let Some(raw) = self.env(OTEL_SDK_DISABLED) {
@@ -1534,7 +1553,7 @@ enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-const SCHEMA: [(&str, Shape); 20] = [
+const SCHEMA: [(&str, Shape); 21] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -1555,6 +1574,7 @@ const SCHEMA: [(&str, Shape); 20] = [
     (keys::Y_PII_CUSTOM_PATTERNS, Shape::Map),
     (keys::Y_PII_REPLACEMENT, Shape::Scalar),
     (keys::Y_PROPAGATION_MODE, Shape::Scalar),
+    (keys::Y_PROPAGATION_TRUST_INBOUND, Shape::Scalar),
 ];
 
 /// A known key's value, interpolated, with its position.
@@ -2246,6 +2266,16 @@ mod tests {
                 env_expected: "Lean",
                 code: |c| c.with_propagation_mode(PropagationMode::Full),
                 code_expected: "Full",
+            },
+            Field {
+                name: "propagation_trust_inbound",
+                get: |c| c.propagation_trust_inbound.to_string(),
+                default: "false",
+                yaml: Some(("propagation:\n  trust_inbound: yes\n", "true")),
+                env: &[("BOTANU_PROPAGATION_TRUST_INBOUND", "0")],
+                env_expected: "false",
+                code: |c| c.with_propagation_trust_inbound(true),
+                code_expected: "true",
             },
             Field {
                 name: "traces_exporter",

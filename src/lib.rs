@@ -46,6 +46,7 @@ mod metrics;
 pub mod normalize;
 mod otlp;
 mod pipeline;
+pub mod propagation;
 mod run;
 pub mod semconv;
 mod span_ext;

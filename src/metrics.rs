@@ -17,8 +17,9 @@
 //! | `botanu.storage.objects` | counter | `{object}` | system, operation, workflow |
 //! | `botanu.messaging.messages` | counter | `{message}` | `messaging.system`, `botanu.operation`, workflow |
 //!
-//! Attributes are bounded by construction: normalized vendor and operation names, tool names, the
-//! workflow. A run id, event id, customer id or tenant id is never a metric attribute.
+//! Attributes are bounded: normalized vendor and operation names, tool names, and the workflow — at most
+//! 256 distinct workflows, further ones are counted under `_other` (a workflow can arrive from an
+//! untrusted caller). A run id, event id, customer id or tenant id is never a metric attribute.
 
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::{Key, KeyValue, Value};
@@ -26,9 +27,17 @@ use opentelemetry::{Key, KeyValue, Value};
 use crate::layer::state::SpanState;
 use crate::semconv::{self as k, metrics as m};
 
+/// Distinct workflow values the data-operation counters carry before further ones are folded into
+/// [`OTHER_WORKFLOW`]: a workflow may come from an untrusted caller (propagation), and a metrics backend
+/// must not be flooded with series.
+pub(crate) const MAX_WORKFLOWS: usize = 256;
+/// The workflow attribute value past [`MAX_WORKFLOWS`].
+pub(crate) const OTHER_WORKFLOW: &str = "_other";
+
 /// The instruments, created once per layer.
 #[derive(Debug)]
 pub(crate) struct Instruments {
+    workflows: std::sync::RwLock<std::collections::HashSet<std::sync::Arc<str>>>,
     token_usage: Histogram<u64>,
     operation_duration: Histogram<f64>,
     attempts: Counter<u64>,
@@ -46,6 +55,7 @@ impl Instruments {
     pub(crate) fn new(meter: &Meter) -> Self {
         let counter = |name: &'static str, unit: &'static str| meter.u64_counter(name).with_unit(unit).build();
         Instruments {
+            workflows: std::sync::RwLock::new(std::collections::HashSet::new()),
             token_usage: meter
                 .u64_histogram(m::TOKEN_USAGE)
                 .with_unit(m::TOKEN_USAGE_UNIT)
@@ -120,8 +130,35 @@ impl Instruments {
         self.tool_executions.add(1, &attrs);
     }
 
+    /// The workflow attribute, bounded to [`MAX_WORKFLOWS`] distinct values.
+    fn workflow(&self, workflow: &std::sync::Arc<str>) -> opentelemetry::Value {
+        let known = self.workflows.read().unwrap_or_else(|p| p.into_inner()).contains(workflow);
+        if known {
+            return opentelemetry::Value::from(workflow.to_string());
+        }
+        let mut set = self.workflows.write().unwrap_or_else(|p| p.into_inner());
+        if set.len() < MAX_WORKFLOWS || set.contains(workflow) {
+            set.insert(workflow.clone());
+            opentelemetry::Value::from(workflow.to_string())
+        } else {
+            opentelemetry::Value::from(OTHER_WORKFLOW)
+        }
+    }
+
+    fn data_attrs(&self, state: &SpanState, system_key: &'static str, op_key: &'static str) -> Vec<KeyValue> {
+        let mut attrs = Vec::with_capacity(4);
+        copy(state, &mut attrs, system_key);
+        if let Some(op) = state.get(op_key) {
+            attrs.push(KeyValue::new(m::OPERATION, op.clone()));
+        }
+        if let Some(run) = &state.run {
+            attrs.push(KeyValue::new(k::WORKFLOW, self.workflow(&run.workflow)));
+        }
+        attrs
+    }
+
     fn record_db(&self, state: &SpanState) {
-        let attrs = data_attrs(state, k::DB_SYSTEM, k::DB_OPERATION);
+        let attrs = self.data_attrs(state, k::DB_SYSTEM, k::DB_OPERATION);
         for (key, counter) in [
             (k::WAREHOUSE_BYTES_SCANNED, &self.bytes_scanned),
             (k::DATA_ROWS_RETURNED, &self.rows_returned),
@@ -134,7 +171,7 @@ impl Instruments {
     }
 
     fn record_storage(&self, state: &SpanState) {
-        let mut attrs = data_attrs(state, k::STORAGE_SYSTEM, k::STORAGE_OPERATION);
+        let mut attrs = self.data_attrs(state, k::STORAGE_SYSTEM, k::STORAGE_OPERATION);
         if let Some(v) = positive(state, k::DATA_OBJECTS_COUNT) {
             self.storage_objects.add(v, &attrs);
         }
@@ -148,7 +185,7 @@ impl Instruments {
     }
 
     fn record_messaging(&self, state: &SpanState) {
-        let attrs = data_attrs(state, k::MESSAGING_SYSTEM, k::MESSAGING_OPERATION);
+        let attrs = self.data_attrs(state, k::MESSAGING_SYSTEM, k::MESSAGING_OPERATION);
         if let Some(v) = positive(state, k::MESSAGING_MESSAGE_COUNT) {
             self.messages.add(v, &attrs);
         }
@@ -163,18 +200,6 @@ fn copy(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str) {
     if let Some(v) = state.get(key) {
         attrs.push(KeyValue::new(Key::from_static_str(key), v.clone()));
     }
-}
-
-fn data_attrs(state: &SpanState, system_key: &'static str, op_key: &'static str) -> Vec<KeyValue> {
-    let mut attrs = Vec::with_capacity(4);
-    copy(state, &mut attrs, system_key);
-    if let Some(op) = state.get(op_key) {
-        attrs.push(KeyValue::new(m::OPERATION, op.clone()));
-    }
-    if let Some(run) = &state.run {
-        attrs.push(KeyValue::new(k::WORKFLOW, run.workflow.to_string()));
-    }
-    attrs
 }
 
 fn positive(state: &SpanState, key: &str) -> Option<u64> {

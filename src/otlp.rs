@@ -95,45 +95,54 @@ fn grpc_unavailable() -> Error {
     )
 }
 
+/// Builds an OTLP exporter of either signal: the two builders (`opentelemetry_otlp::SpanExporter`,
+/// `MetricExporter`) share their method names but no trait, so one macro serves both.
+macro_rules! build_exporter {
+    ($exporter:path, $wrapper:ident, $config:expr, $url:expr, $headers:expr) => {{
+        check_scheme($url)?;
+        let url = $url.to_owned();
+        let timeout: Duration = $config.export_timeout;
+        let headers: HashMap<String, String> = $headers;
+        match $config.protocol {
+            Protocol::HttpProtobuf => {
+                let inner = on_plain_thread(move || {
+                    <$exporter>::builder()
+                        .with_http()
+                        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                        .with_endpoint(url)
+                        .with_timeout(timeout)
+                        .with_headers(headers)
+                        .build()
+                })?;
+                Ok($wrapper { inner, runtime: None })
+            }
+            #[cfg(feature = "grpc")]
+            Protocol::Grpc => {
+                use opentelemetry_otlp::WithTonicConfig;
+                let rt = grpc_runtime()?;
+                let _entered = rt.enter();
+                let inner = <$exporter>::builder()
+                    .with_tonic()
+                    .with_endpoint(url)
+                    .with_timeout(timeout)
+                    .with_metadata(metadata(&headers))
+                    .build()
+                    .map_err(|e| Error::Exporter(e.to_string()))?;
+                Ok($wrapper { inner, runtime: Some(rt.clone()) })
+            }
+            #[cfg(not(feature = "grpc"))]
+            Protocol::Grpc => Err(grpc_unavailable()),
+        }
+    }};
+}
+
 /// The span exporter for `url` (already joined with `/v1/traces` where that applies).
 pub(crate) fn span_exporter(
     config: &Config,
     url: &str,
     headers: HashMap<String, String>,
 ) -> Result<OtlpSpanExporter, Error> {
-    check_scheme(url)?;
-    let url = url.to_owned();
-    let timeout: Duration = config.export_timeout;
-    match config.protocol {
-        Protocol::HttpProtobuf => {
-            let inner = on_plain_thread(move || {
-                opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(url)
-                    .with_timeout(timeout)
-                    .with_headers(headers)
-                    .build()
-            })?;
-            Ok(OtlpSpanExporter { inner, runtime: None })
-        }
-        #[cfg(feature = "grpc")]
-        Protocol::Grpc => {
-            use opentelemetry_otlp::WithTonicConfig;
-            let rt = grpc_runtime()?;
-            let _entered = rt.enter();
-            let inner = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(url)
-                .with_timeout(timeout)
-                .with_metadata(metadata(&headers))
-                .build()
-                .map_err(|e| Error::Exporter(e.to_string()))?;
-            Ok(OtlpSpanExporter { inner, runtime: Some(rt.clone()) })
-        }
-        #[cfg(not(feature = "grpc"))]
-        Protocol::Grpc => Err(grpc_unavailable()),
-    }
+    build_exporter!(opentelemetry_otlp::SpanExporter, OtlpSpanExporter, config, url, headers)
 }
 
 /// The metric exporter for `url` (already joined with `/v1/metrics` where that applies).
@@ -142,39 +151,7 @@ pub(crate) fn metric_exporter(
     url: &str,
     headers: HashMap<String, String>,
 ) -> Result<OtlpMetricExporter, Error> {
-    check_scheme(url)?;
-    let url = url.to_owned();
-    let timeout = config.export_timeout;
-    match config.protocol {
-        Protocol::HttpProtobuf => {
-            let inner = on_plain_thread(move || {
-                opentelemetry_otlp::MetricExporter::builder()
-                    .with_http()
-                    .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
-                    .with_endpoint(url)
-                    .with_timeout(timeout)
-                    .with_headers(headers)
-                    .build()
-            })?;
-            Ok(OtlpMetricExporter { inner, runtime: None })
-        }
-        #[cfg(feature = "grpc")]
-        Protocol::Grpc => {
-            use opentelemetry_otlp::WithTonicConfig;
-            let rt = grpc_runtime()?;
-            let _entered = rt.enter();
-            let inner = opentelemetry_otlp::MetricExporter::builder()
-                .with_tonic()
-                .with_endpoint(url)
-                .with_timeout(timeout)
-                .with_metadata(metadata(&headers))
-                .build()
-                .map_err(|e| Error::Exporter(e.to_string()))?;
-            Ok(OtlpMetricExporter { inner, runtime: Some(rt.clone()) })
-        }
-        #[cfg(not(feature = "grpc"))]
-        Protocol::Grpc => Err(grpc_unavailable()),
-    }
+    build_exporter!(opentelemetry_otlp::MetricExporter, OtlpMetricExporter, config, url, headers)
 }
 
 impl SpanExporter for OtlpSpanExporter {

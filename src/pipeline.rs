@@ -24,7 +24,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer as _;
 
-use crate::config::{Config, ConfigError, TracesExporter};
+use crate::config::{Config, ConfigError, PropagationMode, TracesExporter};
 use crate::console::{ConsoleExporter, ConsoleMetricExporter};
 use crate::content::{
     CaptureMode, ContentGate, ContentPolicy, ScrubError, ScrubOptions, Scrubber, SecretKeys, DEFAULT_MAX_CHARS,
@@ -124,6 +124,9 @@ pub struct Builder {
     content_max_chars: usize,
     scrubber: Option<Scrubber>,
     secret_keys: Vec<String>,
+    propagation_mode: PropagationMode,
+    trust_inbound: bool,
+    event_level: tracing::Level,
     export_timeout: Duration,
     metric_interval: Duration,
     /// No span processor at all was chosen on purpose (`OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`).
@@ -174,6 +177,9 @@ impl Builder {
             content_max_chars: DEFAULT_MAX_CHARS,
             scrubber: None,
             secret_keys: Vec::new(),
+            propagation_mode: PropagationMode::Lean,
+            trust_inbound: false,
+            event_level: tracing::Level::INFO,
             export_timeout: DEFAULT_EXPORT_TIMEOUT,
             metric_interval: Duration::from_secs(60),
             no_export: false,
@@ -189,6 +195,8 @@ impl Builder {
             .with_service_name(config.service_name.clone())
             .with_environment(config.environment.clone())
             .with_export_all_spans(config.export_all_spans)
+            .with_propagation_mode(config.propagation_mode)
+            .with_propagation_trust_inbound(config.propagation_trust_inbound)
             .with_content_capture_rate(config.content_capture_rate)
             .with_content_max_chars(config.content_max_chars)
             .with_export_timeout(config.export_timeout)
@@ -266,6 +274,13 @@ impl Builder {
     /// Also export spans that are not botanu spans (ordinary `info_span!`s), stamped with run context.
     pub fn with_export_all_spans(mut self, all: bool) -> Self {
         self.export_all_spans = all;
+        self
+    }
+
+    /// The most verbose `tracing` event level kept as a span event (default INFO): DEBUG and TRACE
+    /// events from libraries are not cost data.
+    pub fn with_span_event_level(mut self, level: tracing::Level) -> Self {
+        self.event_level = level;
         self
     }
 
@@ -354,6 +369,18 @@ impl Builder {
         self
     }
 
+    /// Which run fields `propagation::inject` carries in baggage (default lean).
+    pub fn with_propagation_mode(mut self, mode: PropagationMode) -> Self {
+        self.propagation_mode = mode;
+        self
+    }
+
+    /// Whether inbound `botanu.customer_id` / `botanu.tenant_id` are honored (default false).
+    pub fn with_propagation_trust_inbound(mut self, trust: bool) -> Self {
+        self.trust_inbound = trust;
+        self
+    }
+
     /// Bound on flush and shutdown (default 30 s).
     pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = timeout;
@@ -418,6 +445,9 @@ impl Builder {
         shared.export_all = self.export_all_spans;
         shared.max_events = self.max_events;
         shared.secret_keys = SecretKeys::new(&self.secret_keys);
+        shared.propagation_mode = self.propagation_mode;
+        shared.trust_inbound = self.trust_inbound;
+        shared.event_level = self.event_level;
         shared.metrics = Some(Instruments::new(&meter));
         shared.content = ContentPolicy::new(
             ContentGate::new(self.content_rate, self.capture_mode),

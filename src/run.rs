@@ -101,6 +101,15 @@ pub struct RunFields {
     pub outcome_status: Option<&'static str>,
     /// Baggage entries set by `set_baggage`, readable by `baggage()` anywhere in the run.
     pub baggage: Vec<(String, String)>,
+    /// The run this one retries.
+    pub retry_of_run_id: Option<Arc<str>>,
+    /// Deadline, epoch milliseconds.
+    pub deadline_ms: Option<i64>,
+    /// Whether an upstream service cancelled the run.
+    pub cancelled: bool,
+    /// The run was continued from a remote producer that did not send its event id: the run id must
+    /// not stand in for it (it would contradict the producer's spans).
+    pub event_id_unknown: bool,
 }
 
 impl RunContext {

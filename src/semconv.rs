@@ -261,6 +261,13 @@ pub const MESSAGING_DURATION_MS: &str = "botanu.messaging.duration_ms";
 /// Prefix of messaging metadata keys.
 pub const MESSAGING_METADATA_PREFIX: &str = "botanu.messaging.";
 
+// === HTTP server (OpenTelemetry HTTP conventions, stable) ===
+
+/// HTTP request method (`GET`, `POST`, …) of the run an HTTP server opened for a request.
+pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
+/// Route of the request: the framework's low-cardinality template (`/users/{id}`) when it has one.
+pub const HTTP_ROUTE: &str = "http.route";
+
 // === exception event (OpenTelemetry) ===
 
 /// Name of the exception event.
@@ -389,4 +396,24 @@ pub mod metrics {
     /// Explicit buckets of the duration histograms, in seconds.
     pub const DURATION_BUCKETS: [f64; 14] =
         [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+}
+
+/// Propagation: W3C headers, baggage-only keys and HTTP fallback headers.
+pub mod propagation {
+    /// W3C trace context header.
+    pub const TRACEPARENT: &str = "traceparent";
+    /// W3C trace state header.
+    pub const TRACESTATE: &str = "tracestate";
+    /// W3C baggage header.
+    pub const BAGGAGE: &str = "baggage";
+    /// Baggage key of the run deadline (epoch milliseconds), full mode.
+    pub const DEADLINE: &str = "botanu.deadline";
+    /// Baggage key marking a cancelled run (`true`), full mode.
+    pub const CANCELLED: &str = "botanu.cancelled";
+    /// HTTP fallback header: run id.
+    pub const HEADER_RUN_ID: &str = "x-botanu-run-id";
+    /// HTTP fallback header: workflow.
+    pub const HEADER_WORKFLOW: &str = "x-botanu-workflow";
+    /// HTTP fallback header: customer id.
+    pub const HEADER_CUSTOMER_ID: &str = "x-botanu-customer-id";
 }

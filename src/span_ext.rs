@@ -25,7 +25,7 @@ use crate::semconv as k;
 // === side channel ===
 
 /// Runs `f` on the state of `span` (or its nearest exported ancestor), if a `BotanuLayer` is installed.
-fn with_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)) {
+pub(crate) fn with_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)) {
     span.with_subscriber(|(id, dispatch)| {
         if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
             wc.with(dispatch, id, &mut f);
@@ -272,6 +272,17 @@ pub trait BotanuSpanExt {
     fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self;
     /// Marks the operation failed with an explicit error type (`"RateLimitError"`) and message.
     fn set_error_type(&self, error_type: &str, message: &str) -> &Self;
+    /// Makes this span a child of a remote parent read by [`propagation::extract`](crate::propagation::extract):
+    /// it joins the remote trace, and with [`RunRelation::Continue`](crate::propagation::RunRelation)
+    /// continues the producer's run (same run id) or, on a run span with `RunRelation::Child`, becomes a
+    /// child run of it (`botanu.parent_run_id`). Call it right after creating the span, before opening
+    /// spans inside it. On a span botanu does not export (a plain `info_span!`), the botanu spans opened
+    /// inside it inherit the remote parent.
+    fn set_remote_parent(
+        &self,
+        remote: &crate::propagation::RemoteContext,
+        relation: crate::propagation::RunRelation,
+    ) -> &Self;
     /// Adds free-form metadata: `botanu.<key>` (`botanu.tool.<key>`, `botanu.data.<key>`, … by span
     /// kind). Values of secret-looking keys (`api_key`, `password`, `authorization`, …) are redacted.
     fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self;
@@ -289,6 +300,19 @@ impl BotanuSpanExt for Span {
 
     fn set_error_type(&self, error_type: &str, message: &str) -> &Self {
         with_state(self, |state, _| state.fail(Cow::Owned(error_type.to_owned()), message.to_owned()));
+        self
+    }
+
+    fn set_remote_parent(
+        &self,
+        remote: &crate::propagation::RemoteContext,
+        relation: crate::propagation::RunRelation,
+    ) -> &Self {
+        self.with_subscriber(|(id, dispatch)| {
+            if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
+                wc.set_remote(dispatch, id, remote, relation);
+            }
+        });
         self
     }
 
@@ -679,7 +703,10 @@ pub fn baggage(key: &str) -> Option<String> {
             k::ENVIRONMENT => Some(run.environment.to_string()),
             k::ATTEMPT => Some(run.attempt.to_string()),
             k::PARENT_RUN_ID => run.parent_run_id.as_ref().map(|v| v.to_string()),
-            k::EVENT_ID => arc(&fields.event_id),
+            k::EVENT_ID => {
+                drop(fields);
+                crate::layer::event_id_of(run).map(|e| e.to_string())
+            }
             k::CUSTOMER_ID => arc(&fields.customer_id),
             k::TENANT_ID => arc(&fields.tenant_id),
             _ => fields.baggage.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),

@@ -305,3 +305,23 @@ fn bucket_boundaries_are_the_contracts() {
         assert_eq!(metric(rm, name).unit(), unit, "{name}");
     }
 }
+
+#[test]
+fn workflow_cardinality_on_metrics_is_bounded() {
+    let h = Harness::new();
+    h.run(|| {
+        for i in 0..300 {
+            run_span!(workflow = %format!("wf-{i}")).in_scope(|| {
+                db_span!(system = "postgres", operation = "SELECT")
+                    .set_result(DbResult { rows_returned: 1, ..Default::default() });
+            });
+        }
+    });
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let rows = points(metric(rm, m::DATA_ROWS_RETURNED));
+    assert_eq!(rows.len(), 257, "256 workflows and one overflow series");
+    let other = rows.iter().find(|p| p.attrs[k::WORKFLOW] == "_other").expect("overflow series");
+    assert_eq!(other.count, 300 - 256);
+    assert_eq!(rows.iter().map(|p| p.count).sum::<u64>(), 300, "nothing is lost, only folded");
+}

@@ -1537,3 +1537,25 @@ fn run_attempt_is_an_int_defaulting_to_one() {
     assert_eq!(int_attr(find(&spans, "botanu.run/att-bad"), semconv::ATTEMPT), 1);
     assert_eq!(int_attr(find(&spans, "botanu.run/att-u64"), semconv::ATTEMPT), 4);
 }
+
+#[test]
+fn only_info_and_above_events_become_span_events_by_default() {
+    for (level, expect) in
+        [(None, vec!["info", "warn"]), (Some(tracing::Level::TRACE), vec!["trace", "debug", "info", "warn"])]
+    {
+        let h = match level {
+            None => Harness::new(),
+            Some(l) => Harness::with(move |b| b.with_span_event_level(l)),
+        };
+        h.run(|| {
+            llm_span!(provider = "openai", model = "m").in_scope(|| {
+                tracing::trace!("trace");
+                tracing::debug!("debug");
+                tracing::info!("info");
+                tracing::warn!("warn");
+            });
+        });
+        let spans = h.spans();
+        assert_eq!(event_names(find(&spans, "chat m")), expect);
+    }
+}

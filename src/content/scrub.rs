@@ -374,7 +374,7 @@ fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The end of the longest Luhn-valid, group-aligned prefix of a card candidate (13–19 digits), so
@@ -1015,7 +1015,7 @@ impl Scrubber {
                     *pending = Pending::from_hit(self.next_custom_hit(text, limit, pos, detector));
                 }
                 if let Pending::At(hit) = *pending {
-                    if best.map_or(true, |b| hit.start < b.start) {
+                    if best.is_none_or(|b| hit.start < b.start) {
                         best = Some(hit);
                     }
                 }

@@ -177,6 +177,9 @@ fn finish_class(state: &mut SpanState, duration_ms: f64) {
 fn finish_run(state: &mut SpanState, duration_ms: f64) {
     let Some(run) = state.run.clone() else { return };
     state.set(Key::from_static_str(k::RUN_DURATION_MS), Value::F64(duration_ms));
+    if let Some(event_id) = event_id_of(&run) {
+        state.set_default(k::EVENT_ID, Value::from(event_id.to_string()));
+    }
     if let Some(outcome) = run.fields().outcome_status {
         state.set(Key::from_static_str(k::OUTCOME_STATUS), Value::from(outcome));
     }
@@ -190,6 +193,17 @@ fn finish_run(state: &mut SpanState, duration_ms: f64) {
         attrs.push(KeyValue::new(k::RUN_EVENT_ERROR_CLASS, error_type.to_string()));
     }
     state.events.push(Event::new(k::EVENT_RUN_COMPLETED, SystemTime::now(), attrs, 0));
+}
+
+/// The run's event id; without one the run id stands in (one run per business event), except for a run
+/// continued from a producer that did not send it.
+pub(crate) fn event_id_of(run: &crate::run::RunContext) -> Option<Arc<str>> {
+    let fields = run.fields();
+    match &fields.event_id {
+        Some(e) => Some(e.clone()),
+        None if fields.event_id_unknown => None,
+        None => Some(run.run_id.clone()),
+    }
 }
 
 /// Stamps the run's keys and the enclosing step on the span, never overwriting its own values.
@@ -206,9 +220,10 @@ fn stamp_run(state: &mut SpanState) {
         state.set_default(k::PARENT_RUN_ID, arc(parent));
     }
     let fields = run.fields().clone();
-    for (key, value) in
-        [(k::EVENT_ID, &fields.event_id), (k::CUSTOMER_ID, &fields.customer_id), (k::TENANT_ID, &fields.tenant_id)]
-    {
+    if let Some(event_id) = event_id_of(&run) {
+        state.set_default(k::EVENT_ID, arc(&event_id));
+    }
+    for (key, value) in [(k::CUSTOMER_ID, &fields.customer_id), (k::TENANT_ID, &fields.tenant_id)] {
         if let Some(v) = value {
             state.set_default(key, arc(v));
         }

@@ -20,7 +20,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use opentelemetry::trace::{Event, Link, SpanContext, TraceFlags, TraceState};
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
 use tracing_core::callsite::Identifier;
@@ -31,13 +31,15 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
+use crate::config::PropagationMode;
 use crate::content::{ContentPolicy, SecretKeys};
 use crate::metrics::Instruments;
+use crate::propagation::{RemoteContext, RunRelation};
 use crate::run::{self, RunContext};
 use crate::semconv as k;
 use classify::CallsiteInfo;
 pub(crate) use classify::Class;
-pub(crate) use export::PresetIdGenerator;
+pub(crate) use export::{event_id_of, PresetIdGenerator};
 use state::{Recorder, SpanState};
 
 /// Default cap on span events kept per span; events past it are counted, not kept.
@@ -53,6 +55,10 @@ pub(crate) struct Shared {
     pub(crate) content: ContentPolicy,
     pub(crate) secret_keys: SecretKeys,
     pub(crate) metrics: Option<Instruments>,
+    pub(crate) propagation_mode: PropagationMode,
+    pub(crate) trust_inbound: bool,
+    /// Events more verbose than this are not kept as span events (errors always count).
+    pub(crate) event_level: Level,
     callsites: RwLock<HashMap<Identifier, Arc<CallsiteInfo>>>,
 }
 
@@ -66,6 +72,9 @@ impl Shared {
             content: ContentPolicy::default(),
             secret_keys: SecretKeys::default(),
             metrics: None,
+            propagation_mode: PropagationMode::Lean,
+            trust_inbound: false,
+            event_level: Level::INFO,
             callsites: RwLock::new(HashMap::new()),
         }
     }
@@ -89,15 +98,29 @@ impl Shared {
 /// The side channel for setters whose keys are not declared fields (metadata, correlation, errors,
 /// content, baggage): `Span::record` silently drops undeclared fields, so setters reach the layer by
 /// downcasting the dispatcher to this type, as `tracing-error` and `tracing-opentelemetry` do.
-pub(crate) struct WithContext(
-    #[allow(clippy::type_complexity)] fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
-);
+pub(crate) struct WithContext {
+    #[allow(clippy::type_complexity)]
+    state: fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
+    remote: fn(&Dispatch, &span::Id, &RemoteContext, RunRelation),
+}
 
 impl WithContext {
     /// Runs `f` on the state of the nearest exported span at or above `id`.
     pub(crate) fn with(&self, dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared)) {
-        (self.0)(dispatch, id, f)
+        (self.state)(dispatch, id, f)
     }
+
+    /// Makes the span `id` itself a child of `remote`.
+    pub(crate) fn set_remote(&self, dispatch: &Dispatch, id: &span::Id, remote: &RemoteContext, relation: RunRelation) {
+        (self.remote)(dispatch, id, remote, relation)
+    }
+}
+
+/// A remote parent set on a span botanu does not export: spans opened inside it inherit it.
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteParent {
+    remote: Arc<RemoteContext>,
+    relation: RunRelation,
 }
 
 /// A `tracing_subscriber::Layer` that exports botanu spans as OpenTelemetry spans with run context.
@@ -124,24 +147,48 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     pub(crate) fn from_shared(shared: Shared) -> Self {
-        BotanuLayer { shared: Arc::new(shared), with_context: WithContext(with_state::<S>), _subscriber: PhantomData }
+        BotanuLayer {
+            shared: Arc::new(shared),
+            with_context: WithContext { state: with_state::<S>, remote: set_remote::<S> },
+            _subscriber: PhantomData,
+        }
     }
+}
+
+/// The span `id` and the botanu layer of the subscriber behind `dispatch`.
+fn lookup<'a, S>(dispatch: &'a Dispatch, id: &span::Id) -> Option<(SpanRef<'a, S>, &'a BotanuLayer<S>)>
+where
+    S: Subscriber + for<'b> LookupSpan<'b>,
+{
+    let subscriber = dispatch.downcast_ref::<S>()?;
+    let layer = dispatch.downcast_ref::<BotanuLayer<S>>()?;
+    Some((subscriber.span(id)?, layer))
 }
 
 fn with_state<S>(dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared))
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let (Some(subscriber), Some(layer)) = (dispatch.downcast_ref::<S>(), dispatch.downcast_ref::<BotanuLayer<S>>())
-    else {
-        return;
-    };
-    let Some(span) = subscriber.span(id) else { return };
+    let Some((span, layer)) = lookup::<S>(dispatch, id) else { return };
     for s in span.scope() {
         let mut ext = s.extensions_mut();
         if let Some(state) = ext.get_mut::<SpanState>() {
             f(state, &layer.shared);
             return;
+        }
+    }
+}
+
+fn set_remote<S>(dispatch: &Dispatch, id: &span::Id, remote: &RemoteContext, relation: RunRelation)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some((span, layer)) = lookup::<S>(dispatch, id) else { return };
+    let mut ext = span.extensions_mut();
+    match ext.get_mut::<SpanState>() {
+        Some(state) => adopt_remote(state, &layer.shared, remote, relation),
+        None => {
+            ext.replace(RemoteParent { remote: Arc::new(remote.clone()), relation });
         }
     }
 }
@@ -153,6 +200,9 @@ struct Inherited {
     parent_is_remote: bool,
     run: Option<Arc<RunContext>>,
     step: Option<Arc<str>>,
+    trace_state: Option<Arc<str>>,
+    /// Set when the nearest ancestor with context is a non-exported span carrying a remote parent.
+    remote: Option<RemoteParent>,
 }
 
 fn inherit<S>(parent: Option<SpanRef<'_, S>>) -> Option<Inherited>
@@ -169,6 +219,20 @@ where
                 run: st.run.clone(),
                 // A run starts its own step scope: its children are in no step until one opens.
                 step: if st.class == Class::Run { None } else { st.step.clone() },
+                trace_state: st.trace_state.clone(),
+                remote: None,
+            });
+        }
+        if let Some(rp) = ext.get::<RemoteParent>() {
+            let (trace_id, parent_span_id) = rp.remote.ids().unwrap_or((TraceId::INVALID, SpanId::INVALID));
+            return Some(Inherited {
+                trace_id,
+                parent_span_id,
+                parent_is_remote: true,
+                run: None,
+                step: None,
+                trace_state: None,
+                remote: Some(rp.clone()),
             });
         }
     }
@@ -202,14 +266,20 @@ where
         } else {
             None
         };
-        let inherited = inherit(parent);
-        let (trace_id, span_id) = export::new_ids(inherited.as_ref().map(|i| i.trace_id));
+        let mut inherited = inherit(parent);
+        let remote = inherited.as_mut().and_then(|i| i.remote.take());
+        let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
+        let (trace_id, span_id) = export::new_ids(parent_trace);
         let mut state = SpanState::new(info.class, trace_id, span_id, SystemTime::now());
         if let Some(inh) = inherited {
             state.parent_span_id = inh.parent_span_id;
             state.parent_is_remote = inh.parent_is_remote;
             state.run = inh.run;
             state.step = inh.step;
+            state.trace_state = inh.trace_state;
+            if inh.parent_span_id == SpanId::INVALID {
+                state.parent_is_remote = false;
+            }
         }
         attrs.record(&mut Recorder { state: &mut state, info: &info, shared: &self.shared });
         match info.class {
@@ -220,6 +290,9 @@ where
                 state.set(Key::from_static_str(k::GEN_AI_OPERATION_NAME), Value::from(k::OPERATION_EXECUTE_TOOL))
             }
             _ => {}
+        }
+        if let Some(rp) = remote {
+            adopt_remote(&mut state, &self.shared, &rp.remote, rp.relation);
         }
         span.extensions_mut().insert(state);
     }
@@ -258,7 +331,11 @@ where
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
-        if opentelemetry::Context::is_current_telemetry_suppressed() {
+        // Libraries' DEBUG/TRACE chatter (an HTTP client's connection pool, say) is not cost data.
+        // In `tracing`, more verbose levels compare greater.
+        if *event.metadata().level() > self.shared.event_level
+            || opentelemetry::Context::is_current_telemetry_suppressed()
+        {
             return;
         }
         let Some(span) = ctx.event_span(event) else { return };
@@ -331,7 +408,6 @@ fn start_run(state: &mut SpanState, shared: &Shared) {
     );
     state.set(Key::from_static_str(k::RUN_ID), Value::from(run_id.to_string()));
     state.set(Key::from_static_str(k::WORKFLOW), Value::from(workflow.to_string()));
-    state.set_default(k::EVENT_ID, Value::from(run_id.to_string()));
     state.set(Key::from_static_str(k::ENVIRONMENT), Value::from(shared.environment.to_string()));
     state.set(Key::from_static_str(k::RUN_START_TIME), Value::from(run::rfc3339(state.start)));
     state.set(Key::from_static_str(k::ROOT_RUN_ID), Value::from(root_run_id.to_string()));
@@ -367,6 +443,112 @@ fn sync_run_fields(state: &SpanState, which: impl Fn(&'static str) -> bool) {
         if which(key) {
             *slot = get(key);
         }
+    }
+    if which(k::RETRY_OF_RUN_ID) {
+        fields.retry_of_run_id = get(k::RETRY_OF_RUN_ID);
+    }
+    if which(k::RUN_DEADLINE_TS) {
+        fields.deadline_ms = match state.get(k::RUN_DEADLINE_TS) {
+            Some(Value::I64(ms)) => Some(*ms),
+            Some(other) => other.as_str().trim().parse().ok(),
+            None => None,
+        };
+    }
+}
+
+/// Makes `state` a child of a remote parent (see `BotanuSpanExt::set_remote_parent`): the remote trace
+/// and parent span, its `tracestate`, and the inbound run, continued or as the parent of this run.
+/// Inbound customer and tenant are honored only when the operator trusts inbound identity.
+pub(crate) fn adopt_remote(state: &mut SpanState, shared: &Shared, remote: &RemoteContext, relation: RunRelation) {
+    if let Some((trace_id, span_id)) = remote.ids() {
+        state.trace_id = trace_id;
+        state.parent_span_id = span_id;
+        state.parent_is_remote = true;
+    }
+    state.trace_state = remote.trace_state().map(Arc::from);
+    let Some(inbound) = remote.run() else { return };
+    let env = shared.environment.clone();
+    let own = state.run.take();
+    let ctx = match (state.class, relation, &own) {
+        (Class::Run, RunRelation::Child, Some(own)) => RunContext::new(
+            own.run_id.clone(),
+            own.workflow.clone(),
+            Arc::from(inbound.root_run_id.as_deref().unwrap_or(&inbound.run_id)),
+            Some(Arc::from(inbound.run_id.as_str())),
+            own.attempt,
+            env,
+        ),
+        _ => RunContext::new(
+            Arc::from(inbound.run_id.as_str()),
+            Arc::from(inbound.workflow.as_str()),
+            Arc::from(inbound.root_run_id.as_deref().unwrap_or(&inbound.run_id)),
+            inbound.parent_run_id.as_deref().map(Arc::from),
+            inbound.attempt,
+            env,
+        ),
+    };
+    {
+        let own_fields = own.as_ref().map(|o| o.fields().clone()).unwrap_or_default();
+        let mut fields = ctx.fields();
+        let arc = |v: &Option<String>| v.as_deref().map(Arc::from);
+        fields.event_id = own_fields.event_id.or_else(|| arc(&inbound.event_id));
+        let continued = relation == RunRelation::Continue || state.class != Class::Run;
+        fields.event_id_unknown = continued && fields.event_id.is_none();
+        let trusted = |v: &Option<String>| if shared.trust_inbound { arc(v) } else { None };
+        fields.customer_id = own_fields.customer_id.or_else(|| trusted(&inbound.customer_id));
+        fields.tenant_id = own_fields.tenant_id.or_else(|| trusted(&inbound.tenant_id));
+        fields.baggage = own_fields.baggage;
+        for (key, value) in remote.entries() {
+            if !fields.baggage.iter().any(|(k, _)| k == key) {
+                fields.baggage.push((key.clone(), value.clone()));
+            }
+        }
+        if relation == RunRelation::Continue || state.class != Class::Run {
+            fields.retry_of_run_id = arc(&inbound.retry_of_run_id);
+            fields.deadline_ms = inbound.deadline_ms;
+            fields.cancelled = inbound.cancelled;
+        } else {
+            fields.retry_of_run_id = own_fields.retry_of_run_id;
+            fields.deadline_ms = own_fields.deadline_ms.or(inbound.deadline_ms);
+            fields.cancelled = inbound.cancelled;
+        }
+    }
+    if state.class == Class::Run {
+        rewrite_run_attributes(state, &ctx);
+    }
+    state.run = Some(Arc::new(ctx));
+}
+
+/// Rewrites a run span's start attributes and `botanu.run.started` event after its run context changed.
+fn rewrite_run_attributes(state: &mut SpanState, ctx: &RunContext) {
+    let fields = ctx.fields().clone();
+    let s = |v: &Arc<str>| Value::from(v.to_string());
+    state.set(Key::from_static_str(k::RUN_ID), s(&ctx.run_id));
+    state.set(Key::from_static_str(k::WORKFLOW), s(&ctx.workflow));
+    state.set(Key::from_static_str(k::ROOT_RUN_ID), s(&ctx.root_run_id));
+    state.set(Key::from_static_str(k::ATTEMPT), Value::I64(ctx.attempt));
+    state.attrs.retain(|kv| kv.key.as_str() != k::PARENT_RUN_ID);
+    if let Some(parent) = &ctx.parent_run_id {
+        state.set(Key::from_static_str(k::PARENT_RUN_ID), s(parent));
+    }
+    for (key, value) in [
+        (k::EVENT_ID, &fields.event_id),
+        (k::CUSTOMER_ID, &fields.customer_id),
+        (k::TENANT_ID, &fields.tenant_id),
+        (k::RETRY_OF_RUN_ID, &fields.retry_of_run_id),
+    ] {
+        if let Some(v) = value {
+            state.set(Key::from_static_str(key), s(v));
+        }
+    }
+    if let Some(ms) = fields.deadline_ms {
+        state.set(Key::from_static_str(k::RUN_DEADLINE_TS), Value::I64(ms));
+    }
+    if let Some(started) = state.events.iter_mut().find(|e| e.name == k::EVENT_RUN_STARTED) {
+        started.attributes = vec![
+            KeyValue::new(k::RUN_EVENT_RUN_ID, ctx.run_id.to_string()),
+            KeyValue::new(k::RUN_EVENT_WORKFLOW, ctx.workflow.to_string()),
+        ];
     }
 }
 

@@ -38,6 +38,8 @@ pub(crate) struct SpanState {
     pub(crate) run: Option<Arc<RunContext>>,
     /// The enclosing step (its own name for a step span), stamped on descendants.
     pub(crate) step: Option<Arc<str>>,
+    /// W3C `tracestate` received with a remote parent, passed on by `inject`.
+    pub(crate) trace_state: Option<Arc<str>>,
     pub(crate) attrs: Vec<KeyValue>,
     pub(crate) name_override: Option<Cow<'static, str>>,
     pub(crate) kind_override: Option<SpanKind>,
@@ -61,6 +63,7 @@ impl SpanState {
             start,
             run: None,
             step: None,
+            trace_state: None,
             attrs: Vec::with_capacity(16),
             name_override: None,
             kind_override: None,

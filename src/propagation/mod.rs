@@ -1,0 +1,339 @@
+//! Carrying a run across services and queues: W3C trace context plus botanu baggage.
+//!
+//! A producer calls [`inject`] to write `traceparent` (and `tracestate`) of the current exported span
+//! and a `baggage` header with the run's keys into any carrier: HTTP headers, Kafka or NATS headers,
+//! SQS message attributes. A consumer calls [`extract`] to read them back into a [`RemoteContext`] and
+//! makes it the parent of its next span with
+//! [`BotanuSpanExt::set_remote_parent`](crate::BotanuSpanExt::set_remote_parent), either *continuing*
+//! the producer's run (same run id, same trace) or starting a *child* run (`botanu.parent_run_id` = the
+//! producer's run) — one call either way.
+//!
+//! Lean mode (default) carries `botanu.run_id` and `botanu.workflow`; full mode adds the event,
+//! customer, environment, tenant, parent and root run, attempt, retry, deadline and cancellation.
+//!
+//! Inbound data is untrusted: parsing follows the W3C limits and skips malformed members (see
+//! [`w3c`]), botanu keys are validated (a run id must be a UUID, names are bounded and free of control
+//! characters), and inbound `botanu.customer_id` / `botanu.tenant_id` are honored only when the
+//! operator trusts inbound identity (`propagation_trust_inbound`), so a client cannot bill its usage
+//! to another tenant. Run id and workflow are always honored.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use botanu::prelude::*;
+//! use botanu::propagation::{self, RunRelation};
+//!
+//! // Producer side.
+//! let mut headers = HashMap::new();
+//! run_span!(workflow = "ingest").in_scope(|| propagation::inject(&mut headers));
+//!
+//! // Consumer side: continue the same run.
+//! let remote = propagation::extract(&headers);
+//! let span = step_span!("consume");
+//! span.set_remote_parent(&remote, RunRelation::Continue);
+//! ```
+
+#[cfg(feature = "tower")]
+pub mod tower;
+pub mod w3c;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use opentelemetry::trace::{SpanId, TraceId};
+use tracing::Span;
+
+use crate::config::PropagationMode;
+use crate::semconv::{self as k, propagation as p};
+use w3c::TraceParent;
+
+/// Where `inject` writes headers.
+pub trait Injector {
+    /// Sets `key` (lower-case) to `value`.
+    fn set(&mut self, key: &str, value: String);
+}
+
+/// Where `extract` reads headers from.
+pub trait Extractor {
+    /// The value of `key`, matched case-insensitively where the carrier is a header map.
+    fn get(&self, key: &str) -> Option<&str>;
+}
+
+impl<S: std::hash::BuildHasher> Injector for HashMap<String, String, S> {
+    fn set(&mut self, key: &str, value: String) {
+        self.insert(key.to_owned(), value);
+    }
+}
+
+impl<S: std::hash::BuildHasher> Extractor for HashMap<String, String, S> {
+    fn get(&self, key: &str) -> Option<&str> {
+        HashMap::get(self, key)
+            .or_else(|| self.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+            .map(String::as_str)
+    }
+}
+
+impl Injector for BTreeMap<String, String> {
+    fn set(&mut self, key: &str, value: String) {
+        self.insert(key.to_owned(), value);
+    }
+}
+
+impl Extractor for BTreeMap<String, String> {
+    fn get(&self, key: &str) -> Option<&str> {
+        BTreeMap::get(self, key)
+            .or_else(|| self.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+            .map(String::as_str)
+    }
+}
+
+/// Message headers as a list (Kafka, NATS): `set` replaces an existing key.
+impl Injector for Vec<(String, String)> {
+    fn set(&mut self, key: &str, value: String) {
+        match self.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            Some(entry) => entry.1 = value,
+            None => self.push((key.to_owned(), value)),
+        }
+    }
+}
+
+impl Extractor for Vec<(String, String)> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Values that are not valid header values (non-visible ASCII) are not written.
+#[cfg(feature = "http")]
+impl Injector for http::HeaderMap {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) =
+            (http::header::HeaderName::from_bytes(key.as_bytes()), http::header::HeaderValue::from_str(&value))
+        {
+            self.insert(name, value);
+        }
+    }
+}
+
+/// A header whose value is not visible ASCII (non-UTF-8 bytes, say) reads as absent.
+#[cfg(feature = "http")]
+impl Extractor for http::HeaderMap {
+    fn get(&self, key: &str) -> Option<&str> {
+        http::HeaderMap::get(self, key).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// How a consumer's span relates to the producer's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunRelation {
+    /// The same run continues here: same run id, workflow, event and root.
+    Continue,
+    /// A new run (a run span's own id) whose `botanu.parent_run_id` is the producer's run.
+    Child,
+}
+
+/// The run a producer sent, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboundRun {
+    /// Run id (a UUID, lower-cased).
+    pub run_id: String,
+    /// Workflow.
+    pub workflow: String,
+    /// Event id (full mode).
+    pub event_id: Option<String>,
+    /// Customer id (full mode or `x-botanu-customer-id`); honored only from trusted callers.
+    pub customer_id: Option<String>,
+    /// Tenant id (full mode); honored only from trusted callers.
+    pub tenant_id: Option<String>,
+    /// Environment of the producer (full mode).
+    pub environment: Option<String>,
+    /// The producer run's own parent run.
+    pub parent_run_id: Option<String>,
+    /// The root run (absent when it is the run itself).
+    pub root_run_id: Option<String>,
+    /// Attempt (1 when absent or malformed).
+    pub attempt: i64,
+    /// The run the producer's run retries.
+    pub retry_of_run_id: Option<String>,
+    /// Deadline, epoch ms (absent when malformed).
+    pub deadline_ms: Option<i64>,
+    /// Whether the producer cancelled the run.
+    pub cancelled: bool,
+}
+
+/// What [`extract`] read from a carrier.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteContext {
+    trace: Option<TraceParent>,
+    trace_state: Option<String>,
+    run: Option<InboundRun>,
+    /// Other (non-botanu) baggage entries, passed on downstream.
+    entries: Vec<(String, String)>,
+}
+
+const MAX_NAME: usize = 128;
+const MAX_ID: usize = 256;
+
+impl RemoteContext {
+    /// The remote trace id and parent span id, if a valid `traceparent` came in.
+    pub fn ids(&self) -> Option<(TraceId, SpanId)> {
+        self.trace.map(|t| (TraceId::from(t.trace_id), SpanId::from(t.span_id)))
+    }
+
+    /// Whether the remote parent was sampled (W3C flag). botanu exports cost data either way.
+    pub fn sampled(&self) -> bool {
+        self.trace.is_some_and(|t| t.flags & 1 == 1)
+    }
+
+    /// The `tracestate` to pass on.
+    pub fn trace_state(&self) -> Option<&str> {
+        self.trace_state.as_deref()
+    }
+
+    /// The inbound run, if both a valid run id and workflow came in.
+    pub fn run(&self) -> Option<&InboundRun> {
+        self.run.as_ref()
+    }
+
+    /// Non-botanu baggage entries that came in.
+    pub fn entries(&self) -> &[(String, String)] {
+        &self.entries
+    }
+
+    /// Whether nothing usable came in.
+    pub fn is_empty(&self) -> bool {
+        self.trace.is_none() && self.run.is_none() && self.entries.is_empty()
+    }
+}
+
+/// Reads trace context, baggage and the `x-botanu-*` fallback headers from `carrier`. Never fails:
+/// whatever is malformed is left out.
+pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
+    let trace = carrier.get(p::TRACEPARENT).and_then(w3c::parse_traceparent);
+    let trace_state = trace.and(carrier.get(p::TRACESTATE)).and_then(w3c::sanitize_tracestate);
+    let bag = carrier.get(p::BAGGAGE).map(w3c::parse_baggage).unwrap_or_default();
+    let get = |key: &str| bag.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let text = |key: &str, max| get(key).and_then(|v| w3c::valid_text(v, max));
+    let run_id = get(k::RUN_ID).and_then(w3c::valid_run_id);
+    let workflow = text(k::WORKFLOW, MAX_NAME);
+    let run = match (run_id, workflow) {
+        (Some(run_id), Some(workflow)) => Some(InboundRun {
+            run_id,
+            workflow,
+            event_id: text(k::EVENT_ID, MAX_ID),
+            customer_id: text(k::CUSTOMER_ID, MAX_ID),
+            tenant_id: text(k::TENANT_ID, MAX_ID),
+            environment: text(k::ENVIRONMENT, MAX_NAME),
+            parent_run_id: get(k::PARENT_RUN_ID).and_then(w3c::valid_run_id),
+            root_run_id: get(k::ROOT_RUN_ID).and_then(w3c::valid_run_id),
+            attempt: get(k::ATTEMPT)
+                .and_then(|a| a.trim().parse::<i64>().ok())
+                .filter(|a| (1..=10_000).contains(a))
+                .unwrap_or(1),
+            retry_of_run_id: get(k::RETRY_OF_RUN_ID).and_then(w3c::valid_run_id),
+            deadline_ms: get(p::DEADLINE).and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| *d > 0),
+            cancelled: get(p::CANCELLED).is_some_and(|c| c.trim().eq_ignore_ascii_case("true")),
+        }),
+        _ => {
+            // HTTP fallback headers, for clients that cannot set baggage.
+            let run_id = carrier.get(p::HEADER_RUN_ID).and_then(w3c::valid_run_id);
+            let workflow = carrier.get(p::HEADER_WORKFLOW).and_then(|w| w3c::valid_text(w, MAX_NAME));
+            match (run_id, workflow) {
+                (Some(run_id), Some(workflow)) => Some(InboundRun {
+                    run_id,
+                    workflow,
+                    customer_id: carrier.get(p::HEADER_CUSTOMER_ID).and_then(|c| w3c::valid_text(c, MAX_ID)),
+                    attempt: 1,
+                    ..InboundRun::default()
+                }),
+                _ => None,
+            }
+        }
+    };
+    let entries = bag.into_iter().filter(|(key, _)| !key.starts_with(k::METADATA_PREFIX)).collect();
+    RemoteContext { trace, trace_state, run, entries }
+}
+
+/// Writes the current span's trace context and run baggage into `carrier`.
+pub fn inject(carrier: &mut dyn Injector) {
+    inject_span(&Span::current(), carrier);
+}
+
+/// Writes `span`'s trace context (of its nearest exported span) and run baggage into `carrier`.
+/// Nothing is written when no botanu layer is installed or the span is in nothing exported.
+pub fn inject_span(span: &Span, carrier: &mut dyn Injector) {
+    let mut headers: Vec<(&'static str, String)> = Vec::new();
+    crate::span_ext::with_state(span, |state, shared| {
+        let tp = TraceParent {
+            trace_id: u128::from_be_bytes(state.trace_id.to_bytes()),
+            span_id: u64::from_be_bytes(state.span_id.to_bytes()),
+            flags: 1,
+        };
+        headers.push((p::TRACEPARENT, w3c::format_traceparent(&tp)));
+        if let Some(ts) = &state.trace_state {
+            headers.push((p::TRACESTATE, ts.to_string()));
+        }
+        if let Some(run) = &state.run {
+            let header = run_baggage(run, shared.propagation_mode);
+            if !header.is_empty() {
+                headers.push((p::BAGGAGE, header));
+            }
+        }
+    });
+    for (key, value) in headers {
+        carrier.set(key, value);
+    }
+}
+
+fn run_baggage(run: &crate::run::RunContext, mode: PropagationMode) -> String {
+    let fields = run.fields().clone();
+    let mut entries: Vec<(&str, String)> =
+        vec![(k::RUN_ID, run.run_id.to_string()), (k::WORKFLOW, run.workflow.to_string())];
+    if mode == PropagationMode::Full {
+        if let Some(event) = crate::layer::event_id_of(run) {
+            entries.push((k::EVENT_ID, event.to_string()));
+        }
+        let opt = |v: &Option<Arc<str>>| v.as_ref().map(|v| v.to_string());
+        if let Some(c) = opt(&fields.customer_id) {
+            entries.push((k::CUSTOMER_ID, c));
+        }
+        entries.push((k::ENVIRONMENT, run.environment.to_string()));
+        if let Some(t) = opt(&fields.tenant_id) {
+            entries.push((k::TENANT_ID, t));
+        }
+        if let Some(parent) = &run.parent_run_id {
+            entries.push((k::PARENT_RUN_ID, parent.to_string()));
+        }
+        if run.root_run_id != run.run_id {
+            entries.push((k::ROOT_RUN_ID, run.root_run_id.to_string()));
+        }
+        if run.attempt > 1 {
+            entries.push((k::ATTEMPT, run.attempt.to_string()));
+        }
+        if let Some(r) = opt(&fields.retry_of_run_id) {
+            entries.push((k::RETRY_OF_RUN_ID, r));
+        }
+        if let Some(d) = fields.deadline_ms {
+            entries.push((p::DEADLINE, d.to_string()));
+        }
+        if fields.cancelled {
+            entries.push((p::CANCELLED, "true".to_owned()));
+        }
+    }
+    let user = fields.baggage.iter().filter(|(key, _)| !key.starts_with(k::METADATA_PREFIX));
+    let all = entries.iter().map(|(k, v)| (*k, v.as_str())).chain(user.map(|(k, v)| (k.as_str(), v.as_str())));
+    w3c::format_baggage(all)
+}
+
+/// The response headers a server returns for the current run: `x-botanu-run-id` and
+/// `x-botanu-workflow` (empty when the current span is in no run).
+pub fn response_headers() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    crate::span_ext::with_state(&Span::current(), |state, _| {
+        if let Some(run) = &state.run {
+            out.push((p::HEADER_RUN_ID, run.run_id.to_string()));
+            // The workflow is echoed percent-encoded, so it is always a valid header value.
+            out.push((p::HEADER_WORKFLOW, w3c::percent_encode(&run.workflow)));
+        }
+    });
+    out
+}
