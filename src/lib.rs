@@ -39,6 +39,7 @@
 pub mod config;
 mod console;
 pub mod content;
+mod export_queue;
 mod layer;
 #[doc(hidden)]
 pub mod macros;
@@ -53,8 +54,9 @@ mod span_ext;
 
 pub use config::{Config, ConfigError};
 pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
+pub use export_queue::{ExportStats, QueueSettings};
 pub use layer::{BotanuLayer, DEFAULT_MAX_EVENTS_PER_SPAN};
-pub use pipeline::{init, BotanuGuard, Builder, Error, DEFAULT_EXPORT_TIMEOUT};
+pub use pipeline::{init, BotanuGuard, Builder, Error, ExportCounts, DEFAULT_EXPORT_TIMEOUT};
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     structured, BotanuSpanExt, BusinessContext, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmSpanExt, MessagingResult,

@@ -15,8 +15,7 @@ use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{MeterProviderBuilder, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanExporter, SpanProcessor,
-    TracerProviderBuilder,
+    Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanExporter, SpanProcessor, TracerProviderBuilder,
 };
 use opentelemetry_sdk::Resource;
 use tracing_core::Subscriber;
@@ -29,6 +28,7 @@ use crate::console::{ConsoleExporter, ConsoleMetricExporter};
 use crate::content::{
     CaptureMode, ContentGate, ContentPolicy, ScrubError, ScrubOptions, Scrubber, SecretKeys, DEFAULT_MAX_CHARS,
 };
+use crate::export_queue::{ExportStats, QueueProcessor, QueueSettings};
 use crate::layer::{BotanuLayer, PresetIdGenerator, Shared, DEFAULT_MAX_EVENTS_PER_SPAN};
 use crate::metrics::Instruments;
 use crate::semconv as k;
@@ -127,6 +127,8 @@ pub struct Builder {
     propagation_mode: PropagationMode,
     trust_inbound: bool,
     event_level: tracing::Level,
+    queue: QueueSettings,
+    export_stats: Vec<Arc<ExportStats>>,
     export_timeout: Duration,
     metric_interval: Duration,
     /// No span processor at all was chosen on purpose (`OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`).
@@ -180,6 +182,8 @@ impl Builder {
             propagation_mode: PropagationMode::Lean,
             trust_inbound: false,
             event_level: tracing::Level::INFO,
+            queue: QueueSettings::default(),
+            export_stats: Vec::new(),
             export_timeout: DEFAULT_EXPORT_TIMEOUT,
             metric_interval: Duration::from_secs(60),
             no_export: false,
@@ -236,12 +240,14 @@ impl Builder {
         if config.traces_exporter == TracesExporter::Otlp {
             if let Some(url) = config.traces_url() {
                 let exporter = crate::otlp::span_exporter(&config, &url, headers.clone())?;
-                let batch = opentelemetry_sdk::trace::BatchConfigBuilder::default()
-                    .with_max_queue_size(config.queue_size)
-                    .with_max_export_batch_size(config.batch_size)
-                    .with_scheduled_delay(config.schedule_delay)
-                    .build();
-                b = b.with_span_processor(BatchSpanProcessor::builder(exporter).with_batch_config(batch).build());
+                b = b
+                    .with_queue_settings(QueueSettings {
+                        queue_size: config.queue_size,
+                        batch_size: config.batch_size,
+                        delay: config.schedule_delay,
+                        export_timeout: config.export_timeout,
+                    })
+                    .with_batch_exporter(exporter);
             }
         }
         if let Some(url) = config.metrics_url() {
@@ -298,10 +304,22 @@ impl Builder {
         self
     }
 
-    /// Exports spans through `exporter` in batches on a background thread.
+    /// Exports spans through `exporter` from botanu's export queue, on a background thread: the
+    /// application never waits on the network, and spans dropped because the queue is full are
+    /// counted ([`BotanuGuard::export_counts`], metric `botanu.export.dropped_spans`).
     pub fn with_batch_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        self.provider = self.provider.with_span_processor(BatchSpanProcessor::builder(exporter).build());
+        let settings = QueueSettings { export_timeout: self.export_timeout, ..self.queue };
+        let processor = QueueProcessor::new(exporter, settings);
+        self.export_stats.push(processor.stats());
+        self.provider = self.provider.with_span_processor(processor);
         self.has_span_processor = true;
+        self
+    }
+
+    /// Sizes and timing of the export queue used by [`Builder::with_batch_exporter`] (set it before
+    /// adding the exporter).
+    pub fn with_queue_settings(mut self, settings: QueueSettings) -> Self {
+        self.queue = settings;
         self
     }
 
@@ -414,7 +432,10 @@ impl Builder {
         let resource = self.resource();
         self.log_problems();
         let console = !self.has_span_processor && !self.no_export;
-        let mut provider = self.provider.with_resource(resource.clone());
+        // botanu caps span events itself (and counts what it drops); the SDK's limit sits above that cap
+        // so the run's own events (started, completed, exception) are never cut off.
+        let sdk_events = u32::try_from(self.max_events.saturating_add(16)).unwrap_or(u32::MAX);
+        let mut provider = self.provider.with_resource(resource.clone()).with_max_events_per_span(sdk_events);
         if console {
             provider = provider.with_span_processor(SimpleSpanProcessor::new(ConsoleExporter::new()));
         }
@@ -440,6 +461,7 @@ impl Builder {
             }
         };
         let meter = meter_provider.meter_with_scope(scope);
+        let self_metrics = register_export_metrics(&meter, &self.export_stats);
 
         let mut shared = Shared::new(tracer, Arc::from(self.environment.as_str()));
         shared.export_all = self.export_all_spans;
@@ -456,6 +478,8 @@ impl Builder {
         );
         let layer = BotanuLayer::from_shared(shared);
         let guard = BotanuGuard {
+            export_stats: self.export_stats,
+            _self_metrics: self_metrics,
             tracer_provider,
             meter_provider: Some(meter_provider),
             owned_meter,
@@ -522,8 +546,43 @@ impl Config {
     }
 }
 
+/// Registers the export queue's self-metrics; the returned instruments keep their callbacks alive.
+fn register_export_metrics(
+    meter: &opentelemetry::metrics::Meter,
+    stats: &[Arc<ExportStats>],
+) -> Vec<opentelemetry::metrics::ObservableCounter<u64>> {
+    if stats.is_empty() {
+        return Vec::new();
+    }
+    let counter = |name: &'static str, read: fn(&ExportStats) -> u64| {
+        let stats = stats.to_vec();
+        meter
+            .u64_observable_counter(name)
+            .with_unit(k::metrics::SPANS_UNIT)
+            .with_callback(move |observer| observer.observe(stats.iter().map(|s| read(s)).sum(), &[]))
+            .build()
+    };
+    vec![
+        counter(k::metrics::EXPORT_DROPPED_SPANS, ExportStats::dropped),
+        counter(k::metrics::EXPORT_FAILED_SPANS, ExportStats::failed),
+    ]
+}
+
+/// Totals over botanu's export queues (see [`BotanuGuard::export_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportCounts {
+    /// Spans the exporters accepted.
+    pub exported: u64,
+    /// Spans in batches an exporter failed to send.
+    pub failed: u64,
+    /// Spans dropped because a queue was full.
+    pub dropped: u64,
+}
+
 /// Keeps the providers alive; flushes and shuts them down when dropped, bounded by the export timeout.
 pub struct BotanuGuard {
+    export_stats: Vec<Arc<ExportStats>>,
+    _self_metrics: Vec<opentelemetry::metrics::ObservableCounter<u64>>,
     tracer_provider: SdkTracerProvider,
     meter_provider: Option<SdkMeterProvider>,
     owned_meter: bool,
@@ -545,6 +604,16 @@ impl BotanuGuard {
             mp.force_flush().map_err(|e| Error::Flush(e.to_string()))?;
         }
         Ok(())
+    }
+
+    /// What happened to the spans given to botanu's export queues so far: exported, failed to send,
+    /// dropped because a queue was full. Spans exported with `with_span_exporter` are not counted.
+    pub fn export_counts(&self) -> ExportCounts {
+        self.export_stats.iter().fold(ExportCounts::default(), |acc, s| ExportCounts {
+            exported: acc.exported + s.exported(),
+            failed: acc.failed + s.failed(),
+            dropped: acc.dropped + s.dropped(),
+        })
     }
 
     /// The tracer provider botanu exports through.

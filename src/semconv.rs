@@ -92,6 +92,10 @@ pub const METADATA_PREFIX: &str = "botanu.";
 pub const METADATA: &str = "botanu.metadata";
 /// Names of u64 attributes that were above `i64::MAX` and were clamped to it.
 pub const CLAMPED_ATTRIBUTES: &str = "botanu.clamped_attributes";
+/// Number of attributes dropped because of the per-span attribute cap.
+pub const DROPPED_ATTRIBUTES: &str = "botanu.dropped_attributes";
+/// Names of string attributes cut to the value-length cap.
+pub const TRUNCATED_ATTRIBUTES: &str = "botanu.truncated_attributes";
 /// Number of span events dropped because of the per-span event cap.
 pub const DROPPED_EVENTS: &str = "botanu.dropped_events";
 
@@ -374,6 +378,12 @@ pub mod metrics {
     pub const MESSAGES_UNIT: &str = "{message}";
     /// Bytes.
     pub const BYTES_UNIT: &str = "By";
+    /// Self-metric: spans dropped because the export queue was full.
+    pub const EXPORT_DROPPED_SPANS: &str = "botanu.export.dropped_spans";
+    /// Self-metric: spans in batches the exporter failed to send.
+    pub const EXPORT_FAILED_SPANS: &str = "botanu.export.failed_spans";
+    /// Unit of the self-metrics.
+    pub const SPANS_UNIT: &str = "{span}";
     /// Outcome attribute of the attempt/tool metrics: `success` or `error`.
     pub const STATUS: &str = "status";
     /// `status` value of a successful operation.

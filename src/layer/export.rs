@@ -76,6 +76,12 @@ pub(crate) fn new_ids(parent_trace: Option<TraceId>) -> (TraceId, SpanId) {
 pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metadata<'static>) {
     let end = SystemTime::now();
     let elapsed = end.duration_since(state.start).unwrap_or_default();
+    // Error messages come from arbitrary errors and may quote a key or an address: scrub them like content.
+    if let Some((_, message)) = &mut state.error {
+        if let std::borrow::Cow::Owned(clean) = shared.content.scrubber().scrub(message) {
+            *message = clean;
+        }
+    }
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
 
     finish_class(&mut state, duration_ms);
@@ -85,6 +91,14 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     stamp_run(&mut state);
     if state.dropped_events > 0 {
         state.set(Key::from_static_str(k::DROPPED_EVENTS), Value::I64(i64::from(state.dropped_events)));
+    }
+    if state.dropped_attributes > 0 {
+        let n = Value::I64(i64::from(state.dropped_attributes));
+        state.set_default(k::DROPPED_ATTRIBUTES, n);
+    }
+    if !state.truncated.is_empty() {
+        let names: Vec<String> = state.truncated.iter().map(|c| c.to_string()).collect();
+        state.set_default(k::TRUNCATED_ATTRIBUTES, string_array(names));
     }
     if !state.clamped.is_empty() {
         let names: Vec<String> = state.clamped.iter().map(|c| c.to_string()).collect();
@@ -132,11 +146,21 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     if !state.links.is_empty() {
         builder = builder.with_links(std::mem::take(&mut state.links));
     }
-    PRESET.with(|p| p.set(Some((state.trace_id, state.span_id))));
-    let mut span = shared.tracer.build_with_context(builder, &parent_cx);
-    PRESET.with(|p| p.set(None));
-    span.set_status(status);
-    span.end_with_timestamp(end);
+    // Span processors run right here, inside `on_close` (a SimpleSpanProcessor exports on this thread,
+    // holding its exporter's lock). Whatever they do must not come back into `tracing`: a span opened
+    // and closed inside another span's `on_close` is never removed by the Registry (its close is not
+    // the outermost one) and keeps its parent open forever, and re-entering the layer could deadlock
+    // on that exporter lock. So the SDK runs under the no-op dispatcher, with OpenTelemetry's own
+    // telemetry suppression on for SDK components. (botanu's export queue runs exporters on its own
+    // thread, where their logs reach the application's subscriber as usual.)
+    tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
+        let _quiet = Context::enter_telemetry_suppressed_scope();
+        PRESET.with(|p| p.set(Some((state.trace_id, state.span_id))));
+        let mut span = shared.tracer.build_with_context(builder, &parent_cx);
+        PRESET.with(|p| p.set(None));
+        span.set_status(status);
+        span.end_with_timestamp(end);
+    });
 }
 
 /// Attributes each class writes at close.

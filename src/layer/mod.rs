@@ -350,7 +350,11 @@ where
                 let message = visitor.message.take().unwrap_or_default();
                 state.fail(error_type.into(), message);
             } else {
-                let name = visitor.message.take().unwrap_or_else(|| meta.name().to_owned());
+                let name = match visitor.message.take() {
+                    // A log message may quote a key or an address: events are scrubbed like content.
+                    Some(m) => self.shared.content.scrubber().scrub(&m).into_owned(),
+                    None => meta.name().to_owned(),
+                };
                 let event = Event::new(name, SystemTime::now(), visitor.attrs, 0);
                 state.push_event(event, self.shared.max_events);
             }
@@ -598,7 +602,7 @@ impl Visit for EventFields<'_> {
             self.error_type = Some(state::error_type_name(value));
         }
         if self.message.is_none() {
-            self.message = Some(value.to_string());
+            self.message = Some(state::display_string(value));
         }
         let _ = field;
     }
@@ -606,6 +610,6 @@ impl Visit for EventFields<'_> {
         if field.name() == k::ERROR_FIELD && self.error_type.is_none() {
             self.error_type = Some("error".to_owned());
         }
-        self.put(field, Value::from(format!("{value:?}")));
+        self.put(field, Value::from(state::debug_string(value)));
     }
 }

@@ -24,6 +24,13 @@ use crate::semconv as k;
 /// What a secret-looking field's value is exported as.
 pub(crate) const REDACTED: &str = "[REDACTED]";
 
+/// Attributes a span may set itself (fields, metadata, correlation); past it new keys are dropped and
+/// counted. The run keys stamped at export come on top, within the SDK's limit of 256.
+pub(crate) const MAX_SPAN_ATTRIBUTES: usize = 192;
+/// Longest string attribute value, in bytes; longer values are cut on a char boundary and named in
+/// `botanu.truncated_attributes`. Captured content has its own, smaller cut.
+pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024;
+
 /// Everything the layer knows about one exported span while it is open.
 #[derive(Debug)]
 pub(crate) struct SpanState {
@@ -50,6 +57,10 @@ pub(crate) struct SpanState {
     pub(crate) error: Option<(Cow<'static, str>, String)>,
     /// Names of u64 fields clamped to `i64::MAX`.
     pub(crate) clamped: Vec<Cow<'static, str>>,
+    /// Names of string attributes cut to [`MAX_VALUE_BYTES`].
+    pub(crate) truncated: Vec<Cow<'static, str>>,
+    /// Attributes dropped because of [`MAX_SPAN_ATTRIBUTES`].
+    pub(crate) dropped_attributes: u32,
 }
 
 impl SpanState {
@@ -72,14 +83,31 @@ impl SpanState {
             links: Vec::new(),
             error: None,
             clamped: Vec::new(),
+            truncated: Vec::new(),
+            dropped_attributes: 0,
         }
     }
 
-    /// Sets an attribute, replacing an earlier value of the same key.
+    /// Sets an attribute, replacing an earlier value of the same key. Bounded: a new key past
+    /// [`MAX_SPAN_ATTRIBUTES`] is dropped and counted; a string past [`MAX_VALUE_BYTES`] is cut.
     pub(crate) fn set(&mut self, key: Key, value: Value) {
+        let value = match value {
+            Value::String(s) if s.as_str().len() > MAX_VALUE_BYTES => {
+                self.truncated.push(Cow::Owned(key.as_str().to_owned()));
+                let s = s.as_str();
+                let mut cut = MAX_VALUE_BYTES;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                Value::from(s[..cut].to_owned())
+            }
+            other => other,
+        };
+        let len = self.attrs.len();
         match self.attrs.iter_mut().find(|kv| kv.key == key) {
             Some(kv) => kv.value = value,
-            None => self.attrs.push(KeyValue::new(key, value)),
+            None if len < MAX_SPAN_ATTRIBUTES => self.attrs.push(KeyValue::new(key, value)),
+            None => self.dropped_attributes = self.dropped_attributes.saturating_add(1),
         }
     }
 
@@ -288,13 +316,13 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let message = value.to_string();
+        let message = display_string(value);
         self.state.fail(Cow::Owned(error_type_name(value)), message.clone());
         self.str_value(field, &message);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let s = format!("{value:?}");
+        let s = debug_string(value);
         self.str_value(field, &s);
     }
 
@@ -309,10 +337,24 @@ impl Visit for Recorder<'_> {
     }
 }
 
+/// Formats a user value with `Debug`. A `Debug` (or `Display`, through `%`) impl that panics must not
+/// take the application down from inside the layer: the panic is caught and the value exported as a
+/// marker.
+pub(crate) fn debug_string(value: &dyn fmt::Debug) -> String {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{value:?}")))
+        .unwrap_or_else(|_| "<Debug panicked>".to_owned())
+}
+
+/// `Display` of a user value, with a panicking impl caught like in [`debug_string`].
+pub(crate) fn display_string(value: &dyn fmt::Display) -> String {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| value.to_string()))
+        .unwrap_or_else(|_| "<Display panicked>".to_owned())
+}
+
 /// A best-effort type name for a `dyn Error`: Rust has no runtime class names, so the `Debug` form's
 /// leading identifier (`Io`, `ParseIntError`, …) stands in, as it usually names the variant or type.
 pub(crate) fn error_type_name(err: &(dyn std::error::Error + 'static)) -> String {
-    let debug = format!("{err:?}");
+    let debug = debug_string(&err);
     let end = debug.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(debug.len());
     let name = &debug[..end];
     if name.is_empty() {

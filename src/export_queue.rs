@@ -1,0 +1,265 @@
+//! The export queue: finished spans wait here for the exporter, which runs on its own thread.
+//!
+//! The application thread only pushes a finished span into a bounded queue, so it never waits on the
+//! network, whatever the collector does. When the queue is full (the collector is down, or slower than
+//! the application), new spans are dropped — memory stays bounded by the queue size — and every drop is
+//! *counted*: [`ExportStats`] (reachable from the guard) and the self-metric
+//! `botanu.export.dropped_spans`, plus one warning the first time. The OpenTelemetry SDK's batch
+//! processor drops silently from the application's point of view, which is why botanu has its own.
+//!
+//! The worker exports a batch when `batch_size` spans are waiting or `delay` has passed, and on flush
+//! and shutdown; both are bounded by the export timeout. Its own telemetry (the HTTP client's events)
+//! is suppressed, so it never re-enters the layer.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use opentelemetry::Context;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::Resource;
+
+/// Sizes and timing of the export queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// Spans that may wait for export; past it new spans are dropped and counted (default 65536).
+    pub queue_size: usize,
+    /// Spans per export call (default 512).
+    pub batch_size: usize,
+    /// Longest time a span waits before its batch is exported (default 5 s).
+    pub delay: Duration,
+    /// Bound on one flush or shutdown (default 30 s).
+    pub export_timeout: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            queue_size: 65_536,
+            batch_size: 512,
+            delay: Duration::from_secs(5),
+            export_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What happened to the spans handed to the export queue.
+#[derive(Debug, Default)]
+pub struct ExportStats {
+    exported: AtomicU64,
+    failed: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl ExportStats {
+    /// Spans the exporter accepted.
+    pub fn exported(&self) -> u64 {
+        self.exported.load(Ordering::Relaxed)
+    }
+
+    /// Spans in batches the exporter failed to send (collector down, timeout).
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Spans dropped because the queue was full (or arrived after shutdown).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Default)]
+struct QueueState {
+    spans: VecDeque<SpanData>,
+    flush_waiters: Vec<SyncSender<()>>,
+    shutdown: Option<SyncSender<()>>,
+    closed: bool,
+}
+
+struct Shared {
+    state: Mutex<QueueState>,
+    wake: Condvar,
+    stats: Arc<ExportStats>,
+    warned: AtomicBool,
+    settings: QueueSettings,
+    resource: Mutex<Option<Resource>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A span processor that queues finished spans for an exporter on a worker thread.
+pub(crate) struct QueueProcessor {
+    shared: Arc<Shared>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for QueueProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueProcessor").field("settings", &self.shared.settings).finish_non_exhaustive()
+    }
+}
+
+impl QueueProcessor {
+    /// Starts the worker thread for `exporter`.
+    pub(crate) fn new<E: SpanExporter + 'static>(exporter: E, settings: QueueSettings) -> Self {
+        let settings = QueueSettings {
+            queue_size: settings.queue_size.max(1),
+            batch_size: settings.batch_size.clamp(1, settings.queue_size.max(1)),
+            ..settings
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(QueueState::default()),
+            wake: Condvar::new(),
+            stats: Arc::new(ExportStats::default()),
+            warned: AtomicBool::new(false),
+            settings,
+            resource: Mutex::new(None),
+        });
+        let worker_shared = shared.clone();
+        let worker = std::thread::Builder::new()
+            .name("botanu-export".to_owned())
+            .spawn(move || run_worker(exporter, worker_shared))
+            .ok();
+        QueueProcessor { shared, worker: Mutex::new(worker) }
+    }
+
+    /// The counters of this queue.
+    pub(crate) fn stats(&self) -> Arc<ExportStats> {
+        self.shared.stats.clone()
+    }
+
+    fn drop_span(&self) {
+        self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        if !self.shared.warned.swap(true, Ordering::Relaxed) {
+            // Suppressed for botanu's own layer, so the warning is logged, not attached to a span.
+            let _quiet = Context::enter_telemetry_suppressed_scope();
+            tracing::warn!(
+                target: "botanu",
+                queue_size = self.shared.settings.queue_size,
+                "export queue full: dropping spans until the exporter catches up; \
+                 dropped spans are counted in botanu.export.dropped_spans"
+            );
+        }
+    }
+
+    /// Sends a request to the worker and waits for its answer, at most `timeout`.
+    fn request(&self, timeout: Duration, register: impl FnOnce(&mut QueueState, SyncSender<()>)) -> OTelSdkResult {
+        let (tx, rx) = sync_channel(1);
+        {
+            let mut state = self.shared.lock();
+            if state.closed {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            register(&mut state, tx);
+        }
+        self.shared.wake.notify_all();
+        rx.recv_timeout(timeout).map_err(|_| OTelSdkError::Timeout(timeout))
+    }
+}
+
+impl SpanProcessor for QueueProcessor {
+    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        let mut state = self.shared.lock();
+        if state.closed || state.spans.len() >= self.shared.settings.queue_size {
+            drop(state);
+            self.drop_span();
+            return;
+        }
+        state.spans.push_back(span);
+        let full_batch = state.spans.len() >= self.shared.settings.batch_size;
+        drop(state);
+        if full_batch {
+            self.shared.wake.notify_all();
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.request(self.shared.settings.export_timeout, |state, tx| state.flush_waiters.push(tx))
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let result = self.request(timeout, |state, tx| {
+            state.closed = true;
+            state.shutdown = Some(tx);
+        });
+        if result.is_ok() {
+            if let Some(worker) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = worker.join();
+            }
+        }
+        result
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        *self.shared.resource.lock().unwrap_or_else(|p| p.into_inner()) = Some(resource.clone());
+    }
+}
+
+/// What the worker takes from the queue in one round.
+struct Round {
+    batch: Vec<SpanData>,
+    flushers: Vec<SyncSender<()>>,
+    shutdown: Option<SyncSender<()>>,
+}
+
+fn next_round(shared: &Shared, last_export: Instant) -> Round {
+    let settings = shared.settings;
+    let mut state = shared.lock();
+    loop {
+        let due = last_export.elapsed() >= settings.delay && !state.spans.is_empty();
+        let urgent = !state.flush_waiters.is_empty() || state.shutdown.is_some();
+        if urgent || due || state.spans.len() >= settings.batch_size {
+            // A flush or shutdown takes everything queued now; otherwise one batch.
+            let take = if urgent { state.spans.len() } else { state.spans.len().min(settings.batch_size) };
+            return Round {
+                batch: state.spans.drain(..take).collect(),
+                flushers: std::mem::take(&mut state.flush_waiters),
+                shutdown: state.shutdown.take(),
+            };
+        }
+        let wait = settings.delay.saturating_sub(last_export.elapsed()).max(Duration::from_millis(1));
+        state = shared.wake.wait_timeout(state, wait).unwrap_or_else(|p| p.into_inner()).0;
+    }
+}
+
+fn run_worker<E: SpanExporter>(mut exporter: E, shared: Arc<Shared>) {
+    // Nothing the exporter does (HTTP client events, spans) may come back into botanu.
+    let _quiet = Context::enter_telemetry_suppressed_scope();
+    let mut last_export = Instant::now();
+    loop {
+        if let Some(resource) = shared.resource.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            exporter.set_resource(&resource);
+        }
+        let round = next_round(&shared, last_export);
+        let batch_size = shared.settings.batch_size;
+        let mut batch = round.batch;
+        while !batch.is_empty() {
+            let rest = if batch.len() > batch_size { batch.split_off(batch_size) } else { Vec::new() };
+            let n = batch.len() as u64;
+            match futures_executor::block_on(exporter.export(batch)) {
+                Ok(()) => shared.stats.exported.fetch_add(n, Ordering::Relaxed),
+                Err(_) => shared.stats.failed.fetch_add(n, Ordering::Relaxed),
+            };
+            batch = rest;
+        }
+        last_export = Instant::now();
+        for flusher in round.flushers {
+            let _ = flusher.try_send(());
+        }
+        if let Some(done) = round.shutdown {
+            let _ = exporter.shutdown_with_timeout(shared.settings.export_timeout);
+            let _ = done.try_send(());
+            return;
+        }
+    }
+}
