@@ -4,7 +4,8 @@
 //! network, whatever the collector does. When the queue is full (the collector is down, or slower than
 //! the application), new spans are dropped — memory stays bounded by the queue size — and every drop is
 //! *counted*: [`ExportStats`] (reachable from the guard) and the self-metric
-//! `botanu.export.dropped_spans`, plus one warning the first time. The OpenTelemetry SDK's batch
+//! `botanu.export.dropped_spans`, plus one warning the first time (logged by the layer, see
+//! `report_drops`). The OpenTelemetry SDK's batch
 //! processor drops silently from the application's point of view, which is why botanu has its own.
 //!
 //! The worker exports a batch when `batch_size` spans are waiting or `delay` has passed, and on flush
@@ -22,6 +23,21 @@ use opentelemetry::Context;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
+
+/// Logs the first-drop warning of any of `stats`, on the current dispatcher. Suppressed for botanu's
+/// own layer, so it is logged, not attached to the current span.
+pub(crate) fn report_drops(stats: &[Arc<ExportStats>]) {
+    for s in stats {
+        if s.take_warning() {
+            let _quiet = Context::enter_telemetry_suppressed_scope();
+            tracing::warn!(
+                target: "botanu",
+                "export queue full: dropping spans until the exporter catches up; \
+                 dropped spans are counted in botanu.export.dropped_spans"
+            );
+        }
+    }
+}
 
 /// Sizes and timing of the export queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +69,9 @@ pub struct ExportStats {
     exported: AtomicU64,
     failed: AtomicU64,
     dropped: AtomicU64,
+    /// Set by the first drop; the layer logs the warning on the application's dispatcher (span
+    /// processors themselves run under the no-op dispatcher).
+    warning_pending: AtomicBool,
 }
 
 impl ExportStats {
@@ -69,6 +88,11 @@ impl ExportStats {
     /// Spans dropped because the queue was full (or arrived after shutdown).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Whether the first-drop warning is due; true once.
+    pub(crate) fn take_warning(&self) -> bool {
+        self.warning_pending.load(Ordering::Relaxed) && self.warning_pending.swap(false, Ordering::Relaxed)
     }
 }
 
@@ -139,14 +163,7 @@ impl QueueProcessor {
     fn drop_span(&self) {
         self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
         if !self.shared.warned.swap(true, Ordering::Relaxed) {
-            // Suppressed for botanu's own layer, so the warning is logged, not attached to a span.
-            let _quiet = Context::enter_telemetry_suppressed_scope();
-            tracing::warn!(
-                target: "botanu",
-                queue_size = self.shared.settings.queue_size,
-                "export queue full: dropping spans until the exporter catches up; \
-                 dropped spans are counted in botanu.export.dropped_spans"
-            );
+            self.shared.stats.warning_pending.store(true, Ordering::Relaxed);
         }
     }
 

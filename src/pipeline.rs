@@ -470,6 +470,7 @@ impl Builder {
         shared.propagation_mode = self.propagation_mode;
         shared.trust_inbound = self.trust_inbound;
         shared.event_level = self.event_level;
+        shared.export_stats = self.export_stats.clone();
         shared.metrics = Some(Instruments::new(&meter));
         shared.content = ContentPolicy::new(
             ContentGate::new(self.content_rate, self.capture_mode),

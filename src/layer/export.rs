@@ -161,6 +161,7 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
         span.set_status(status);
         span.end_with_timestamp(end);
     });
+    crate::export_queue::report_drops(&shared.export_stats);
 }
 
 /// Attributes each class writes at close.

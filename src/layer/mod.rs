@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub(crate) trust_inbound: bool,
     /// Events more verbose than this are not kept as span events (errors always count).
     pub(crate) event_level: Level,
+    /// Counters of botanu's export queues, checked after each export for a pending warning.
+    pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
     callsites: RwLock<HashMap<Identifier, Arc<CallsiteInfo>>>,
 }
 
@@ -75,6 +77,7 @@ impl Shared {
             propagation_mode: PropagationMode::Lean,
             trust_inbound: false,
             event_level: Level::INFO,
+            export_stats: Vec::new(),
             callsites: RwLock::new(HashMap::new()),
         }
     }
