@@ -39,6 +39,7 @@
 //! | `export_timeout` | `BOTANU_EXPORT_TIMEOUT_MILLIS`, `OTEL_BSP_EXPORT_TIMEOUT` (ms) | `export.export_timeout_ms` | 30000 ms |
 //! | `metric_export_interval` | `OTEL_METRIC_EXPORT_INTERVAL` (ms) | `export.metric_interval_ms` | 60000 ms |
 //! | `export_all_spans` | `BOTANU_EXPORT_ALL_SPANS` | `export.all_spans` | false |
+//! | `max_events_per_span` | `BOTANU_MAX_EVENTS_PER_SPAN` | `export.max_events_per_span` | 128 |
 //! | `content_capture_rate` | `BOTANU_CONTENT_CAPTURE_RATE` (clamped to 0.0..=1.0) | `eval.content_capture_rate` | 0.0 |
 //! | `content_max_chars` | `BOTANU_CONTENT_MAX_CHARS` | `eval.max_chars` | 4096 |
 //! | `pii.enabled` | `BOTANU_PII_SCRUB_ENABLED` | `eval.pii.enabled` | true |
@@ -142,6 +143,7 @@ mod keys {
     pub(super) const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
     pub(super) const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
     pub(super) const BOTANU_EXPORT_ALL_SPANS: &str = "BOTANU_EXPORT_ALL_SPANS";
+    pub(super) const BOTANU_MAX_EVENTS_PER_SPAN: &str = "BOTANU_MAX_EVENTS_PER_SPAN";
     pub(super) const BOTANU_CONTENT_CAPTURE_RATE: &str = "BOTANU_CONTENT_CAPTURE_RATE";
     pub(super) const BOTANU_CONTENT_MAX_CHARS: &str = "BOTANU_CONTENT_MAX_CHARS";
     pub(super) const BOTANU_PII_SCRUB_ENABLED: &str = "BOTANU_PII_SCRUB_ENABLED";
@@ -167,6 +169,7 @@ mod keys {
     pub(super) const Y_EXPORT_TIMEOUT_MS: &str = "export.export_timeout_ms";
     pub(super) const Y_EXPORT_METRIC_INTERVAL_MS: &str = "export.metric_interval_ms";
     pub(super) const Y_EXPORT_ALL_SPANS: &str = "export.all_spans";
+    pub(super) const Y_MAX_EVENTS_PER_SPAN: &str = "export.max_events_per_span";
     pub(super) const Y_EVAL_CAPTURE_RATE: &str = "eval.content_capture_rate";
     pub(super) const Y_EVAL_MAX_CHARS: &str = "eval.max_chars";
     pub(super) const Y_PII_ENABLED: &str = "eval.pii.enabled";
@@ -194,6 +197,7 @@ const DEFAULT_SCHEDULE_DELAY: Duration = Duration::from_millis(5_000);
 const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_millis(30_000);
 const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_millis(60_000);
 const DEFAULT_CONTENT_MAX_CHARS: usize = 4_096;
+const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 128;
 const DEFAULT_PII_REPLACEMENT: &str = "[REDACTED]";
 /// The OTLP endpoints the OpenTelemetry specification names when an exporter is asked for but none is set.
 const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
@@ -285,6 +289,8 @@ pub struct Config {
     pub sdk_disabled: bool,
     /// Export every span, not only botanu's and those inside a run.
     pub export_all_spans: bool,
+    /// Span events kept per span; past it events are counted in `botanu.dropped_events`, not kept.
+    pub max_events_per_span: usize,
     /// Extra resource attributes from `OTEL_RESOURCE_ATTRIBUTES`, in order, without the keys that feed
     /// `service_name`, `service_version`, `service_namespace` and `environment`.
     pub resource_attributes: Vec<(String, String)>,
@@ -616,6 +622,7 @@ impl Default for Config {
             traces_exporter: TracesExporter::Console,
             sdk_disabled: false,
             export_all_spans: false,
+            max_events_per_span: DEFAULT_MAX_EVENTS_PER_SPAN,
             resource_attributes: Vec::new(),
             traces_exporter_explicit: false,
         }
@@ -946,6 +953,13 @@ impl Config {
         self
     }
 
+    /// Sets `max_events_per_span`.
+    #[must_use]
+    pub fn with_max_events_per_span(mut self, events: usize) -> Self {
+        self.max_events_per_span = events;
+        self
+    }
+
     /// Sets `export_all_spans`.
     #[must_use]
     pub fn with_export_all_spans(mut self, all: bool) -> Self {
@@ -996,6 +1010,7 @@ impl fmt::Debug for Config {
             .field("traces_exporter", &self.traces_exporter)
             .field("sdk_disabled", &self.sdk_disabled)
             .field("export_all_spans", &self.export_all_spans)
+            .field("max_events_per_span", &self.max_events_per_span)
             .field("resource_attributes", &self.resource_attributes)
             .finish()
     }
@@ -1184,6 +1199,9 @@ impl<'a> Layers<'a> {
         }
         if let Some(raw) = self.pick(&[BOTANU_EXPORT_ALL_SPANS], &[], Y_EXPORT_ALL_SPANS) {
             c.export_all_spans = parse_bool(&raw)?;
+        }
+        if let Some(raw) = self.pick(&[BOTANU_MAX_EVENTS_PER_SPAN], &[], Y_MAX_EVENTS_PER_SPAN) {
+            c.max_events_per_span = parse_count(&raw)?;
         }
 
         if let Some(raw) = self.pick(&[BOTANU_CONTENT_CAPTURE_RATE], &[], Y_EVAL_CAPTURE_RATE) {
@@ -1553,7 +1571,7 @@ enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-const SCHEMA: [(&str, Shape); 21] = [
+const SCHEMA: [(&str, Shape); 22] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -1567,6 +1585,7 @@ const SCHEMA: [(&str, Shape); 21] = [
     (keys::Y_EXPORT_TIMEOUT_MS, Shape::Scalar),
     (keys::Y_EXPORT_METRIC_INTERVAL_MS, Shape::Scalar),
     (keys::Y_EXPORT_ALL_SPANS, Shape::Scalar),
+    (keys::Y_MAX_EVENTS_PER_SPAN, Shape::Scalar),
     (keys::Y_EVAL_CAPTURE_RATE, Shape::Scalar),
     (keys::Y_EVAL_MAX_CHARS, Shape::Scalar),
     (keys::Y_PII_ENABLED, Shape::Scalar),
@@ -2266,6 +2285,16 @@ mod tests {
                 env_expected: "Lean",
                 code: |c| c.with_propagation_mode(PropagationMode::Full),
                 code_expected: "Full",
+            },
+            Field {
+                name: "max_events_per_span",
+                get: |c| c.max_events_per_span.to_string(),
+                default: "128",
+                yaml: Some(("export:\n  max_events_per_span: 64\n", "64")),
+                env: &[("BOTANU_MAX_EVENTS_PER_SPAN", "32")],
+                env_expected: "32",
+                code: |c| c.with_max_events_per_span(8),
+                code_expected: "8",
             },
             Field {
                 name: "propagation_trust_inbound",

@@ -199,6 +199,7 @@ impl Builder {
             .with_service_name(config.service_name.clone())
             .with_environment(config.environment.clone())
             .with_export_all_spans(config.export_all_spans)
+            .with_max_events_per_span(config.max_events_per_span)
             .with_propagation_mode(config.propagation_mode)
             .with_propagation_trust_inbound(config.propagation_trust_inbound)
             .with_content_capture_rate(config.content_capture_rate)

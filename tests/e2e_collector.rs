@@ -28,6 +28,9 @@ fn export_ticket(config: Config) {
 fn e2e_config(endpoint: String, protocol: Protocol) -> Config {
     Config::default()
         .with_service_name("botanu-e2e")
+        .with_service_version("1.2.3")
+        .with_service_namespace("billing")
+        .with_resource_attribute("team", "platform")
         .with_environment("e2e")
         .with_protocol(protocol)
         .with_endpoint(endpoint)
@@ -41,6 +44,10 @@ const EXPECTED: &[&str] = &[
     "-> service.name: Str(botanu-e2e)",
     "-> deployment.environment: Str(e2e)",
     "-> telemetry.sdk.name: Str(botanu)",
+    "-> telemetry.sdk.version: Str(",
+    "-> service.version: Str(1.2.3)",
+    "-> service.namespace: Str(billing)",
+    "-> team: Str(platform)",
     // span names and kinds
     "Name           : botanu.run/support-ticket",
     "Name           : botanu.step/draft-reply",

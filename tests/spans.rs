@@ -1559,3 +1559,24 @@ fn only_info_and_above_events_become_span_events_by_default() {
         assert_eq!(event_names(find(&spans, "chat m")), expect);
     }
 }
+
+#[test]
+fn a_fmt_layer_with_an_env_filter_does_not_hide_botanu_spans() {
+    use tracing_subscriber::prelude::*;
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build().expect("pipeline");
+    // The filter sits on the fmt layer only (a per-layer filter), as `botanu::init` and the README do.
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::sink)
+        .with_filter(tracing_subscriber::EnvFilter::new("warn"));
+    let subscriber = tracing_subscriber::registry().with(layer).with(fmt);
+    tracing::subscriber::with_default(subscriber, || {
+        run_span!(workflow = "filtered").in_scope(|| {
+            llm_span!(provider = "openai", model = "m").in_scope(|| tracing::info!("not printed, still recorded"));
+        });
+    });
+    guard.force_flush().expect("flush");
+    let spans = exporter.get_finished_spans().expect("spans");
+    assert_eq!(spans.len(), 2);
+    assert_eq!(event_names(find(&spans, "chat m")), vec!["not printed, still recorded"]);
+}
