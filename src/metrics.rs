@@ -34,9 +34,64 @@ pub(crate) const MAX_WORKFLOWS: usize = 256;
 /// The workflow attribute value past [`MAX_WORKFLOWS`].
 pub(crate) const OTHER_WORKFLOW: &str = "_other";
 
+/// FxHash (rustc's): the metric attribute sets are short strings hashed on every span.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+        let rem = chunks.remainder();
+        if !rem.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rem.len()].copy_from_slice(rem);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+/// The LLM instruments bound to one attribute set (operation, provider, model, error type).
+struct LlmBound {
+    duration: opentelemetry::metrics::BoundHistogram<f64>,
+    // Bound on first use: a bound series is exported even if nothing was recorded on it.
+    input: std::sync::OnceLock<opentelemetry::metrics::BoundHistogram<u64>>,
+    output: std::sync::OnceLock<opentelemetry::metrics::BoundHistogram<u64>>,
+    input_attrs: Vec<KeyValue>,
+    output_attrs: Vec<KeyValue>,
+    attempts: opentelemetry::metrics::BoundCounter<u64>,
+}
+
+/// Bound attribute sets kept at most; past it measurements take the unbound path.
+const MAX_BOUND: usize = 1024;
+
+type BoundMap = std::collections::HashMap<Vec<KeyValue>, LlmBound, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// The instruments, created once per layer.
-#[derive(Debug)]
 pub(crate) struct Instruments {
+    llm_bound: std::sync::RwLock<BoundMap>,
     workflows: std::sync::RwLock<std::collections::HashSet<std::sync::Arc<str>>>,
     token_usage: Histogram<u64>,
     operation_duration: Histogram<f64>,
@@ -51,10 +106,17 @@ pub(crate) struct Instruments {
     messages: Counter<u64>,
 }
 
+impl std::fmt::Debug for Instruments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instruments").finish_non_exhaustive()
+    }
+}
+
 impl Instruments {
     pub(crate) fn new(meter: &Meter) -> Self {
         let counter = |name: &'static str, unit: &'static str| meter.u64_counter(name).with_unit(unit).build();
         Instruments {
+            llm_bound: std::sync::RwLock::new(BoundMap::default()),
             workflows: std::sync::RwLock::new(std::collections::HashSet::new()),
             token_usage: meter
                 .u64_histogram(m::TOKEN_USAGE)
@@ -104,11 +166,57 @@ impl Instruments {
         if let Some((error_type, _)) = &state.error {
             attrs.push(KeyValue::new(k::ERROR_TYPE, error_type.to_string()));
         }
+        let input = positive(state, k::GEN_AI_USAGE_INPUT_TOKENS);
+        let output = positive(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
+        let record = |b: &LlmBound| {
+            b.duration.record(seconds);
+            if let Some(n) = input {
+                b.input.get_or_init(|| self.token_usage.bind(&b.input_attrs)).record(n);
+            }
+            if let Some(n) = output {
+                b.output.get_or_init(|| self.token_usage.bind(&b.output_attrs)).record(n);
+            }
+            b.attempts.add(1);
+        };
+        if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
+            record(b);
+            return;
+        }
+        let mut map = self.llm_bound.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_BOUND && !map.contains_key(attrs.as_slice()) {
+            drop(map);
+            return self.record_llm_unbound(attrs, failed, input, output, seconds);
+        }
+        let bind_with = |extra: KeyValue| {
+            let mut a = attrs.clone();
+            if failed && extra.key.as_str() == m::STATUS {
+                a.pop();
+            }
+            a.push(extra);
+            a
+        };
+        let bound = map.entry(attrs.clone()).or_insert_with(|| LlmBound {
+            duration: self.operation_duration.bind(&attrs),
+            input: std::sync::OnceLock::new(),
+            output: std::sync::OnceLock::new(),
+            input_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_INPUT)),
+            output_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_OUTPUT)),
+            attempts: self.attempts.bind(&bind_with(status(failed))),
+        });
+        record(bound);
+    }
+
+    fn record_llm_unbound(
+        &self,
+        mut attrs: Vec<KeyValue>,
+        failed: bool,
+        input: Option<u64>,
+        output: Option<u64>,
+        seconds: f64,
+    ) {
         self.operation_duration.record(seconds, &attrs);
-        for (key, token_type) in
-            [(k::GEN_AI_USAGE_INPUT_TOKENS, m::TOKEN_INPUT), (k::GEN_AI_USAGE_OUTPUT_TOKENS, m::TOKEN_OUTPUT)]
-        {
-            if let Some(count) = positive(state, key) {
+        for (count, token_type) in [(input, m::TOKEN_INPUT), (output, m::TOKEN_OUTPUT)] {
+            if let Some(count) = count {
                 attrs.push(KeyValue::new(k::GEN_AI_TOKEN_TYPE, token_type));
                 self.token_usage.record(count, &attrs);
                 attrs.pop();

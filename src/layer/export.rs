@@ -234,10 +234,11 @@ pub(crate) fn event_id_of(run: &crate::run::RunContext) -> Option<Arc<str>> {
 /// Stamps the run's keys and the enclosing step on the span, never overwriting its own values.
 fn stamp_run(state: &mut SpanState) {
     if let Some(step) = state.step.clone() {
-        state.set_default(k::STEP, Value::from(step.to_string()));
+        state.set_default(k::STEP, Value::from(step));
     }
     let Some(run) = state.run.clone() else { return };
-    let arc = |s: &Arc<str>| Value::from(s.to_string());
+    // Refcounted: stamping a descendant shares the run's strings instead of copying them.
+    let arc = |s: &Arc<str>| Value::from(s.clone());
     state.set_default(k::RUN_ID, arc(&run.run_id));
     state.set_default(k::WORKFLOW, arc(&run.workflow));
     state.set_default(k::ENVIRONMENT, arc(&run.environment));
@@ -264,30 +265,32 @@ fn span_name(state: &SpanState, meta: &'static Metadata<'static>) -> Cow<'static
     if let Some(name) = &state.name_override {
         return name.clone();
     }
+    let lower = |key| str_attr(state, key).to_ascii_lowercase();
     let name = match state.class {
-        Class::Run => format!("{}{}", k::RUN_SPAN_PREFIX, str_attr(state, k::WORKFLOW)),
-        Class::Step => format!("{}{}", k::STEP_SPAN_PREFIX, str_attr(state, k::STEP)),
+        Class::Run => concat(&[k::RUN_SPAN_PREFIX, &str_attr(state, k::WORKFLOW)]),
+        Class::Step => concat(&[k::STEP_SPAN_PREFIX, &str_attr(state, k::STEP)]),
         Class::Llm => match state.get_str(k::GEN_AI_REQUEST_MODEL) {
-            Some(model) => format!("{} {}", str_attr(state, k::GEN_AI_OPERATION_NAME), model),
+            Some(model) => concat(&[&str_attr(state, k::GEN_AI_OPERATION_NAME), " ", &model]),
             None => str_attr(state, k::GEN_AI_OPERATION_NAME).into_owned(),
         },
-        Class::Tool => format!("{} {}", k::OPERATION_EXECUTE_TOOL, str_attr(state, k::GEN_AI_TOOL_NAME)),
-        Class::Db => {
-            format!("db.{}.{}", str_attr(state, k::DB_SYSTEM), str_attr(state, k::DB_OPERATION).to_ascii_lowercase())
+        Class::Tool => concat(&[k::OPERATION_EXECUTE_TOOL, " ", &str_attr(state, k::GEN_AI_TOOL_NAME)]),
+        Class::Db => concat(&["db.", &str_attr(state, k::DB_SYSTEM), ".", &lower(k::DB_OPERATION)]),
+        Class::Storage => concat(&["storage.", &str_attr(state, k::STORAGE_SYSTEM), ".", &lower(k::STORAGE_OPERATION)]),
+        Class::Messaging => {
+            concat(&["messaging.", &str_attr(state, k::MESSAGING_SYSTEM), ".", &lower(k::MESSAGING_OPERATION)])
         }
-        Class::Storage => format!(
-            "storage.{}.{}",
-            str_attr(state, k::STORAGE_SYSTEM),
-            str_attr(state, k::STORAGE_OPERATION).to_ascii_lowercase()
-        ),
-        Class::Messaging => format!(
-            "messaging.{}.{}",
-            str_attr(state, k::MESSAGING_SYSTEM),
-            str_attr(state, k::MESSAGING_OPERATION).to_ascii_lowercase()
-        ),
         Class::Other => return Cow::Borrowed(meta.name()),
     };
     Cow::Owned(name)
+}
+
+/// `parts` joined into one exactly-sized `String` (no `fmt` machinery, no regrowth).
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
 }
 
 fn default_kind(state: &SpanState) -> SpanKind {

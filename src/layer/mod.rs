@@ -61,7 +61,31 @@ pub(crate) struct Shared {
     pub(crate) event_level: Level,
     /// Counters of botanu's export queues, checked after each export for a pending warning.
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
-    callsites: RwLock<HashMap<Identifier, Arc<CallsiteInfo>>>,
+    /// Classified callsites. Entries are leaked on purpose: a callsite is `'static` and finite, so the
+    /// map holds at most one small `CallsiteInfo` per callsite per layer built, and spans can keep a
+    /// `&'static` to it without reference counting on the hot path.
+    callsites: RwLock<HashMap<Identifier, &'static CallsiteInfo, std::hash::BuildHasherDefault<AddrHasher>>>,
+}
+
+/// Hashes a callsite identifier (a pointer) by address: FxHash's mix, instead of SipHash.
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl std::hash::Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
 }
 
 impl Shared {
@@ -78,23 +102,29 @@ impl Shared {
             trust_inbound: false,
             event_level: Level::INFO,
             export_stats: Vec::new(),
-            callsites: RwLock::new(HashMap::new()),
+            callsites: RwLock::new(HashMap::default()),
         }
     }
 
     /// The callsite's classification, computed on first sight (normally at registration).
-    fn callsite(&self, meta: &'static Metadata<'static>) -> Arc<CallsiteInfo> {
+    fn callsite(&self, meta: &'static Metadata<'static>) -> &'static CallsiteInfo {
         let id = meta.callsite();
         if let Some(info) = self.callsites.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
-            return info.clone();
+            return info;
         }
         self.register(meta)
     }
 
     #[inline(never)]
-    fn register(&self, meta: &'static Metadata<'static>) -> Arc<CallsiteInfo> {
-        let info = Arc::new(classify::classify(meta, &|name| self.secret_keys.is_secret(name)));
-        self.callsites.write().unwrap_or_else(|p| p.into_inner()).entry(meta.callsite()).or_insert(info).clone()
+    fn register(&self, meta: &'static Metadata<'static>) -> &'static CallsiteInfo {
+        let mut map = self.callsites.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(info) = map.get(&meta.callsite()) {
+            return info;
+        }
+        let info: &'static CallsiteInfo =
+            Box::leak(Box::new(classify::classify(meta, &|name| self.secret_keys.is_secret(name))));
+        map.insert(meta.callsite(), info);
+        info
     }
 }
 
@@ -274,6 +304,7 @@ where
         let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
         let (trace_id, span_id) = export::new_ids(parent_trace);
         let mut state = SpanState::new(info.class, trace_id, span_id, SystemTime::now());
+        state.info = Some(info);
         if let Some(inh) = inherited {
             state.parent_span_id = inh.parent_span_id;
             state.parent_is_remote = inh.parent_is_remote;
@@ -284,7 +315,7 @@ where
                 state.parent_is_remote = false;
             }
         }
-        attrs.record(&mut Recorder { state: &mut state, info: &info, shared: &self.shared });
+        attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared });
         match info.class {
             Class::Run => start_run(&mut state, &self.shared),
             Class::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
@@ -304,8 +335,11 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         let Some(state) = ext.get_mut::<SpanState>() else { return };
-        let info = self.shared.callsite(span.metadata());
-        values.record(&mut Recorder { state, info: &info, shared: &self.shared });
+        let info = match state.info {
+            Some(info) => info,
+            None => self.shared.callsite(span.metadata()),
+        };
+        values.record(&mut Recorder { state, info, shared: &self.shared });
         if state.class == Class::Run {
             // Only the fields this record carries: a customer set later by `set_business_context`
             // must survive an unrelated record on the run span.
@@ -367,6 +401,10 @@ where
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
+        // A span of a class botanu does not export has no state: skip the extensions' lock.
+        if !self.shared.export_all && self.shared.callsite(span.metadata()).class == Class::Other {
+            return;
+        }
         // Take the state out so no Registry lock is held while the SDK and exporters run.
         let state = span.extensions_mut().remove::<SpanState>();
         if let Some(state) = state {

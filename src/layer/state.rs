@@ -34,6 +34,7 @@ pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024;
 /// Everything the layer knows about one exported span while it is open.
 #[derive(Debug)]
 pub(crate) struct SpanState {
+    pub(crate) info: Option<&'static CallsiteInfo>,
     pub(crate) class: Class,
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
@@ -66,6 +67,7 @@ pub(crate) struct SpanState {
 impl SpanState {
     pub(crate) fn new(class: Class, trace_id: TraceId, span_id: SpanId, start: SystemTime) -> Self {
         SpanState {
+            info: None,
             class,
             trace_id,
             span_id,

@@ -1,0 +1,78 @@
+//! One variant's workload in a loop, for a profiler: `valgrind --tool=callgrind` counts the instructions
+//! of `measured` only (the loop after warm-up), which makes per-span instruction counts comparable across
+//! variants on a loaded machine, where wall-clock medians are not.
+//!
+//! ```text
+//! cargo bench --bench profile --no-run
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measured*' \
+//!     target/release/deps/profile-<hash> botanu 5000
+//! ```
+//!
+//! Variants: `registry`, `tracing-opentelemetry`, `tracing-opentelemetry_metrics`, `botanu`, `botanu_no_metrics`, `raw_sdk`,
+//! `unrecognized_registry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`.
+//! Without a variant (as under `cargo bench`), it does nothing.
+
+// The parity check and the criterion-only helpers of the shared module are not used here.
+#[allow(dead_code)]
+mod support;
+
+use std::hint::black_box;
+
+use support::NoopExporter;
+
+const WARM_UP: u64 = 1_000;
+
+/// The profiled loop; `#[inline(never)]` so callgrind can toggle collection on it by name.
+#[inline(never)]
+fn measured(iterations: u64, workload: &mut dyn FnMut()) {
+    for _ in 0..iterations {
+        workload();
+    }
+}
+
+fn run(iterations: u64, mut workload: impl FnMut()) {
+    for _ in 0..WARM_UP {
+        workload();
+    }
+    measured(black_box(iterations), &mut workload);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let Some(variant) = args.first() else { return };
+    let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(5_000);
+
+    let otel_provider = support::provider(NoopExporter);
+    let (botanu, _guard) = support::botanu(NoopExporter, true);
+    let (botanu_no_metrics, _guard_no_metrics) = support::botanu(NoopExporter, false);
+    let registry = support::registry();
+    let otel = support::tracing_otel(&otel_provider);
+    let tracer = support::raw_tracer(&otel_provider);
+    let hand_metrics = support::HandMetrics::new();
+    let under = |dispatch: &tracing::Dispatch, workload: fn()| {
+        tracing::dispatcher::with_default(dispatch, || run(iterations, workload));
+    };
+    match variant.as_str() {
+        "registry" => under(&registry, support::llm_botanu),
+        "tracing-opentelemetry" => under(&otel, support::llm_tracing_otel),
+        "tracing-opentelemetry_metrics" => tracing::dispatcher::with_default(&otel, || {
+            run(iterations, || support::llm_tracing_otel_metrics(&hand_metrics));
+        }),
+        "botanu" => under(&botanu, support::llm_botanu),
+        "botanu_no_metrics" => under(&botanu_no_metrics, support::llm_botanu),
+        "raw_sdk" => run(iterations, || support::llm_raw(&tracer)),
+        "unrecognized_registry" => under(&registry, support::unrecognized),
+        "unrecognized_botanu" => under(&botanu, support::unrecognized),
+        "run_tree_botanu" => under(&botanu, support::run_tree_botanu),
+        "run_tree_tracing-opentelemetry" => {
+            let mut run_no = 0;
+            tracing::dispatcher::with_default(&otel, || {
+                run(iterations, || {
+                    run_no += 1;
+                    support::run_tree_tracing_otel(run_no);
+                })
+            });
+        }
+        other => panic!("unknown variant {other:?}"),
+    }
+}
