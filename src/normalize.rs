@@ -238,8 +238,96 @@ pub fn cloud_provider(system: &str) -> Option<&'static str> {
     find(CLOUD_PROVIDERS, system)
 }
 
+/// Which contract table an operation name belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    /// GenAI operations, lower case (`chat`, `embeddings`, …).
+    GenAi,
+    /// Database operations, upper case (`SELECT`, …).
+    Db,
+    /// Object storage operations, upper case (`GET`, `PUT`, …).
+    Storage,
+    /// Messaging operations, lower case (`publish`, …).
+    Messaging,
+}
+
+static GEN_AI_OPERATIONS: &[&str] = &[
+    "chat",
+    "text_completion",
+    "embeddings",
+    "generate_content",
+    "execute_tool",
+    "create_agent",
+    "invoke_agent",
+    "rerank",
+    "image_generation",
+    "image_edit",
+    "speech_to_text",
+    "text_to_speech",
+    "moderation",
+];
+static DB_OPERATIONS: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "UPSERT",
+    "MERGE",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "INDEX",
+    "TRANSACTION",
+    "BATCH",
+];
+static STORAGE_OPERATIONS: &[&str] = &["GET", "PUT", "DELETE", "LIST", "HEAD", "COPY", "MULTIPART_UPLOAD"];
+static MESSAGING_OPERATIONS: &[&str] = &["publish", "consume", "receive", "send", "subscribe"];
+
+/// Case-normalizes an operation name: the contract's operations come back as `&'static str` (no
+/// allocation on the hot path); others are trimmed and upper-cased (DB, storage) or lower-cased (GenAI,
+/// messaging).
+///
+/// ```
+/// use botanu::normalize::{normalize_operation, OperationKind};
+/// assert_eq!(normalize_operation(OperationKind::Db, " select "), "SELECT");
+/// assert_eq!(normalize_operation(OperationKind::Messaging, "PUBLISH"), "publish");
+/// assert_eq!(normalize_operation(OperationKind::Storage, "restore"), "RESTORE");
+/// ```
+pub fn normalize_operation(kind: OperationKind, raw: &str) -> Cow<'static, str> {
+    let raw = raw.trim();
+    let (table, upper) = match kind {
+        OperationKind::GenAi => (GEN_AI_OPERATIONS, false),
+        OperationKind::Db => (DB_OPERATIONS, true),
+        OperationKind::Storage => (STORAGE_OPERATIONS, true),
+        OperationKind::Messaging => (MESSAGING_OPERATIONS, false),
+    };
+    match table.iter().find(|op| op.eq_ignore_ascii_case(raw)) {
+        Some(op) => Cow::Borrowed(op),
+        None if upper => Cow::Owned(raw.to_ascii_uppercase()),
+        None => Cow::Owned(raw.to_ascii_lowercase()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn operations_are_case_normalized_and_known_ones_borrowed() {
+        for (kind, raw, want, borrowed) in [
+            (OperationKind::Db, "select", "SELECT", true),
+            (OperationKind::Db, "Multi_Get", "MULTI_GET", false),
+            (OperationKind::Storage, " multipart_upload ", "MULTIPART_UPLOAD", true),
+            (OperationKind::GenAi, "Embeddings", "embeddings", true),
+            (OperationKind::GenAi, "Summarize", "summarize", false),
+            (OperationKind::Messaging, "SEND", "send", true),
+            (OperationKind::Messaging, "", "", false),
+        ] {
+            let got = normalize_operation(kind, raw);
+            assert_eq!(got, want, "{kind:?} {raw:?}");
+            assert_eq!(matches!(got, Cow::Borrowed(_)), borrowed, "{kind:?} {raw:?}");
+        }
+    }
+
     use super::*;
 
     /// The contract's §2 text, transcribed group by group and independently of the implementation tables,

@@ -112,6 +112,9 @@ impl std::error::Error for Error {
 pub struct Builder {
     provider: TracerProviderBuilder,
     has_span_processor: bool,
+    /// A span processor runs user code on the application thread (a simple exporter, any user
+    /// processor): the layer then isolates it from `tracing` (see `layer::export`).
+    inline_processors: bool,
     meter_provider: Option<SdkMeterProvider>,
     metric_readers: Vec<ReaderFn>,
     service_name: String,
@@ -167,6 +170,7 @@ impl Builder {
                 .with_sampler(Sampler::AlwaysOn)
                 .with_max_attributes_per_span(256),
             has_span_processor: false,
+            inline_processors: false,
             meter_provider: None,
             metric_readers: Vec::new(),
             service_name: "unknown_service".to_owned(),
@@ -302,6 +306,7 @@ impl Builder {
     pub fn with_span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         self.provider = self.provider.with_span_processor(SimpleSpanProcessor::new(exporter));
         self.has_span_processor = true;
+        self.inline_processors = true;
         self
     }
 
@@ -328,6 +333,7 @@ impl Builder {
     pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
         self.provider = self.provider.with_span_processor(processor);
         self.has_span_processor = true;
+        self.inline_processors = true;
         self
     }
 
@@ -439,6 +445,7 @@ impl Builder {
         let mut provider = self.provider.with_resource(resource.clone()).with_max_events_per_span(sdk_events);
         if console {
             provider = provider.with_span_processor(SimpleSpanProcessor::new(ConsoleExporter::new()));
+            self.inline_processors = true;
         }
         let tracer_provider = provider.build();
         let scope = InstrumentationScope::builder(k::SDK_NAME).with_version(env!("CARGO_PKG_VERSION")).build();
@@ -472,6 +479,7 @@ impl Builder {
         shared.trust_inbound = self.trust_inbound;
         shared.event_level = self.event_level;
         shared.export_stats = self.export_stats.clone();
+        shared.inline_processors = self.inline_processors;
         shared.metrics = Some(Instruments::new(&meter));
         shared.content = ContentPolicy::new(
             ContentGate::new(self.content_rate, self.capture_mode),

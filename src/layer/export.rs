@@ -146,21 +146,29 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     if !state.links.is_empty() {
         builder = builder.with_links(std::mem::take(&mut state.links));
     }
-    // Span processors run right here, inside `on_close` (a SimpleSpanProcessor exports on this thread,
-    // holding its exporter's lock). Whatever they do must not come back into `tracing`: a span opened
-    // and closed inside another span's `on_close` is never removed by the Registry (its close is not
-    // the outermost one) and keeps its parent open forever, and re-entering the layer could deadlock
-    // on that exporter lock. So the SDK runs under the no-op dispatcher, with OpenTelemetry's own
-    // telemetry suppression on for SDK components. (botanu's export queue runs exporters on its own
-    // thread, where their logs reach the application's subscriber as usual.)
-    tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
-        let _quiet = Context::enter_telemetry_suppressed_scope();
+    let export = || {
         PRESET.with(|p| p.set(Some((state.trace_id, state.span_id))));
         let mut span = shared.tracer.build_with_context(builder, &parent_cx);
         PRESET.with(|p| p.set(None));
         span.set_status(status);
         span.end_with_timestamp(end);
-    });
+    };
+    if shared.inline_processors {
+        // Span processors run right here, inside `on_close` (a SimpleSpanProcessor exports on this
+        // thread, holding its exporter's lock). Whatever they do must not come back into `tracing`: a
+        // span opened and closed inside another span's `on_close` is never removed by the Registry (its
+        // close is not the outermost one) and keeps its parent open forever, and re-entering the layer
+        // could deadlock on that exporter lock. So the SDK runs under the no-op dispatcher, with
+        // OpenTelemetry's own telemetry suppression on for SDK components.
+        tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
+            let _quiet = Context::enter_telemetry_suppressed_scope();
+            export();
+        });
+    } else {
+        // Only botanu's export queue: `on_end` just enqueues, and the exporter runs on the queue's
+        // thread, where its logs reach the application's subscriber as usual.
+        export();
+    }
     crate::export_queue::report_drops(&shared.export_stats);
 }
 

@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub(crate) trust_inbound: bool,
     /// Events more verbose than this are not kept as span events (errors always count).
     pub(crate) event_level: Level,
+    /// Whether a span processor runs user code inline (see `export::finish`).
+    pub(crate) inline_processors: bool,
     /// Counters of botanu's export queues, checked after each export for a pending warning.
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
     /// Classified callsites. Entries are leaked on purpose: a callsite is `'static` and finite, so the
@@ -101,6 +103,7 @@ impl Shared {
             propagation_mode: PropagationMode::Lean,
             trust_inbound: false,
             event_level: Level::INFO,
+            inline_processors: true,
             export_stats: Vec::new(),
             callsites: RwLock::new(HashMap::default()),
         }

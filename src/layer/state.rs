@@ -199,12 +199,19 @@ pub(crate) fn parse_kind(s: &str) -> Option<SpanKind> {
 }
 
 /// Case-normalizes an operation name per the contract: DB and storage upper, messaging and GenAI lower.
-pub(crate) fn normalize_operation(key: &'static str, raw: &str) -> String {
-    let raw = raw.trim();
-    match key {
-        k::DB_OPERATION | k::STORAGE_OPERATION => raw.to_ascii_uppercase(),
-        _ => raw.to_ascii_lowercase(),
-    }
+pub(crate) fn normalize_operation(key: &'static str, raw: &str) -> Cow<'static, str> {
+    let kind = match key {
+        k::DB_OPERATION => normalize::OperationKind::Db,
+        k::STORAGE_OPERATION => normalize::OperationKind::Storage,
+        k::MESSAGING_OPERATION => normalize::OperationKind::Messaging,
+        _ => normalize::OperationKind::GenAi,
+    };
+    normalize::normalize_operation(kind, raw)
+}
+
+/// A string attribute value, reference-counted so the copies made for metrics and stamping are cheap.
+pub(crate) fn shared_str(s: &str) -> Value {
+    Value::String(StringValue::from(Arc::<str>::from(s)))
 }
 
 /// Normalizes a system/vendor value with the table for its kind.
@@ -241,11 +248,11 @@ pub(crate) struct Recorder<'a> {
 impl Recorder<'_> {
     fn str_value(&mut self, field: &Field, value: &str) {
         match self.info.role(field.index()) {
-            Role::Attr(key) => self.state.set(Key::from_static_str(key), Value::from(value.to_owned())),
+            Role::Attr(key) => self.state.set(Key::from_static_str(key), shared_str(value)),
             Role::System(kind, key) => apply_system(self.state, kind, key, value),
             Role::Operation(key) => {
                 let op = normalize_operation(key, value);
-                self.state.set(Key::from_static_str(key), Value::from(op));
+                self.state.set(Key::from_static_str(key), Value::String(cow_to_string_value(op)));
             }
             Role::Content(key) => {
                 let run_id = self.state.run.as_ref().map(|r| r.run_id.clone());
