@@ -135,15 +135,11 @@ pub fn percent_encode(value: &str) -> String {
 /// that appears twice keeps its first value.
 pub fn parse_baggage(header: &str) -> Vec<(String, String)> {
     let input = if header.len() > MAX_BAGGAGE_BYTES {
-        // Keep only members that end within the limit.
-        let mut cut = MAX_BAGGAGE_BYTES;
-        while !header.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        match header[..cut].rfind(',') {
-            Some(last_comma) => &header[..last_comma],
-            None => "",
-        }
+        // Keep only members that end within the limit. The comma closing the last of them may sit at
+        // byte MAX_BAGGAGE_BYTES itself; a comma is ASCII, so its index is a char boundary.
+        let bytes = header.as_bytes();
+        let end = (0..=MAX_BAGGAGE_BYTES).rev().find(|&i| bytes[i] == b',').unwrap_or(0);
+        &header[..end]
     } else {
         header
     };
