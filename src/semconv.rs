@@ -298,6 +298,12 @@ pub const ERROR_FIELD: &str = "error";
 pub const RUN_SPAN_PREFIX: &str = "botanu.run/";
 /// Prefix of step span names: `botanu.step/{name}`.
 pub const STEP_SPAN_PREFIX: &str = "botanu.step/";
+/// Prefix of database span names: `db.{system}.{operation}`.
+pub const DB_SPAN_PREFIX: &str = "db.";
+/// Prefix of object storage span names: `storage.{system}.{operation}`.
+pub const STORAGE_SPAN_PREFIX: &str = "storage.";
+/// Prefix of messaging span names: `messaging.{system}.{operation}`.
+pub const MESSAGING_SPAN_PREFIX: &str = "messaging.";
 /// GenAI operation of tool spans.
 pub const OPERATION_EXECUTE_TOOL: &str = "execute_tool";
 /// Default GenAI operation.

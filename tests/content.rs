@@ -197,3 +197,22 @@ fn an_invalid_custom_pattern_is_a_config_error_naming_it() {
     let text = err.to_string();
     assert!(text.contains("employee_id"), "{text}");
 }
+
+#[test]
+fn secret_fields_events_and_metadata_share_the_configured_replacement() {
+    let scrubber =
+        Scrubber::new(&ScrubOptions { replacement: "***".into(), ..ScrubOptions::default() }).expect("valid");
+    let h = Harness::with(|b| b.with_scrubber(scrubber));
+    let key = fake_openai_key();
+    h.run(|| {
+        let span = llm_span!(provider = "openai", model = "m", api_key = %key);
+        span.add_metadata("password", "hunter2");
+        span.in_scope(|| tracing::info!(session_token = %key, "called"));
+    });
+    let spans = h.spans();
+    let span = find(&spans, "chat m");
+    assert_eq!(str_attr(span, "api_key"), "***");
+    assert_eq!(str_attr(span, "botanu.password"), "***");
+    let event = span.events.iter().find(|e| e.name == "called").expect("event");
+    assert!(event.attributes.iter().any(|kv| kv.key.as_str() == "session_token" && kv.value.as_str() == "***"));
+}

@@ -282,11 +282,16 @@ fn span_name(state: &SpanState, meta: &'static Metadata<'static>) -> Cow<'static
             None => str_attr(state, k::GEN_AI_OPERATION_NAME).into_owned(),
         },
         Class::Tool => concat(&[k::OPERATION_EXECUTE_TOOL, " ", &str_attr(state, k::GEN_AI_TOOL_NAME)]),
-        Class::Db => concat(&["db.", &str_attr(state, k::DB_SYSTEM), ".", &lower(k::DB_OPERATION)]),
-        Class::Storage => concat(&["storage.", &str_attr(state, k::STORAGE_SYSTEM), ".", &lower(k::STORAGE_OPERATION)]),
-        Class::Messaging => {
-            concat(&["messaging.", &str_attr(state, k::MESSAGING_SYSTEM), ".", &lower(k::MESSAGING_OPERATION)])
+        Class::Db => concat(&[k::DB_SPAN_PREFIX, &str_attr(state, k::DB_SYSTEM), ".", &lower(k::DB_OPERATION)]),
+        Class::Storage => {
+            concat(&[k::STORAGE_SPAN_PREFIX, &str_attr(state, k::STORAGE_SYSTEM), ".", &lower(k::STORAGE_OPERATION)])
         }
+        Class::Messaging => concat(&[
+            k::MESSAGING_SPAN_PREFIX,
+            &str_attr(state, k::MESSAGING_SYSTEM),
+            ".",
+            &lower(k::MESSAGING_OPERATION),
+        ]),
         Class::Other => return Cow::Borrowed(meta.name()),
     };
     Cow::Owned(name)

@@ -382,7 +382,7 @@ where
         for s in span.scope() {
             let mut ext = s.extensions_mut();
             let Some(state) = ext.get_mut::<SpanState>() else { continue };
-            let mut visitor = EventFields::new(&self.shared.secret_keys);
+            let mut visitor = EventFields::new(&self.shared.secret_keys, self.shared.content.scrubber().replacement());
             event.record(&mut visitor);
             let meta = event.metadata();
             if *meta.level() == Level::ERROR || visitor.error_type.is_some() {
@@ -603,14 +603,15 @@ fn rewrite_run_attributes(state: &mut SpanState, ctx: &RunContext) {
 /// Collects an event's message, error and other fields; values of secret-looking fields are redacted.
 struct EventFields<'a> {
     secret_keys: &'a SecretKeys,
+    replacement: &'a str,
     message: Option<String>,
     error_type: Option<String>,
     attrs: Vec<KeyValue>,
 }
 
 impl<'a> EventFields<'a> {
-    fn new(secret_keys: &'a SecretKeys) -> Self {
-        EventFields { secret_keys, message: None, error_type: None, attrs: Vec::new() }
+    fn new(secret_keys: &'a SecretKeys, replacement: &'a str) -> Self {
+        EventFields { secret_keys, replacement, message: None, error_type: None, attrs: Vec::new() }
     }
 
     fn put(&mut self, field: &Field, value: Value) {
@@ -618,7 +619,7 @@ impl<'a> EventFields<'a> {
             k::MESSAGE => self.message = Some(value.to_string()),
             k::ERROR_TYPE => self.error_type = Some(value.to_string()),
             name if self.secret_keys.is_secret(name) => {
-                self.attrs.push(KeyValue::new(Key::from_static_str(name), state::REDACTED))
+                self.attrs.push(KeyValue::new(Key::from_static_str(name), self.replacement.to_owned()))
             }
             name => self.attrs.push(KeyValue::new(Key::from_static_str(name), value)),
         }

@@ -21,9 +21,6 @@ use crate::normalize;
 use crate::run::RunContext;
 use crate::semconv as k;
 
-/// What a secret-looking field's value is exported as.
-pub(crate) const REDACTED: &str = "[REDACTED]";
-
 /// Attributes a span may set itself (fields, metadata, correlation); past it new keys are dropped and
 /// counted. The run keys stamped at export come on top, within the SDK's limit of 256.
 pub(crate) const MAX_SPAN_ATTRIBUTES: usize = 192;
@@ -264,7 +261,11 @@ impl Recorder<'_> {
                 let key = format!("{}{}", self.state.metadata_prefix(), "metadata");
                 self.state.set(Key::new(key), Value::from(value.to_owned()));
             }
-            Role::Secret(key) => self.state.set(Key::from_static_str(key), Value::from(REDACTED)),
+            // Redacted with the scrubber's replacement, like secret-looking metadata keys.
+            Role::Secret(key) => {
+                let redacted = Value::from(self.shared.content.scrubber().replacement().to_owned());
+                self.state.set(Key::from_static_str(key), redacted)
+            }
             Role::OtelName => self.state.name_override = Some(Cow::Owned(value.to_owned())),
             Role::OtelKind => self.state.kind_override = parse_kind(value),
             Role::ErrorType => self.state.fail(Cow::Owned(value.to_owned()), String::new()),
@@ -276,7 +277,6 @@ impl Recorder<'_> {
     fn typed_value(&mut self, field: &Field, value: Value) {
         match self.info.role(field.index()) {
             Role::Attr(key) => self.state.set(Key::from_static_str(key), value),
-            Role::Secret(key) => self.state.set(Key::from_static_str(key), Value::from(REDACTED)),
             Role::Ignore => {}
             _ => {
                 let s = value.to_string();
