@@ -45,6 +45,7 @@ mod layer;
 pub mod macros;
 mod metrics;
 pub mod normalize;
+pub mod operation;
 mod otlp;
 mod pipeline;
 pub mod propagation;

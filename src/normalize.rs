@@ -13,6 +13,8 @@
 
 use std::borrow::Cow;
 
+use crate::operation::{DbOperation, MessagingOperation, ModelOperation, StorageOperation};
+
 /// `(alias, canonical)` rows. Kept as data rather than `match` arms so tests and callers can iterate them.
 type AliasTable = [(&'static str, &'static str)];
 
@@ -30,6 +32,12 @@ static LLM_VENDORS: &AliasTable = &[
     ("azure_openai", "azure.openai"),
     ("azure-openai", "azure.openai"),
     ("azureopenai", "azure.openai"),
+    // Other instrumentations' spellings of Azure OpenAI: OTel (`azure.ai.openai`, `azure.ai.inference`),
+    // OpenInference (`azure`), OpenLLMetry (`az.ai.openai`).
+    ("azure.ai.openai", "azure.openai"),
+    ("azure.ai.inference", "azure.openai"),
+    ("azure", "azure.openai"),
+    ("az.ai.openai", "azure.openai"),
     ("anthropic", "anthropic"),
     ("claude", "anthropic"),
     ("aws.bedrock", "aws.bedrock"),
@@ -43,9 +51,13 @@ static LLM_VENDORS: &AliasTable = &[
     ("gcp_vertex", "gcp.vertex_ai"),
     ("gemini", "gcp.vertex_ai"),
     ("google", "gcp.vertex_ai"),
+    // OTel well-known values (`gcp.gemini` is what genai writes) and OpenLLMetry's `gcp.gen_ai`.
+    ("gcp.gemini", "gcp.vertex_ai"),
+    ("gcp.gen_ai", "gcp.vertex_ai"),
     ("cohere", "cohere"),
     ("mistral", "mistral"),
     ("mistralai", "mistral"),
+    ("mistral_ai", "mistral"),
     ("together", "together"),
     ("togetherai", "together"),
     ("groq", "groq"),
@@ -53,8 +65,14 @@ static LLM_VENDORS: &AliasTable = &[
     ("ollama", "ollama"),
     ("huggingface", "huggingface"),
     ("hf", "huggingface"),
+    ("hugging_face", "huggingface"),
     ("fireworks", "fireworks"),
     ("perplexity", "perplexity"),
+    ("xai", "xai"),
+    ("x_ai", "xai"),
+    ("ibm.watsonx.ai", "ibm.watsonx.ai"),
+    ("deepseek", "deepseek"),
+    ("moonshot_ai", "moonshot_ai"),
 ];
 
 /// Database systems. Identity rows are listed so that known systems come back borrowed, not allocated.
@@ -251,37 +269,36 @@ pub enum OperationKind {
     Messaging,
 }
 
-static GEN_AI_OPERATIONS: &[&str] = &[
-    "chat",
-    "text_completion",
-    "embeddings",
-    "generate_content",
-    "execute_tool",
-    "create_agent",
-    "invoke_agent",
-    "rerank",
-    "image_generation",
-    "image_edit",
-    "speech_to_text",
-    "text_to_speech",
-    "moderation",
-];
-static DB_OPERATIONS: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "UPSERT",
-    "MERGE",
-    "CREATE",
-    "DROP",
-    "ALTER",
-    "INDEX",
-    "TRANSACTION",
-    "BATCH",
-];
-static STORAGE_OPERATIONS: &[&str] = &["GET", "PUT", "DELETE", "LIST", "HEAD", "COPY", "MULTIPART_UPLOAD"];
-static MESSAGING_OPERATIONS: &[&str] = &["publish", "consume", "receive", "send", "subscribe"];
+static GEN_AI_OPERATIONS: &[&str] = ModelOperation::ALL;
+static DB_OPERATIONS: &[&str] = DbOperation::ALL;
+static STORAGE_OPERATIONS: &[&str] = StorageOperation::ALL;
+static MESSAGING_OPERATIONS: &[&str] = MessagingOperation::ALL;
+
+/// Whether a GenAI operation is a call to a model: the operations counted in `botanu.gen_ai.attempts`,
+/// the token and duration metrics, and priced. Agent, workflow and tool operations (`invoke_agent`,
+/// `create_agent`, `invoke_workflow`, `execute_tool`) are not: the model calls inside them are, and counting
+/// both would count one call twice. Unknown operations count as model calls, since a span that carries a
+/// provider and a model with an operation botanu does not know is most likely a new kind of model call.
+/// Case-insensitive.
+///
+/// ```
+/// use botanu::normalize::is_model_operation;
+/// assert!(is_model_operation("chat"));
+/// assert!(is_model_operation("Embeddings"));
+/// assert!(!is_model_operation("invoke_agent"));
+/// assert!(!is_model_operation("execute_tool"));
+/// ```
+pub fn is_model_operation(operation: &str) -> bool {
+    let op = operation.trim();
+    ![
+        ModelOperation::EXECUTE_TOOL,
+        ModelOperation::CREATE_AGENT,
+        ModelOperation::INVOKE_AGENT,
+        crate::operation::INVOKE_WORKFLOW,
+    ]
+    .iter()
+    .any(|other| other.eq_ignore_ascii_case(op))
+}
 
 /// Case-normalizes an operation name: the contract's operations come back as `&'static str` (no
 /// allocation on the hot path); others are trimmed and upper-cased (DB, storage) or lower-cased (GenAI,
@@ -334,20 +351,82 @@ mod tests {
     /// so a typo on either side makes a test fail. `(canonical, aliases)`.
     const LLM_EXPECTED: &[(&str, &[&str])] = &[
         ("openai", &["openai"]),
-        ("azure.openai", &["azure_openai", "azure-openai", "azureopenai"]),
+        (
+            "azure.openai",
+            &[
+                "azure_openai",
+                "azure-openai",
+                "azureopenai",
+                "azure.ai.openai",
+                "azure.ai.inference",
+                "azure",
+                "az.ai.openai",
+            ],
+        ),
         ("anthropic", &["anthropic", "claude"]),
-        ("aws.bedrock", &["bedrock", "aws_bedrock", "amazon_bedrock"]),
-        ("gcp.vertex_ai", &["vertex", "vertexai", "vertex_ai", "gcp_vertex", "gemini", "google"]),
+        ("aws.bedrock", &["bedrock", "aws_bedrock", "amazon_bedrock", "aws.bedrock"]),
+        (
+            "gcp.vertex_ai",
+            &[
+                "vertex",
+                "vertexai",
+                "vertex_ai",
+                "gcp_vertex",
+                "gemini",
+                "google",
+                "gcp.gemini",
+                "gcp.gen_ai",
+                "gcp.vertex_ai",
+            ],
+        ),
         ("cohere", &["cohere"]),
-        ("mistral", &["mistral", "mistralai"]),
+        ("mistral", &["mistral", "mistralai", "mistral_ai"]),
         ("together", &["together", "togetherai"]),
         ("groq", &["groq"]),
         ("replicate", &["replicate"]),
         ("ollama", &["ollama"]),
-        ("huggingface", &["huggingface", "hf"]),
+        ("huggingface", &["huggingface", "hf", "hugging_face"]),
         ("fireworks", &["fireworks"]),
         ("perplexity", &["perplexity"]),
+        ("xai", &["x_ai", "xai"]),
+        ("ibm.watsonx.ai", &["ibm.watsonx.ai"]),
+        ("deepseek", &["deepseek"]),
+        ("moonshot_ai", &["moonshot_ai"]),
     ];
+
+    /// Each instrumentation's own spellings (CONTRACT §2 "Spellings used by other instrumentations"), so a
+    /// span from genai (OTel values), an OpenInference or an OpenLLMetry exporter lands on the same vendor
+    /// as `llm_span!` does: one vendor, one value in spans and metrics.
+    #[test]
+    fn other_instrumentations_spellings_collapse_to_one_vendor() {
+        let rows: &[(&str, &str, &str)] = &[
+            ("otel", "azure.ai.openai", "azure.openai"),
+            ("otel", "azure.ai.inference", "azure.openai"),
+            ("otel", "gcp.gemini", "gcp.vertex_ai"),
+            ("otel", "gcp.gen_ai", "gcp.vertex_ai"),
+            ("otel", "gcp.vertex_ai", "gcp.vertex_ai"),
+            ("otel", "aws.bedrock", "aws.bedrock"),
+            ("otel", "x_ai", "xai"),
+            ("otel", "mistral_ai", "mistral"),
+            ("otel", "ibm.watsonx.ai", "ibm.watsonx.ai"),
+            ("otel", "deepseek", "deepseek"),
+            ("otel", "perplexity", "perplexity"),
+            ("otel", "moonshot_ai", "moonshot_ai"),
+            ("openinference", "azure", "azure.openai"),
+            ("openinference", "google", "gcp.vertex_ai"),
+            ("openinference", "xai", "xai"),
+            ("openinference", "mistralai", "mistral"),
+            ("openllmetry", "az.ai.openai", "azure.openai"),
+            ("openllmetry", "gcp.gen_ai", "gcp.vertex_ai"),
+            ("openllmetry", "hugging_face", "huggingface"),
+            // And what botanu's own macros are given for the same vendors.
+            ("botanu", "gemini", "gcp.vertex_ai"),
+            ("botanu", "Azure-OpenAI", "azure.openai"),
+        ];
+        for &(source, raw, want) in rows {
+            assert_borrowed(source, raw, normalize_llm_vendor(raw), want);
+        }
+    }
 
     const DB_EXPECTED: &[(&str, &[&str])] = &[
         ("postgresql", &["postgresql", "postgres", "pg"]),
