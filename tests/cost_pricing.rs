@@ -2,6 +2,8 @@
 //! unpriced reasons, overrides and their precedence, data-operation list prices, the run roll-up, and the
 //! wire keys. Expected figures are worked out by hand from the catalog rows quoted beside each test
 //! (`genai-prices` 0.2.1, `data/prices.json`).
+// Without the bundled catalog, the catalog tests are compiled out and their helpers go unused.
+#![cfg_attr(not(feature = "bundled-prices"), allow(unused_imports, dead_code))]
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -338,7 +340,8 @@ fn catalog_file_prices_and_names_itself() {
 #[test]
 fn bad_override_input_is_a_typed_error_naming_the_key() {
     let env = "BOTANU_PRICE_OVERRIDES";
-    let table: [(&str, &str, fn(&PriceConfigErrorKind) -> bool); 9] = [
+    type IsKind = fn(&PriceConfigErrorKind) -> bool;
+    let table: [(&str, &str, IsKind); 9] = [
         (
             "openai/gpt-4o=input:-1,output:10",
             "BOTANU_PRICE_OVERRIDES[openai/gpt-4o].input",

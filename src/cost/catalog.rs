@@ -55,11 +55,14 @@ enum Lookup {
     Missing(UnpricedReason),
 }
 
+/// Model → resolution, for one provider.
+type ModelLookups = HashMap<Box<str>, Lookup>;
+
 /// The per-catalog lookup cache: provider → model → resolution. Two levels, so a lookup borrows the
 /// caller's `&str`s and allocates nothing.
 #[derive(Debug, Default)]
 struct LookupCache {
-    map: RwLock<HashMap<Box<str>, HashMap<Box<str>, Lookup>>>,
+    map: RwLock<HashMap<Box<str>, ModelLookups>>,
     len: AtomicUsize,
 }
 

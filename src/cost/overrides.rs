@@ -248,6 +248,8 @@ pub struct PricingConfig {
     pub bundled_catalog: bool,
 }
 
+// Derivable only when the bundled catalog is compiled out (`cfg!` is then `false`).
+#[allow(clippy::derivable_impls)]
 impl Default for PricingConfig {
     fn default() -> Self {
         PricingConfig {
