@@ -39,6 +39,7 @@
 pub mod config;
 mod console;
 pub mod content;
+pub mod cost;
 mod export_queue;
 mod layer;
 #[doc(hidden)]

@@ -433,3 +433,70 @@ pub mod propagation {
     /// HTTP fallback header: customer id.
     pub const HEADER_CUSTOMER_ID: &str = "x-botanu-customer-id";
 }
+
+// === cost (contract §7) ===
+
+/// Estimated cost of a priced span in USD (double): the sum of the parts below.
+pub const COST_USD: &str = "botanu.cost.usd";
+/// Part of [`COST_USD`] for uncached input tokens.
+pub const COST_INPUT_USD: &str = "botanu.cost.input_usd";
+/// Part of [`COST_USD`] for output tokens (reasoning excluded).
+pub const COST_OUTPUT_USD: &str = "botanu.cost.output_usd";
+/// Part of [`COST_USD`] for input tokens read from the prompt cache.
+pub const COST_CACHE_READ_USD: &str = "botanu.cost.cache_read_usd";
+/// Part of [`COST_USD`] for input tokens written to the prompt cache.
+pub const COST_CACHE_WRITE_USD: &str = "botanu.cost.cache_write_usd";
+/// Part of [`COST_USD`] for reasoning (thinking) output tokens.
+pub const COST_REASONING_USD: &str = "botanu.cost.reasoning_usd";
+/// Part of [`COST_USD`] charged per request.
+pub const COST_REQUEST_USD: &str = "botanu.cost.request_usd";
+/// Part of [`COST_USD`] for a data operation (bytes scanned, requests, messages, request units).
+pub const COST_DATA_USD: &str = "botanu.cost.data_usd";
+/// Where the price came from: `genai-prices 0.2.1`, `list-price 2026-12-02`, `override`, or a catalog file.
+pub const COST_SOURCE: &str = "botanu.cost.source";
+/// Provider (or data system) the price was matched under, as the price source spells it.
+pub const COST_PROVIDER: &str = "botanu.cost.provider";
+/// Model (or data price class) the price was matched under, as the price source spells it.
+pub const COST_MODEL: &str = "botanu.cost.model";
+/// Always `true` on a priced span: the cost is an estimate, never an invoice.
+pub const COST_ESTIMATED: &str = "botanu.cost.estimated";
+/// `true` on a span that should have been priced and was not (never a silent `0.0`).
+pub const COST_UNPRICED: &str = "botanu.cost.unpriced";
+/// Why a span is unpriced: `unknown_model`, `unknown_provider`, `no_usage`, `no_price`.
+pub const COST_UNPRICED_REASON: &str = "botanu.cost.unpriced_reason";
+/// Run roll-up: total estimated cost of what closed inside the run, in this process.
+pub const RUN_COST_USD: &str = "botanu.run.cost.usd";
+/// Run roll-up: LLM part of [`RUN_COST_USD`].
+pub const RUN_COST_LLM_USD: &str = "botanu.run.cost.llm_usd";
+/// Run roll-up: data-operation part of [`RUN_COST_USD`].
+pub const RUN_COST_DATA_USD: &str = "botanu.run.cost.data_usd";
+/// Run roll-up: tool part of [`RUN_COST_USD`].
+pub const RUN_COST_TOOL_USD: &str = "botanu.run.cost.tool_usd";
+/// Run roll-up: number of LLM (model) calls.
+pub const RUN_LLM_CALLS: &str = "botanu.run.llm_calls";
+/// Run roll-up: input tokens, cached ones included.
+pub const RUN_TOKENS_INPUT: &str = "botanu.run.tokens.input";
+/// Run roll-up: output tokens, reasoning ones included.
+pub const RUN_TOKENS_OUTPUT: &str = "botanu.run.tokens.output";
+/// Run roll-up: input tokens read from a prompt cache (a part of [`RUN_TOKENS_INPUT`]).
+pub const RUN_TOKENS_CACHE_READ: &str = "botanu.run.tokens.cache_read";
+/// Run roll-up: number of spans that should have been priced and were not.
+pub const RUN_COST_UNPRICED_COUNT: &str = "botanu.run.cost.unpriced_count";
+/// Run roll-up: what the roll-up can see; always [`RUN_COST_SCOPE_PROCESS`].
+pub const RUN_COST_SCOPE: &str = "botanu.run.cost.scope";
+/// [`RUN_COST_SCOPE`] value: only spans that closed inside the run, in this process.
+pub const RUN_COST_SCOPE_PROCESS: &str = "process";
+/// Run cost divided by the outcome's `value_amount` (written only when that is > 0).
+pub const OUTCOME_COST_PER_UNIT: &str = "botanu.outcome.cost_per_unit";
+/// Cost counter (contract §3), by category, provider or system, model and workflow.
+pub const METRIC_COST: &str = "botanu.cost";
+/// Unit of [`METRIC_COST`].
+pub const METRIC_COST_UNIT: &str = "USD";
+/// Category attribute of [`METRIC_COST`]: [`COST_CATEGORY_LLM`], [`COST_CATEGORY_DATA`], [`COST_CATEGORY_TOOL`].
+pub const COST_CATEGORY: &str = "botanu.cost.category";
+/// [`COST_CATEGORY`] value of LLM calls.
+pub const COST_CATEGORY_LLM: &str = "llm";
+/// [`COST_CATEGORY`] value of data operations (database, warehouse, storage, messaging).
+pub const COST_CATEGORY_DATA: &str = "data";
+/// [`COST_CATEGORY`] value of tool calls.
+pub const COST_CATEGORY_TOOL: &str = "tool";

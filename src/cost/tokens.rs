@@ -1,0 +1,147 @@
+//! Token counts and what they mean: providers count cached input tokens differently.
+//!
+//! OpenAI's `prompt_tokens` (and OpenTelemetry's `gen_ai.usage.input_tokens`) **include** the tokens read
+//! from the prompt cache (`cached_tokens` is a part of them). Anthropic's `input_tokens` **exclude** cache
+//! reads and cache writes, which come besides it (`cache_read_input_tokens`, `cache_creation_input_tokens`).
+//! Pricing either as the other double-counts or drops the cached tokens, so [`TokenUsage`] records which
+//! convention its `input` follows and derives the rest from that.
+
+/// Whether [`TokenUsage::input`] includes the cache-read and cache-write tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputCounting {
+    /// `input` is every input token, cached ones included: OpenAI (`prompt_tokens` / `cached_tokens`),
+    /// OpenTelemetry semconv (`gen_ai.usage.input_tokens`), Gemini, most others. The default.
+    #[default]
+    IncludesCache,
+    /// `input` is only the uncached input tokens; cache reads and writes come besides it: Anthropic
+    /// (`input_tokens`, `cache_read_input_tokens`, `cache_creation_input_tokens`).
+    ExcludesCache,
+}
+
+/// The tokens of one LLM call.
+///
+/// - `input`: input (prompt) tokens, cached ones included or not as [`TokenUsage::input_counting`] says;
+/// - `output`: output (completion) tokens, reasoning tokens included (OpenAI `completion_tokens`,
+///   Anthropic `output_tokens`, semconv `gen_ai.usage.output_tokens` all include them);
+/// - `cache_read`: input tokens read from the provider's prompt cache (OpenAI `cached_tokens`);
+/// - `cache_write`: input tokens written to the prompt cache (Anthropic `cache_creation_input_tokens`);
+/// - `reasoning`: reasoning (thinking) tokens, a part of `output`.
+///
+/// Inconsistent counts are read generously rather than rejected, since they come from responses the
+/// application does not control: cached tokens above an including `input` raise the input total to
+/// their sum, and reasoning above `output` raises the output total to it.
+///
+/// ```
+/// use botanu::cost::TokenUsage;
+///
+/// // The same call reported both ways prices the same.
+/// let openai = TokenUsage::openai(12_000, 10_000, 500);
+/// let anthropic = TokenUsage::anthropic(2_000, 10_000, 0, 500);
+/// assert_eq!(openai.total_input(), anthropic.total_input());
+/// assert_eq!(openai.uncached_input(), 2_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenUsage {
+    /// Input tokens; whether cached ones are included is [`TokenUsage::input_counting`].
+    pub input: u64,
+    /// Output tokens, reasoning ones included.
+    pub output: u64,
+    /// Input tokens read from the prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the prompt cache.
+    pub cache_write: u64,
+    /// Reasoning tokens, a part of `output`.
+    pub reasoning: u64,
+    /// Whether `input` includes `cache_read` and `cache_write`.
+    pub input_counting: InputCounting,
+}
+
+impl TokenUsage {
+    /// OpenAI's usage: `prompt_tokens` (cached included), `cached_tokens`, `completion_tokens`.
+    pub const fn openai(prompt_tokens: u64, cached_tokens: u64, completion_tokens: u64) -> Self {
+        TokenUsage {
+            input: prompt_tokens,
+            output: completion_tokens,
+            cache_read: cached_tokens,
+            cache_write: 0,
+            reasoning: 0,
+            input_counting: InputCounting::IncludesCache,
+        }
+    }
+
+    /// Anthropic's usage: `input_tokens` (cache excluded), `cache_read_input_tokens`,
+    /// `cache_creation_input_tokens`, `output_tokens`.
+    pub const fn anthropic(input_tokens: u64, cache_read: u64, cache_write: u64, output_tokens: u64) -> Self {
+        TokenUsage {
+            input: input_tokens,
+            output: output_tokens,
+            cache_read,
+            cache_write,
+            reasoning: 0,
+            input_counting: InputCounting::ExcludesCache,
+        }
+    }
+
+    /// OpenTelemetry GenAI semconv: `gen_ai.usage.input_tokens` (cached included),
+    /// `gen_ai.usage.output_tokens`, `gen_ai.usage.cache_read.input_tokens`,
+    /// `gen_ai.usage.cache_creation.input_tokens`, `gen_ai.usage.reasoning.output_tokens`.
+    pub const fn semconv(input: u64, output: u64, cache_read: u64, cache_write: u64, reasoning: u64) -> Self {
+        TokenUsage { input, output, cache_read, cache_write, reasoning, input_counting: InputCounting::IncludesCache }
+    }
+
+    /// The same usage with `reasoning` reasoning tokens (a part of `output`).
+    pub const fn with_reasoning(mut self, reasoning: u64) -> Self {
+        self.reasoning = reasoning;
+        self
+    }
+
+    /// Every input token, cached ones included.
+    pub fn total_input(&self) -> u64 {
+        let cached = self.cache_read.saturating_add(self.cache_write);
+        match self.input_counting {
+            InputCounting::IncludesCache => self.input.max(cached),
+            InputCounting::ExcludesCache => self.input.saturating_add(cached),
+        }
+    }
+
+    /// Input tokens neither read from nor written to the cache.
+    pub fn uncached_input(&self) -> u64 {
+        self.total_input() - self.cache_read.saturating_add(self.cache_write).min(self.total_input())
+    }
+
+    /// Every output token, reasoning ones included.
+    pub fn total_output(&self) -> u64 {
+        self.output.max(self.reasoning)
+    }
+
+    /// True when the call recorded no tokens at all (nothing to price).
+    pub fn is_empty(&self) -> bool {
+        self.total_input() == 0 && self.total_output() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_conventions_agree() {
+        // (usage, total input, uncached input, total output)
+        let table = [
+            (TokenUsage::openai(10_000, 4_000, 2_000), 10_000, 6_000, 2_000),
+            (TokenUsage::anthropic(2_000, 10_000, 1_000, 500), 13_000, 2_000, 500),
+            (TokenUsage::semconv(100, 50, 20, 10, 30), 100, 70, 50),
+            // Inconsistent: cached above an including input; reasoning above output.
+            (TokenUsage::openai(10, 40, 0).with_reasoning(7), 40, 0, 7),
+            (TokenUsage::default(), 0, 0, 0),
+            (TokenUsage::anthropic(u64::MAX, u64::MAX, 1, 0), u64::MAX, 0, 0),
+        ];
+        for (usage, total, uncached, output) in table {
+            assert_eq!(usage.total_input(), total, "{usage:?}");
+            assert_eq!(usage.uncached_input(), uncached, "{usage:?}");
+            assert_eq!(usage.total_output(), output, "{usage:?}");
+        }
+        assert!(TokenUsage::default().is_empty());
+        assert!(!TokenUsage::anthropic(0, 5, 0, 0).is_empty());
+    }
+}
