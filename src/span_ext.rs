@@ -18,20 +18,12 @@ use opentelemetry::trace::Event;
 use opentelemetry::{Key, KeyValue, Value};
 use tracing::Span;
 
-use crate::layer::state::{string_array, SpanState};
-use crate::layer::{Shared, WithContext};
+use crate::layer::state::string_array;
+use crate::layer::with_state;
+use crate::run::{RemoteContext, RunContext, RunRelation};
 use crate::semconv as k;
 
-// === side channel ===
-
-/// Runs `f` on the state of `span` (or its nearest exported ancestor), if a `BotanuLayer` is installed.
-pub(crate) fn with_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)) {
-    span.with_subscriber(|(id, dispatch)| {
-        if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
-            wc.with(dispatch, id, &mut f);
-        }
-    });
-}
+// === writing: declared field, else the layer's side channel ===
 
 fn put(span: &Span, key: &'static str, value: Value) {
     if let Some(field) = span.field(key) {
@@ -287,11 +279,7 @@ pub trait BotanuSpanExt {
     /// child run of it (`botanu.parent_run_id`). Call it right after creating the span, before opening
     /// spans inside it. On a span botanu does not export (a plain `info_span!`), the botanu spans opened
     /// inside it inherit the remote parent.
-    fn set_remote_parent(
-        &self,
-        remote: &crate::propagation::RemoteContext,
-        relation: crate::propagation::RunRelation,
-    ) -> &Self;
+    fn set_remote_parent(&self, remote: &RemoteContext, relation: RunRelation) -> &Self;
     /// Adds free-form metadata: `botanu.<key>` (`botanu.tool.<key>`, `botanu.data.<key>`, … by span
     /// kind). Values of secret-looking keys (`api_key`, `password`, `authorization`, …) are redacted.
     fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self;
@@ -312,16 +300,8 @@ impl BotanuSpanExt for Span {
         self
     }
 
-    fn set_remote_parent(
-        &self,
-        remote: &crate::propagation::RemoteContext,
-        relation: crate::propagation::RunRelation,
-    ) -> &Self {
-        self.with_subscriber(|(id, dispatch)| {
-            if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
-                wc.set_remote(dispatch, id, remote, relation);
-            }
-        });
+    fn set_remote_parent(&self, remote: &RemoteContext, relation: RunRelation) -> &Self {
+        crate::layer::set_remote_parent(self, remote, relation);
         self
     }
 
@@ -694,45 +674,27 @@ pub fn set_correlation(key: &str, value: &str) {
     with_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
 }
 
-fn read_run<T>(f: impl Fn(&SpanState) -> Option<T>) -> Option<T> {
+/// Reads the current span's run, if it is in one.
+fn read_run<T>(f: impl Fn(&RunContext) -> Option<T>) -> Option<T> {
     let mut out = None;
-    with_state(&Span::current(), |state, _| out = f(state));
+    with_state(&Span::current(), |state, _| out = state.run.as_deref().and_then(&f));
     out
 }
 
 /// The id of the run the current span is in.
 pub fn current_run_id() -> Option<String> {
-    read_run(|s| s.run.as_ref().map(|r| r.run_id.to_string()))
+    read_run(|run| Some(run.run_id.to_string()))
 }
 
 /// The workflow of the run the current span is in.
 pub fn current_workflow() -> Option<String> {
-    read_run(|s| s.run.as_ref().map(|r| r.workflow.to_string()))
+    read_run(|run| Some(run.workflow.to_string()))
 }
 
 /// A baggage value of the current run: the run's own keys (`botanu.run_id`, `botanu.workflow`,
 /// `botanu.event_id`, `botanu.customer_id`, `botanu.tenant_id`, …) or one set with [`set_baggage`].
 pub fn baggage(key: &str) -> Option<String> {
-    read_run(|s| {
-        let run = s.run.as_ref()?;
-        let fields = run.fields();
-        let arc = |v: &Option<std::sync::Arc<str>>| v.as_ref().map(|v| v.to_string());
-        match key {
-            k::RUN_ID => Some(run.run_id.to_string()),
-            k::WORKFLOW => Some(run.workflow.to_string()),
-            k::ROOT_RUN_ID => Some(run.root_run_id.to_string()),
-            k::ENVIRONMENT => Some(run.environment.to_string()),
-            k::ATTEMPT => Some(run.attempt.to_string()),
-            k::PARENT_RUN_ID => run.parent_run_id.as_ref().map(|v| v.to_string()),
-            k::EVENT_ID => {
-                drop(fields);
-                crate::layer::event_id_of(run).map(|e| e.to_string())
-            }
-            k::CUSTOMER_ID => arc(&fields.customer_id),
-            k::TENANT_ID => arc(&fields.tenant_id),
-            _ => fields.baggage.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
-        }
-    })
+    read_run(|run| run.read(key))
 }
 
 /// Sets a baggage entry on the current run, readable with [`baggage`] anywhere in the run.

@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use opentelemetry::trace::Span as _;
@@ -88,7 +87,7 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64());
     }
-    stamp_run(&mut state);
+    super::run_span::stamp_run(&mut state);
     if state.dropped_events > 0 {
         state.set(Key::from_static_str(k::DROPPED_EVENTS), Value::I64(i64::from(state.dropped_events)));
     }
@@ -210,7 +209,7 @@ fn finish_class(state: &mut SpanState, duration_ms: f64) {
 fn finish_run(state: &mut SpanState, duration_ms: f64) {
     let Some(run) = state.run.clone() else { return };
     state.set(Key::from_static_str(k::RUN_DURATION_MS), Value::F64(duration_ms));
-    if let Some(event_id) = event_id_of(&run) {
+    if let Some(event_id) = run.event_id() {
         state.set_default(k::EVENT_ID, Value::from(event_id.to_string()));
     }
     if let Some(outcome) = run.fields().outcome_status {
@@ -226,42 +225,6 @@ fn finish_run(state: &mut SpanState, duration_ms: f64) {
         attrs.push(KeyValue::new(k::RUN_EVENT_ERROR_CLASS, error_type.to_string()));
     }
     state.events.push(Event::new(k::EVENT_RUN_COMPLETED, SystemTime::now(), attrs, 0));
-}
-
-/// The run's event id; without one the run id stands in (one run per business event), except for a run
-/// continued from a producer that did not send it.
-pub(crate) fn event_id_of(run: &crate::run::RunContext) -> Option<Arc<str>> {
-    let fields = run.fields();
-    match &fields.event_id {
-        Some(e) => Some(e.clone()),
-        None if fields.event_id_unknown => None,
-        None => Some(run.run_id.clone()),
-    }
-}
-
-/// Stamps the run's keys and the enclosing step on the span, never overwriting its own values.
-fn stamp_run(state: &mut SpanState) {
-    if let Some(step) = state.step.clone() {
-        state.set_default(k::STEP, Value::from(step));
-    }
-    let Some(run) = state.run.clone() else { return };
-    // Refcounted: stamping a descendant shares the run's strings instead of copying them.
-    let arc = |s: &Arc<str>| Value::from(s.clone());
-    state.set_default(k::RUN_ID, arc(&run.run_id));
-    state.set_default(k::WORKFLOW, arc(&run.workflow));
-    state.set_default(k::ENVIRONMENT, arc(&run.environment));
-    if let Some(parent) = &run.parent_run_id {
-        state.set_default(k::PARENT_RUN_ID, arc(parent));
-    }
-    let fields = run.fields().clone();
-    if let Some(event_id) = event_id_of(&run) {
-        state.set_default(k::EVENT_ID, arc(&event_id));
-    }
-    for (key, value) in [(k::CUSTOMER_ID, &fields.customer_id), (k::TENANT_ID, &fields.tenant_id)] {
-        if let Some(v) = value {
-            state.set_default(key, arc(v));
-        }
-    }
 }
 
 fn str_attr<'a>(state: &'a SpanState, key: &str) -> Cow<'a, str> {

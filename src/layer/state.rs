@@ -87,12 +87,12 @@ impl SpanState {
         }
     }
 
-    /// Sets an attribute, replacing an earlier value of the same key. Bounded: a new key past
-    /// [`MAX_SPAN_ATTRIBUTES`] is dropped and counted; a string past [`MAX_VALUE_BYTES`] is cut.
-    pub(crate) fn set(&mut self, key: Key, value: Value) {
-        let value = match value {
+    /// `value`, with a string longer than [`MAX_VALUE_BYTES`] cut at a character boundary and `key`
+    /// named in `botanu.truncated_attributes`.
+    fn capped(&mut self, key: &str, value: Value) -> Value {
+        match value {
             Value::String(s) if s.as_str().len() > MAX_VALUE_BYTES => {
-                self.truncated.push(Cow::Owned(key.as_str().to_owned()));
+                self.truncated.push(Cow::Owned(key.to_owned()));
                 let s = s.as_str();
                 let mut cut = MAX_VALUE_BYTES;
                 while !s.is_char_boundary(cut) {
@@ -101,7 +101,13 @@ impl SpanState {
                 Value::from(s[..cut].to_owned())
             }
             other => other,
-        };
+        }
+    }
+
+    /// Sets an attribute, replacing an earlier value of the same key. Bounded: a new key past
+    /// [`MAX_SPAN_ATTRIBUTES`] is dropped and counted; a string past [`MAX_VALUE_BYTES`] is cut.
+    pub(crate) fn set(&mut self, key: Key, value: Value) {
+        let value = self.capped(key.as_str(), value);
         let len = self.attrs.len();
         match self.attrs.iter_mut().find(|kv| kv.key == key) {
             Some(kv) => kv.value = value,
@@ -113,6 +119,8 @@ impl SpanState {
     /// Sets an attribute unless the span already has one under that key.
     pub(crate) fn set_default(&mut self, key: &'static str, value: Value) {
         if self.get(key).is_none() {
+            // Error messages come through here too (`data.error`, …): they get the same cap as `set`.
+            let value = self.capped(key, value);
             self.attrs.push(KeyValue::new(Key::from_static_str(key), value));
         }
     }

@@ -24,7 +24,7 @@
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::{Key, KeyValue, Value};
 
-use crate::layer::state::SpanState;
+use super::state::SpanState;
 use crate::semconv::{self as k, metrics as m};
 
 /// Distinct workflow values the data-operation counters carry before further ones are folded into
@@ -146,7 +146,7 @@ impl Instruments {
 
     /// Records the metrics of a closed span with its final attributes.
     pub(crate) fn record(&self, state: &SpanState, seconds: f64) {
-        use crate::layer::Class as C;
+        use super::Class as C;
         match state.class {
             C::Llm => self.record_llm(state, seconds),
             C::Tool => self.record_tool(state, seconds),
