@@ -1,7 +1,7 @@
 //! Turning a closed span's state into one OpenTelemetry span.
 //!
 //! The OTel span is built once, at close, from data already in its final shape: name and kind derived
-//! from the class, the run's keys stamped on, the failure turned into one `exception` event and an
+//! from the kind, the run's keys stamped on, the failure turned into one `exception` event and an
 //! ERROR status. It goes through the SDK's tracer (so every span processor and exporter of the provider
 //! sees it) with its real start and end times.
 //!
@@ -24,7 +24,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tracing_core::Metadata;
 
-use super::classify::Class;
+use super::kinds::{self, Kind, Name};
 use super::state::{string_array, SpanState};
 use super::Shared;
 use crate::semconv as k;
@@ -83,7 +83,7 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     }
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
 
-    finish_class(&mut state, duration_ms);
+    finish_kind(&mut state, duration_ms);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64());
     }
@@ -118,7 +118,7 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
             let description = if message.is_empty() { error_type.to_string() } else { message.clone() };
             Status::error(description)
         }
-        None if state.class != Class::Other => Status::Ok,
+        None if state.kind != Kind::Other => Status::Ok,
         None => Status::Unset,
     };
 
@@ -171,38 +171,27 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     crate::export_queue::report_drops(&shared.export_stats);
 }
 
-/// Attributes each class writes at close.
-fn finish_class(state: &mut SpanState, duration_ms: f64) {
-    let message = state.error.as_ref().map(|(t, m)| if m.is_empty() { t.to_string() } else { m.clone() });
-    match state.class {
-        Class::Run => finish_run(state, duration_ms),
-        Class::Tool => {
-            state.set_default(k::TOOL_DURATION_MS, Value::F64(duration_ms));
-            if message.is_some() {
+/// Attributes each kind writes at close: its duration and, for a failed span, its error message.
+fn finish_kind(state: &mut SpanState, duration_ms: f64) {
+    let spec = state.kind.spec();
+    match state.kind {
+        Kind::Run => return finish_run(state, duration_ms),
+        Kind::Tool => {
+            let failed = state.error.is_some();
+            if failed {
                 state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false));
             } else {
                 state.set_default(k::TOOL_SUCCESS, Value::Bool(true));
             }
         }
-        Class::Db => {
-            state.set_default(k::DATA_DURATION_MS, Value::F64(duration_ms));
-            if let Some(m) = message {
-                state.set_default(k::DATA_ERROR, Value::from(m));
-            }
-        }
-        Class::Storage => {
-            state.set_default(k::STORAGE_DURATION_MS, Value::F64(duration_ms));
-            if let Some(m) = message {
-                state.set_default(k::STORAGE_ERROR, Value::from(m));
-            }
-        }
-        Class::Messaging => {
-            state.set_default(k::MESSAGING_DURATION_MS, Value::F64(duration_ms));
-            if let Some(m) = message {
-                state.set_default(k::MESSAGING_ERROR, Value::from(m));
-            }
-        }
-        Class::Step | Class::Llm | Class::Other => {}
+        Kind::Step | Kind::Llm | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
+    }
+    if let Some(key) = spec.duration_key {
+        state.set_default(key, Value::F64(duration_ms));
+    }
+    if let (Some(key), Some((error_type, message))) = (spec.error_key, &state.error) {
+        let message = if message.is_empty() { error_type.to_string() } else { message.clone() };
+        state.set_default(key, Value::from(message));
     }
 }
 
@@ -236,26 +225,19 @@ fn span_name(state: &SpanState, meta: &'static Metadata<'static>) -> Cow<'static
     if let Some(name) = &state.name_override {
         return name.clone();
     }
-    let lower = |key| str_attr(state, key).to_ascii_lowercase();
-    let name = match state.class {
-        Class::Run => concat(&[k::RUN_SPAN_PREFIX, &str_attr(state, k::WORKFLOW)]),
-        Class::Step => concat(&[k::STEP_SPAN_PREFIX, &str_attr(state, k::STEP)]),
-        Class::Llm => match state.get_str(k::GEN_AI_REQUEST_MODEL) {
+    let spec = state.kind.spec();
+    let name = match &spec.name {
+        Name::Prefixed(prefix, separator, key) => concat(&[prefix, separator, &str_attr(state, key)]),
+        Name::OperationModel => match state.get_str(k::GEN_AI_REQUEST_MODEL) {
             Some(model) => concat(&[&str_attr(state, k::GEN_AI_OPERATION_NAME), " ", &model]),
             None => str_attr(state, k::GEN_AI_OPERATION_NAME).into_owned(),
         },
-        Class::Tool => concat(&[k::OPERATION_EXECUTE_TOOL, " ", &str_attr(state, k::GEN_AI_TOOL_NAME)]),
-        Class::Db => concat(&[k::DB_SPAN_PREFIX, &str_attr(state, k::DB_SYSTEM), ".", &lower(k::DB_OPERATION)]),
-        Class::Storage => {
-            concat(&[k::STORAGE_SPAN_PREFIX, &str_attr(state, k::STORAGE_SYSTEM), ".", &lower(k::STORAGE_OPERATION)])
+        Name::SystemOperation(prefix) => {
+            let system = spec.system.as_ref().map_or(Cow::Borrowed("unknown"), |s| str_attr(state, s.key));
+            let op = spec.operation.as_ref().map_or(Cow::Borrowed("unknown"), |op| str_attr(state, op.key));
+            concat(&[prefix, &system, ".", &op.to_ascii_lowercase()])
         }
-        Class::Messaging => concat(&[
-            k::MESSAGING_SPAN_PREFIX,
-            &str_attr(state, k::MESSAGING_SYSTEM),
-            ".",
-            &lower(k::MESSAGING_OPERATION),
-        ]),
-        Class::Other => return Cow::Borrowed(meta.name()),
+        Name::Callsite => return Cow::Borrowed(meta.name()),
     };
     Cow::Owned(name)
 }
@@ -270,16 +252,9 @@ fn concat(parts: &[&str]) -> String {
 }
 
 fn default_kind(state: &SpanState) -> SpanKind {
-    match state.class {
-        Class::Run => SpanKind::Server,
-        Class::Llm | Class::Db | Class::Storage => SpanKind::Client,
-        Class::Messaging => {
-            let op = state.get_str(k::MESSAGING_OPERATION);
-            match op.as_deref() {
-                Some(op) if op.eq_ignore_ascii_case("publish") || op.eq_ignore_ascii_case("send") => SpanKind::Producer,
-                _ => SpanKind::Consumer,
-            }
-        }
-        Class::Step | Class::Tool | Class::Other => SpanKind::Internal,
-    }
+    let spec = state.kind.spec();
+    spec.otel_kind.clone().unwrap_or_else(|| {
+        let op = spec.operation.as_ref().and_then(|op| state.get_str(op.key));
+        kinds::messaging_kind(op.as_deref())
+    })
 }

@@ -1,7 +1,7 @@
 //! [`BotanuLayer`]: the `tracing_subscriber::Layer` that turns botanu spans into OpenTelemetry spans.
 //!
 //! The layer is thin on purpose; it composes small parts:
-//! - [`classify`]: per-callsite decision of a span's class and each field's role;
+//! - [`classify`]: per-callsite decision of a span's kind and each field's role;
 //! - [`state`]: the per-span state in the Registry's extensions and the field visitor;
 //! - [`export`]: turning a closed span's state into one OpenTelemetry span.
 //!
@@ -10,6 +10,7 @@
 
 mod classify;
 mod export;
+mod kinds;
 pub(crate) mod metrics;
 mod run_span;
 mod side_channel;
@@ -39,8 +40,8 @@ use crate::content::{ContentPolicy, SecretKeys};
 use crate::run::RunContext;
 use crate::semconv as k;
 use classify::CallsiteInfo;
-pub(crate) use classify::Class;
 pub(crate) use export::PresetIdGenerator;
+pub(crate) use kinds::Kind;
 use metrics::Instruments;
 use run_span::{adopt_remote, start_run};
 pub(crate) use side_channel::{set_remote_parent, with_state};
@@ -189,7 +190,7 @@ where
                 parent_is_remote: false,
                 run: st.run.clone(),
                 // A run starts its own step scope: its children are in no step until one opens.
-                step: if st.class == Class::Run { None } else { st.step.clone() },
+                step: if st.kind == Kind::Run { None } else { st.step.clone() },
                 trace_state: st.trace_state.clone(),
                 remote: None,
             });
@@ -226,7 +227,7 @@ where
             return;
         }
         let info = self.shared.callsite(attrs.metadata());
-        if info.class == Class::Other && !self.shared.export_all {
+        if info.kind == Kind::Other && !self.shared.export_all {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -241,7 +242,7 @@ where
         let remote = inherited.as_mut().and_then(|i| i.remote.take());
         let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
         let (trace_id, span_id) = export::new_ids(parent_trace);
-        let mut state = SpanState::new(info.class, trace_id, span_id, SystemTime::now());
+        let mut state = SpanState::new(info.kind, trace_id, span_id, SystemTime::now());
         state.info = Some(info);
         if let Some(inh) = inherited {
             state.parent_span_id = inh.parent_span_id;
@@ -254,14 +255,14 @@ where
             }
         }
         attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared });
-        match info.class {
-            Class::Run => start_run(&mut state, &self.shared),
-            Class::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
-            Class::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
-            Class::Tool => {
+        match info.kind {
+            Kind::Run => start_run(&mut state, &self.shared),
+            Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
+            Kind::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
+            Kind::Tool => {
                 state.set(Key::from_static_str(k::GEN_AI_OPERATION_NAME), Value::from(k::OPERATION_EXECUTE_TOOL))
             }
-            _ => {}
+            Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
         }
         if let Some(rp) = remote {
             adopt_remote(&mut state, &self.shared, &rp.remote, rp.relation);
@@ -278,7 +279,7 @@ where
             None => self.shared.callsite(span.metadata()),
         };
         values.record(&mut Recorder { state, info, shared: &self.shared });
-        if state.class == Class::Run {
+        if state.kind == Kind::Run {
             let fields = span.metadata().fields();
             run_span::sync_recorded(state, |key| fields.field(key).is_some_and(|f| values.contains(&f)));
         }
@@ -333,8 +334,8 @@ where
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        // A span of a class botanu does not export has no state: skip the extensions' lock.
-        if !self.shared.export_all && self.shared.callsite(span.metadata()).class == Class::Other {
+        // A span of a kind botanu does not export has no state: skip the extensions' lock.
+        if !self.shared.export_all && self.shared.callsite(span.metadata()).kind == Kind::Other {
             return;
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.

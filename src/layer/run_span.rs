@@ -6,7 +6,7 @@ use std::sync::Arc;
 use opentelemetry::trace::Event;
 use opentelemetry::{Key, KeyValue, Value};
 
-use super::classify::Class;
+use super::kinds::Kind;
 use super::state::SpanState;
 use super::Shared;
 use crate::run::{self, RemoteContext, RunContext, RunRelation, Stamp};
@@ -58,7 +58,7 @@ pub(crate) fn adopt_remote(state: &mut SpanState, shared: &Shared, remote: &Remo
     }
     state.trace_state = remote.trace_state().map(Arc::from);
     let Some(inbound) = remote.run() else { return };
-    let is_run_span = state.class == Class::Run;
+    let is_run_span = state.kind == Kind::Run;
     let own = state.run.take();
     let ctx = RunContext::adopt(
         inbound,
