@@ -366,3 +366,23 @@ where
 {
     Value::Array(Array::String(items.into_iter().map(|s| StringValue::from(s.into())).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_default_applies_the_value_cap() {
+        let mut state = SpanState::new(Kind::Db, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
+        // Multi-byte characters across the cut: it must land on a char boundary.
+        let long = "é".repeat(MAX_VALUE_BYTES);
+        state.set_default(k::DATA_ERROR, Value::from(long));
+        let kept = state.get_str(k::DATA_ERROR).expect("written");
+        assert!(kept.len() <= MAX_VALUE_BYTES && kept.len() > MAX_VALUE_BYTES - 4, "{}", kept.len());
+        assert_eq!(state.truncated, vec![Cow::<str>::Owned(k::DATA_ERROR.to_owned())]);
+        // A short value is kept whole and not named.
+        state.set_default(k::STORAGE_ERROR, Value::from("short"));
+        assert_eq!(state.get_str(k::STORAGE_ERROR).as_deref(), Some("short"));
+        assert_eq!(state.truncated.len(), 1);
+    }
+}
