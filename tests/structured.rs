@@ -76,6 +76,7 @@ fn valuable_enums_keep_their_variant_name() {
         let span = llm_span!(provider = "openai", model = "gpt-4");
         let account = Account { plan: Plan::Paid { seats: 3 }, tier: Plan::Free };
         span.record(semconv::METADATA, botanu::structured(&account));
+        drop(span);
         let top = llm_span!(provider = "openai", model = "gpt-4");
         top.record(semconv::METADATA, botanu::structured(&Plan::Free));
     });

@@ -6,7 +6,7 @@
 //! cyclic-looking value cannot blow up a span.
 
 use opentelemetry::{Key, Value as OtelValue};
-use valuable::{NamedValues, Slice, Valuable, Value, Visit};
+use valuable::{NamedValues, Slice, Value, Visit};
 
 use super::state::SpanState;
 
