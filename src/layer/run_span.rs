@@ -17,11 +17,10 @@ pub(crate) fn start_run(state: &mut SpanState, shared: &Shared) {
     let enclosing = state.run.take();
     let ctx = RunContext::start(&|key| state.get(key), enclosing.as_deref(), shared.environment.clone());
     // The entries the span records itself are already its attributes; the others are derived.
-    ctx.for_each_entry(|entry, value| {
-        if entry.stamp != Stamp::Never && !entry.is_input() {
-            state.set(Key::from_static_str(entry.key), value);
-        }
-    });
+    ctx.for_each_entry(
+        |entry| entry.stamp != Stamp::Never && !entry.is_input(),
+        |entry, value| state.set(Key::from_static_str(entry.key), value),
+    );
     state.set(Key::from_static_str(k::RUN_START_TIME), Value::from(run::rfc3339(state.start)));
     state.events.push(run_started(&ctx, state.start));
     state.run = Some(Arc::new(ctx));
@@ -79,11 +78,10 @@ pub(crate) fn adopt_remote(state: &mut SpanState, shared: &Shared, remote: &Remo
 fn rewrite_run_attributes(state: &mut SpanState, ctx: &RunContext) {
     // The adopted run may have no parent where the span's own run had one.
     state.attrs.retain(|kv| kv.key.as_str() != k::PARENT_RUN_ID);
-    ctx.for_each_entry(|entry, value| {
-        if entry.stamp != Stamp::Never {
-            state.set(Key::from_static_str(entry.key), value);
-        }
-    });
+    ctx.for_each_entry(
+        |entry| entry.stamp != Stamp::Never,
+        |entry, value| state.set(Key::from_static_str(entry.key), value),
+    );
     if let Some(started) = state.events.iter_mut().find(|e| e.name == k::EVENT_RUN_STARTED) {
         *started = run_started(ctx, started.timestamp);
     }
@@ -95,9 +93,5 @@ pub(crate) fn stamp_run(state: &mut SpanState) {
         state.set_default(k::STEP, Value::from(step));
     }
     let Some(run) = state.run.clone() else { return };
-    run.for_each_entry(|entry, value| {
-        if entry.stamp == Stamp::Every {
-            state.set_default(entry.key, value);
-        }
-    });
+    run.for_each_entry(|entry| entry.stamp == Stamp::Every, |entry, value| state.set_default(entry.key, value));
 }

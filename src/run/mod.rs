@@ -272,11 +272,15 @@ impl RunContext {
         }
     }
 
-    /// Calls `f` with each entry and its current value (entries without one are skipped), under one
-    /// lock of the mutable fields.
-    pub(crate) fn for_each_entry(&self, mut f: impl FnMut(&'static RunEntry, Value)) {
+    /// Calls `f` with each entry `select` picks and its current value (entries without one are
+    /// skipped), under one lock of the mutable fields.
+    pub(crate) fn for_each_entry(
+        &self,
+        select: impl Fn(&RunEntry) -> bool,
+        mut f: impl FnMut(&'static RunEntry, Value),
+    ) {
         let fields = self.fields();
-        for entry in &RUN_ENTRIES {
+        for entry in RUN_ENTRIES.iter().filter(|e| select(e)) {
             if let Some(value) = (entry.read)(self, &fields) {
                 f(entry, value);
             }
@@ -287,11 +291,12 @@ impl RunContext {
     /// propagation mode), then the user's baggage entries.
     pub(crate) fn baggage_entries(&self, full: bool) -> Vec<(&'static str, String)> {
         let mut out = Vec::with_capacity(if full { RUN_ENTRIES.len() } else { 2 });
-        self.for_each_entry(|entry, value| {
-            if entry.travels(self, full) {
+        self.for_each_entry(
+            |entry| entry.travels(self, full),
+            |entry, value| {
                 out.push((entry.baggage_key, value.to_string()));
-            }
-        });
+            },
+        );
         out
     }
 
