@@ -90,19 +90,25 @@ impl SpanState {
 
     /// `value`, with a string longer than [`MAX_VALUE_BYTES`] cut at a character boundary and `key`
     /// named in `botanu.truncated_attributes`.
+    #[inline]
     fn capped(&mut self, key: &str, value: Value) -> Value {
         match value {
-            Value::String(s) if s.as_str().len() > MAX_VALUE_BYTES => {
-                self.truncated.push(Cow::Owned(key.to_owned()));
-                let s = s.as_str();
-                let mut cut = MAX_VALUE_BYTES;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                Value::from(s[..cut].to_owned())
-            }
+            Value::String(s) if s.as_str().len() > MAX_VALUE_BYTES => self.cut(key, s),
             other => other,
         }
+    }
+
+    /// The slow path of [`Self::capped`], kept out of line so every attribute write stays small.
+    #[cold]
+    #[inline(never)]
+    fn cut(&mut self, key: &str, s: StringValue) -> Value {
+        self.truncated.push(Cow::Owned(key.to_owned()));
+        let s = s.as_str();
+        let mut cut = MAX_VALUE_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        Value::from(s[..cut].to_owned())
     }
 
     /// Sets an attribute, replacing an earlier value of the same key. Bounded: a new key past
