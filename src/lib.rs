@@ -44,7 +44,6 @@ mod export_queue;
 mod layer;
 #[doc(hidden)]
 pub mod macros;
-mod metrics;
 pub mod normalize;
 pub mod operation;
 mod otlp;
@@ -53,6 +52,9 @@ pub mod propagation;
 mod run;
 pub mod semconv;
 mod span_ext;
+
+// The metrics are recorded by the layer at export; the builder names them here to create them.
+pub(crate) use layer::metrics;
 
 pub use config::{Config, ConfigError};
 pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};

@@ -18,20 +18,12 @@ use opentelemetry::trace::Event;
 use opentelemetry::{Key, KeyValue, Value};
 use tracing::Span;
 
-use crate::layer::state::{string_array, SpanState};
-use crate::layer::{Shared, WithContext};
+use crate::layer::state::string_array;
+use crate::layer::with_state;
+use crate::run::{RemoteContext, RunContext, RunRelation};
 use crate::semconv as k;
 
-// === side channel ===
-
-/// Runs `f` on the state of `span` (or its nearest exported ancestor), if a `BotanuLayer` is installed.
-pub(crate) fn with_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)) {
-    span.with_subscriber(|(id, dispatch)| {
-        if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
-            wc.with(dispatch, id, &mut f);
-        }
-    });
-}
+// === writing: declared field, else the layer's side channel ===
 
 fn put(span: &Span, key: &'static str, value: Value) {
     if let Some(field) = span.field(key) {
@@ -275,11 +267,69 @@ fn short_type_name<E: ?Sized>() -> String {
 /// Setters every botanu span has.
 pub trait BotanuSpanExt {
     /// Records the result of a tool, database, storage or messaging operation.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = tool_span!(name = "search");
+    /// span.set_result(ToolResult { items_returned: 3, ..Default::default() });
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::TOOL_ITEMS_RETURNED).as_deref(), Some("3"));
+    /// assert_eq!(attr(k::TOOL_SUCCESS).as_deref(), Some("true"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_result<R: SpanResult>(&self, result: R) -> &Self;
     /// Marks the operation failed: `error.type` (the error's type name), status ERROR, one `exception`
     /// event with the error's message.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = db_span!(system = "postgresql", operation = "SELECT");
+    /// let error = std::io::Error::new(std::io::ErrorKind::TimedOut, "statement timeout");
+    /// span.set_error(&error);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::ERROR_TYPE).as_deref(), Some("Error"));
+    /// assert_eq!(attr(k::DATA_ERROR).as_deref(), Some("statement timeout"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self;
     /// Marks the operation failed with an explicit error type (`"RateLimitError"`) and message.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_error_type("RateLimitError", "429 Too Many Requests");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::ERROR_TYPE).as_deref(), Some("RateLimitError"));
+    /// assert_eq!(spans[0].status, opentelemetry::trace::Status::error("429 Too Many Requests"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_error_type(&self, error_type: &str, message: &str) -> &Self;
     /// Makes this span a child of a remote parent read by [`propagation::extract`](crate::propagation::extract):
     /// it joins the remote trace, and with [`RunRelation::Continue`](crate::propagation::RunRelation)
@@ -287,13 +337,52 @@ pub trait BotanuSpanExt {
     /// child run of it (`botanu.parent_run_id`). Call it right after creating the span, before opening
     /// spans inside it. On a span botanu does not export (a plain `info_span!`), the botanu spans opened
     /// inside it inherit the remote parent.
-    fn set_remote_parent(
-        &self,
-        remote: &crate::propagation::RemoteContext,
-        relation: crate::propagation::RunRelation,
-    ) -> &Self;
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// # let mut headers = std::collections::HashMap::new();
+    /// # run_span!(workflow = "ingest").in_scope(|| botanu::propagation::inject(&mut headers));
+    /// // `headers` came with a message from the producer.
+    /// let remote = botanu::propagation::extract(&headers);
+    /// let span = step_span!("consume");
+    /// span.set_remote_parent(&remote, botanu::propagation::RunRelation::Continue);
+    /// # drop(span);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::WORKFLOW).as_deref(), Some("ingest"));
+    /// assert_eq!(spans[1].span_context.trace_id(), spans[0].span_context.trace_id());
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    fn set_remote_parent(&self, remote: &RemoteContext, relation: RunRelation) -> &Self;
     /// Adds free-form metadata: `botanu.<key>` (`botanu.tool.<key>`, `botanu.data.<key>`, … by span
     /// kind). Values of secret-looking keys (`api_key`, `password`, `authorization`, …) are redacted.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = tool_span!(name = "search");
+    /// span.add_metadata("index", "tickets").add_metadata("api_key", "sk-not-a-real-key");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr("botanu.tool.index").as_deref(), Some("tickets"));
+    /// assert_eq!(attr("botanu.tool.api_key").as_deref(), Some("[REDACTED]"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self;
 }
 
@@ -312,16 +401,8 @@ impl BotanuSpanExt for Span {
         self
     }
 
-    fn set_remote_parent(
-        &self,
-        remote: &crate::propagation::RemoteContext,
-        relation: crate::propagation::RunRelation,
-    ) -> &Self {
-        self.with_subscriber(|(id, dispatch)| {
-            if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
-                wc.set_remote(dispatch, id, remote, relation);
-            }
-        });
+    fn set_remote_parent(&self, remote: &RemoteContext, relation: RunRelation) -> &Self {
+        crate::layer::set_remote_parent(self, remote, relation);
         self
     }
 
@@ -344,25 +425,210 @@ impl BotanuSpanExt for Span {
 /// Setters of LLM call spans.
 pub trait LlmSpanExt {
     /// Token usage: input and output always (both), cache counts when > 0.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_tokens(Tokens { input: 120, output: 30, cache_read: 100, ..Default::default() });
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::GEN_AI_USAGE_INPUT_TOKENS).as_deref(), Some("120"));
+    /// assert_eq!(attr(k::USAGE_CACHE_READ_TOKENS).as_deref(), Some("100"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_tokens(&self, tokens: Tokens) -> &Self;
     /// The provider's response/request id (`gen_ai.response.id`, `botanu.vendor.request_id`) and the
     /// client-side request id, if any.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_request_id("chatcmpl-123", Some("req-7"));
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::GEN_AI_RESPONSE_ID).as_deref(), Some("chatcmpl-123"));
+    /// assert_eq!(attr(k::VENDOR_CLIENT_REQUEST_ID).as_deref(), Some("req-7"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_request_id(&self, provider_request_id: &str, client_request_id: Option<&str>) -> &Self;
     /// The model that answered.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_response_model("gpt-4o-2024-08-06");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::GEN_AI_RESPONSE_MODEL).as_deref(), Some("gpt-4o-2024-08-06"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_response_model(&self, model: &str) -> &Self;
     /// The finish reason (`gen_ai.response.finish_reasons`, a one-element array).
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_finish_reason("stop");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert!(attr(k::GEN_AI_RESPONSE_FINISH_REASONS).is_some_and(|v| v.contains("stop")));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_finish_reason(&self, reason: &str) -> &Self;
     /// Whether the response was streamed.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_streaming(true);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::REQUEST_STREAMING).as_deref(), Some("true"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_streaming(&self, streaming: bool) -> &Self;
     /// Whether the response came from a cache.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_cache_hit(false);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::REQUEST_CACHE_HIT).as_deref(), Some("false"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_cache_hit(&self, cache_hit: bool) -> &Self;
     /// The attempt number of this call (1 for the first try).
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_attempt(2);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::REQUEST_ATTEMPT).as_deref(), Some("2"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_attempt(&self, attempt: u32) -> &Self;
     /// Request parameters; only those given are written.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_request_params(RequestParams { temperature: Some(0.2), max_tokens: Some(512), ..Default::default() });
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::GEN_AI_REQUEST_TEMPERATURE).as_deref(), Some("0.2"));
+    /// assert_eq!(attr(k::GEN_AI_REQUEST_MAX_TOKENS).as_deref(), Some("512"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_request_params(&self, params: RequestParams) -> &Self;
     /// The prompt, exported only if the content gate passes, scrubbed and cut.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).with_content_capture_rate(1.0).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// // Content is captured for the share of runs `with_content_capture_rate` sets (here: all).
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_input_content("Summarize ticket 42");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::EVAL_INPUT_CONTENT).as_deref(), Some("Summarize ticket 42"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_input_content(&self, content: &str) -> &Self;
     /// The completion, exported only if the content gate passes, scrubbed and cut.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_output_content("The customer asks for a refund.");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// // Capture is off by default: nothing is exported.
+    /// assert_eq!(attr(k::EVAL_OUTPUT_CONTENT), None);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_output_content(&self, content: &str) -> &Self;
 }
 
@@ -457,6 +723,24 @@ impl LlmSpanExt for Span {
 /// Setters of tool call spans (plus `set_result` / `set_error` of [`BotanuSpanExt`]).
 pub trait ToolSpanExt {
     /// The tool call id.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = tool_span!(name = "search");
+    /// span.set_tool_call_id("call_abc");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::GEN_AI_TOOL_CALL_ID).as_deref(), Some("call_abc"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_tool_call_id(&self, id: &str) -> &Self;
 }
 
@@ -470,14 +754,105 @@ impl ToolSpanExt for Span {
 /// Setters of database spans (plus `set_result` / `set_error` of [`BotanuSpanExt`]).
 pub trait DbSpanExt {
     /// Table/collection and optional schema.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = db_span!(system = "postgresql", operation = "SELECT");
+    /// span.set_table("tickets", Some("public"));
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::DB_COLLECTION_NAME).as_deref(), Some("tickets"));
+    /// assert_eq!(attr(k::DB_SCHEMA).as_deref(), Some("public"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_table(&self, table: &str, schema: Option<&str>) -> &Self;
     /// The warehouse's query id.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = db_span!(system = "bigquery", operation = "SELECT");
+    /// span.set_query_id("job_123");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::WAREHOUSE_QUERY_ID).as_deref(), Some("job_123"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_query_id(&self, query_id: &str) -> &Self;
     /// Bytes scanned by a warehouse query (the cost driver of BigQuery, Athena, Snowflake, …).
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = db_span!(system = "bigquery", operation = "SELECT");
+    /// span.set_bytes_scanned(10_485_760);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::WAREHOUSE_BYTES_SCANNED).as_deref(), Some("10485760"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_bytes_scanned(&self, bytes: u64) -> &Self;
     /// Partitions scanned by a warehouse query.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = db_span!(system = "snowflake", operation = "SELECT");
+    /// span.set_partitions_scanned(12);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::WAREHOUSE_PARTITIONS_SCANNED).as_deref(), Some("12"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_partitions_scanned(&self, partitions: u64) -> &Self;
     /// Retrieved content (RAG context), exported only if the content gate passes, scrubbed and cut.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).with_content_capture_rate(1.0).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = db_span!(system = "pgvector", operation = "SELECT");
+    /// span.set_retrieval_content("Refunds are processed within 5 days.");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::EVAL_RETRIEVAL_CONTENT).as_deref(), Some("Refunds are processed within 5 days."));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_retrieval_content(&self, content: &str) -> &Self;
 }
 
@@ -514,6 +889,24 @@ impl DbSpanExt for Span {
 /// Setters of object storage spans (plus `set_result` / `set_error` of [`BotanuSpanExt`]).
 pub trait StorageSpanExt {
     /// The bucket.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = storage_span!(system = "s3", operation = "PUT");
+    /// span.set_bucket("invoices");
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::STORAGE_BUCKET).as_deref(), Some("invoices"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
     fn set_bucket(&self, bucket: &str) -> &Self;
 }
 
@@ -669,6 +1062,27 @@ pub struct BusinessContext {
 
 /// Writes business context on the current span; a customer id also becomes the run's customer, so
 /// spans exported later in the run carry it.
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// run_span!(workflow = "support").in_scope(|| {
+///     botanu::set_business_context(botanu::BusinessContext { customer_id: Some("acme".into()), team: Some("billing".into()), ..Default::default() });
+///     llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| {});
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// // The LLM span, exported after the customer was set, carries it too.
+/// assert_eq!(attr(k::CUSTOMER_ID).as_deref(), Some("acme"));
+/// # Ok::<(), botanu::Error>(())
+/// ```
 pub fn set_business_context(ctx: BusinessContext) {
     with_state(&Span::current(), |state, _| {
         for (key, v) in [
@@ -689,54 +1103,133 @@ pub fn set_business_context(ctx: BusinessContext) {
 
 /// Writes `botanu.correlation.<key>` on the current span (a ticket number, a trace id of another
 /// system, …).
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| botanu::set_correlation("ticket", "T-42"));
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(attr("botanu.correlation.ticket").as_deref(), Some("T-42"));
+/// # Ok::<(), botanu::Error>(())
+/// ```
 pub fn set_correlation(key: &str, value: &str) {
     let key = format!("{}{}", k::CORRELATION_PREFIX, key);
     with_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
 }
 
-fn read_run<T>(f: impl Fn(&SpanState) -> Option<T>) -> Option<T> {
+/// Reads the current span's run, if it is in one.
+fn read_run<T>(f: impl Fn(&RunContext) -> Option<T>) -> Option<T> {
     let mut out = None;
-    with_state(&Span::current(), |state, _| out = f(state));
+    with_state(&Span::current(), |state, _| out = state.run.as_deref().and_then(&f));
     out
 }
 
 /// The id of the run the current span is in.
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// run_span!(workflow = "support").in_scope(|| {
+///     let id = botanu::current_run_id().expect("in a run");
+///     assert_eq!(id.len(), 36, "a UUIDv7");
+/// });
+/// assert_eq!(botanu::current_run_id(), None);
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert!(attr(k::RUN_ID).is_some_and(|id| id.len() == 36));
+/// # Ok::<(), botanu::Error>(())
+/// ```
 pub fn current_run_id() -> Option<String> {
-    read_run(|s| s.run.as_ref().map(|r| r.run_id.to_string()))
+    read_run(|run| Some(run.run_id.to_string()))
 }
 
 /// The workflow of the run the current span is in.
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// let workflow = run_span!(workflow = "support").in_scope(botanu::current_workflow);
+/// assert_eq!(workflow.as_deref(), Some("support"));
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(spans.len(), 1);
+/// # Ok::<(), botanu::Error>(())
+/// ```
 pub fn current_workflow() -> Option<String> {
-    read_run(|s| s.run.as_ref().map(|r| r.workflow.to_string()))
+    read_run(|run| Some(run.workflow.to_string()))
 }
 
 /// A baggage value of the current run: the run's own keys (`botanu.run_id`, `botanu.workflow`,
 /// `botanu.event_id`, `botanu.customer_id`, `botanu.tenant_id`, …) or one set with [`set_baggage`].
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// run_span!(workflow = "support", customer_id = "acme").in_scope(|| {
+///     assert_eq!(botanu::baggage(k::CUSTOMER_ID).as_deref(), Some("acme"));
+///     assert_eq!(botanu::baggage("plan"), None);
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(attr(k::CUSTOMER_ID).as_deref(), Some("acme"));
+/// # Ok::<(), botanu::Error>(())
+/// ```
 pub fn baggage(key: &str) -> Option<String> {
-    read_run(|s| {
-        let run = s.run.as_ref()?;
-        let fields = run.fields();
-        let arc = |v: &Option<std::sync::Arc<str>>| v.as_ref().map(|v| v.to_string());
-        match key {
-            k::RUN_ID => Some(run.run_id.to_string()),
-            k::WORKFLOW => Some(run.workflow.to_string()),
-            k::ROOT_RUN_ID => Some(run.root_run_id.to_string()),
-            k::ENVIRONMENT => Some(run.environment.to_string()),
-            k::ATTEMPT => Some(run.attempt.to_string()),
-            k::PARENT_RUN_ID => run.parent_run_id.as_ref().map(|v| v.to_string()),
-            k::EVENT_ID => {
-                drop(fields);
-                crate::layer::event_id_of(run).map(|e| e.to_string())
-            }
-            k::CUSTOMER_ID => arc(&fields.customer_id),
-            k::TENANT_ID => arc(&fields.tenant_id),
-            _ => fields.baggage.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
-        }
-    })
+    read_run(|run| run.read(key))
 }
 
 /// Sets a baggage entry on the current run, readable with [`baggage`] anywhere in the run.
 /// Returns false when the current span is in no run.
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// assert!(!botanu::set_baggage("plan", "pro"), "not in a run");
+/// run_span!(workflow = "support").in_scope(|| {
+///     assert!(botanu::set_baggage("plan", "pro"));
+///     assert_eq!(botanu::baggage("plan").as_deref(), Some("pro"));
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(spans.len(), 1);
+/// # Ok::<(), botanu::Error>(())
+/// ```
 pub fn set_baggage(key: &str, value: &str) -> bool {
     let mut done = false;
     with_state(&Span::current(), |state, _| {

@@ -51,3 +51,38 @@ fn without_the_cfg_metadata_falls_back_to_debug() {
     );
     assert_absent(&span, "botanu.team");
 }
+
+#[cfg(all(tracing_unstable, feature = "valuable"))]
+#[derive(Debug, valuable::Valuable)]
+#[allow(dead_code)] // read through Valuable
+enum Plan {
+    Free,
+    Paid { seats: u32 },
+}
+
+#[cfg(all(tracing_unstable, feature = "valuable"))]
+#[derive(Debug, valuable::Valuable)]
+#[allow(dead_code)] // read through Valuable
+struct Account {
+    plan: Plan,
+    tier: Plan,
+}
+
+#[cfg(all(tracing_unstable, feature = "valuable"))]
+#[test]
+fn valuable_enums_keep_their_variant_name() {
+    let h = Harness::new();
+    h.run(|| {
+        let span = llm_span!(provider = "openai", model = "gpt-4");
+        let account = Account { plan: Plan::Paid { seats: 3 }, tier: Plan::Free };
+        span.record(semconv::METADATA, botanu::structured(&account));
+        drop(span);
+        let top = llm_span!(provider = "openai", model = "gpt-4");
+        top.record(semconv::METADATA, botanu::structured(&Plan::Free));
+    });
+    let spans = h.spans();
+    assert_eq!(str_attr(&spans[0], "botanu.plan"), "Paid");
+    assert_eq!(int_attr(&spans[0], "botanu.plan.seats"), 3);
+    assert_eq!(str_attr(&spans[0], "botanu.tier"), "Free");
+    assert_eq!(str_attr(&spans[1], "botanu.variant"), "Free");
+}

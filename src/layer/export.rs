@@ -1,7 +1,7 @@
 //! Turning a closed span's state into one OpenTelemetry span.
 //!
 //! The OTel span is built once, at close, from data already in its final shape: name and kind derived
-//! from the class, the run's keys stamped on, the failure turned into one `exception` event and an
+//! from the kind, the run's keys stamped on, the failure turned into one `exception` event and an
 //! ERROR status. It goes through the SDK's tracer (so every span processor and exporter of the provider
 //! sees it) with its real start and end times.
 //!
@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use opentelemetry::trace::Span as _;
@@ -25,7 +24,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tracing_core::Metadata;
 
-use super::classify::Class;
+use super::kinds::{self, Kind, Name};
 use super::state::{string_array, SpanState};
 use super::Shared;
 use crate::semconv as k;
@@ -84,11 +83,11 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     }
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
 
-    finish_class(&mut state, duration_ms);
+    finish_kind(&mut state, duration_ms);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64());
     }
-    stamp_run(&mut state);
+    super::run_span::stamp_run(&mut state);
     if state.dropped_events > 0 {
         state.set(Key::from_static_str(k::DROPPED_EVENTS), Value::I64(i64::from(state.dropped_events)));
     }
@@ -119,7 +118,7 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
             let description = if message.is_empty() { error_type.to_string() } else { message.clone() };
             Status::error(description)
         }
-        None if state.class != Class::Other => Status::Ok,
+        None if state.kind != Kind::Other => Status::Ok,
         None => Status::Unset,
     };
 
@@ -172,45 +171,34 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     crate::export_queue::report_drops(&shared.export_stats);
 }
 
-/// Attributes each class writes at close.
-fn finish_class(state: &mut SpanState, duration_ms: f64) {
-    let message = state.error.as_ref().map(|(t, m)| if m.is_empty() { t.to_string() } else { m.clone() });
-    match state.class {
-        Class::Run => finish_run(state, duration_ms),
-        Class::Tool => {
-            state.set_default(k::TOOL_DURATION_MS, Value::F64(duration_ms));
-            if message.is_some() {
+/// Attributes each kind writes at close: its duration and, for a failed span, its error message.
+fn finish_kind(state: &mut SpanState, duration_ms: f64) {
+    let spec = state.kind.spec();
+    match state.kind {
+        Kind::Run => return finish_run(state, duration_ms),
+        Kind::Tool => {
+            let failed = state.error.is_some();
+            if failed {
                 state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false));
             } else {
                 state.set_default(k::TOOL_SUCCESS, Value::Bool(true));
             }
         }
-        Class::Db => {
-            state.set_default(k::DATA_DURATION_MS, Value::F64(duration_ms));
-            if let Some(m) = message {
-                state.set_default(k::DATA_ERROR, Value::from(m));
-            }
-        }
-        Class::Storage => {
-            state.set_default(k::STORAGE_DURATION_MS, Value::F64(duration_ms));
-            if let Some(m) = message {
-                state.set_default(k::STORAGE_ERROR, Value::from(m));
-            }
-        }
-        Class::Messaging => {
-            state.set_default(k::MESSAGING_DURATION_MS, Value::F64(duration_ms));
-            if let Some(m) = message {
-                state.set_default(k::MESSAGING_ERROR, Value::from(m));
-            }
-        }
-        Class::Step | Class::Llm | Class::Other => {}
+        Kind::Step | Kind::Llm | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
+    }
+    if let Some(key) = spec.duration_key {
+        state.set_default(key, Value::F64(duration_ms));
+    }
+    if let (Some(key), Some((error_type, message))) = (spec.error_key, &state.error) {
+        let message = if message.is_empty() { error_type.to_string() } else { message.clone() };
+        state.set_default(key, Value::from(message));
     }
 }
 
 fn finish_run(state: &mut SpanState, duration_ms: f64) {
     let Some(run) = state.run.clone() else { return };
     state.set(Key::from_static_str(k::RUN_DURATION_MS), Value::F64(duration_ms));
-    if let Some(event_id) = event_id_of(&run) {
+    if let Some(event_id) = run.event_id() {
         state.set_default(k::EVENT_ID, Value::from(event_id.to_string()));
     }
     if let Some(outcome) = run.fields().outcome_status {
@@ -228,42 +216,6 @@ fn finish_run(state: &mut SpanState, duration_ms: f64) {
     state.events.push(Event::new(k::EVENT_RUN_COMPLETED, SystemTime::now(), attrs, 0));
 }
 
-/// The run's event id; without one the run id stands in (one run per business event), except for a run
-/// continued from a producer that did not send it.
-pub(crate) fn event_id_of(run: &crate::run::RunContext) -> Option<Arc<str>> {
-    let fields = run.fields();
-    match &fields.event_id {
-        Some(e) => Some(e.clone()),
-        None if fields.event_id_unknown => None,
-        None => Some(run.run_id.clone()),
-    }
-}
-
-/// Stamps the run's keys and the enclosing step on the span, never overwriting its own values.
-fn stamp_run(state: &mut SpanState) {
-    if let Some(step) = state.step.clone() {
-        state.set_default(k::STEP, Value::from(step));
-    }
-    let Some(run) = state.run.clone() else { return };
-    // Refcounted: stamping a descendant shares the run's strings instead of copying them.
-    let arc = |s: &Arc<str>| Value::from(s.clone());
-    state.set_default(k::RUN_ID, arc(&run.run_id));
-    state.set_default(k::WORKFLOW, arc(&run.workflow));
-    state.set_default(k::ENVIRONMENT, arc(&run.environment));
-    if let Some(parent) = &run.parent_run_id {
-        state.set_default(k::PARENT_RUN_ID, arc(parent));
-    }
-    let fields = run.fields().clone();
-    if let Some(event_id) = event_id_of(&run) {
-        state.set_default(k::EVENT_ID, arc(&event_id));
-    }
-    for (key, value) in [(k::CUSTOMER_ID, &fields.customer_id), (k::TENANT_ID, &fields.tenant_id)] {
-        if let Some(v) = value {
-            state.set_default(key, arc(v));
-        }
-    }
-}
-
 fn str_attr<'a>(state: &'a SpanState, key: &str) -> Cow<'a, str> {
     state.get_str(key).unwrap_or(Cow::Borrowed("unknown"))
 }
@@ -273,26 +225,19 @@ fn span_name(state: &SpanState, meta: &'static Metadata<'static>) -> Cow<'static
     if let Some(name) = &state.name_override {
         return name.clone();
     }
-    let lower = |key| str_attr(state, key).to_ascii_lowercase();
-    let name = match state.class {
-        Class::Run => concat(&[k::RUN_SPAN_PREFIX, &str_attr(state, k::WORKFLOW)]),
-        Class::Step => concat(&[k::STEP_SPAN_PREFIX, &str_attr(state, k::STEP)]),
-        Class::Llm => match state.get_str(k::GEN_AI_REQUEST_MODEL) {
+    let spec = state.kind.spec();
+    let name = match &spec.name {
+        Name::Prefixed(prefix, separator, key) => concat(&[prefix, separator, &str_attr(state, key)]),
+        Name::OperationModel => match state.get_str(k::GEN_AI_REQUEST_MODEL) {
             Some(model) => concat(&[&str_attr(state, k::GEN_AI_OPERATION_NAME), " ", &model]),
             None => str_attr(state, k::GEN_AI_OPERATION_NAME).into_owned(),
         },
-        Class::Tool => concat(&[k::OPERATION_EXECUTE_TOOL, " ", &str_attr(state, k::GEN_AI_TOOL_NAME)]),
-        Class::Db => concat(&[k::DB_SPAN_PREFIX, &str_attr(state, k::DB_SYSTEM), ".", &lower(k::DB_OPERATION)]),
-        Class::Storage => {
-            concat(&[k::STORAGE_SPAN_PREFIX, &str_attr(state, k::STORAGE_SYSTEM), ".", &lower(k::STORAGE_OPERATION)])
+        Name::SystemOperation(prefix) => {
+            let system = spec.system.as_ref().map_or(Cow::Borrowed("unknown"), |s| str_attr(state, s.key));
+            let op = spec.operation.as_ref().map_or(Cow::Borrowed("unknown"), |op| str_attr(state, op.key));
+            concat(&[prefix, &system, ".", &op.to_ascii_lowercase()])
         }
-        Class::Messaging => concat(&[
-            k::MESSAGING_SPAN_PREFIX,
-            &str_attr(state, k::MESSAGING_SYSTEM),
-            ".",
-            &lower(k::MESSAGING_OPERATION),
-        ]),
-        Class::Other => return Cow::Borrowed(meta.name()),
+        Name::Callsite => return Cow::Borrowed(meta.name()),
     };
     Cow::Owned(name)
 }
@@ -307,16 +252,9 @@ fn concat(parts: &[&str]) -> String {
 }
 
 fn default_kind(state: &SpanState) -> SpanKind {
-    match state.class {
-        Class::Run => SpanKind::Server,
-        Class::Llm | Class::Db | Class::Storage => SpanKind::Client,
-        Class::Messaging => {
-            let op = state.get_str(k::MESSAGING_OPERATION);
-            match op.as_deref() {
-                Some(op) if op.eq_ignore_ascii_case("publish") || op.eq_ignore_ascii_case("send") => SpanKind::Producer,
-                _ => SpanKind::Consumer,
-            }
-        }
-        Class::Step | Class::Tool | Class::Other => SpanKind::Internal,
-    }
+    let spec = state.kind.spec();
+    spec.otel_kind.clone().unwrap_or_else(|| {
+        let op = spec.operation.as_ref().and_then(|op| state.get_str(op.key));
+        kinds::messaging_kind(op.as_deref())
+    })
 }

@@ -1,7 +1,7 @@
 //! [`BotanuLayer`]: the `tracing_subscriber::Layer` that turns botanu spans into OpenTelemetry spans.
 //!
 //! The layer is thin on purpose; it composes small parts:
-//! - [`classify`]: per-callsite decision of a span's class and each field's role;
+//! - [`classify`]: per-callsite decision of a span's kind and each field's role;
 //! - [`state`]: the per-span state in the Registry's extensions and the field visitor;
 //! - [`export`]: turning a closed span's state into one OpenTelemetry span.
 //!
@@ -10,6 +10,10 @@
 
 mod classify;
 mod export;
+mod kinds;
+pub(crate) mod metrics;
+mod run_span;
+mod side_channel;
 pub(crate) mod state;
 #[cfg(all(tracing_unstable, feature = "valuable"))]
 mod structured;
@@ -26,20 +30,22 @@ use opentelemetry_sdk::trace::SdkTracer;
 use tracing_core::callsite::Identifier;
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{self, Attributes, Record};
-use tracing_core::{Dispatch, Event as TracingEvent, Interest, Level, Metadata, Subscriber};
+use tracing_core::{Event as TracingEvent, Interest, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 use crate::config::PropagationMode;
 use crate::content::{ContentPolicy, SecretKeys};
-use crate::metrics::Instruments;
-use crate::propagation::{RemoteContext, RunRelation};
-use crate::run::{self, RunContext};
+use crate::run::RunContext;
 use crate::semconv as k;
 use classify::CallsiteInfo;
-pub(crate) use classify::Class;
-pub(crate) use export::{event_id_of, PresetIdGenerator};
+pub(crate) use export::PresetIdGenerator;
+pub(crate) use kinds::Kind;
+use metrics::Instruments;
+use run_span::{adopt_remote, start_run};
+pub(crate) use side_channel::{set_remote_parent, with_state};
+use side_channel::{RemoteParent, WithContext};
 use state::{Recorder, SpanState};
 
 /// Default cap on span events kept per span; events past it are counted, not kept.
@@ -131,34 +137,6 @@ impl Shared {
     }
 }
 
-/// The side channel for setters whose keys are not declared fields (metadata, correlation, errors,
-/// content, baggage): `Span::record` silently drops undeclared fields, so setters reach the layer by
-/// downcasting the dispatcher to this type, as `tracing-error` and `tracing-opentelemetry` do.
-pub(crate) struct WithContext {
-    #[allow(clippy::type_complexity)]
-    state: fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
-    remote: fn(&Dispatch, &span::Id, &RemoteContext, RunRelation),
-}
-
-impl WithContext {
-    /// Runs `f` on the state of the nearest exported span at or above `id`.
-    pub(crate) fn with(&self, dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared)) {
-        (self.state)(dispatch, id, f)
-    }
-
-    /// Makes the span `id` itself a child of `remote`.
-    pub(crate) fn set_remote(&self, dispatch: &Dispatch, id: &span::Id, remote: &RemoteContext, relation: RunRelation) {
-        (self.remote)(dispatch, id, remote, relation)
-    }
-}
-
-/// A remote parent set on a span botanu does not export: spans opened inside it inherit it.
-#[derive(Debug, Clone)]
-pub(crate) struct RemoteParent {
-    remote: Arc<RemoteContext>,
-    relation: RunRelation,
-}
-
 /// A `tracing_subscriber::Layer` that exports botanu spans as OpenTelemetry spans with run context.
 ///
 /// Build one with [`Builder::build`](crate::Builder::build) (for an existing subscriber stack) or let
@@ -183,49 +161,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     pub(crate) fn from_shared(shared: Shared) -> Self {
-        BotanuLayer {
-            shared: Arc::new(shared),
-            with_context: WithContext { state: with_state::<S>, remote: set_remote::<S> },
-            _subscriber: PhantomData,
-        }
-    }
-}
-
-/// The span `id` and the botanu layer of the subscriber behind `dispatch`.
-fn lookup<'a, S>(dispatch: &'a Dispatch, id: &span::Id) -> Option<(SpanRef<'a, S>, &'a BotanuLayer<S>)>
-where
-    S: Subscriber + for<'b> LookupSpan<'b>,
-{
-    let subscriber = dispatch.downcast_ref::<S>()?;
-    let layer = dispatch.downcast_ref::<BotanuLayer<S>>()?;
-    Some((subscriber.span(id)?, layer))
-}
-
-fn with_state<S>(dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared))
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    let Some((span, layer)) = lookup::<S>(dispatch, id) else { return };
-    for s in span.scope() {
-        let mut ext = s.extensions_mut();
-        if let Some(state) = ext.get_mut::<SpanState>() {
-            f(state, &layer.shared);
-            return;
-        }
-    }
-}
-
-fn set_remote<S>(dispatch: &Dispatch, id: &span::Id, remote: &RemoteContext, relation: RunRelation)
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    let Some((span, layer)) = lookup::<S>(dispatch, id) else { return };
-    let mut ext = span.extensions_mut();
-    match ext.get_mut::<SpanState>() {
-        Some(state) => adopt_remote(state, &layer.shared, remote, relation),
-        None => {
-            ext.replace(RemoteParent { remote: Arc::new(remote.clone()), relation });
-        }
+        BotanuLayer { shared: Arc::new(shared), with_context: WithContext::new::<S>(), _subscriber: PhantomData }
     }
 }
 
@@ -254,7 +190,7 @@ where
                 parent_is_remote: false,
                 run: st.run.clone(),
                 // A run starts its own step scope: its children are in no step until one opens.
-                step: if st.class == Class::Run { None } else { st.step.clone() },
+                step: if st.kind == Kind::Run { None } else { st.step.clone() },
                 trace_state: st.trace_state.clone(),
                 remote: None,
             });
@@ -291,7 +227,7 @@ where
             return;
         }
         let info = self.shared.callsite(attrs.metadata());
-        if info.class == Class::Other && !self.shared.export_all {
+        if info.kind == Kind::Other && !self.shared.export_all {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -306,7 +242,7 @@ where
         let remote = inherited.as_mut().and_then(|i| i.remote.take());
         let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
         let (trace_id, span_id) = export::new_ids(parent_trace);
-        let mut state = SpanState::new(info.class, trace_id, span_id, SystemTime::now());
+        let mut state = SpanState::new(info.kind, trace_id, span_id, SystemTime::now());
         state.info = Some(info);
         if let Some(inh) = inherited {
             state.parent_span_id = inh.parent_span_id;
@@ -319,14 +255,14 @@ where
             }
         }
         attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared });
-        match info.class {
-            Class::Run => start_run(&mut state, &self.shared),
-            Class::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
-            Class::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
-            Class::Tool => {
+        match info.kind {
+            Kind::Run => start_run(&mut state, &self.shared),
+            Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
+            Kind::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
+            Kind::Tool => {
                 state.set(Key::from_static_str(k::GEN_AI_OPERATION_NAME), Value::from(k::OPERATION_EXECUTE_TOOL))
             }
-            _ => {}
+            Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
         }
         if let Some(rp) = remote {
             adopt_remote(&mut state, &self.shared, &rp.remote, rp.relation);
@@ -343,15 +279,9 @@ where
             None => self.shared.callsite(span.metadata()),
         };
         values.record(&mut Recorder { state, info, shared: &self.shared });
-        if state.class == Class::Run {
-            // Only the fields this record carries: a customer set later by `set_business_context`
-            // must survive an unrelated record on the run span.
+        if state.kind == Kind::Run {
             let fields = span.metadata().fields();
-            let recorded = |key| fields.field(key).is_some_and(|f| values.contains(&f));
-            let keys = [k::EVENT_ID, k::CUSTOMER_ID, k::TENANT_ID];
-            if keys.iter().any(|key| recorded(*key)) {
-                sync_run_fields(state, recorded);
-            }
+            run_span::sync_recorded(state, |key| fields.field(key).is_some_and(|f| values.contains(&f)));
         }
     }
 
@@ -404,8 +334,8 @@ where
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        // A span of a class botanu does not export has no state: skip the extensions' lock.
-        if !self.shared.export_all && self.shared.callsite(span.metadata()).class == Class::Other {
+        // A span of a kind botanu does not export has no state: skip the extensions' lock.
+        if !self.shared.export_all && self.shared.callsite(span.metadata()).kind == Kind::Other {
             return;
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.
@@ -415,6 +345,10 @@ where
         }
     }
 
+    // SAFETY: `tracing` casts the returned pointer back to the type whose `TypeId` it asked for, so
+    // each arm must return a pointer to a value of exactly that type: `self` for `Self`, the
+    // `WithContext` field for `WithContext`. Both live as long as the layer, which outlives the
+    // borrow of the dispatcher the caller holds.
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
@@ -423,180 +357,6 @@ where
         } else {
             None
         }
-    }
-}
-
-/// Creates the run context of a new run span from its recorded fields and its enclosing run.
-fn start_run(state: &mut SpanState, shared: &Shared) {
-    let enclosing = state.run.take();
-    let run_id: Arc<str> = match state.get_str(k::RUN_ID) {
-        Some(id) if !id.trim().is_empty() => Arc::from(id.trim()),
-        _ => Arc::from(run::new_run_id()),
-    };
-    let workflow: Arc<str> =
-        state.get_str(k::WORKFLOW).map(|w| Arc::from(w.as_ref())).unwrap_or_else(|| Arc::from("unknown"));
-    let root_run_id: Arc<str> = match (state.get_str(k::ROOT_RUN_ID), &enclosing) {
-        (Some(root), _) => Arc::from(root.as_ref()),
-        (None, Some(outer)) => outer.root_run_id.clone(),
-        (None, None) => run_id.clone(),
-    };
-    let attempt = match state.get(k::ATTEMPT) {
-        Some(Value::I64(a)) if *a >= 1 => *a,
-        Some(Value::String(s)) => s.as_str().trim().parse::<i64>().ok().filter(|a| *a >= 1).unwrap_or(1),
-        _ => 1,
-    };
-    let parent_run_id = enclosing.as_ref().map(|outer| outer.run_id.clone());
-    let ctx = RunContext::new(
-        run_id.clone(),
-        workflow.clone(),
-        root_run_id.clone(),
-        parent_run_id.clone(),
-        attempt,
-        shared.environment.clone(),
-    );
-    state.set(Key::from_static_str(k::RUN_ID), Value::from(run_id.to_string()));
-    state.set(Key::from_static_str(k::WORKFLOW), Value::from(workflow.to_string()));
-    state.set(Key::from_static_str(k::ENVIRONMENT), Value::from(shared.environment.to_string()));
-    state.set(Key::from_static_str(k::RUN_START_TIME), Value::from(run::rfc3339(state.start)));
-    state.set(Key::from_static_str(k::ROOT_RUN_ID), Value::from(root_run_id.to_string()));
-    state.set(Key::from_static_str(k::ATTEMPT), Value::I64(attempt));
-    if let Some(parent) = parent_run_id {
-        state.set(Key::from_static_str(k::PARENT_RUN_ID), Value::from(parent.to_string()));
-    }
-    state.run = Some(Arc::new(ctx));
-    sync_run_fields(state, |_| true);
-    state.events.push(Event::new(
-        k::EVENT_RUN_STARTED,
-        state.start,
-        vec![
-            KeyValue::new(k::RUN_EVENT_RUN_ID, run_id.to_string()),
-            KeyValue::new(k::RUN_EVENT_WORKFLOW, workflow.to_string()),
-        ],
-        0,
-    ));
-}
-
-/// Copies the run span's event, customer and tenant attributes (those `which` selects) into its shared
-/// run context, so spans exported later in the run are stamped with the current values.
-fn sync_run_fields(state: &SpanState, which: impl Fn(&'static str) -> bool) {
-    let Some(run) = &state.run else { return };
-    let get = |key| state.get_str(key).map(|s| Arc::<str>::from(s.as_ref()));
-    let mut guard = run.fields();
-    let fields = &mut *guard;
-    for (key, slot) in [
-        (k::EVENT_ID, &mut fields.event_id),
-        (k::CUSTOMER_ID, &mut fields.customer_id),
-        (k::TENANT_ID, &mut fields.tenant_id),
-    ] {
-        if which(key) {
-            *slot = get(key);
-        }
-    }
-    if which(k::RETRY_OF_RUN_ID) {
-        fields.retry_of_run_id = get(k::RETRY_OF_RUN_ID);
-    }
-    if which(k::RUN_DEADLINE_TS) {
-        fields.deadline_ms = match state.get(k::RUN_DEADLINE_TS) {
-            Some(Value::I64(ms)) => Some(*ms),
-            Some(other) => other.as_str().trim().parse().ok(),
-            None => None,
-        };
-    }
-}
-
-/// Makes `state` a child of a remote parent (see `BotanuSpanExt::set_remote_parent`): the remote trace
-/// and parent span, its `tracestate`, and the inbound run, continued or as the parent of this run.
-/// Inbound customer and tenant are honored only when the operator trusts inbound identity.
-pub(crate) fn adopt_remote(state: &mut SpanState, shared: &Shared, remote: &RemoteContext, relation: RunRelation) {
-    if let Some((trace_id, span_id)) = remote.ids() {
-        state.trace_id = trace_id;
-        state.parent_span_id = span_id;
-        state.parent_is_remote = true;
-    }
-    state.trace_state = remote.trace_state().map(Arc::from);
-    let Some(inbound) = remote.run() else { return };
-    let env = shared.environment.clone();
-    let own = state.run.take();
-    let ctx = match (state.class, relation, &own) {
-        (Class::Run, RunRelation::Child, Some(own)) => RunContext::new(
-            own.run_id.clone(),
-            own.workflow.clone(),
-            Arc::from(inbound.root_run_id.as_deref().unwrap_or(&inbound.run_id)),
-            Some(Arc::from(inbound.run_id.as_str())),
-            own.attempt,
-            env,
-        ),
-        _ => RunContext::new(
-            Arc::from(inbound.run_id.as_str()),
-            Arc::from(inbound.workflow.as_str()),
-            Arc::from(inbound.root_run_id.as_deref().unwrap_or(&inbound.run_id)),
-            inbound.parent_run_id.as_deref().map(Arc::from),
-            inbound.attempt,
-            env,
-        ),
-    };
-    {
-        let own_fields = own.as_ref().map(|o| o.fields().clone()).unwrap_or_default();
-        let mut fields = ctx.fields();
-        let arc = |v: &Option<String>| v.as_deref().map(Arc::from);
-        fields.event_id = own_fields.event_id.or_else(|| arc(&inbound.event_id));
-        let continued = relation == RunRelation::Continue || state.class != Class::Run;
-        fields.event_id_unknown = continued && fields.event_id.is_none();
-        let trusted = |v: &Option<String>| if shared.trust_inbound { arc(v) } else { None };
-        fields.customer_id = own_fields.customer_id.or_else(|| trusted(&inbound.customer_id));
-        fields.tenant_id = own_fields.tenant_id.or_else(|| trusted(&inbound.tenant_id));
-        fields.baggage = own_fields.baggage;
-        for (key, value) in remote.entries() {
-            if !fields.baggage.iter().any(|(k, _)| k == key) {
-                fields.baggage.push((key.clone(), value.clone()));
-            }
-        }
-        if relation == RunRelation::Continue || state.class != Class::Run {
-            fields.retry_of_run_id = arc(&inbound.retry_of_run_id);
-            fields.deadline_ms = inbound.deadline_ms;
-            fields.cancelled = inbound.cancelled;
-        } else {
-            fields.retry_of_run_id = own_fields.retry_of_run_id;
-            fields.deadline_ms = own_fields.deadline_ms.or(inbound.deadline_ms);
-            fields.cancelled = inbound.cancelled;
-        }
-    }
-    if state.class == Class::Run {
-        rewrite_run_attributes(state, &ctx);
-    }
-    state.run = Some(Arc::new(ctx));
-}
-
-/// Rewrites a run span's start attributes and `botanu.run.started` event after its run context changed.
-fn rewrite_run_attributes(state: &mut SpanState, ctx: &RunContext) {
-    let fields = ctx.fields().clone();
-    let s = |v: &Arc<str>| Value::from(v.to_string());
-    state.set(Key::from_static_str(k::RUN_ID), s(&ctx.run_id));
-    state.set(Key::from_static_str(k::WORKFLOW), s(&ctx.workflow));
-    state.set(Key::from_static_str(k::ROOT_RUN_ID), s(&ctx.root_run_id));
-    state.set(Key::from_static_str(k::ATTEMPT), Value::I64(ctx.attempt));
-    state.attrs.retain(|kv| kv.key.as_str() != k::PARENT_RUN_ID);
-    if let Some(parent) = &ctx.parent_run_id {
-        state.set(Key::from_static_str(k::PARENT_RUN_ID), s(parent));
-    }
-    for (key, value) in [
-        (k::EVENT_ID, &fields.event_id),
-        (k::CUSTOMER_ID, &fields.customer_id),
-        (k::TENANT_ID, &fields.tenant_id),
-        (k::RETRY_OF_RUN_ID, &fields.retry_of_run_id),
-    ] {
-        if let Some(v) = value {
-            state.set(Key::from_static_str(key), s(v));
-        }
-    }
-    if let Some(ms) = fields.deadline_ms {
-        state.set(Key::from_static_str(k::RUN_DEADLINE_TS), Value::I64(ms));
-    }
-    if let Some(started) = state.events.iter_mut().find(|e| e.name == k::EVENT_RUN_STARTED) {
-        started.attributes = vec![
-            KeyValue::new(k::RUN_EVENT_RUN_ID, ctx.run_id.to_string()),
-            KeyValue::new(k::RUN_EVENT_WORKFLOW, ctx.workflow.to_string()),
-        ];
     }
 }
 

@@ -15,7 +15,8 @@ use opentelemetry::trace::{Event, Link, SpanId, SpanKind, TraceId};
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 use tracing_core::field::{Field, Visit};
 
-use super::classify::{CallsiteInfo, Class, Role, SystemKind};
+use super::classify::{CallsiteInfo, Role};
+use super::kinds::Kind;
 use super::Shared;
 use crate::normalize;
 use crate::run::RunContext;
@@ -32,7 +33,7 @@ pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024;
 #[derive(Debug)]
 pub(crate) struct SpanState {
     pub(crate) info: Option<&'static CallsiteInfo>,
-    pub(crate) class: Class,
+    pub(crate) kind: Kind,
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
     /// `SpanId::INVALID` for a root span.
@@ -62,10 +63,10 @@ pub(crate) struct SpanState {
 }
 
 impl SpanState {
-    pub(crate) fn new(class: Class, trace_id: TraceId, span_id: SpanId, start: SystemTime) -> Self {
+    pub(crate) fn new(kind: Kind, trace_id: TraceId, span_id: SpanId, start: SystemTime) -> Self {
         SpanState {
             info: None,
-            class,
+            kind,
             trace_id,
             span_id,
             parent_span_id: SpanId::INVALID,
@@ -87,21 +88,33 @@ impl SpanState {
         }
     }
 
+    /// `value`, with a string longer than [`MAX_VALUE_BYTES`] cut at a character boundary and `key`
+    /// named in `botanu.truncated_attributes`.
+    #[inline]
+    fn capped(&mut self, key: &str, value: Value) -> Value {
+        match value {
+            Value::String(s) if s.as_str().len() > MAX_VALUE_BYTES => self.cut(key, s),
+            other => other,
+        }
+    }
+
+    /// The slow path of [`Self::capped`], kept out of line so every attribute write stays small.
+    #[cold]
+    #[inline(never)]
+    fn cut(&mut self, key: &str, s: StringValue) -> Value {
+        self.truncated.push(Cow::Owned(key.to_owned()));
+        let s = s.as_str();
+        let mut cut = MAX_VALUE_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        Value::from(s[..cut].to_owned())
+    }
+
     /// Sets an attribute, replacing an earlier value of the same key. Bounded: a new key past
     /// [`MAX_SPAN_ATTRIBUTES`] is dropped and counted; a string past [`MAX_VALUE_BYTES`] is cut.
     pub(crate) fn set(&mut self, key: Key, value: Value) {
-        let value = match value {
-            Value::String(s) if s.as_str().len() > MAX_VALUE_BYTES => {
-                self.truncated.push(Cow::Owned(key.as_str().to_owned()));
-                let s = s.as_str();
-                let mut cut = MAX_VALUE_BYTES;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                Value::from(s[..cut].to_owned())
-            }
-            other => other,
-        };
+        let value = self.capped(key.as_str(), value);
         let len = self.attrs.len();
         match self.attrs.iter_mut().find(|kv| kv.key == key) {
             Some(kv) => kv.value = value,
@@ -113,6 +126,8 @@ impl SpanState {
     /// Sets an attribute unless the span already has one under that key.
     pub(crate) fn set_default(&mut self, key: &'static str, value: Value) {
         if self.get(key).is_none() {
+            // Error messages come through here too (`data.error`, …): they get the same cap as `set`.
+            let value = self.capped(key, value);
             self.attrs.push(KeyValue::new(Key::from_static_str(key), value));
         }
     }
@@ -146,18 +161,11 @@ impl SpanState {
         }
     }
 
-    /// Prefix of free-form metadata keys for this class of span.
+    /// Prefix of free-form metadata keys for this kind of span.
     pub(crate) fn metadata_prefix(&self) -> &'static str {
-        match self.class {
-            Class::Tool => k::TOOL_METADATA_PREFIX,
-            Class::Db => k::DATA_METADATA_PREFIX,
-            Class::Storage => k::STORAGE_METADATA_PREFIX,
-            Class::Messaging => k::MESSAGING_METADATA_PREFIX,
-            _ => k::METADATA_PREFIX,
-        }
+        self.kind.spec().metadata_prefix
     }
 
-    /// Stores a u64, clamping above `i64::MAX` (OTLP integers are signed) and remembering the clamp.
     pub(crate) fn set_u64(&mut self, key: Key, value: u64) {
         let v = match i64::try_from(value) {
             Ok(v) => v,
@@ -195,47 +203,33 @@ pub(crate) fn parse_kind(s: &str) -> Option<SpanKind> {
     })
 }
 
-/// Case-normalizes an operation name per the contract: DB and storage upper, messaging and GenAI lower.
-pub(crate) fn normalize_operation(key: &'static str, raw: &str) -> Cow<'static, str> {
-    let kind = match key {
-        k::DB_OPERATION => normalize::OperationKind::Db,
-        k::STORAGE_OPERATION => normalize::OperationKind::Storage,
-        k::MESSAGING_OPERATION => normalize::OperationKind::Messaging,
-        _ => normalize::OperationKind::GenAi,
-    };
-    normalize::normalize_operation(kind, raw)
-}
-
 /// A string attribute value, reference-counted so the copies made for metrics and stamping are cheap.
 pub(crate) fn shared_str(s: &str) -> Value {
     Value::String(StringValue::from(Arc::<str>::from(s)))
 }
 
-/// Normalizes a system/vendor value with the table for its kind.
-pub(crate) fn normalize_system(kind: SystemKind, raw: &str) -> Cow<'static, str> {
-    match kind {
-        SystemKind::Llm => normalize::normalize_llm_vendor(raw),
-        SystemKind::Db => normalize::normalize_db_system(raw),
-        SystemKind::Storage => normalize::normalize_storage_system(raw),
-        SystemKind::Messaging => normalize::normalize_messaging_system(raw),
-    }
-}
-
-/// Writes a system value: the normalized system under its key, `botanu.vendor`, and for data systems
-/// the cloud provider unless one was given.
-pub(crate) fn apply_system(state: &mut SpanState, kind: SystemKind, key: &'static str, raw: &str) {
-    let normalized = normalize_system(kind, raw);
-    if kind != SystemKind::Llm {
+/// Records the system (vendor) of a `kind` span: normalized with the kind's table, mirrored into
+/// `botanu.vendor`, and the cloud provider it names, if any.
+pub(crate) fn apply_system(state: &mut SpanState, kind: Kind, raw: &str) {
+    let Some(system) = &kind.spec().system else { return };
+    let normalized = (system.normalize)(raw);
+    if system.cloud {
         if let Some(cloud) = normalize::cloud_provider(&normalized) {
             state.set_default(k::CLOUD_PROVIDER, Value::from(cloud));
         }
     }
     let value = Value::String(cow_to_string_value(normalized));
     state.set(Key::from_static_str(k::VENDOR), value.clone());
-    state.set(Key::from_static_str(key), value);
+    state.set(Key::from_static_str(system.key), value);
 }
 
-/// The field visitor: one per `on_new_span` / `on_record`.
+/// Records the operation of a `kind` span, case-normalized with the kind's table.
+fn apply_operation(state: &mut SpanState, kind: Kind, raw: &str) {
+    let Some(op) = &kind.spec().operation else { return };
+    let normalized = normalize::normalize_operation(op.normalize, raw);
+    state.set(Key::from_static_str(op.key), Value::String(cow_to_string_value(normalized)));
+}
+
 pub(crate) struct Recorder<'a> {
     pub(crate) state: &'a mut SpanState,
     pub(crate) info: &'a CallsiteInfo,
@@ -246,11 +240,8 @@ impl Recorder<'_> {
     fn str_value(&mut self, field: &Field, value: &str) {
         match self.info.role(field.index()) {
             Role::Attr(key) => self.state.set(Key::from_static_str(key), shared_str(value)),
-            Role::System(kind, key) => apply_system(self.state, kind, key, value),
-            Role::Operation(key) => {
-                let op = normalize_operation(key, value);
-                self.state.set(Key::from_static_str(key), Value::String(cow_to_string_value(op)));
-            }
+            Role::System(kind) => apply_system(self.state, kind, value),
+            Role::Operation(kind) => apply_operation(self.state, kind, value),
             Role::Content(key) => {
                 let run_id = self.state.run.as_ref().map(|r| r.run_id.clone());
                 if let Some(text) = self.shared.content.capture(run_id.as_deref(), value) {
@@ -360,7 +351,7 @@ pub(crate) fn display_string(value: &dyn fmt::Display) -> String {
         .unwrap_or_else(|_| "<Display panicked>".to_owned())
 }
 
-/// A best-effort type name for a `dyn Error`: Rust has no runtime class names, so the `Debug` form's
+/// A best-effort type name for a `dyn Error`: Rust has no runtime kind names, so the `Debug` form's
 /// leading identifier (`Io`, `ParseIntError`, …) stands in, as it usually names the variant or type.
 pub(crate) fn error_type_name(err: &(dyn std::error::Error + 'static)) -> String {
     let debug = debug_string(&err);
@@ -380,4 +371,24 @@ where
     S: Into<String>,
 {
     Value::Array(Array::String(items.into_iter().map(|s| StringValue::from(s.into())).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_default_applies_the_value_cap() {
+        let mut state = SpanState::new(Kind::Db, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
+        // Multi-byte characters across the cut: it must land on a char boundary.
+        let long = "é".repeat(MAX_VALUE_BYTES);
+        state.set_default(k::DATA_ERROR, Value::from(long));
+        let kept = state.get_str(k::DATA_ERROR).expect("written");
+        assert!(kept.len() <= MAX_VALUE_BYTES && kept.len() > MAX_VALUE_BYTES - 4, "{}", kept.len());
+        assert_eq!(state.truncated, vec![Cow::<str>::Owned(k::DATA_ERROR.to_owned())]);
+        // A short value is kept whole and not named.
+        state.set_default(k::STORAGE_ERROR, Value::from("short"));
+        assert_eq!(state.get_str(k::STORAGE_ERROR).as_deref(), Some("short"));
+        assert_eq!(state.truncated.len(), 1);
+    }
 }

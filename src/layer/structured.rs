@@ -6,7 +6,7 @@
 //! cyclic-looking value cannot blow up a span.
 
 use opentelemetry::{Key, Value as OtelValue};
-use valuable::{NamedValues, Slice, Valuable, Value, Visit};
+use valuable::{NamedValues, Slice, Value, Visit};
 
 use super::state::SpanState;
 
@@ -72,9 +72,19 @@ impl Flattener<'_> {
             Value::Unit => {}
             Value::Structable(s) => s.visit(self),
             Value::Mappable(m) => m.visit(self),
+            // The variant name is the enum's value (`botanu.tier = "Gold"`); its fields, if any, sit
+            // beside it (`botanu.plan = "Paid"`, `botanu.plan.seats = 3`). A top-level enum has no name
+            // of its own, so its variant goes under `<prefix>variant`.
             Value::Enumerable(e) => {
-                let variant = e.variant().name().to_owned();
-                self.nested(&variant, Value::Unit);
+                let variant = OtelValue::from(e.variant().name().to_owned());
+                if self.path.ends_with('.') {
+                    let len = self.path.len();
+                    self.path.push_str("variant");
+                    self.leaf(variant);
+                    self.path.truncate(len);
+                } else {
+                    self.leaf(variant);
+                }
                 e.visit(self);
             }
             other => self.leaf(OtelValue::from(format!("{other:?}"))),

@@ -37,12 +37,14 @@ pub mod tower;
 pub mod w3c;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use opentelemetry::trace::{SpanId, TraceId};
 use tracing::Span;
 
 use crate::config::PropagationMode;
+use crate::layer::with_state;
+use crate::run::RemoteSpan;
+pub use crate::run::{InboundRun, RemoteContext, RunRelation};
 use crate::semconv::{self as k, propagation as p};
 use w3c::TraceParent;
 
@@ -122,93 +124,17 @@ impl Extractor for http::HeaderMap {
     }
 }
 
-/// How a consumer's span relates to the producer's run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunRelation {
-    /// The same run continues here: same run id, workflow, event and root.
-    Continue,
-    /// A new run (a run span's own id) whose `botanu.parent_run_id` is the producer's run.
-    Child,
-}
-
-/// The run a producer sent, validated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InboundRun {
-    /// Run id (a UUID, lower-cased).
-    pub run_id: String,
-    /// Workflow.
-    pub workflow: String,
-    /// Event id (full mode).
-    pub event_id: Option<String>,
-    /// Customer id (full mode or `x-botanu-customer-id`); honored only from trusted callers.
-    pub customer_id: Option<String>,
-    /// Tenant id (full mode); honored only from trusted callers.
-    pub tenant_id: Option<String>,
-    /// Environment of the producer (full mode).
-    pub environment: Option<String>,
-    /// The producer run's own parent run.
-    pub parent_run_id: Option<String>,
-    /// The root run (absent when it is the run itself).
-    pub root_run_id: Option<String>,
-    /// Attempt (1 when absent or malformed).
-    pub attempt: i64,
-    /// The run the producer's run retries.
-    pub retry_of_run_id: Option<String>,
-    /// Deadline, epoch ms (absent when malformed).
-    pub deadline_ms: Option<i64>,
-    /// Whether the producer cancelled the run.
-    pub cancelled: bool,
-}
-
-/// What [`extract`] read from a carrier.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RemoteContext {
-    trace: Option<TraceParent>,
-    trace_state: Option<String>,
-    run: Option<InboundRun>,
-    /// Other (non-botanu) baggage entries, passed on downstream.
-    entries: Vec<(String, String)>,
-}
-
 const MAX_NAME: usize = 128;
 const MAX_ID: usize = 256;
-
-impl RemoteContext {
-    /// The remote trace id and parent span id, if a valid `traceparent` came in.
-    pub fn ids(&self) -> Option<(TraceId, SpanId)> {
-        self.trace.map(|t| (TraceId::from(t.trace_id), SpanId::from(t.span_id)))
-    }
-
-    /// Whether the remote parent was sampled (W3C flag). botanu exports cost data either way.
-    pub fn sampled(&self) -> bool {
-        self.trace.is_some_and(|t| t.flags & 1 == 1)
-    }
-
-    /// The `tracestate` to pass on.
-    pub fn trace_state(&self) -> Option<&str> {
-        self.trace_state.as_deref()
-    }
-
-    /// The inbound run, if both a valid run id and workflow came in.
-    pub fn run(&self) -> Option<&InboundRun> {
-        self.run.as_ref()
-    }
-
-    /// Non-botanu baggage entries that came in.
-    pub fn entries(&self) -> &[(String, String)] {
-        &self.entries
-    }
-
-    /// Whether nothing usable came in.
-    pub fn is_empty(&self) -> bool {
-        self.trace.is_none() && self.run.is_none() && self.entries.is_empty()
-    }
-}
 
 /// Reads trace context, baggage and the `x-botanu-*` fallback headers from `carrier`. Never fails:
 /// whatever is malformed is left out.
 pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
-    let trace = carrier.get(p::TRACEPARENT).and_then(w3c::parse_traceparent);
+    let trace = carrier.get(p::TRACEPARENT).and_then(w3c::parse_traceparent).map(|t| RemoteSpan {
+        trace_id: TraceId::from(t.trace_id),
+        span_id: SpanId::from(t.span_id),
+        sampled: t.flags & 1 == 1,
+    });
     let trace_state = trace.and(carrier.get(p::TRACESTATE)).and_then(w3c::sanitize_tracestate);
     let bag = carrier.get(p::BAGGAGE).map(w3c::parse_baggage).unwrap_or_default();
     let get = |key: &str| bag.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
@@ -262,7 +188,7 @@ pub fn inject(carrier: &mut dyn Injector) {
 /// Nothing is written when no botanu layer is installed or the span is in nothing exported.
 pub fn inject_span(span: &Span, carrier: &mut dyn Injector) {
     let mut headers: Vec<(&'static str, String)> = Vec::new();
-    crate::span_ext::with_state(span, |state, shared| {
+    with_state(span, |state, shared| {
         let tp = TraceParent {
             trace_id: u128::from_be_bytes(state.trace_id.to_bytes()),
             span_id: u64::from_be_bytes(state.span_id.to_bytes()),
@@ -285,40 +211,8 @@ pub fn inject_span(span: &Span, carrier: &mut dyn Injector) {
 }
 
 fn run_baggage(run: &crate::run::RunContext, mode: PropagationMode) -> String {
-    let fields = run.fields().clone();
-    let mut entries: Vec<(&str, String)> =
-        vec![(k::RUN_ID, run.run_id.to_string()), (k::WORKFLOW, run.workflow.to_string())];
-    if mode == PropagationMode::Full {
-        if let Some(event) = crate::layer::event_id_of(run) {
-            entries.push((k::EVENT_ID, event.to_string()));
-        }
-        let opt = |v: &Option<Arc<str>>| v.as_ref().map(|v| v.to_string());
-        if let Some(c) = opt(&fields.customer_id) {
-            entries.push((k::CUSTOMER_ID, c));
-        }
-        entries.push((k::ENVIRONMENT, run.environment.to_string()));
-        if let Some(t) = opt(&fields.tenant_id) {
-            entries.push((k::TENANT_ID, t));
-        }
-        if let Some(parent) = &run.parent_run_id {
-            entries.push((k::PARENT_RUN_ID, parent.to_string()));
-        }
-        if run.root_run_id != run.run_id {
-            entries.push((k::ROOT_RUN_ID, run.root_run_id.to_string()));
-        }
-        if run.attempt > 1 {
-            entries.push((k::ATTEMPT, run.attempt.to_string()));
-        }
-        if let Some(r) = opt(&fields.retry_of_run_id) {
-            entries.push((k::RETRY_OF_RUN_ID, r));
-        }
-        if let Some(d) = fields.deadline_ms {
-            entries.push((p::DEADLINE, d.to_string()));
-        }
-        if fields.cancelled {
-            entries.push((p::CANCELLED, "true".to_owned()));
-        }
-    }
+    let entries = run.baggage_entries(mode == PropagationMode::Full);
+    let fields = run.fields();
     let user = fields.baggage.iter().filter(|(key, _)| !key.starts_with(k::METADATA_PREFIX));
     let all = entries.iter().map(|(k, v)| (*k, v.as_str())).chain(user.map(|(k, v)| (k.as_str(), v.as_str())));
     w3c::format_baggage(all)
@@ -328,7 +222,7 @@ fn run_baggage(run: &crate::run::RunContext, mode: PropagationMode) -> String {
 /// `x-botanu-workflow` (empty when the current span is in no run).
 pub fn response_headers() -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    crate::span_ext::with_state(&Span::current(), |state, _| {
+    with_state(&Span::current(), |state, _| {
         if let Some(run) = &state.run {
             out.push((p::HEADER_RUN_ID, run.run_id.to_string()));
             // The workflow is echoed percent-encoded, so it is always a valid header value.

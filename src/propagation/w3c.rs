@@ -199,7 +199,7 @@ pub fn valid_run_id(value: &str) -> Option<String> {
 
 /// A name or id from outside (workflow, event, customer, tenant): trimmed, 1 to `max` bytes, no
 /// control characters.
-pub fn valid_text(value: &str, max: usize) -> Option<String> {
+pub(crate) fn valid_text(value: &str, max: usize) -> Option<String> {
     let v = value.trim();
     let ok = !v.is_empty() && v.len() <= max && !v.chars().any(char::is_control);
     ok.then(|| v.to_owned())

@@ -24,7 +24,7 @@
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::{Key, KeyValue, Value};
 
-use crate::layer::state::SpanState;
+use super::state::SpanState;
 use crate::semconv::{self as k, metrics as m};
 
 /// Distinct workflow values the data-operation counters carry before further ones are folded into
@@ -146,14 +146,14 @@ impl Instruments {
 
     /// Records the metrics of a closed span with its final attributes.
     pub(crate) fn record(&self, state: &SpanState, seconds: f64) {
-        use crate::layer::Class as C;
-        match state.class {
+        use super::Kind as C;
+        match state.kind {
             C::Llm => self.record_llm(state, seconds),
             C::Tool => self.record_tool(state, seconds),
             C::Db => self.record_db(state),
             C::Storage => self.record_storage(state),
             C::Messaging => self.record_messaging(state),
-            _ => {}
+            C::Run | C::Step | C::Other => {}
         }
     }
 
@@ -253,10 +253,14 @@ impl Instruments {
         }
     }
 
-    fn data_attrs(&self, state: &SpanState, system_key: &'static str, op_key: &'static str) -> Vec<KeyValue> {
+    /// System, operation (from the span kind's row) and workflow: the attributes of the data metrics.
+    fn data_attrs(&self, state: &SpanState) -> Vec<KeyValue> {
         let mut attrs = Vec::with_capacity(4);
-        copy(state, &mut attrs, system_key);
-        if let Some(op) = state.get(op_key) {
+        let spec = state.kind.spec();
+        if let Some(system) = &spec.system {
+            copy(state, &mut attrs, system.key);
+        }
+        if let Some(op) = spec.operation.as_ref().and_then(|op| state.get(op.key)) {
             attrs.push(KeyValue::new(m::OPERATION, op.clone()));
         }
         if let Some(run) = &state.run {
@@ -266,7 +270,7 @@ impl Instruments {
     }
 
     fn record_db(&self, state: &SpanState) {
-        let attrs = self.data_attrs(state, k::DB_SYSTEM, k::DB_OPERATION);
+        let attrs = self.data_attrs(state);
         for (key, counter) in [
             (k::WAREHOUSE_BYTES_SCANNED, &self.bytes_scanned),
             (k::DATA_ROWS_RETURNED, &self.rows_returned),
@@ -279,7 +283,7 @@ impl Instruments {
     }
 
     fn record_storage(&self, state: &SpanState) {
-        let mut attrs = self.data_attrs(state, k::STORAGE_SYSTEM, k::STORAGE_OPERATION);
+        let mut attrs = self.data_attrs(state);
         if let Some(v) = positive(state, k::DATA_OBJECTS_COUNT) {
             self.storage_objects.add(v, &attrs);
         }
@@ -293,7 +297,7 @@ impl Instruments {
     }
 
     fn record_messaging(&self, state: &SpanState) {
-        let attrs = self.data_attrs(state, k::MESSAGING_SYSTEM, k::MESSAGING_OPERATION);
+        let attrs = self.data_attrs(state);
         if let Some(v) = positive(state, k::MESSAGING_MESSAGE_COUNT) {
             self.messages.add(v, &attrs);
         }

@@ -1,0 +1,97 @@
+//! Applying the run (see [`crate::run`]) to span state: a run span's start, the adoption of a remote
+//! parent, and the run's entries stamped on every exported span.
+
+use std::sync::Arc;
+
+use opentelemetry::trace::Event;
+use opentelemetry::{Key, KeyValue, Value};
+
+use super::kinds::Kind;
+use super::state::SpanState;
+use super::Shared;
+use crate::run::{self, RemoteContext, RunContext, RunRelation, Stamp};
+use crate::semconv as k;
+
+/// Creates the run context of a new run span from its recorded fields and its enclosing run.
+pub(crate) fn start_run(state: &mut SpanState, shared: &Shared) {
+    let enclosing = state.run.take();
+    let ctx = RunContext::start(&|key| state.get(key), enclosing.as_deref(), shared.environment.clone());
+    // The entries the span records itself are already its attributes; the others are derived.
+    ctx.for_each_entry(
+        |entry| entry.stamp != Stamp::Never && !entry.is_input(),
+        |entry, value| state.set(Key::from_static_str(entry.key), value),
+    );
+    state.set(Key::from_static_str(k::RUN_START_TIME), Value::from(run::rfc3339(state.start)));
+    state.events.push(run_started(&ctx, state.start));
+    state.run = Some(Arc::new(ctx));
+}
+
+fn run_started(ctx: &RunContext, at: std::time::SystemTime) -> Event {
+    Event::new(
+        k::EVENT_RUN_STARTED,
+        at,
+        vec![
+            KeyValue::new(k::RUN_EVENT_RUN_ID, ctx.run_id.to_string()),
+            KeyValue::new(k::RUN_EVENT_WORKFLOW, ctx.workflow.to_string()),
+        ],
+        0,
+    )
+}
+
+/// After a record on a run span: copies the run entries this record carries into the run context.
+/// Only those: a customer set later by `set_business_context` must survive an unrelated record.
+pub(crate) fn sync_recorded(state: &SpanState, recorded: impl Fn(&'static str) -> bool) {
+    let Some(run) = &state.run else { return };
+    if run::RUN_ENTRIES.iter().any(|e| e.is_input() && recorded(e.key)) {
+        run.sync_inputs(&|key| state.get(key), recorded);
+    }
+}
+
+/// Makes `state` a child of a remote parent (see `BotanuSpanExt::set_remote_parent`): the remote trace
+/// and parent span, its `tracestate`, and the inbound run, continued or as the parent of this run.
+pub(crate) fn adopt_remote(state: &mut SpanState, shared: &Shared, remote: &RemoteContext, relation: RunRelation) {
+    if let Some((trace_id, span_id)) = remote.ids() {
+        state.trace_id = trace_id;
+        state.parent_span_id = span_id;
+        state.parent_is_remote = true;
+    }
+    state.trace_state = remote.trace_state().map(Arc::from);
+    let Some(inbound) = remote.run() else { return };
+    let is_run_span = state.kind == Kind::Run;
+    let own = state.run.take();
+    let ctx = RunContext::adopt(
+        inbound,
+        remote.entries(),
+        own.as_deref(),
+        is_run_span,
+        relation,
+        shared.trust_inbound,
+        shared.environment.clone(),
+    );
+    if is_run_span {
+        rewrite_run_attributes(state, &ctx);
+    }
+    state.run = Some(Arc::new(ctx));
+}
+
+/// Rewrites a run span's run attributes and `botanu.run.started` event after its run context changed.
+fn rewrite_run_attributes(state: &mut SpanState, ctx: &RunContext) {
+    // The adopted run may have no parent where the span's own run had one.
+    state.attrs.retain(|kv| kv.key.as_str() != k::PARENT_RUN_ID);
+    ctx.for_each_entry(
+        |entry| entry.stamp != Stamp::Never,
+        |entry, value| state.set(Key::from_static_str(entry.key), value),
+    );
+    if let Some(started) = state.events.iter_mut().find(|e| e.name == k::EVENT_RUN_STARTED) {
+        *started = run_started(ctx, started.timestamp);
+    }
+}
+
+/// Stamps the run's entries and the enclosing step on the span, never overwriting its own values.
+pub(crate) fn stamp_run(state: &mut SpanState) {
+    if let Some(step) = state.step.clone() {
+        state.set_default(k::STEP, Value::from(step));
+    }
+    let Some(run) = state.run.clone() else { return };
+    run.for_each_entry(|entry| entry.stamp == Stamp::Every, |entry, value| state.set_default(entry.key, value));
+}
