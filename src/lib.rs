@@ -36,9 +36,11 @@
 //! Everything botanu puts on the wire is named in [`semconv`].
 #![warn(missing_docs)]
 
+mod builder;
 pub mod config;
 mod console;
 pub mod content;
+mod error;
 mod export_queue;
 mod layer;
 #[doc(hidden)]
@@ -46,17 +48,17 @@ pub mod macros;
 mod metrics;
 pub mod normalize;
 mod otlp;
-mod pipeline;
 pub mod propagation;
 mod run;
 pub mod semconv;
 mod span_ext;
 
+pub use builder::{init, BotanuGuard, Builder, ExportCounts, DEFAULT_EXPORT_TIMEOUT};
 pub use config::{Config, ConfigError};
 pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
+pub use error::{Error, ExporterError};
 pub use export_queue::{ExportStats, QueueSettings};
 pub use layer::{BotanuLayer, DEFAULT_MAX_EVENTS_PER_SPAN};
-pub use pipeline::{init, BotanuGuard, Builder, Error, ExportCounts, DEFAULT_EXPORT_TIMEOUT};
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     structured, BotanuSpanExt, BusinessContext, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmSpanExt, MessagingResult,

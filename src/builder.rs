@@ -1,4 +1,4 @@
-//! Building the export pipeline: tracer and meter providers, the layer, and the guard that flushes them.
+//! The builder: tracer and meter providers, the layer, and the guard that flushes them.
 //!
 //! botanu owns its `SdkTracerProvider`: the layer builds each OTel span at close with ids it chose when
 //! the span opened, which needs the provider's id generator (see `layer::export`). Users add their own
@@ -23,11 +23,10 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer as _;
 
-use crate::config::{Config, ConfigError, PropagationMode, TracesExporter};
+use crate::config::{Config, PropagationMode, TracesExporter};
 use crate::console::{ConsoleExporter, ConsoleMetricExporter};
-use crate::content::{
-    CaptureMode, ContentGate, ContentPolicy, ScrubError, ScrubOptions, Scrubber, SecretKeys, DEFAULT_MAX_CHARS,
-};
+use crate::content::{CaptureMode, ContentGate, ContentPolicy, ScrubOptions, Scrubber, SecretKeys, DEFAULT_MAX_CHARS};
+use crate::error::Error;
 use crate::export_queue::{ExportStats, QueueProcessor, QueueSettings};
 use crate::layer::{BotanuLayer, PresetIdGenerator, Shared, DEFAULT_MAX_EVENTS_PER_SPAN};
 use crate::metrics::Instruments;
@@ -38,62 +37,6 @@ type ReaderFn = Box<dyn FnOnce(MeterProviderBuilder, Duration) -> MeterProviderB
 
 /// Default bound on flush and shutdown.
 pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What went wrong while building or shutting down the pipeline.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// A global `tracing` subscriber was already installed (by this process, before `init`).
-    AlreadyInstalled(String),
-    /// Flushing spans or metrics failed or timed out.
-    Flush(String),
-    /// Shutting the providers down failed or timed out.
-    Shutdown(String),
-    /// The configuration is invalid (see [`ConfigError`]).
-    Config(ConfigError),
-    /// A PII scrubber option is invalid (an unknown detector, a custom pattern that does not compile).
-    Scrub(ScrubError),
-    /// An exporter could not be built from the configuration.
-    Exporter(String),
-}
-
-impl From<ConfigError> for Error {
-    fn from(e: ConfigError) -> Self {
-        Error::Config(e)
-    }
-}
-
-impl From<ScrubError> for Error {
-    fn from(e: ScrubError) -> Self {
-        Error::Scrub(e)
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::AlreadyInstalled(e) => write!(
-                f,
-                "botanu::init could not install its subscriber: {e}; add `BotanuLayer` to your existing subscriber with `Builder::build` instead"
-            ),
-            Error::Flush(e) => write!(f, "flushing telemetry failed: {e}"),
-            Error::Shutdown(e) => write!(f, "shutting down telemetry failed: {e}"),
-            Error::Config(e) => write!(f, "invalid botanu configuration: {e}"),
-            Error::Scrub(e) => write!(f, "invalid PII scrubbing configuration: {e}"),
-            Error::Exporter(e) => write!(f, "cannot build the exporter: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Config(e) => Some(e),
-            Error::Scrub(e) => Some(e),
-            _ => None,
-        }
-    }
-}
 
 /// Builds a [`BotanuLayer`] and the providers behind it.
 ///
@@ -510,7 +453,7 @@ impl Builder {
         let filter = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy();
         let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter);
         let subscriber = tracing_subscriber::registry().with(layer).with(fmt);
-        tracing::subscriber::set_global_default(subscriber).map_err(|e| Error::AlreadyInstalled(e.to_string()))?;
+        tracing::subscriber::set_global_default(subscriber).map_err(Error::AlreadyInstalled)?;
         for warning in warnings {
             tracing::warn!(target: "botanu", "{warning}");
         }
@@ -609,9 +552,9 @@ impl fmt::Debug for BotanuGuard {
 impl BotanuGuard {
     /// Exports everything recorded so far (spans, then metrics).
     pub fn force_flush(&self) -> Result<(), crate::Error> {
-        self.tracer_provider.force_flush().map_err(|e| Error::Flush(e.to_string()))?;
+        self.tracer_provider.force_flush().map_err(Error::Flush)?;
         if let Some(mp) = &self.meter_provider {
-            mp.force_flush().map_err(|e| Error::Flush(e.to_string()))?;
+            mp.force_flush().map_err(Error::Flush)?;
         }
         Ok(())
     }
@@ -651,8 +594,8 @@ impl BotanuGuard {
             Some(mp) => mp.force_flush(),
             None => Ok(()),
         };
-        traces.map_err(|e| Error::Shutdown(e.to_string()))?;
-        metrics.map_err(|e| Error::Shutdown(e.to_string()))
+        traces.map_err(Error::Shutdown)?;
+        metrics.map_err(Error::Shutdown)
     }
 }
 
