@@ -53,12 +53,12 @@ mod run;
 pub mod semconv;
 mod span_ext;
 
-pub use builder::{init, BotanuGuard, Builder, ExportCounts, DEFAULT_EXPORT_TIMEOUT};
-pub use config::{Config, ConfigError};
+pub use builder::{init, BotanuGuard, Builder, ExportCounts};
+pub use config::{Config, ConfigError, DEFAULT_MAX_EVENTS_PER_SPAN};
 pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
 pub use error::{Error, ExporterError};
-pub use export_queue::{ExportStats, QueueSettings};
-pub use layer::{BotanuLayer, DEFAULT_MAX_EVENTS_PER_SPAN};
+pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
+pub use layer::BotanuLayer;
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     structured, BotanuSpanExt, BusinessContext, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmSpanExt, MessagingResult,

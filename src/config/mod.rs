@@ -121,22 +121,24 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::content::{ScrubOptions, DEFAULT_MAX_CHARS};
+use crate::export_queue::QueueSettings;
+
 pub use error::{ApiKeyWithheld, ConfigError, FileLocation};
 use file::find_config_file;
 use resolve::Layers;
-use url::{api_key_allowed, join_signal_path, strip_credentials};
+use url::{api_key_allowed, join_signal_path, redact_query, strip_credentials};
 use yaml::YamlSettings;
 
+// Defaults of settings owned by a component live with it (the export queue, the content policy, the
+// scrubber); the ones below belong to no component but the configuration (the resource, the metric reader,
+// the per-span event cap, which the layer and the builder read from `Config`, so they cannot own them
+// without an import cycle).
 const DEFAULT_SERVICE_NAME: &str = "unknown_service";
 const DEFAULT_ENVIRONMENT: &str = "production";
-const DEFAULT_BATCH_SIZE: usize = 512;
-const DEFAULT_QUEUE_SIZE: usize = 65_536;
-const DEFAULT_SCHEDULE_DELAY: Duration = Duration::from_millis(5_000);
-const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_millis(30_000);
-const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_millis(60_000);
-const DEFAULT_CONTENT_MAX_CHARS: usize = 4_096;
-const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 128;
-const DEFAULT_PII_REPLACEMENT: &str = "[REDACTED]";
+const DEFAULT_METRIC_EXPORT_INTERVAL: Duration = Duration::from_secs(60);
+/// Default cap on span events kept per span; events past it are counted, not kept.
+pub const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 128;
 /// The OTLP endpoints the OpenTelemetry specification names when an exporter is asked for but none is set.
 const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
 const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
@@ -227,6 +229,19 @@ pub struct Config {
     pub resource_attributes: Vec<(String, String)>,
     /// Whether `traces_exporter` was chosen (env or code) rather than derived from the endpoint.
     traces_exporter_explicit: bool,
+    /// What loading found worth saying (see [`Config::warnings`]).
+    warnings: Warnings,
+}
+
+/// The warnings of one load. Not part of what a configuration *is*: two configs with the same settings
+/// are equal whatever their loads said, so `==` ignores them.
+#[derive(Clone, Default)]
+struct Warnings(Vec<String>);
+
+impl PartialEq for Warnings {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// An OTLP endpoint and how to turn it into a request URL.
@@ -296,10 +311,10 @@ pub struct PiiConfig {
 impl Default for PiiConfig {
     fn default() -> Self {
         PiiConfig {
-            enabled: true,
+            enabled: ScrubOptions::default().enabled,
             disable_patterns: Vec::new(),
             custom_patterns: Vec::new(),
-            replacement: DEFAULT_PII_REPLACEMENT.to_owned(),
+            replacement: ScrubOptions::default().replacement,
         }
     }
 }
@@ -400,6 +415,7 @@ impl fmt::Debug for ConfigSource {
 impl Default for Config {
     /// Every field at its default: no endpoint (console exporter), sampling rate 0, PII scrubbing on.
     fn default() -> Self {
+        let queue = QueueSettings::default();
         Config {
             service_name: DEFAULT_SERVICE_NAME.to_owned(),
             service_version: None,
@@ -410,13 +426,13 @@ impl Default for Config {
             headers: Vec::new(),
             api_key: None,
             protocol: Protocol::HttpProtobuf,
-            batch_size: DEFAULT_BATCH_SIZE,
-            queue_size: DEFAULT_QUEUE_SIZE,
-            schedule_delay: DEFAULT_SCHEDULE_DELAY,
-            export_timeout: DEFAULT_EXPORT_TIMEOUT,
+            batch_size: queue.batch_size,
+            queue_size: queue.queue_size,
+            schedule_delay: queue.delay,
+            export_timeout: queue.export_timeout,
             metric_export_interval: DEFAULT_METRIC_EXPORT_INTERVAL,
             content_capture_rate: 0.0,
-            content_max_chars: DEFAULT_CONTENT_MAX_CHARS,
+            content_max_chars: DEFAULT_MAX_CHARS,
             pii: PiiConfig::default(),
             propagation_mode: PropagationMode::Lean,
             propagation_trust_inbound: false,
@@ -426,6 +442,7 @@ impl Default for Config {
             max_events_per_span: DEFAULT_MAX_EVENTS_PER_SPAN,
             resource_attributes: Vec::new(),
             traces_exporter_explicit: false,
+            warnings: Warnings::default(),
         }
     }
 }
@@ -470,8 +487,30 @@ impl Config {
             None => None,
         };
         let layers = Layers::new(source, file)?;
-        let config = layers.resolve(&mut warnings)?;
+        let mut config = layers.resolve(&mut warnings)?;
+        config.warnings = Warnings(warnings.clone());
         Ok((config, warnings))
+    }
+
+    /// What loading found worth saying: unknown YAML keys, credentials removed from an endpoint, clamped
+    /// values. The same list [`Config::load`] returns; it travels with the config to the guard
+    /// ([`BotanuGuard::warnings`](crate::BotanuGuard::warnings)), and [`init`](crate::init) logs it once
+    /// its subscriber is installed. Empty for a config built in code.
+    ///
+    /// ```
+    /// use botanu::config::{Config, ConfigSource};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("botanu-doc-warnings-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// std::fs::write(dir.join("botanu.yaml"), "service:\n  name: shop\n  colour: blue\n").unwrap();
+    /// let (config, _) = Config::load_from(&ConfigSource::from_env_map(Default::default()).with_search_dir(&dir))?;
+    /// assert!(config.warnings()[0].contains("unknown keys ignored: service.colour"), "{:?}", config.warnings());
+    /// assert!(Config::default().warnings().is_empty());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), botanu::config::ConfigError>(())
+    /// ```
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings.0
     }
 
     /// The URL traces are posted to.
@@ -788,31 +827,73 @@ impl Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured, so a new field must be placed here (and judged: is it a credential?).
+        let Config {
+            service_name,
+            service_version,
+            service_namespace,
+            environment,
+            traces_endpoint,
+            metrics_endpoint,
+            headers,
+            api_key,
+            protocol,
+            batch_size,
+            queue_size,
+            schedule_delay,
+            export_timeout,
+            metric_export_interval,
+            content_capture_rate,
+            content_max_chars,
+            pii,
+            propagation_mode,
+            propagation_trust_inbound,
+            traces_exporter,
+            sdk_disabled,
+            export_all_spans,
+            max_events_per_span,
+            resource_attributes,
+            traces_exporter_explicit: _,
+            warnings: _,
+        } = self;
         f.debug_struct("Config")
-            .field("service_name", &self.service_name)
-            .field("service_version", &self.service_version)
-            .field("service_namespace", &self.service_namespace)
-            .field("environment", &self.environment)
-            .field("traces_endpoint", &self.traces_endpoint)
-            .field("metrics_endpoint", &self.metrics_endpoint)
-            .field("headers", &RedactedHeaders(&self.headers))
-            .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
-            .field("protocol", &self.protocol)
-            .field("batch_size", &self.batch_size)
-            .field("queue_size", &self.queue_size)
-            .field("schedule_delay", &self.schedule_delay)
-            .field("export_timeout", &self.export_timeout)
-            .field("metric_export_interval", &self.metric_export_interval)
-            .field("content_capture_rate", &self.content_capture_rate)
-            .field("content_max_chars", &self.content_max_chars)
-            .field("pii", &self.pii)
-            .field("propagation_mode", &self.propagation_mode)
-            .field("propagation_trust_inbound", &self.propagation_trust_inbound)
-            .field("traces_exporter", &self.traces_exporter)
-            .field("sdk_disabled", &self.sdk_disabled)
-            .field("export_all_spans", &self.export_all_spans)
-            .field("max_events_per_span", &self.max_events_per_span)
-            .field("resource_attributes", &self.resource_attributes)
+            .field("service_name", service_name)
+            .field("service_version", service_version)
+            .field("service_namespace", service_namespace)
+            .field("environment", environment)
+            .field("traces_endpoint", &traces_endpoint.as_ref().map(RedactedEndpoint))
+            .field("metrics_endpoint", &metrics_endpoint.as_ref().map(RedactedEndpoint))
+            .field("headers", &RedactedHeaders(headers))
+            .field("api_key", &api_key.as_ref().map(|_| REDACTED))
+            .field("protocol", protocol)
+            .field("batch_size", batch_size)
+            .field("queue_size", queue_size)
+            .field("schedule_delay", schedule_delay)
+            .field("export_timeout", export_timeout)
+            .field("metric_export_interval", metric_export_interval)
+            .field("content_capture_rate", content_capture_rate)
+            .field("content_max_chars", content_max_chars)
+            .field("pii", pii)
+            .field("propagation_mode", propagation_mode)
+            .field("propagation_trust_inbound", propagation_trust_inbound)
+            .field("traces_exporter", traces_exporter)
+            .field("sdk_disabled", sdk_disabled)
+            .field("export_all_spans", export_all_spans)
+            .field("max_events_per_span", max_events_per_span)
+            .field("resource_attributes", resource_attributes)
+            .finish()
+    }
+}
+
+/// An endpoint as `Debug` shows it: every query value replaced, since tokens travel there
+/// (`?token=…`, `?api_key=…`) and no query parameter of an OTLP endpoint is worth printing.
+struct RedactedEndpoint<'a>(&'a Endpoint);
+
+impl fmt::Debug for RedactedEndpoint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("url", &redact_query(&self.0.url, REDACTED))
+            .field("kind", &self.0.kind)
             .finish()
     }
 }

@@ -83,3 +83,25 @@ pub(super) fn api_key_allowed(url: &str) -> bool {
         host.split('.').all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     is_dns_name && parts.scheme.eq_ignore_ascii_case("https") && (host == "botanu.ai" || host.ends_with(".botanu.ai"))
 }
+
+/// `url` with the value of every query parameter replaced by `replacement`; the rest as is.
+pub(super) fn redact_query(url: &str, replacement: &str) -> String {
+    let Some(query_start) = url.find('?') else {
+        return url.to_owned();
+    };
+    let (head, rest) = url.split_at(query_start + 1);
+    let (query, fragment) = match rest.find('#') {
+        Some(hash) => rest.split_at(hash),
+        None => (rest, ""),
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) => format!("{name}={replacement}"),
+            // A bare `?secret` is a value too.
+            None if pair.is_empty() => String::new(),
+            None => replacement.to_owned(),
+        })
+        .collect();
+    format!("{head}{}{fragment}", redacted.join("&"))
+}

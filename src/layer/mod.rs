@@ -42,9 +42,6 @@ pub(crate) use classify::Class;
 pub(crate) use export::{event_id_of, PresetIdGenerator};
 use state::{Recorder, SpanState};
 
-/// Default cap on span events kept per span; events past it are counted, not kept.
-pub const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 128;
-
 /// What the layer shares with the setters' side channel and the export path.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -90,21 +87,52 @@ impl std::hash::Hasher for AddrHasher {
     }
 }
 
+/// Everything [`Shared`] holds but its callsite cache, built by the builder in one expression from the
+/// resolved settings: a field added to `Shared` and not to this struct, or not passed, fails to compile.
+pub(crate) struct SharedParts {
+    pub(crate) tracer: SdkTracer,
+    pub(crate) environment: Arc<str>,
+    pub(crate) export_all: bool,
+    pub(crate) max_events: usize,
+    pub(crate) content: ContentPolicy,
+    pub(crate) secret_keys: SecretKeys,
+    pub(crate) metrics: Option<Instruments>,
+    pub(crate) propagation_mode: PropagationMode,
+    pub(crate) trust_inbound: bool,
+    pub(crate) event_level: Level,
+    pub(crate) inline_processors: bool,
+    pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
+}
+
 impl Shared {
-    pub(crate) fn new(tracer: SdkTracer, environment: Arc<str>) -> Self {
+    pub(crate) fn new(parts: SharedParts) -> Self {
+        let SharedParts {
+            tracer,
+            environment,
+            export_all,
+            max_events,
+            content,
+            secret_keys,
+            metrics,
+            propagation_mode,
+            trust_inbound,
+            event_level,
+            inline_processors,
+            export_stats,
+        } = parts;
         Shared {
             tracer,
             environment,
-            export_all: false,
-            max_events: DEFAULT_MAX_EVENTS_PER_SPAN,
-            content: ContentPolicy::default(),
-            secret_keys: SecretKeys::default(),
-            metrics: None,
-            propagation_mode: PropagationMode::Lean,
-            trust_inbound: false,
-            event_level: Level::INFO,
-            inline_processors: true,
-            export_stats: Vec::new(),
+            export_all,
+            max_events,
+            content,
+            secret_keys,
+            metrics,
+            propagation_mode,
+            trust_inbound,
+            event_level,
+            inline_processors,
+            export_stats,
             callsites: RwLock::new(HashMap::default()),
         }
     }
