@@ -1083,3 +1083,47 @@ impl Drop for BotanuGuard {
         let _ = self.shutdown_inner();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::config::ConfigSource;
+
+    /// The warnings of a load, and a withheld API key, reach the guard: `build` runs before the
+    /// caller's subscriber exists, so logging them there would lose them.
+    #[test]
+    fn config_warnings_and_a_withheld_key_are_kept_on_the_guard() {
+        let dir = std::env::temp_dir().join(format!("botanu-builder-warnings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("botanu.yaml"), "service:\n  name: shop\n  colour: blue\n").expect("write");
+        let env = HashMap::from([
+            ("BOTANU_API_KEY".to_owned(), format!("{}-{}", "test", "key")),
+            ("OTEL_TRACES_EXPORTER".to_owned(), "none".to_owned()),
+        ]);
+        let loaded = Config::load_from(&ConfigSource::from_env_map(env).with_search_dir(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (config, _) = loaded.expect("load");
+        // An OTLP endpoint the key may not go to (metrics), so the key is withheld.
+        let config = config.with_metrics_endpoint("http://collector.example.com:4318/v1/metrics");
+
+        let (_layer, guard) = config.build::<tracing_subscriber::Registry>().expect("build");
+        let warnings = guard.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("unknown keys ignored: service.colour"), "{warnings:?}");
+        assert!(warnings[1].contains("BOTANU_API_KEY was not sent to http://collector.example.com"), "{warnings:?}");
+    }
+
+    #[test]
+    fn builder_settings_are_the_config_defaults() {
+        let builder = Builder::new();
+        assert_eq!(builder.config(), &Config::default());
+        let queue = QueueSettings::default();
+        let config = builder.config();
+        assert_eq!(
+            (config.queue_size, config.batch_size, config.schedule_delay, config.export_timeout),
+            (queue.queue_size, queue.batch_size, queue.delay, queue.export_timeout)
+        );
+    }
+}

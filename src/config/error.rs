@@ -33,7 +33,8 @@ pub enum ConfigError {
         /// Who named it: `"ConfigSource::with_file"` or `"BOTANU_CONFIG_FILE"`.
         named_by: &'static str,
     },
-    /// The config file exists but cannot be read (permissions, a directory, not UTF-8, …).
+    /// The config file exists but cannot be read (permissions, not UTF-8, …) or is not a regular file
+    /// (a directory, a FIFO, a device: never opened, so never a hang).
     Read {
         /// The file.
         path: PathBuf,
@@ -58,6 +59,18 @@ pub enum ConfigError {
         variable: String,
         /// Where the reference is.
         location: FileLocation,
+    },
+    /// `${VARIABLE}` expansion would make the value of `key`, or the file's values together, longer than
+    /// `limit` bytes (64 KiB per value, 1 MiB per file).
+    ExpansionTooLarge {
+        /// The YAML path of the value being expanded.
+        key: String,
+        /// The variable whose expansion went over the limit.
+        variable: String,
+        /// Where the reference is.
+        location: FileLocation,
+        /// The limit that was hit, in bytes.
+        limit: usize,
     },
     /// A setting has a value that does not parse or is not allowed.
     InvalidValue {
@@ -93,6 +106,11 @@ impl fmt::Display for ConfigError {
                 f,
                 "${{{variable}}} in {location}: environment variable {variable} is not set; \
                  set it or give a default with ${{{variable}:-default}}"
+            ),
+            ConfigError::ExpansionTooLarge { key, variable, location, limit } => write!(
+                f,
+                "${{{variable}}} in {location}: expanding it makes {key} (or the file's values together) \
+                 longer than {limit} bytes; is {variable} the right variable?"
             ),
             ConfigError::InvalidValue { key, value, expected, location } => {
                 write!(f, "invalid value {value:?} for {key}")?;

@@ -10,6 +10,11 @@ use super::ConfigSource;
 
 /// A config file is a few hundred bytes; anything past this is a wrong path, not a config.
 pub(super) const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Longest value `${VAR}` expansion may produce: far above any endpoint, header or pattern, far below
+/// what would hurt (a 100 KB variable referenced 5,000 times would otherwise build 500 MB).
+pub(super) const MAX_EXPANDED_VALUE_BYTES: usize = 64 * 1024;
+/// Longest all expanded values of one file may be together, the same bound as the file itself.
+pub(super) const MAX_EXPANDED_TOTAL_BYTES: usize = MAX_FILE_BYTES as usize;
 
 /// Which file to read, if any: explicit > `BOTANU_CONFIG_FILE` > the first of the search list.
 pub(super) fn find_config_file(source: &ConfigSource) -> Result<Option<PathBuf>, ConfigError> {
@@ -31,9 +36,26 @@ pub(super) fn find_config_file(source: &ConfigSource) -> Result<Option<PathBuf>,
     Ok(keys::SEARCH_FILES.iter().map(|name| source.search_dir.join(name)).find(|path| path.is_file()))
 }
 
+/// Reads the config file: a regular file (a FIFO would block `open` until a writer comes, a device
+/// could be endless), at most [`MAX_FILE_BYTES`], UTF-8, without a byte-order mark.
 pub(super) fn read_text(path: &Path) -> Result<String, ConfigError> {
     let read_error = |source| ConfigError::Read { path: path.to_owned(), source };
+    let not_a_file = || {
+        read_error(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, FIFO, socket or device); name a YAML file",
+        ))
+    };
+    // Checked before opening, since opening a FIFO blocks; and again on the open file, in case the
+    // path was swapped in between (a FIFO swapped in that window could still block: no portable
+    // non-blocking open in std).
+    if !std::fs::metadata(path).map_err(read_error)?.is_file() {
+        return Err(not_a_file());
+    }
     let file = std::fs::File::open(path).map_err(read_error)?;
+    if !file.metadata().map_err(read_error)?.is_file() {
+        return Err(not_a_file());
+    }
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(read_error)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -48,8 +70,15 @@ pub(super) fn read_text(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Replaces `${VAR}` / `${VAR:-default}` in a YAML value; `$${` is a literal `${`. Substituted text is
-/// not scanned again.
-pub(super) fn interpolate(raw: &Raw, location: &FileLocation, source: &ConfigSource) -> Result<String, ConfigError> {
+/// not scanned again. The result is at most [`MAX_EXPANDED_VALUE_BYTES`], and `budget` (what is left of
+/// [`MAX_EXPANDED_TOTAL_BYTES`] for the file) is charged for it; both are checked before each
+/// substitution is copied, so an oversized expansion fails without being built.
+pub(super) fn interpolate(
+    raw: &Raw,
+    location: &FileLocation,
+    source: &ConfigSource,
+    budget: &mut usize,
+) -> Result<String, ConfigError> {
     const REFERENCE: &str = "${NAME} or ${NAME:-default} with NAME made of letters, digits and _";
     let text = raw.value.as_str();
     if !text.contains('$') {
@@ -81,17 +110,34 @@ pub(super) fn interpolate(raw: &Raw, location: &FileLocation, source: &ConfigSou
         if !is_variable_name(name) {
             return Err(raw.invalid(REFERENCE));
         }
-        match (source.var(name), default) {
-            (Some(value), Some(default)) if value.is_empty() => out.push_str(default),
-            (Some(value), _) => out.push_str(&value),
-            (None, Some(default)) => out.push_str(default),
+        let value = source.var(name);
+        let replacement = match (value.as_deref(), default) {
+            (Some(""), Some(default)) => default,
+            (Some(value), _) => value,
+            (None, Some(default)) => default,
             (None, None) => {
                 return Err(ConfigError::UnsetVariable { variable: name.to_owned(), location: location.clone() })
             }
+        };
+        let too_large = |limit| ConfigError::ExpansionTooLarge {
+            key: raw.key.clone(),
+            variable: name.to_owned(),
+            location: location.clone(),
+            limit,
+        };
+        let length = out.len().saturating_add(replacement.len());
+        if length > MAX_EXPANDED_VALUE_BYTES {
+            return Err(too_large(MAX_EXPANDED_VALUE_BYTES));
         }
+        if length > *budget {
+            return Err(too_large(MAX_EXPANDED_TOTAL_BYTES));
+        }
+        out.push_str(replacement);
         rest = &reference[close + 1..];
     }
     out.push_str(rest);
+    // Literal text counts too: the budget is for what the file's values become.
+    *budget = budget.saturating_sub(out.len());
     Ok(out)
 }
 

@@ -1154,3 +1154,113 @@ fn export_urls_depend_on_protocol_and_endpoint_kind() {
         assert_eq!(config.metrics_url().as_deref(), metrics, "{name}: metrics");
     }
 }
+
+// === hostile files and values (issue 18) ===
+
+/// Runs `load` on another thread; `None` if it has not returned within `limit` (a hang).
+fn load_within(
+    limit: std::time::Duration,
+    load: impl FnOnce() -> Result<(Config, Vec<String>), ConfigError> + Send + 'static,
+) -> Option<Result<(Config, Vec<String>), ConfigError>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(load());
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_as_the_config_file_is_an_error_not_a_hang() {
+    let dir = TempDir::new();
+    let fifo = dir.path().join("botanu.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|status| status.success()) {
+        eprintln!("mkfifo unavailable; skipped");
+        return;
+    }
+    let explicit = source(&dir, &[]).with_file(&fifo);
+    let by_variable = source(&dir, &[("BOTANU_CONFIG_FILE", "botanu.yaml")]);
+    // Found by the search too: a FIFO is not a file, so the search skips it (defaults).
+    let searched = source(&dir, &[]);
+    for (name, source) in [("with_file", explicit), ("BOTANU_CONFIG_FILE", by_variable)] {
+        let result = load_within(std::time::Duration::from_secs(10), move || Config::load_from(&source));
+        let Some(result) = result else { panic!("{name}: loading a FIFO hung") };
+        let err = result.expect_err(name);
+        assert!(matches!(&err, ConfigError::Read { .. }), "{name}: {err:?}");
+        let text = err.to_string();
+        assert!(text.contains(&fifo.display().to_string()) && text.contains("not a regular file"), "{text}");
+    }
+    let result = load_within(std::time::Duration::from_secs(10), move || Config::load_from(&searched));
+    let config = result.expect("the search hung").expect("defaults");
+    assert_eq!(config.0, Config::default());
+}
+
+#[test]
+fn variable_expansion_is_capped_per_value_with_an_error_naming_key_and_variable() {
+    let big = "x".repeat(100 * 1024);
+    let yaml = format!("service:\n  name: \"{}\"\n", "${A}".repeat(5_000));
+    let dir = TempDir::new();
+    let path = dir.write("botanu.yaml", &yaml);
+    let env = HashMap::from([("A".to_string(), big)]);
+    let started = std::time::Instant::now();
+    let err = Config::load_from(&ConfigSource::from_env_map(env).with_search_dir(dir.path())).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
+    match &err {
+        ConfigError::ExpansionTooLarge { key, variable, location, limit } => {
+            assert_eq!((key.as_str(), variable.as_str(), *limit), ("service.name", "A", 64 * 1024));
+            assert_eq!(location.path, path);
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("${A}") && text.contains("service.name") && text.contains("65536"), "{text}");
+}
+
+#[test]
+fn variable_expansion_is_capped_in_total_over_the_file() {
+    // 40 headers of 40 KB each: every value under the per-value cap, 1.6 MB together.
+    let mut yaml = String::from("otlp:\n  headers:\n");
+    for i in 0..40 {
+        yaml.push_str(&format!("    x-h{i}: ${{B}}\n"));
+    }
+    let dir = TempDir::new();
+    dir.write("botanu.yaml", &yaml);
+    let env = HashMap::from([("B".to_string(), "y".repeat(40 * 1024))]);
+    let err = Config::load_from(&ConfigSource::from_env_map(env).with_search_dir(dir.path())).unwrap_err();
+    match &err {
+        ConfigError::ExpansionTooLarge { key, variable, limit, .. } => {
+            assert!(key.starts_with("otlp.headers.x-h"), "{key}");
+            assert_eq!((variable.as_str(), *limit), ("B", 1024 * 1024));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Under both caps, the same file loads.
+    let env = HashMap::from([("B".to_string(), "y".repeat(1024))]);
+    let (config, _) = Config::load_from(&ConfigSource::from_env_map(env).with_search_dir(dir.path())).expect("load");
+    assert_eq!(config.headers.len(), 40);
+}
+
+#[test]
+fn a_secret_in_the_endpoint_query_string_is_not_in_debug_output() {
+    let token = format!("{}-{}", "tok", "12345");
+    let key = format!("{}-{}", "key", "67890");
+    let url = format!("http://collector:4318/otlp?token={token}&api_key={key}&bare#frag");
+    let coded = Config::default().with_endpoint(url.clone());
+    let dir = TempDir::new();
+    let loaded = load_ok(&dir, &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url.as_str())]);
+    for config in [coded, loaded] {
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(&token) && !debug.contains(&key), "{debug}");
+        assert!(debug.contains("/otlp?token=[redacted]&api_key=[redacted]&[redacted]#frag"), "{debug}");
+    }
+}
+
+#[test]
+fn load_warnings_travel_with_the_config() {
+    let (config, warnings) = load_yaml_ok("service:\n  name: shop\n  colour: blue\n", &[]);
+    assert_eq!(config.warnings(), warnings.as_slice());
+    assert!(warnings[0].contains("service.colour"), "{warnings:?}");
+    // Warnings are not part of what a configuration is.
+    assert_eq!(config.clone().with_service_name("unknown_service"), Config::default());
+}

@@ -1,6 +1,7 @@
 //! The YAML reader: the file's known keys, each value with its line, walked from yaml-rust2's event
 //! stream.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::error::{ConfigError, FileLocation};
-use super::file::{interpolate, read_text};
+use super::file::{interpolate, read_text, MAX_EXPANDED_TOTAL_BYTES};
 use super::keys;
 use super::resolve::Raw;
 use super::ConfigSource;
@@ -70,7 +71,7 @@ pub(super) struct YamlSettings {
 impl YamlSettings {
     pub(super) fn load(path: &Path, source: &ConfigSource, warnings: &mut Vec<String>) -> Result<Self, ConfigError> {
         let text = read_text(path)?;
-        let file = FileContext { path, source };
+        let file = FileContext { path, source, budget: Cell::new(MAX_EXPANDED_TOTAL_BYTES) };
         let mut settings = YamlSettings { values: HashMap::new() };
         let mut unknown = Vec::new();
         match parse_yaml(&text, path)? {
@@ -120,6 +121,8 @@ impl YamlSettings {
 pub(super) struct FileContext<'a> {
     pub(super) path: &'a Path,
     pub(super) source: &'a ConfigSource,
+    /// What is left of the file's expansion budget (`MAX_EXPANDED_TOTAL_BYTES`).
+    pub(super) budget: Cell<usize>,
 }
 
 impl FileContext<'_> {
@@ -131,7 +134,9 @@ impl FileContext<'_> {
     pub(super) fn raw(&self, key: String, text: &str, line: usize) -> Result<Raw, ConfigError> {
         let location = self.at(line);
         let raw = Raw { key, value: text.to_owned(), location: Some(location.clone()) };
-        let value = interpolate(&raw, &location, self.source)?;
+        let mut budget = self.budget.get();
+        let value = interpolate(&raw, &location, self.source, &mut budget)?;
+        self.budget.set(budget);
         Ok(Raw { value, ..raw })
     }
 
