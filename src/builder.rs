@@ -196,20 +196,8 @@ impl Builder {
     /// `service.name` of the resource.
     ///
     /// ```
-    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
-    /// use tracing_subscriber::prelude::*;
-    ///
-    /// let exporter = InMemorySpanExporter::default();
-    /// let (layer, guard) =
-    ///     botanu::Builder::new().with_service_name("checkout").with_span_exporter(exporter.clone()).build()?;
-    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-    ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
-    /// });
-    /// guard.force_flush()?;
-    /// let spans = exporter.get_finished_spans().unwrap();
-    /// let name = spans[0].resource.get(&opentelemetry::Key::from_static_str("service.name"));
-    /// assert_eq!(name.map(|v| v.to_string()).as_deref(), Some("checkout"));
-    /// # Ok::<(), botanu::Error>(())
+    /// let builder = botanu::Builder::new().with_service_name("checkout");
+    /// assert_eq!(builder.config().service_name, "checkout");
     /// ```
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.config = self.config.with_service_name(name);
@@ -521,7 +509,7 @@ impl Builder {
     /// ```
     /// use botanu::content::CaptureMode;
     ///
-    /// let builder = botanu::Builder::new().with_capture_mode(CaptureMode::PerValue);
+    /// let builder = botanu::Builder::new().with_capture_mode(CaptureMode::PerCall);
     /// # let _ = builder;
     /// ```
     pub fn with_capture_mode(mut self, mode: CaptureMode) -> Self {
@@ -669,8 +657,8 @@ impl Builder {
     /// let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
     /// let subscriber = tracing_subscriber::registry().with(layer);
     /// tracing::subscriber::with_default(subscriber, || botanu::run_span!(workflow = "pay").in_scope(|| {}));
-    /// guard.shutdown()?;
     /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+    /// guard.shutdown()?;
     /// # Ok::<(), botanu::Error>(())
     /// ```
     ///
@@ -1043,16 +1031,28 @@ impl BotanuGuard {
     /// Flushes and shuts down, within the export timeout.
     ///
     /// ```
-    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
     /// use tracing_subscriber::prelude::*;
     ///
-    /// let exporter = InMemorySpanExporter::default();
-    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(exporter.clone()).build()?;
+    /// /// Counts what it is given; unlike the in-memory exporter it keeps its count after shutdown.
+    /// #[derive(Debug)]
+    /// struct Counting(Arc<AtomicUsize>);
+    ///
+    /// impl opentelemetry_sdk::trace::SpanExporter for Counting {
+    ///     async fn export(&self, batch: Vec<opentelemetry_sdk::trace::SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+    ///         self.0.fetch_add(batch.len(), Ordering::SeqCst);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let exported = Arc::new(AtomicUsize::new(0));
+    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(Counting(exported.clone())).build()?;
     /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
     ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
     /// });
-    /// guard.shutdown()?;
-    /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+    /// guard.shutdown()?; // the queued span is exported before the exporter shuts down
+    /// assert_eq!(exported.load(Ordering::SeqCst), 1);
     /// # Ok::<(), botanu::Error>(())
     /// ```
     ///

@@ -62,30 +62,35 @@
 //! (YAML types are ignored: `batch_size: "512"` and `batch_size: 512` are the same). A value that does not
 //! parse is an error, never a silent default. Credentials in an endpoint URL (`http://user:pass@host`) are
 //! removed with a warning. [`Config`]'s `Debug` output shows `[redacted]` for `api_key` and for the values of
-//! `Authorization`, `Proxy-Authorization`, `Cookie`, `x-api-key`, `api-key` and `botanu-api-key` headers.
+//! `Authorization`, `Proxy-Authorization`, `Cookie`, `x-api-key`, `api-key` and `botanu-api-key` headers,
+//! and for every query value of an endpoint URL (`?token=[redacted]`).
 //!
 //! # File
 //!
 //! The explicit path ([`ConfigSource::with_file`]), else `$BOTANU_CONFIG_FILE`, else the first file that
 //! exists among `botanu.yaml`, `botanu.yml`, `config/botanu.yaml`, `config/botanu.yml` in the search
 //! directory (the current directory for [`Config::load`]). A relative path is taken from the search
-//! directory. No file is fine (defaults); a named file that does not exist is an error. One YAML document,
-//! at most 1 MiB, nesting at most 32 levels.
+//! directory. No file is fine (defaults); a named file that does not exist is an error, and so is one that
+//! is not a regular file (a directory, a FIFO: refused before it is opened, so never a hang). One YAML
+//! document, at most 1 MiB, nesting at most 32 levels.
 //!
 //! `${VAR}` and `${VAR:-default}` in YAML values are replaced from the same environment (`:-` also applies
 //! when `VAR` is empty, as in a shell); `$${` writes a literal `${`. An unset `VAR` without a default is an
 //! error naming the variable, the file and the line. Replacement happens in each parsed value rather than in
 //! the raw text, so a variable holding `#`, `: ` or a newline cannot change the document's structure, a
-//! `${VAR}` inside a comment means nothing, and line numbers stay exact.
+//! `${VAR}` inside a comment means nothing, and line numbers stay exact. An expanded value is at most
+//! 64 KiB and all of a file's values together at most 1 MiB ([`ConfigError::ExpansionTooLarge`] names the
+//! key and the variable), so a large variable referenced many times fails fast instead of filling memory.
 //!
 //! # YAML parser
 //!
-//! [`yaml-rust2`](https://docs.rs/yaml-rust2) 0.11, without its `encoding` feature: pure Rust, three small
+//! [`yaml-rust2`](https://docs.rs/yaml-rust2) 0.13, without its `encoding` feature: pure Rust, three small
 //! dependencies, no serde, a maintained YAML 1.2 parser whose errors carry a line. Walking its event stream
 //! ourselves gives a line for every value (so invalid values point into the file too) and makes unknown-key
 //! detection, aliases and depth limits explicit. The serde-based forks (`serde_yaml_ng`, `serde_norway`) wrap
-//! the C-translated `unsafe-libyaml` and pull in serde and indexmap for a schema this small. 0.11 is kept
-//! over 0.12/0.13 (same API) because those need Rust 1.85 and `botanu`'s MSRV is 1.75.
+//! the C-translated `unsafe-libyaml` and pull in serde and indexmap for a schema this small. 0.13 needs
+//! Rust 1.85, within `botanu`'s MSRV of 1.88, and shares its `hashbrown` with the rest of the tree (0.11
+//! brought a second one).
 //!
 //! # Example
 //!
@@ -451,7 +456,13 @@ impl Config {
     /// Loads from the process environment and a config file found from the current directory.
     ///
     /// Returns the warnings (unknown YAML keys, stripped credentials, clamped values) for the caller to
-    /// log; nothing is printed here.
+    /// log; nothing is printed here. They also travel with the config ([`Config::warnings`]).
+    ///
+    /// ```
+    /// let (config, warnings) = botanu::Config::load()?;
+    /// assert_eq!(config.warnings(), warnings.as_slice());
+    /// # Ok::<(), botanu::ConfigError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -602,6 +613,13 @@ impl Config {
     }
 
     /// Sets `service_name`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_service_name("checkout");
+    /// assert_eq!(config.service_name, "checkout");
+    /// ```
     #[must_use]
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = name.into();
@@ -609,6 +627,13 @@ impl Config {
     }
 
     /// Sets `service_version`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_service_version("1.4.2");
+    /// assert_eq!(config.service_version.as_deref(), Some("1.4.2"));
+    /// ```
     #[must_use]
     pub fn with_service_version(mut self, version: impl Into<String>) -> Self {
         self.service_version = Some(version.into());
@@ -616,6 +641,13 @@ impl Config {
     }
 
     /// Sets `service_namespace`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_service_namespace("payments");
+    /// assert_eq!(config.service_namespace.as_deref(), Some("payments"));
+    /// ```
     #[must_use]
     pub fn with_service_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.service_namespace = Some(namespace.into());
@@ -623,6 +655,13 @@ impl Config {
     }
 
     /// Sets `environment`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_environment("staging");
+    /// assert_eq!(config.environment, "staging");
+    /// ```
     #[must_use]
     pub fn with_environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = environment.into();
@@ -632,6 +671,16 @@ impl Config {
     /// Sets a base endpoint for traces and metrics (credentials in the URL are removed). Unless an exporter
     /// was chosen explicitly, traces now go to OTLP. The URL is not validated here; the exporter reports a
     /// malformed one.
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use botanu::config::TracesExporter;
+    ///
+    /// let config = Config::default().with_endpoint("http://collector:4318");
+    /// assert_eq!(config.traces_exporter, TracesExporter::Otlp);
+    /// assert_eq!(config.traces_url().as_deref(), Some("http://collector:4318/v1/traces"));
+    /// assert_eq!(config.metrics_url().as_deref(), Some("http://collector:4318/v1/metrics"));
+    /// ```
     #[must_use]
     pub fn with_endpoint(mut self, url: impl Into<String>) -> Self {
         let url = strip_credentials(&url.into()).0;
@@ -642,6 +691,13 @@ impl Config {
     }
 
     /// Sets the traces URL, used as is (credentials removed).
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_traces_endpoint("http://collector:4318/custom/traces");
+    /// assert_eq!(config.traces_url().as_deref(), Some("http://collector:4318/custom/traces"));
+    /// ```
     #[must_use]
     pub fn with_traces_endpoint(mut self, url: impl Into<String>) -> Self {
         self.traces_endpoint = Some(Endpoint { url: strip_credentials(&url.into()).0, kind: EndpointKind::Signal });
@@ -650,6 +706,13 @@ impl Config {
     }
 
     /// Sets the metrics URL, used as is (credentials removed).
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_metrics_endpoint("http://collector:4318/custom/metrics");
+    /// assert_eq!(config.metrics_url().as_deref(), Some("http://collector:4318/custom/metrics"));
+    /// ```
     #[must_use]
     pub fn with_metrics_endpoint(mut self, url: impl Into<String>) -> Self {
         self.metrics_endpoint = Some(Endpoint { url: strip_credentials(&url.into()).0, kind: EndpointKind::Signal });
@@ -657,6 +720,13 @@ impl Config {
     }
 
     /// Adds an export header, replacing any header of the same name (ignoring ASCII case).
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_header("x-team", "search").with_header("X-Team", "ads");
+    /// assert_eq!(config.headers, [("X-Team".to_string(), "ads".to_string())]);
+    /// ```
     #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
@@ -666,6 +736,15 @@ impl Config {
     }
 
     /// Sets `api_key`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let key = format!("{}-{}", "test", "key");
+    /// let config = Config::default().with_endpoint("http://localhost:4318").with_api_key(key.clone());
+    /// assert!(!format!("{config:?}").contains(&key));
+    /// assert_eq!(config.auth_header().unwrap().map(|(_, value)| value), Some(format!("Bearer {key}")));
+    /// ```
     #[must_use]
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
@@ -673,6 +752,14 @@ impl Config {
     }
 
     /// Sets `protocol`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use botanu::config::Protocol;
+    ///
+    /// let config = Config::default().with_endpoint("http://collector:4317").with_protocol(Protocol::Grpc);
+    /// assert_eq!(config.traces_url().as_deref(), Some("http://collector:4317"));
+    /// ```
     #[must_use]
     pub fn with_protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
@@ -680,6 +767,13 @@ impl Config {
     }
 
     /// Sets `batch_size`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_batch_size(128);
+    /// assert_eq!(config.batch_size, 128);
+    /// ```
     #[must_use]
     pub fn with_batch_size(mut self, spans: usize) -> Self {
         self.batch_size = spans;
@@ -687,6 +781,13 @@ impl Config {
     }
 
     /// Sets `queue_size`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_queue_size(4_096);
+    /// assert_eq!(config.queue_size, 4_096);
+    /// ```
     #[must_use]
     pub fn with_queue_size(mut self, spans: usize) -> Self {
         self.queue_size = spans;
@@ -694,6 +795,14 @@ impl Config {
     }
 
     /// Sets `schedule_delay`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use std::time::Duration;
+    ///
+    /// let config = Config::default().with_schedule_delay(Duration::from_millis(500));
+    /// assert_eq!(config.schedule_delay, Duration::from_millis(500));
+    /// ```
     #[must_use]
     pub fn with_schedule_delay(mut self, delay: Duration) -> Self {
         self.schedule_delay = delay;
@@ -701,6 +810,14 @@ impl Config {
     }
 
     /// Sets `export_timeout`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use std::time::Duration;
+    ///
+    /// let config = Config::default().with_export_timeout(Duration::from_secs(5));
+    /// assert_eq!(config.export_timeout, Duration::from_secs(5));
+    /// ```
     #[must_use]
     pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
         self.export_timeout = timeout;
@@ -708,6 +825,14 @@ impl Config {
     }
 
     /// Sets `metric_export_interval`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use std::time::Duration;
+    ///
+    /// let config = Config::default().with_metric_export_interval(Duration::from_secs(15));
+    /// assert_eq!(config.metric_export_interval, Duration::from_secs(15));
+    /// ```
     #[must_use]
     pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
         self.metric_export_interval = interval;
@@ -716,6 +841,13 @@ impl Config {
 
     /// Sets `content_capture_rate`, clamped to `0.0..=1.0`; NaN becomes 0.0 (capture nothing), the safe
     /// reading of a value that means nothing.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_content_capture_rate(0.1);
+    /// assert_eq!(config.content_capture_rate, 0.1);
+    /// ```
     #[must_use]
     pub fn with_content_capture_rate(mut self, rate: f64) -> Self {
         self.content_capture_rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
@@ -723,6 +855,13 @@ impl Config {
     }
 
     /// Sets `content_max_chars`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_content_max_chars(1_000);
+    /// assert_eq!(config.content_max_chars, 1_000);
+    /// ```
     #[must_use]
     pub fn with_content_max_chars(mut self, chars: usize) -> Self {
         self.content_max_chars = chars;
@@ -730,6 +869,13 @@ impl Config {
     }
 
     /// Sets `pii.enabled`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_pii_enabled(false);
+    /// assert!(!config.pii.enabled);
+    /// ```
     #[must_use]
     pub fn with_pii_enabled(mut self, enabled: bool) -> Self {
         self.pii.enabled = enabled;
@@ -737,6 +883,13 @@ impl Config {
     }
 
     /// Replaces `pii.disable_patterns` (names are lower-cased).
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_pii_disable_patterns(["IP_Address", "email"]);
+    /// assert_eq!(config.pii.disable_patterns, ["ip_address", "email"]);
+    /// ```
     #[must_use]
     pub fn with_pii_disable_patterns<I, S>(mut self, names: I) -> Self
     where
@@ -748,6 +901,13 @@ impl Config {
     }
 
     /// Adds a custom PII pattern, replacing one of the same name.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_pii_custom_pattern("order_id", r"ORD-\d{6}");
+    /// assert_eq!(config.pii.custom_patterns, [("order_id".to_string(), r"ORD-\d{6}".to_string())]);
+    /// ```
     #[must_use]
     pub fn with_pii_custom_pattern(mut self, name: impl Into<String>, regex: impl Into<String>) -> Self {
         let name = name.into();
@@ -757,6 +917,13 @@ impl Config {
     }
 
     /// Sets `pii.replacement`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_pii_replacement("***");
+    /// assert_eq!(config.pii.replacement, "***");
+    /// ```
     #[must_use]
     pub fn with_pii_replacement(mut self, replacement: impl Into<String>) -> Self {
         self.pii.replacement = replacement.into();
@@ -764,6 +931,13 @@ impl Config {
     }
 
     /// Sets `propagation_trust_inbound`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_propagation_trust_inbound(true);
+    /// assert!(config.propagation_trust_inbound);
+    /// ```
     #[must_use]
     pub fn with_propagation_trust_inbound(mut self, trust: bool) -> Self {
         self.propagation_trust_inbound = trust;
@@ -771,6 +945,14 @@ impl Config {
     }
 
     /// Sets `propagation_mode`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use botanu::config::PropagationMode;
+    ///
+    /// let config = Config::default().with_propagation_mode(PropagationMode::Full);
+    /// assert_eq!(config.propagation_mode, PropagationMode::Full);
+    /// ```
     #[must_use]
     pub fn with_propagation_mode(mut self, mode: PropagationMode) -> Self {
         self.propagation_mode = mode;
@@ -778,6 +960,15 @@ impl Config {
     }
 
     /// Sets `traces_exporter`; it no longer follows the endpoint.
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use botanu::config::TracesExporter;
+    ///
+    /// // Chosen explicitly, the exporter no longer follows the endpoint.
+    /// let config = Config::default().with_traces_exporter(TracesExporter::None).with_endpoint("http://collector:4318");
+    /// assert_eq!(config.traces_exporter, TracesExporter::None);
+    /// ```
     #[must_use]
     pub fn with_traces_exporter(mut self, exporter: TracesExporter) -> Self {
         self.traces_exporter = exporter;
@@ -787,6 +978,14 @@ impl Config {
 
     /// Sets `sdk_disabled`. `traces_exporter` is left as it is (`OTEL_SDK_DISABLED=true` made it
     /// `None`); choose it with [`Config::with_traces_exporter`].
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_endpoint("http://collector:4318").with_sdk_disabled(true);
+    /// assert!(config.sdk_disabled);
+    /// assert_eq!(config.metrics_url(), None);
+    /// ```
     #[must_use]
     pub fn with_sdk_disabled(mut self, disabled: bool) -> Self {
         self.sdk_disabled = disabled;
@@ -794,6 +993,13 @@ impl Config {
     }
 
     /// Sets `max_events_per_span`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_max_events_per_span(16);
+    /// assert_eq!(config.max_events_per_span, 16);
+    /// ```
     #[must_use]
     pub fn with_max_events_per_span(mut self, events: usize) -> Self {
         self.max_events_per_span = events;
@@ -801,6 +1007,13 @@ impl Config {
     }
 
     /// Sets `export_all_spans`.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_export_all_spans(true);
+    /// assert!(config.export_all_spans);
+    /// ```
     #[must_use]
     pub fn with_export_all_spans(mut self, all: bool) -> Self {
         self.export_all_spans = all;
@@ -808,6 +1021,13 @@ impl Config {
     }
 
     /// Adds a resource attribute, replacing one with the same key.
+    ///
+    /// ```
+    /// use botanu::Config;
+    ///
+    /// let config = Config::default().with_resource_attribute("team", "a").with_resource_attribute("team", "b");
+    /// assert_eq!(config.resource_attributes, [("team".to_string(), "b".to_string())]);
+    /// ```
     #[must_use]
     pub fn with_resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         let key = key.into();
