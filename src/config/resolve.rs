@@ -5,7 +5,7 @@ use super::grammar::*;
 use super::keys;
 use super::url::{split_url, strip_credentials};
 use super::yaml::YamlSettings;
-use super::{Config, ConfigSource, Endpoint, EndpointKind, TracesExporter, REDACTED};
+use super::{Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, TracesExporter, REDACTED};
 
 /// One setting as found, before parsing, carrying what an error needs to point at it.
 #[derive(Clone, Debug)]
@@ -102,125 +102,111 @@ impl<'a> Layers<'a> {
             .or_else(|| self.yaml(yaml))
     }
 
+    /// The first layer's value of one field, parsed; `None` when no layer sets it.
+    fn value<T>(
+        &self,
+        env: &[&str],
+        resource: &[&str],
+        yaml: &str,
+        parse: impl FnOnce(&Raw) -> Result<T, ConfigError>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.pick(env, resource, yaml).map(|raw| parse(&raw)).transpose()
+    }
+
+    /// Every field, in the order errors and warnings are reported, then one exhaustive `Config` literal:
+    /// a field added to `Config` and not resolved here fails to compile.
     pub(super) fn resolve(&self, warnings: &mut Vec<String>) -> Result<Config, ConfigError> {
         use keys::*;
-        let mut c = Config::default();
+        let d = Config::default();
 
-        if let Some(raw) = self.pick(&[BOTANU_SERVICE_NAME, OTEL_SERVICE_NAME], &[RES_SERVICE_NAME], Y_SERVICE_NAME) {
-            c.service_name = parse_text(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[OTEL_SERVICE_VERSION], &[RES_SERVICE_VERSION], Y_SERVICE_VERSION) {
-            c.service_version = Some(parse_text(&raw)?);
-        }
-        if let Some(raw) = self.pick(&[OTEL_SERVICE_NAMESPACE], &[RES_SERVICE_NAMESPACE], Y_SERVICE_NAMESPACE) {
-            c.service_namespace = Some(parse_text(&raw)?);
-        }
-        if let Some(raw) = self.pick(
-            &[BOTANU_ENVIRONMENT, OTEL_DEPLOYMENT_ENVIRONMENT],
-            &[RES_DEPLOYMENT_ENVIRONMENT_NAME, RES_DEPLOYMENT_ENVIRONMENT],
-            Y_SERVICE_ENVIRONMENT,
-        ) {
-            c.environment = parse_text(&raw)?;
-        }
+        let service_name = self
+            .value(&[BOTANU_SERVICE_NAME, OTEL_SERVICE_NAME], &[RES_SERVICE_NAME], Y_SERVICE_NAME, parse_text)?
+            .unwrap_or(d.service_name);
+        let service_version =
+            self.value(&[OTEL_SERVICE_VERSION], &[RES_SERVICE_VERSION], Y_SERVICE_VERSION, parse_text)?;
+        let service_namespace =
+            self.value(&[OTEL_SERVICE_NAMESPACE], &[RES_SERVICE_NAMESPACE], Y_SERVICE_NAMESPACE, parse_text)?;
+        let environment = self
+            .value(
+                &[BOTANU_ENVIRONMENT, OTEL_DEPLOYMENT_ENVIRONMENT],
+                &[RES_DEPLOYMENT_ENVIRONMENT_NAME, RES_DEPLOYMENT_ENVIRONMENT],
+                Y_SERVICE_ENVIRONMENT,
+                parse_text,
+            )?
+            .unwrap_or(d.environment);
 
-        c.traces_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, warnings)?;
-        c.metrics_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, warnings)?;
+        let traces_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, warnings)?;
+        let metrics_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, warnings)?;
 
+        let mut headers = d.headers;
         if let Some(raw) = self.env(OTEL_EXPORTER_OTLP_HEADERS) {
             for (name, value) in parse_key_value_list(&raw)? {
                 check_header(&name, &value, &raw)?;
-                c.headers.push((name, value));
+                headers.push((name, value));
             }
         } else if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_OTLP_HEADERS)) {
             for (name, raw) in entries {
                 check_header(name, &raw.value, raw)?;
-                c.headers.push((name.clone(), raw.value.clone()));
+                headers.push((name.clone(), raw.value.clone()));
             }
         }
-        c.api_key = self.env(BOTANU_API_KEY).map(|raw| raw.value.trim().to_owned());
-        if let Some(raw) = self.pick(&[OTEL_EXPORTER_OTLP_PROTOCOL], &[], Y_OTLP_PROTOCOL) {
-            c.protocol = parse_protocol(&raw)?;
-        }
+        let api_key = self.env(BOTANU_API_KEY).map(|raw| raw.value.trim().to_owned());
+        let protocol =
+            self.value(&[OTEL_EXPORTER_OTLP_PROTOCOL], &[], Y_OTLP_PROTOCOL, parse_protocol)?.unwrap_or(d.protocol);
 
-        if let Some(raw) =
-            self.pick(&[BOTANU_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE], &[], Y_EXPORT_BATCH_SIZE)
-        {
-            c.batch_size = parse_count(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_MAX_QUEUE_SIZE, OTEL_BSP_MAX_QUEUE_SIZE], &[], Y_EXPORT_QUEUE_SIZE) {
-            c.queue_size = parse_count(&raw)?;
-        }
-        if c.batch_size > c.queue_size {
+        let mut batch_size = self
+            .value(
+                &[BOTANU_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE],
+                &[],
+                Y_EXPORT_BATCH_SIZE,
+                parse_count,
+            )?
+            .unwrap_or(d.batch_size);
+        let queue_size = self
+            .value(&[BOTANU_MAX_QUEUE_SIZE, OTEL_BSP_MAX_QUEUE_SIZE], &[], Y_EXPORT_QUEUE_SIZE, parse_count)?
+            .unwrap_or(d.queue_size);
+        if batch_size > queue_size {
             // The batch processor cannot send more than it holds; say so rather than fail.
             warnings.push(format!(
-                "export batch size {} is larger than the queue size {}; using {}",
-                c.batch_size, c.queue_size, c.queue_size
+                "export batch size {batch_size} is larger than the queue size {queue_size}; using {queue_size}"
             ));
-            c.batch_size = c.queue_size;
+            batch_size = queue_size;
         }
-        if let Some(raw) = self.pick(&[BOTANU_SCHEDULE_DELAY_MILLIS, OTEL_BSP_SCHEDULE_DELAY], &[], Y_EXPORT_DELAY_MS) {
-            c.schedule_delay = parse_millis(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_EXPORT_TIMEOUT_MILLIS, OTEL_BSP_EXPORT_TIMEOUT], &[], Y_EXPORT_TIMEOUT_MS)
-        {
-            c.export_timeout = parse_millis(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[OTEL_METRIC_EXPORT_INTERVAL], &[], Y_EXPORT_METRIC_INTERVAL_MS) {
-            c.metric_export_interval = parse_millis(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_EXPORT_ALL_SPANS], &[], Y_EXPORT_ALL_SPANS) {
-            c.export_all_spans = parse_bool(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_MAX_EVENTS_PER_SPAN], &[], Y_MAX_EVENTS_PER_SPAN) {
-            c.max_events_per_span = parse_count(&raw)?;
-        }
+        let schedule_delay = self
+            .value(&[BOTANU_SCHEDULE_DELAY_MILLIS, OTEL_BSP_SCHEDULE_DELAY], &[], Y_EXPORT_DELAY_MS, parse_millis)?
+            .unwrap_or(d.schedule_delay);
+        let export_timeout = self
+            .value(&[BOTANU_EXPORT_TIMEOUT_MILLIS, OTEL_BSP_EXPORT_TIMEOUT], &[], Y_EXPORT_TIMEOUT_MS, parse_millis)?
+            .unwrap_or(d.export_timeout);
+        let metric_export_interval = self
+            .value(&[OTEL_METRIC_EXPORT_INTERVAL], &[], Y_EXPORT_METRIC_INTERVAL_MS, parse_millis)?
+            .unwrap_or(d.metric_export_interval);
+        let export_all_spans =
+            self.value(&[BOTANU_EXPORT_ALL_SPANS], &[], Y_EXPORT_ALL_SPANS, parse_bool)?.unwrap_or(d.export_all_spans);
+        let max_events_per_span = self
+            .value(&[BOTANU_MAX_EVENTS_PER_SPAN], &[], Y_MAX_EVENTS_PER_SPAN, parse_count)?
+            .unwrap_or(d.max_events_per_span);
 
-        if let Some(raw) = self.pick(&[BOTANU_CONTENT_CAPTURE_RATE], &[], Y_EVAL_CAPTURE_RATE) {
-            c.content_capture_rate = parse_rate(&raw, warnings)?;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_CONTENT_MAX_CHARS], &[], Y_EVAL_MAX_CHARS) {
-            c.content_max_chars = parse_count(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_PII_SCRUB_ENABLED], &[], Y_PII_ENABLED) {
-            c.pii.enabled = parse_bool(&raw)?;
-        }
-        if let Some(raw) = self.env(BOTANU_PII_SCRUB_DISABLE_PATTERNS) {
-            c.pii.disable_patterns = comma_list(&raw.value);
-        } else if let Some(items) = self.file.as_ref().and_then(|f| f.list(Y_PII_DISABLE_PATTERNS)) {
-            c.pii.disable_patterns = items.iter().flat_map(|raw| comma_list(&raw.value)).collect();
-        }
-        if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_PII_CUSTOM_PATTERNS)) {
-            for (name, raw) in entries {
-                if raw.value.is_empty() {
-                    return Err(raw.invalid("a non-empty regular expression"));
-                }
-                c.pii.custom_patterns.push((name.clone(), raw.value.clone()));
-            }
-        }
-        // Not trimmed: a replacement may be meant to contain spaces. A YAML `""` (quoted) is a valid,
-        // empty replacement; an empty variable is unset.
-        if let Some(raw) = self.pick(&[BOTANU_PII_SCRUB_REPLACEMENT], &[], Y_PII_REPLACEMENT) {
-            c.pii.replacement = raw.value;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_PROPAGATION_MODE], &[], Y_PROPAGATION_MODE) {
-            c.propagation_mode = parse_propagation_mode(&raw)?;
-        }
-        if let Some(raw) = self.pick(&[BOTANU_PROPAGATION_TRUST_INBOUND], &[], Y_PROPAGATION_TRUST_INBOUND) {
-            c.propagation_trust_inbound = parse_bool(&raw)?;
-        }
+        let content_capture_rate = self
+            .value(&[BOTANU_CONTENT_CAPTURE_RATE], &[], Y_EVAL_CAPTURE_RATE, |raw| parse_rate(raw, warnings))?
+            .unwrap_or(d.content_capture_rate);
+        let content_max_chars =
+            self.value(&[BOTANU_CONTENT_MAX_CHARS], &[], Y_EVAL_MAX_CHARS, parse_count)?.unwrap_or(d.content_max_chars);
+        let pii = self.pii(d.pii)?;
+        let propagation_mode = self
+            .value(&[BOTANU_PROPAGATION_MODE], &[], Y_PROPAGATION_MODE, parse_propagation_mode)?
+            .unwrap_or(d.propagation_mode);
+        let propagation_trust_inbound = self
+            .value(&[BOTANU_PROPAGATION_TRUST_INBOUND], &[], Y_PROPAGATION_TRUST_INBOUND, parse_bool)?
+            .unwrap_or(d.propagation_trust_inbound);
 
-        if let Some(raw) = self.env(OTEL_SDK_DISABLED) {
-            c.sdk_disabled = parse_bool(&raw)?;
-        }
-        if c.sdk_disabled {
-            c.traces_exporter = TracesExporter::None;
-            c.traces_exporter_explicit = true;
-        } else if let Some(raw) = self.env(OTEL_TRACES_EXPORTER) {
-            c.traces_exporter = parse_traces_exporter(&raw)?;
-            c.traces_exporter_explicit = true;
+        let sdk_disabled =
+            self.env(OTEL_SDK_DISABLED).map(|raw| parse_bool(&raw)).transpose()?.unwrap_or(d.sdk_disabled);
+        let chosen_exporter = if sdk_disabled {
+            Some(TracesExporter::None)
         } else {
-            c.derive_traces_exporter();
-        }
+            self.env(OTEL_TRACES_EXPORTER).map(|raw| parse_traces_exporter(&raw)).transpose()?
+        };
 
         let folded = [
             RES_SERVICE_NAME,
@@ -229,8 +215,68 @@ impl<'a> Layers<'a> {
             RES_DEPLOYMENT_ENVIRONMENT_NAME,
             RES_DEPLOYMENT_ENVIRONMENT,
         ];
-        c.resource_attributes = self.resource.iter().filter(|(k, _)| !folded.contains(&k.as_str())).cloned().collect();
+        let resource_attributes =
+            self.resource.iter().filter(|(k, _)| !folded.contains(&k.as_str())).cloned().collect();
+
+        let mut c = Config {
+            service_name,
+            service_version,
+            service_namespace,
+            environment,
+            traces_endpoint,
+            metrics_endpoint,
+            headers,
+            api_key,
+            protocol,
+            batch_size,
+            queue_size,
+            schedule_delay,
+            export_timeout,
+            metric_export_interval,
+            content_capture_rate,
+            content_max_chars,
+            pii,
+            propagation_mode,
+            propagation_trust_inbound,
+            traces_exporter: chosen_exporter.unwrap_or(d.traces_exporter),
+            sdk_disabled,
+            export_all_spans,
+            max_events_per_span,
+            resource_attributes,
+            traces_exporter_explicit: chosen_exporter.is_some(),
+            warnings: d.warnings,
+        };
+        c.derive_traces_exporter();
         Ok(c)
+    }
+
+    /// The PII settings, each from its first layer, else `defaults`.
+    fn pii(&self, defaults: PiiConfig) -> Result<PiiConfig, ConfigError> {
+        use keys::*;
+        let enabled =
+            self.value(&[BOTANU_PII_SCRUB_ENABLED], &[], Y_PII_ENABLED, parse_bool)?.unwrap_or(defaults.enabled);
+        let disable_patterns = if let Some(raw) = self.env(BOTANU_PII_SCRUB_DISABLE_PATTERNS) {
+            comma_list(&raw.value)
+        } else if let Some(items) = self.file.as_ref().and_then(|f| f.list(Y_PII_DISABLE_PATTERNS)) {
+            items.iter().flat_map(|raw| comma_list(&raw.value)).collect()
+        } else {
+            defaults.disable_patterns
+        };
+        let mut custom_patterns = defaults.custom_patterns;
+        if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_PII_CUSTOM_PATTERNS)) {
+            for (name, raw) in entries {
+                if raw.value.is_empty() {
+                    return Err(raw.invalid("a non-empty regular expression"));
+                }
+                custom_patterns.push((name.clone(), raw.value.clone()));
+            }
+        }
+        // Not trimmed: a replacement may be meant to contain spaces. A YAML `""` (quoted) is a valid,
+        // empty replacement; an empty variable is unset.
+        let replacement = self
+            .value(&[BOTANU_PII_SCRUB_REPLACEMENT], &[], Y_PII_REPLACEMENT, |raw| Ok(raw.value.clone()))?
+            .unwrap_or(defaults.replacement);
+        Ok(PiiConfig { enabled, disable_patterns, custom_patterns, replacement })
     }
 
     /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as
