@@ -723,11 +723,8 @@ impl Builder {
         let meter = meter_provider.meter_with_scope(scope);
         let self_metrics = register_export_metrics(&meter, &export_stats);
 
-        let layer = BotanuLayer::from_shared(Shared::new(SharedParts {
+        let parts = SharedParts {
             tracer,
-            environment: Arc::from(config.environment.as_str()),
-            export_all: config.export_all_spans,
-            max_events: config.max_events_per_span,
             content: ContentPolicy::new(
                 ContentGate::new(config.content_capture_rate, capture_mode),
                 scrubber.unwrap_or_default(),
@@ -735,12 +732,11 @@ impl Builder {
             ),
             secret_keys: SecretKeys::new(&secret_keys),
             metrics: Some(Instruments::new(&meter)),
-            propagation_mode: config.propagation_mode,
-            trust_inbound: config.propagation_trust_inbound,
             event_level,
             inline_processors,
             export_stats: export_stats.clone(),
-        }));
+        };
+        let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
         let guard = BotanuGuard {
             export_stats,
             _self_metrics: self_metrics,

@@ -31,7 +31,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
-use crate::config::PropagationMode;
+use crate::config::{Config, PropagationMode};
 use crate::content::{ContentPolicy, SecretKeys};
 use crate::metrics::Instruments;
 use crate::propagation::{RemoteContext, RunRelation};
@@ -87,49 +87,33 @@ impl std::hash::Hasher for AddrHasher {
     }
 }
 
-/// Everything [`Shared`] holds but its callsite cache, built by the builder in one expression from the
-/// resolved settings: a field added to `Shared` and not to this struct, or not passed, fails to compile.
+/// What [`Shared`] is built from besides the resolved [`Config`]: parts the builder makes (the tracer,
+/// the content policy, the instruments, …).
 pub(crate) struct SharedParts {
     pub(crate) tracer: SdkTracer,
-    pub(crate) environment: Arc<str>,
-    pub(crate) export_all: bool,
-    pub(crate) max_events: usize,
     pub(crate) content: ContentPolicy,
     pub(crate) secret_keys: SecretKeys,
     pub(crate) metrics: Option<Instruments>,
-    pub(crate) propagation_mode: PropagationMode,
-    pub(crate) trust_inbound: bool,
     pub(crate) event_level: Level,
     pub(crate) inline_processors: bool,
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
 }
 
 impl Shared {
-    pub(crate) fn new(parts: SharedParts) -> Self {
-        let SharedParts {
-            tracer,
-            environment,
-            export_all,
-            max_events,
-            content,
-            secret_keys,
-            metrics,
-            propagation_mode,
-            trust_inbound,
-            event_level,
-            inline_processors,
-            export_stats,
-        } = parts;
+    /// One expression from the resolved settings: a field added to `Shared` and not set here fails to
+    /// compile, and a setting the layer reads comes straight from `config`.
+    pub(crate) fn new(config: &Config, parts: SharedParts) -> Self {
+        let SharedParts { tracer, content, secret_keys, metrics, event_level, inline_processors, export_stats } = parts;
         Shared {
             tracer,
-            environment,
-            export_all,
-            max_events,
+            environment: Arc::from(config.environment.as_str()),
+            export_all: config.export_all_spans,
+            max_events: config.max_events_per_span,
             content,
             secret_keys,
             metrics,
-            propagation_mode,
-            trust_inbound,
+            propagation_mode: config.propagation_mode,
+            trust_inbound: config.propagation_trust_inbound,
             event_level,
             inline_processors,
             export_stats,
