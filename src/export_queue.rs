@@ -39,6 +39,15 @@ pub(crate) fn report_drops(stats: &[Arc<ExportStats>]) {
     }
 }
 
+/// Default bound on flush and shutdown, and on one export call.
+pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of spans that may wait for export.
+const DEFAULT_QUEUE_SIZE: usize = 65_536;
+/// Default number of spans per export call.
+const DEFAULT_BATCH_SIZE: usize = 512;
+/// Default longest wait of a span before its batch is exported.
+const DEFAULT_DELAY: Duration = Duration::from_secs(5);
+
 /// Sizes and timing of the export queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueSettings {
@@ -55,10 +64,10 @@ pub struct QueueSettings {
 impl Default for QueueSettings {
     fn default() -> Self {
         QueueSettings {
-            queue_size: 65_536,
-            batch_size: 512,
-            delay: Duration::from_secs(5),
-            export_timeout: Duration::from_secs(30),
+            queue_size: DEFAULT_QUEUE_SIZE,
+            batch_size: DEFAULT_BATCH_SIZE,
+            delay: DEFAULT_DELAY,
+            export_timeout: DEFAULT_EXPORT_TIMEOUT,
         }
     }
 }

@@ -36,10 +36,12 @@
 //! Everything botanu puts on the wire is named in [`semconv`].
 #![warn(missing_docs)]
 
+mod builder;
 pub mod config;
 mod console;
 pub mod content;
 pub mod cost;
+mod error;
 mod export_queue;
 mod layer;
 #[doc(hidden)]
@@ -47,7 +49,6 @@ pub mod macros;
 pub mod normalize;
 pub mod operation;
 mod otlp;
-mod pipeline;
 pub mod propagation;
 mod run;
 pub mod semconv;
@@ -56,11 +57,12 @@ mod span_ext;
 // The metrics are recorded by the layer at export; the builder names them here to create them.
 pub(crate) use layer::metrics;
 
-pub use config::{Config, ConfigError};
+pub use builder::{init, BotanuGuard, Builder, ExportCounts};
+pub use config::{Config, ConfigError, DEFAULT_MAX_EVENTS_PER_SPAN};
 pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
-pub use export_queue::{ExportStats, QueueSettings};
-pub use layer::{BotanuLayer, DEFAULT_MAX_EVENTS_PER_SPAN};
-pub use pipeline::{init, BotanuGuard, Builder, Error, ExportCounts, DEFAULT_EXPORT_TIMEOUT};
+pub use error::{Error, ExporterError};
+pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
+pub use layer::BotanuLayer;
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     structured, BotanuSpanExt, BusinessContext, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmSpanExt, MessagingResult,

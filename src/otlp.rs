@@ -19,7 +19,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
 use crate::config::{Config, Protocol};
-use crate::pipeline::Error;
+use crate::error::{Error, ExporterError};
 
 #[cfg(feature = "grpc")]
 type Runtime = Option<std::sync::Arc<tokio::runtime::Runtime>>;
@@ -45,10 +45,7 @@ pub(crate) struct OtlpMetricExporter {
 fn check_scheme(url: &str) -> Result<(), Error> {
     let lower = url.trim().to_ascii_lowercase();
     if lower.starts_with("https://") {
-        return Err(Error::Exporter(format!(
-            "{url}: https endpoints need TLS, which this build of botanu does not include; \
-             export over http:// to a local collector (or an agent sidecar) that forwards over TLS"
-        )));
+        return Err(ExporterError::TlsUnavailable { endpoint: url.to_owned() }.into());
     }
     Ok(())
 }
@@ -59,8 +56,8 @@ fn on_plain_thread<T: Send + 'static>(
 ) -> Result<T, Error> {
     std::thread::spawn(build)
         .join()
-        .map_err(|_| Error::Exporter("the exporter builder panicked".to_owned()))?
-        .map_err(|e| Error::Exporter(e.to_string()))
+        .map_err(|_| ExporterError::BuilderPanicked)?
+        .map_err(|e| ExporterError::Build(e).into())
 }
 
 #[cfg(feature = "grpc")]
@@ -70,7 +67,7 @@ fn grpc_runtime() -> Result<std::sync::Arc<tokio::runtime::Runtime>, Error> {
         .thread_name("botanu-otlp-grpc")
         .build()
         .map(std::sync::Arc::new)
-        .map_err(|e| Error::Exporter(format!("cannot start the gRPC exporter's runtime: {e}")))
+        .map_err(|e| ExporterError::Runtime(e).into())
 }
 
 #[cfg(feature = "grpc")]
@@ -89,10 +86,7 @@ fn metadata(headers: &HashMap<String, String>) -> opentelemetry_otlp::tonic_type
 
 #[cfg(not(feature = "grpc"))]
 fn grpc_unavailable() -> Error {
-    Error::Exporter(
-        "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs botanu's `grpc` cargo feature; enable it or use http/protobuf"
-            .to_owned(),
-    )
+    ExporterError::GrpcUnavailable.into()
 }
 
 /// Builds an OTLP exporter of either signal: the two builders (`opentelemetry_otlp::SpanExporter`,
@@ -127,7 +121,7 @@ macro_rules! build_exporter {
                     .with_timeout(timeout)
                     .with_metadata(metadata(&headers))
                     .build()
-                    .map_err(|e| Error::Exporter(e.to_string()))?;
+                    .map_err(ExporterError::Build)?;
                 Ok($wrapper { inner, runtime: Some(rt.clone()) })
             }
             #[cfg(not(feature = "grpc"))]

@@ -35,7 +35,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
-use crate::config::PropagationMode;
+use crate::config::{Config, PropagationMode};
 use crate::content::{ContentPolicy, SecretKeys};
 use crate::run::RunContext;
 use crate::semconv as k;
@@ -47,9 +47,6 @@ use run_span::{adopt_remote, start_run};
 pub(crate) use side_channel::{set_remote_parent, with_state};
 use side_channel::{RemoteParent, WithContext};
 use state::{Recorder, SpanState};
-
-/// Default cap on span events kept per span; events past it are counted, not kept.
-pub const DEFAULT_MAX_EVENTS_PER_SPAN: usize = 128;
 
 /// What the layer shares with the setters' side channel and the export path.
 #[derive(Debug)]
@@ -96,21 +93,36 @@ impl std::hash::Hasher for AddrHasher {
     }
 }
 
+/// What [`Shared`] is built from besides the resolved [`Config`]: parts the builder makes (the tracer,
+/// the content policy, the instruments, …).
+pub(crate) struct SharedParts {
+    pub(crate) tracer: SdkTracer,
+    pub(crate) content: ContentPolicy,
+    pub(crate) secret_keys: SecretKeys,
+    pub(crate) metrics: Option<Instruments>,
+    pub(crate) event_level: Level,
+    pub(crate) inline_processors: bool,
+    pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
+}
+
 impl Shared {
-    pub(crate) fn new(tracer: SdkTracer, environment: Arc<str>) -> Self {
+    /// One expression from the resolved settings: a field added to `Shared` and not set here fails to
+    /// compile, and a setting the layer reads comes straight from `config`.
+    pub(crate) fn new(config: &Config, parts: SharedParts) -> Self {
+        let SharedParts { tracer, content, secret_keys, metrics, event_level, inline_processors, export_stats } = parts;
         Shared {
             tracer,
-            environment,
-            export_all: false,
-            max_events: DEFAULT_MAX_EVENTS_PER_SPAN,
-            content: ContentPolicy::default(),
-            secret_keys: SecretKeys::default(),
-            metrics: None,
-            propagation_mode: PropagationMode::Lean,
-            trust_inbound: false,
-            event_level: Level::INFO,
-            inline_processors: true,
-            export_stats: Vec::new(),
+            environment: Arc::from(config.environment.as_str()),
+            export_all: config.export_all_spans,
+            max_events: config.max_events_per_span,
+            content,
+            secret_keys,
+            metrics,
+            propagation_mode: config.propagation_mode,
+            trust_inbound: config.propagation_trust_inbound,
+            event_level,
+            inline_processors,
+            export_stats,
             callsites: RwLock::new(HashMap::default()),
         }
     }

@@ -1,0 +1,1125 @@
+//! The builder: tracer and meter providers, the layer, and the guard that flushes them.
+//!
+//! botanu owns its `SdkTracerProvider`: the layer builds each OTel span at close with ids it chose when
+//! the span opened, which needs the provider's id generator (see `layer::export`). Users add their own
+//! span processors and exporters through [`Builder`]; the provider itself is reachable from the guard.
+//! Nothing global is touched unless [`Builder::init`] (or [`init`]) is called.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{MeterProviderBuilder, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{
+    Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanExporter, SpanProcessor, TracerProviderBuilder,
+};
+use opentelemetry_sdk::Resource;
+use tracing_core::Subscriber;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer as _;
+
+use crate::config::{Config, PropagationMode, TracesExporter};
+use crate::console::{ConsoleExporter, ConsoleMetricExporter};
+use crate::content::{CaptureMode, ContentGate, ContentPolicy, ScrubOptions, Scrubber, SecretKeys};
+use crate::error::Error;
+use crate::export_queue::{ExportStats, QueueProcessor, QueueSettings};
+use crate::layer::{BotanuLayer, PresetIdGenerator, Shared, SharedParts};
+use crate::metrics::Instruments;
+use crate::semconv as k;
+
+/// Adds one periodic reader to a meter provider under construction.
+type ReaderFn = Box<dyn FnOnce(MeterProviderBuilder, Duration) -> MeterProviderBuilder>;
+
+/// Builds a [`BotanuLayer`] and the providers behind it.
+///
+/// Every setting that also has an environment variable or a YAML key lives in the [`Config`] the builder
+/// wraps (its `with_*` methods forward there, and [`Builder::from_config`] starts from a loaded one); the
+/// builder itself holds only what code alone can give: exporters, processors, a meter provider, a
+/// scrubber.
+///
+/// ```
+/// use botanu::{Builder, run_span};
+/// use tracing_subscriber::prelude::*;
+///
+/// let (layer, guard) = Builder::new().with_service_name("support-bot").build()?;
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     run_span!(workflow = "support").in_scope(|| {});
+/// });
+/// guard.shutdown()?;
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub struct Builder {
+    /// The settings shared with the environment and the config file.
+    config: Config,
+    provider: TracerProviderBuilder,
+    has_span_processor: bool,
+    /// A span processor runs user code on the application thread (a simple exporter, any user
+    /// processor): the layer then isolates it from `tracing` (see `layer::export`).
+    inline_processors: bool,
+    meter_provider: Option<SdkMeterProvider>,
+    metric_readers: Vec<ReaderFn>,
+    capture_mode: CaptureMode,
+    scrubber: Option<Scrubber>,
+    secret_keys: Vec<String>,
+    event_level: tracing::Level,
+    export_stats: Vec<Arc<ExportStats>>,
+    /// No span processor at all was chosen on purpose (`OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`).
+    no_export: bool,
+    /// Problems found while loading and building, handed to the guard (see [`BotanuGuard::warnings`]).
+    warnings: Vec<String>,
+    /// Like `warnings`, logged at ERROR (a withheld API key).
+    errors: Vec<String>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("service_name", &self.config.service_name)
+            .field("environment", &self.config.environment)
+            .field("export_all_spans", &self.config.export_all_spans)
+            .field("content_rate", &self.config.content_capture_rate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// A builder with the contract's defaults ([`Config::default`]): service `unknown_service`,
+    /// environment `production`, content capture off, console export unless an exporter or processor
+    /// is added.
+    ///
+    /// ```
+    /// let builder = botanu::Builder::new();
+    /// assert_eq!(builder.config().service_name, "unknown_service");
+    /// assert_eq!(builder.config().environment, "production");
+    /// ```
+    pub fn new() -> Self {
+        Builder {
+            config: Config::default(),
+            provider: SdkTracerProvider::builder()
+                .with_id_generator(PresetIdGenerator)
+                // Cost data is never sampled away, whatever an inbound trace flag says.
+                .with_sampler(Sampler::AlwaysOn)
+                .with_max_attributes_per_span(256),
+            has_span_processor: false,
+            inline_processors: false,
+            meter_provider: None,
+            metric_readers: Vec::new(),
+            capture_mode: CaptureMode::PerRun,
+            scrubber: None,
+            secret_keys: Vec::new(),
+            event_level: tracing::Level::INFO,
+            export_stats: Vec::new(),
+            no_export: false,
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A builder from a loaded [`Config`]: resource, content capture and PII scrubbing, and the
+    /// exporters it names (OTLP over http/protobuf or gRPC with a batch processor, the console, or none).
+    /// The config's warnings ([`Config::warnings`]) travel on to the guard.
+    ///
+    /// ```
+    /// use botanu::{Builder, Config};
+    /// use botanu::config::TracesExporter;
+    ///
+    /// let config = Config::default().with_service_name("checkout").with_traces_exporter(TracesExporter::None);
+    /// let (_layer, guard) = Builder::from_config(config)?.build::<tracing_subscriber::Registry>()?;
+    /// assert_eq!(guard.export_counts(), botanu::ExportCounts::default());
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Scrub`] for an invalid PII option, [`Error::Exporter`] when an exporter cannot be built.
+    pub fn from_config(config: Config) -> Result<Self, Error> {
+        let scrubber = Scrubber::new(&ScrubOptions {
+            enabled: config.pii.enabled,
+            disable: config.pii.disable_patterns.clone(),
+            custom: config.pii.custom_patterns.clone(),
+            replacement: config.pii.replacement.clone(),
+            ..ScrubOptions::default()
+        })?;
+        let mut b = Builder { warnings: config.warnings().to_vec(), ..Builder::new() }.with_scrubber(scrubber);
+        b.no_export = config.sdk_disabled || config.traces_exporter == TracesExporter::None;
+        if config.sdk_disabled {
+            b.config = config;
+            return Ok(b);
+        }
+        let mut headers: std::collections::HashMap<String, String> = config.headers.iter().cloned().collect();
+        match config.auth_header() {
+            Ok(Some((name, value))) => {
+                headers.insert(name, value);
+            }
+            Ok(None) => {}
+            Err(withheld) => b.errors.push(withheld.to_string()),
+        }
+        // The queue settings below come from `config`, so it is in place before the exporters are added.
+        let traces_url = config.traces_url().filter(|_| config.traces_exporter == TracesExporter::Otlp);
+        let metrics_url = config
+            .metrics_url()
+            .filter(|_| config.traces_exporter == TracesExporter::Otlp || config.metrics_endpoint.is_some());
+        b.config = config;
+        if let Some(url) = traces_url {
+            let exporter = crate::otlp::span_exporter(&b.config, &url, headers.clone())?;
+            b = b.with_batch_exporter(exporter);
+        }
+        if let Some(url) = metrics_url {
+            let exporter = crate::otlp::metric_exporter(&b.config, &url, headers)?;
+            b = b.with_metric_exporter(exporter);
+        }
+        Ok(b)
+    }
+
+    /// The settings this builder will build from.
+    ///
+    /// ```
+    /// let builder = botanu::Builder::new().with_environment("staging");
+    /// assert_eq!(builder.config().environment, "staging");
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `service.name` of the resource.
+    ///
+    /// ```
+    /// let builder = botanu::Builder::new().with_service_name("checkout");
+    /// assert_eq!(builder.config().service_name, "checkout");
+    /// ```
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
+        self.config = self.config.with_service_name(name);
+        self
+    }
+
+    /// `botanu.environment` on runs and `deployment.environment` on the resource.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) =
+    ///     botanu::Builder::new().with_environment("staging").with_span_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// });
+    /// guard.force_flush()?;
+    /// let spans = exporter.get_finished_spans().unwrap();
+    /// let env = spans[0].attributes.iter().find(|kv| kv.key.as_str() == "botanu.environment");
+    /// assert_eq!(env.map(|kv| kv.value.to_string()).as_deref(), Some("staging"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_environment(mut self, environment: impl Into<String>) -> Self {
+        self.config = self.config.with_environment(environment);
+        self
+    }
+
+    /// Adds a resource attribute, replacing one with the same key.
+    ///
+    /// ```
+    /// let builder = botanu::Builder::new().with_resource_attribute("team", "search");
+    /// assert_eq!(builder.config().resource_attributes, [("team".to_string(), "search".to_string())]);
+    /// ```
+    pub fn with_resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config = self.config.with_resource_attribute(key, value);
+        self
+    }
+
+    /// Also export spans that are not botanu spans (ordinary `info_span!`s), stamped with run context.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) =
+    ///     botanu::Builder::new().with_export_all_spans(true).with_span_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info_span!("parse-input").in_scope(|| {});
+    /// });
+    /// guard.force_flush()?;
+    /// assert_eq!(exporter.get_finished_spans().unwrap()[0].name, "parse-input");
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_export_all_spans(mut self, all: bool) -> Self {
+        self.config = self.config.with_export_all_spans(all);
+        self
+    }
+
+    /// The most verbose `tracing` event level kept as a span event (default INFO): DEBUG and TRACE
+    /// events from libraries are not cost data.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) = botanu::Builder::new()
+    ///     .with_span_event_level(tracing::Level::WARN)
+    ///     .with_span_exporter(exporter.clone())
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay").in_scope(|| {
+    ///         tracing::info!("not kept");
+    ///         tracing::warn!("kept");
+    ///     });
+    /// });
+    /// guard.force_flush()?;
+    /// let spans = exporter.get_finished_spans().unwrap();
+    /// let names: Vec<_> = spans[0].events.iter().map(|e| e.name.to_string()).collect();
+    /// assert!(names.contains(&"kept".to_string()) && !names.contains(&"not kept".to_string()), "{names:?}");
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_span_event_level(mut self, level: tracing::Level) -> Self {
+        self.event_level = level;
+        self
+    }
+
+    /// Cap on span events kept per span (default [`DEFAULT_MAX_EVENTS_PER_SPAN`](crate::DEFAULT_MAX_EVENTS_PER_SPAN));
+    /// the number dropped is recorded on the span.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) =
+    ///     botanu::Builder::new().with_max_events_per_span(2).with_span_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::step_span!("retry-loop").in_scope(|| {
+    ///         for attempt in 0..5 {
+    ///             tracing::info!(attempt, "retrying");
+    ///         }
+    ///     });
+    /// });
+    /// guard.force_flush()?;
+    /// let spans = exporter.get_finished_spans().unwrap();
+    /// let kept = spans[0].events.iter().filter(|e| e.name == "retrying").count();
+    /// assert_eq!(kept, 2);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_max_events_per_span(mut self, max: usize) -> Self {
+        self.config = self.config.with_max_events_per_span(max);
+        self
+    }
+
+    /// Exports spans through `exporter` as each span ends (a `SimpleSpanProcessor`); for tests and
+    /// development.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, _guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// });
+    /// // Exported as the span ended, no flush needed.
+    /// assert_eq!(exporter.get_finished_spans().unwrap()[0].name, "botanu.run/pay");
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.provider = self.provider.with_span_processor(SimpleSpanProcessor::new(exporter));
+        self.has_span_processor = true;
+        self.inline_processors = true;
+        self
+    }
+
+    /// Exports spans through `exporter` from botanu's export queue, on a background thread: the
+    /// application never waits on the network, and spans dropped because the queue is full are
+    /// counted ([`BotanuGuard::export_counts`], metric `botanu.export.dropped_spans`).
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// });
+    /// guard.force_flush()?;
+    /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+    /// assert_eq!(guard.export_counts().exported, 1);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_batch_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        let settings = QueueSettings {
+            queue_size: self.config.queue_size,
+            batch_size: self.config.batch_size,
+            delay: self.config.schedule_delay,
+            export_timeout: self.config.export_timeout,
+        };
+        let processor = QueueProcessor::new(exporter, settings);
+        self.export_stats.push(processor.stats());
+        self.provider = self.provider.with_span_processor(processor);
+        self.has_span_processor = true;
+        self
+    }
+
+    /// Sizes and timing of the export queue used by [`Builder::with_batch_exporter`] (set it before
+    /// adding the exporter). Its `export_timeout` is not used: the bound is
+    /// [`Builder::with_export_timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use botanu::QueueSettings;
+    ///
+    /// let settings = QueueSettings { queue_size: 1_000, batch_size: 100, ..QueueSettings::default() };
+    /// let builder = botanu::Builder::new().with_queue_settings(settings);
+    /// assert_eq!((builder.config().queue_size, builder.config().batch_size), (1_000, 100));
+    /// ```
+    pub fn with_queue_settings(mut self, settings: QueueSettings) -> Self {
+        let QueueSettings { queue_size, batch_size, delay, export_timeout: _ } = settings;
+        self.config = self.config.with_queue_size(queue_size).with_batch_size(batch_size).with_schedule_delay(delay);
+        self
+    }
+
+    /// Adds a span processor.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SimpleSpanProcessor};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let processor = SimpleSpanProcessor::new(exporter.clone());
+    /// let (layer, _guard) = botanu::Builder::new().with_span_processor(processor).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// });
+    /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
+        self.provider = self.provider.with_span_processor(processor);
+        self.has_span_processor = true;
+        self.inline_processors = true;
+        self
+    }
+
+    /// Records metrics into the given meter provider instead of one botanu builds. The caller owns
+    /// its readers; the guard still flushes it.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use botanu::prelude::*;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let metrics = InMemoryMetricExporter::default();
+    /// let provider = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(metrics.clone()).build()).build();
+    /// let (layer, guard) = botanu::Builder::new()
+    ///     .with_meter_provider(provider)
+    ///     .with_span_exporter(InMemorySpanExporter::default())
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens { input: 5, ..Default::default() });
+    /// });
+    /// guard.force_flush()?;
+    /// assert!(!metrics.get_finished_metrics().unwrap().is_empty());
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_meter_provider(mut self, provider: SdkMeterProvider) -> Self {
+        self.meter_provider = Some(provider);
+        self
+    }
+
+    /// Exports metrics through `exporter` (read periodically, and at flush and shutdown) from the meter
+    /// provider botanu builds. Without one, the console pipeline prints a summary at shutdown.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::metrics::InMemoryMetricExporter;
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use botanu::prelude::*;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let metrics = InMemoryMetricExporter::default();
+    /// let (layer, guard) = botanu::Builder::new()
+    ///     .with_metric_exporter(metrics.clone())
+    ///     .with_span_exporter(InMemorySpanExporter::default())
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens { input: 5, ..Default::default() });
+    /// });
+    /// guard.force_flush()?;
+    /// assert!(!metrics.get_finished_metrics().unwrap().is_empty());
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_metric_exporter<E: PushMetricExporter>(mut self, exporter: E) -> Self {
+        self.metric_readers.push(Box::new(move |b, interval| {
+            b.with_reader(PeriodicReader::builder(exporter).with_interval(interval).build())
+        }));
+        self
+    }
+
+    /// Interval of periodic metric export (default 60 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = botanu::Builder::new().with_metric_export_interval(Duration::from_secs(10));
+    /// assert_eq!(builder.config().metric_export_interval, Duration::from_secs(10));
+    /// ```
+    pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
+        self.config = self.config.with_metric_export_interval(interval);
+        self
+    }
+
+    /// Share of runs whose prompt/response content is captured, in [0, 1] (default 0: none).
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use botanu::prelude::*;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) =
+    ///     botanu::Builder::new().with_content_capture_rate(1.0).with_span_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     run_span!(workflow = "chat").in_scope(|| {
+    ///         llm_span!(provider = "openai", model = "gpt-4o").set_input_content("hello");
+    ///     });
+    /// });
+    /// guard.force_flush()?;
+    /// let spans = exporter.get_finished_spans().unwrap();
+    /// assert!(spans[0].attributes.iter().any(|kv| kv.value.to_string() == "hello"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_content_capture_rate(mut self, rate: f64) -> Self {
+        self.config = self.config.with_content_capture_rate(rate);
+        self
+    }
+
+    /// One capture decision per run (default) or per captured value.
+    ///
+    /// ```
+    /// use botanu::content::CaptureMode;
+    ///
+    /// let builder = botanu::Builder::new().with_capture_mode(CaptureMode::PerCall);
+    /// # let _ = builder;
+    /// ```
+    pub fn with_capture_mode(mut self, mode: CaptureMode) -> Self {
+        self.capture_mode = mode;
+        self
+    }
+
+    /// Cut for captured content, in characters (default [`DEFAULT_MAX_CHARS`](crate::content::DEFAULT_MAX_CHARS)).
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use botanu::prelude::*;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) = botanu::Builder::new()
+    ///     .with_content_capture_rate(1.0)
+    ///     .with_content_max_chars(5)
+    ///     .with_span_exporter(exporter.clone())
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     run_span!(workflow = "chat").in_scope(|| {
+    ///         llm_span!(provider = "openai", model = "gpt-4o").set_input_content("hello world");
+    ///     });
+    /// });
+    /// guard.force_flush()?;
+    /// let spans = exporter.get_finished_spans().unwrap();
+    /// assert!(spans[0].attributes.iter().any(|kv| kv.value.to_string() == "hello"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_content_max_chars(mut self, max: usize) -> Self {
+        self.config = self.config.with_content_max_chars(max);
+        self
+    }
+
+    /// The PII scrubber applied to captured content (default: every built-in detector).
+    ///
+    /// ```
+    /// use botanu::content::{ScrubOptions, Scrubber};
+    ///
+    /// let scrubber = Scrubber::new(&ScrubOptions { replacement: "***".into(), ..ScrubOptions::default() })?;
+    /// let builder = botanu::Builder::new().with_scrubber(scrubber);
+    /// # let _ = builder;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_scrubber(mut self, scrubber: Scrubber) -> Self {
+        self.scrubber = Some(scrubber);
+        self
+    }
+
+    /// Extra words that make an attribute key secret-looking (besides `password`, `secret`, `token`,
+    /// `api_key`, `authorization`, `cookie`, …): such metadata and field values are exported redacted.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) =
+    ///     botanu::Builder::new().with_secret_keys(["pin"]).with_span_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay", pin = "1234").in_scope(|| {});
+    /// });
+    /// guard.force_flush()?;
+    /// let spans = exporter.get_finished_spans().unwrap();
+    /// assert!(!spans[0].attributes.iter().any(|kv| kv.value.to_string() == "1234"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_secret_keys<I, S>(mut self, words: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.secret_keys.extend(words.into_iter().map(Into::into));
+        self
+    }
+
+    /// Which run fields `propagation::inject` carries in baggage (default lean).
+    ///
+    /// ```
+    /// use botanu::config::PropagationMode;
+    ///
+    /// let builder = botanu::Builder::new().with_propagation_mode(PropagationMode::Full);
+    /// assert_eq!(builder.config().propagation_mode, PropagationMode::Full);
+    /// ```
+    pub fn with_propagation_mode(mut self, mode: PropagationMode) -> Self {
+        self.config = self.config.with_propagation_mode(mode);
+        self
+    }
+
+    /// Whether inbound `botanu.customer_id` / `botanu.tenant_id` are honored (default false).
+    ///
+    /// ```
+    /// let builder = botanu::Builder::new().with_propagation_trust_inbound(true);
+    /// assert!(builder.config().propagation_trust_inbound);
+    /// ```
+    pub fn with_propagation_trust_inbound(mut self, trust: bool) -> Self {
+        self.config = self.config.with_propagation_trust_inbound(trust);
+        self
+    }
+
+    /// Bound on flush and shutdown (default [`DEFAULT_EXPORT_TIMEOUT`](crate::DEFAULT_EXPORT_TIMEOUT)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (_layer, guard) = botanu::Builder::new()
+    ///     .with_export_timeout(Duration::from_secs(2))
+    ///     .build::<tracing_subscriber::Registry>()?;
+    /// guard.shutdown()?;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
+        self.config = self.config.with_export_timeout(timeout);
+        self
+    }
+
+    fn resource(config: &Config) -> Resource {
+        let mut attrs = vec![
+            KeyValue::new(k::RESOURCE_DEPLOYMENT_ENVIRONMENT, config.environment.clone()),
+            KeyValue::new(k::RESOURCE_SDK_NAME, k::SDK_NAME),
+            KeyValue::new(k::RESOURCE_SDK_VERSION, env!("CARGO_PKG_VERSION")),
+        ];
+        if let Some(v) = &config.service_version {
+            attrs.push(KeyValue::new(k::RESOURCE_SERVICE_VERSION, v.clone()));
+        }
+        if let Some(ns) = &config.service_namespace {
+            attrs.push(KeyValue::new(k::RESOURCE_SERVICE_NAMESPACE, ns.clone()));
+        }
+        attrs.extend(config.resource_attributes.iter().map(|(key, value)| KeyValue::new(key.clone(), value.clone())));
+        Resource::builder_empty().with_service_name(config.service_name.clone()).with_attributes(attrs).build()
+    }
+
+    /// Builds the layer for an existing subscriber stack, and the guard that flushes on drop.
+    ///
+    /// Problems found on the way (a withheld API key, the config's warnings) are kept on the guard
+    /// ([`BotanuGuard::warnings`]) for the program to log once its subscriber is installed; they are
+    /// logged here only if a global subscriber already exists to see them.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// let subscriber = tracing_subscriber::registry().with(layer);
+    /// tracing::subscriber::with_default(subscriber, || botanu::run_span!(workflow = "pay").in_scope(|| {}));
+    /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+    /// guard.shutdown()?;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` leaves room for providers that can fail to start.
+    pub fn build<S>(self) -> Result<(BotanuLayer<S>, BotanuGuard), Error>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if tracing::dispatcher::has_been_set() {
+            log_problems(&self.warnings, &self.errors);
+        }
+        let Builder {
+            config,
+            provider,
+            has_span_processor,
+            mut inline_processors,
+            meter_provider,
+            metric_readers,
+            capture_mode,
+            scrubber,
+            secret_keys,
+            event_level,
+            export_stats,
+            no_export,
+            mut warnings,
+            errors,
+        } = self;
+        warnings.extend(errors);
+        let resource = Builder::resource(&config);
+        let console = !has_span_processor && !no_export;
+        // botanu caps span events itself (and counts what it drops); the SDK's limit sits above that cap
+        // so the run's own events (started, completed, exception) are never cut off.
+        let sdk_events = u32::try_from(config.max_events_per_span.saturating_add(16)).unwrap_or(u32::MAX);
+        let mut provider = provider.with_resource(resource.clone()).with_max_events_per_span(sdk_events);
+        if console {
+            provider = provider.with_span_processor(SimpleSpanProcessor::new(ConsoleExporter::new()));
+            inline_processors = true;
+        }
+        let tracer_provider = provider.build();
+        let scope = InstrumentationScope::builder(k::SDK_NAME).with_version(env!("CARGO_PKG_VERSION")).build();
+        let tracer = tracer_provider.tracer_with_scope(scope.clone());
+
+        let (meter_provider, owned_meter) = match meter_provider {
+            Some(mp) => (mp, false),
+            None => {
+                let mut b = SdkMeterProvider::builder().with_resource(resource);
+                let has_readers = !metric_readers.is_empty();
+                for add in metric_readers {
+                    b = add(b, config.metric_export_interval);
+                }
+                if console && !has_readers {
+                    let reader = PeriodicReader::builder(ConsoleMetricExporter::new())
+                        .with_interval(config.metric_export_interval)
+                        .build();
+                    b = b.with_reader(reader);
+                }
+                (b.build(), true)
+            }
+        };
+        let meter = meter_provider.meter_with_scope(scope);
+        let self_metrics = register_export_metrics(&meter, &export_stats);
+
+        let parts = SharedParts {
+            tracer,
+            content: ContentPolicy::new(
+                ContentGate::new(config.content_capture_rate, capture_mode),
+                scrubber.unwrap_or_default(),
+                config.content_max_chars,
+            ),
+            secret_keys: SecretKeys::new(&secret_keys),
+            metrics: Some(Instruments::new(&meter)),
+            event_level,
+            inline_processors,
+            export_stats: export_stats.clone(),
+        };
+        let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
+        let guard = BotanuGuard {
+            export_stats,
+            _self_metrics: self_metrics,
+            tracer_provider,
+            meter_provider: Some(meter_provider),
+            owned_meter,
+            timeout: config.export_timeout,
+            warnings,
+            done: false,
+        };
+        Ok((layer, guard))
+    }
+
+    /// Installs a global subscriber: `Registry` + the botanu layer + a `fmt` layer on stderr filtered
+    /// by `RUST_LOG` (INFO by default). The filter applies to the `fmt` layer only, so botanu spans are
+    /// exported whatever `RUST_LOG` says. The warnings ([`BotanuGuard::warnings`]) are logged once the
+    /// subscriber is installed, so they are seen.
+    ///
+    /// ```
+    /// use botanu::config::TracesExporter;
+    ///
+    /// let guard = botanu::Builder::from_config(
+    ///     botanu::Config::default().with_traces_exporter(TracesExporter::None),
+    /// )?
+    /// .init()?;
+    /// botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// // A second global install is refused.
+    /// assert!(matches!(botanu::Builder::new().init(), Err(botanu::Error::AlreadyInstalled(_))));
+    /// guard.shutdown()?;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyInstalled`] when a global subscriber exists already.
+    pub fn init(mut self) -> Result<BotanuGuard, Error> {
+        use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+        // Not logged by `build`: nobody listens yet.
+        let warnings = std::mem::take(&mut self.warnings);
+        let errors = std::mem::take(&mut self.errors);
+        let (layer, mut guard) = self.build()?;
+        let filter = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy();
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter);
+        let subscriber = tracing_subscriber::registry().with(layer).with(fmt);
+        tracing::subscriber::set_global_default(subscriber).map_err(Error::AlreadyInstalled)?;
+        log_problems(&warnings, &errors);
+        guard.warnings = warnings;
+        guard.warnings.extend(errors);
+        Ok(guard)
+    }
+}
+
+/// Logs configuration problems on the current dispatcher.
+fn log_problems(warnings: &[String], errors: &[String]) {
+    for warning in warnings {
+        tracing::warn!(target: "botanu", "{warning}");
+    }
+    for error in errors {
+        tracing::error!(target: "botanu", "{error}");
+    }
+}
+
+/// Installs botanu globally, configured from the environment and a `botanu.yaml` if there is one
+/// ([`Config::load`]); see [`Builder::init`] for the subscriber it installs. Configuration warnings
+/// (unknown YAML keys, a withheld API key) are logged once the subscriber is installed, and kept on the
+/// guard ([`BotanuGuard::warnings`]).
+///
+/// ```
+/// let guard = botanu::init()?;
+/// botanu::run_span!(workflow = "support").in_scope(|| {});
+/// guard.shutdown()?;
+/// # Ok::<(), botanu::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// A configuration error ([`Error::Config`]), an exporter that cannot be built, or a global subscriber
+/// already installed.
+pub fn init() -> Result<BotanuGuard, Error> {
+    Config::load()?.0.init()
+}
+
+impl Config {
+    /// Builds the layer and guard for an existing subscriber stack (see [`Builder::build`]).
+    ///
+    /// ```
+    /// use botanu::config::TracesExporter;
+    ///
+    /// let config = botanu::Config::default().with_traces_exporter(TracesExporter::None);
+    /// let (_layer, guard) = config.build::<tracing_subscriber::Registry>()?;
+    /// guard.shutdown()?;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`Builder::from_config`].
+    pub fn build<S>(self) -> Result<(BotanuLayer<S>, BotanuGuard), Error>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        Builder::from_config(self)?.build()
+    }
+
+    /// Installs botanu globally with this configuration (see [`Builder::init`]).
+    ///
+    /// ```
+    /// use botanu::config::TracesExporter;
+    ///
+    /// let guard = botanu::Config::default().with_traces_exporter(TracesExporter::None).init()?;
+    /// botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// guard.shutdown()?;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// See [`Builder::from_config`] and [`Builder::init`].
+    pub fn init(self) -> Result<BotanuGuard, Error> {
+        Builder::from_config(self)?.init()
+    }
+}
+
+/// Registers the export queue's self-metrics; the returned instruments keep their callbacks alive.
+fn register_export_metrics(
+    meter: &opentelemetry::metrics::Meter,
+    stats: &[Arc<ExportStats>],
+) -> Vec<opentelemetry::metrics::ObservableCounter<u64>> {
+    if stats.is_empty() {
+        return Vec::new();
+    }
+    let counter = |name: &'static str, read: fn(&ExportStats) -> u64| {
+        let stats = stats.to_vec();
+        meter
+            .u64_observable_counter(name)
+            .with_unit(k::metrics::SPANS_UNIT)
+            .with_callback(move |observer| observer.observe(stats.iter().map(|s| read(s)).sum(), &[]))
+            .build()
+    };
+    vec![
+        counter(k::metrics::EXPORT_DROPPED_SPANS, ExportStats::dropped),
+        counter(k::metrics::EXPORT_FAILED_SPANS, ExportStats::failed),
+    ]
+}
+
+/// Totals over botanu's export queues (see [`BotanuGuard::export_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportCounts {
+    /// Spans the exporters accepted.
+    pub exported: u64,
+    /// Spans in batches an exporter failed to send.
+    pub failed: u64,
+    /// Spans dropped because a queue was full.
+    pub dropped: u64,
+}
+
+/// Keeps the providers alive; flushes and shuts them down when dropped, bounded by the export timeout.
+pub struct BotanuGuard {
+    export_stats: Vec<Arc<ExportStats>>,
+    _self_metrics: Vec<opentelemetry::metrics::ObservableCounter<u64>>,
+    tracer_provider: SdkTracerProvider,
+    meter_provider: Option<SdkMeterProvider>,
+    owned_meter: bool,
+    timeout: Duration,
+    /// Configuration problems, for the program to read or log (see [`BotanuGuard::warnings`]).
+    warnings: Vec<String>,
+    done: bool,
+}
+
+impl fmt::Debug for BotanuGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BotanuGuard")
+            .field("timeout", &self.timeout)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BotanuGuard {
+    /// Exports everything recorded so far (spans, then metrics).
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(exporter.clone()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// });
+    /// guard.force_flush()?;
+    /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Flush`] when an exporter fails or the flush times out.
+    pub fn force_flush(&self) -> Result<(), crate::Error> {
+        self.tracer_provider.force_flush().map_err(Error::Flush)?;
+        if let Some(mp) = &self.meter_provider {
+            mp.force_flush().map_err(Error::Flush)?;
+        }
+        Ok(())
+    }
+
+    /// What happened to the spans given to botanu's export queues so far: exported, failed to send,
+    /// dropped because a queue was full. Spans exported with `with_span_exporter` are not counted.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(InMemorySpanExporter::default()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "a").in_scope(|| {});
+    ///     botanu::run_span!(workflow = "b").in_scope(|| {});
+    /// });
+    /// guard.force_flush()?;
+    /// let counts = guard.export_counts();
+    /// assert_eq!((counts.exported, counts.failed, counts.dropped), (2, 0, 0));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn export_counts(&self) -> ExportCounts {
+        self.export_stats.iter().fold(ExportCounts::default(), |acc, s| ExportCounts {
+            exported: acc.exported + s.exported(),
+            failed: acc.failed + s.failed(),
+            dropped: acc.dropped + s.dropped(),
+        })
+    }
+
+    /// The tracer provider botanu exports through.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    ///
+    /// let exporter = InMemorySpanExporter::default();
+    /// let (_layer, guard) =
+    ///     botanu::Builder::new().with_span_exporter(exporter.clone()).build::<tracing_subscriber::Registry>()?;
+    /// guard.tracer_provider().tracer("my-lib").in_span("native-otel", |_cx| {});
+    /// assert_eq!(exporter.get_finished_spans().unwrap()[0].name, "native-otel");
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn tracer_provider(&self) -> &SdkTracerProvider {
+        &self.tracer_provider
+    }
+
+    /// The meter provider botanu records into.
+    ///
+    /// ```
+    /// use opentelemetry::metrics::MeterProvider as _;
+    /// use opentelemetry_sdk::metrics::InMemoryMetricExporter;
+    ///
+    /// let metrics = InMemoryMetricExporter::default();
+    /// let (_layer, guard) =
+    ///     botanu::Builder::new().with_metric_exporter(metrics.clone()).build::<tracing_subscriber::Registry>()?;
+    /// if let Some(provider) = guard.meter_provider() {
+    ///     provider.meter("my-lib").u64_counter("jobs").build().add(1, &[]);
+    /// }
+    /// guard.force_flush()?;
+    /// assert!(!metrics.get_finished_metrics().unwrap().is_empty());
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
+        self.meter_provider.as_ref()
+    }
+
+    /// Problems found while loading the configuration and building (unknown YAML keys, stripped
+    /// credentials, clamped values, a withheld API key). [`init`] and [`Builder::init`] log them once
+    /// their subscriber is installed; with [`Builder::build`], log them once yours is.
+    ///
+    /// ```
+    /// use botanu::config::TracesExporter;
+    ///
+    /// let config = botanu::Config::default()
+    ///     .with_traces_exporter(TracesExporter::Otlp)
+    ///     .with_endpoint("http://collector.example.com:4318")
+    ///     .with_api_key(format!("{}-{}", "test", "key"));
+    /// let (_layer, guard) = config.build::<tracing_subscriber::Registry>()?;
+    /// assert!(guard.warnings()[0].contains("BOTANU_API_KEY was not sent"), "{:?}", guard.warnings());
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Flushes and shuts down, within the export timeout.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// /// Counts what it is given; unlike the in-memory exporter it keeps its count after shutdown.
+    /// #[derive(Debug)]
+    /// struct Counting(Arc<AtomicUsize>);
+    ///
+    /// impl opentelemetry_sdk::trace::SpanExporter for Counting {
+    ///     async fn export(&self, batch: Vec<opentelemetry_sdk::trace::SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+    ///         self.0.fetch_add(batch.len(), Ordering::SeqCst);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let exported = Arc::new(AtomicUsize::new(0));
+    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(Counting(exported.clone())).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+    /// });
+    /// guard.shutdown()?; // the queued span is exported before the exporter shuts down
+    /// assert_eq!(exported.load(Ordering::SeqCst), 1);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shutdown`] when an exporter fails or the shutdown times out.
+    pub fn shutdown(mut self) -> Result<(), crate::Error> {
+        self.shutdown_inner()
+    }
+
+    fn shutdown_inner(&mut self) -> Result<(), crate::Error> {
+        if std::mem::replace(&mut self.done, true) {
+            return Ok(());
+        }
+        let traces = self.tracer_provider.shutdown_with_timeout(self.timeout);
+        let metrics = match &self.meter_provider {
+            Some(mp) if self.owned_meter => mp.shutdown_with_timeout(self.timeout),
+            Some(mp) => mp.force_flush(),
+            None => Ok(()),
+        };
+        traces.map_err(Error::Shutdown)?;
+        metrics.map_err(Error::Shutdown)
+    }
+}
+
+impl Drop for BotanuGuard {
+    fn drop(&mut self) {
+        let _ = self.shutdown_inner();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::config::ConfigSource;
+
+    /// The warnings of a load, and a withheld API key, reach the guard: `build` runs before the
+    /// caller's subscriber exists, so logging them there would lose them.
+    #[test]
+    fn config_warnings_and_a_withheld_key_are_kept_on_the_guard() {
+        let dir = std::env::temp_dir().join(format!("botanu-builder-warnings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("botanu.yaml"), "service:\n  name: shop\n  colour: blue\n").expect("write");
+        let env = HashMap::from([
+            ("BOTANU_API_KEY".to_owned(), format!("{}-{}", "test", "key")),
+            ("OTEL_TRACES_EXPORTER".to_owned(), "none".to_owned()),
+        ]);
+        let loaded = Config::load_from(&ConfigSource::from_env_map(env).with_search_dir(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (config, _) = loaded.expect("load");
+        // An OTLP endpoint the key may not go to (metrics), so the key is withheld.
+        let config = config.with_metrics_endpoint("http://collector.example.com:4318/v1/metrics");
+
+        let (_layer, guard) = config.build::<tracing_subscriber::Registry>().expect("build");
+        let warnings = guard.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("unknown keys ignored: service.colour"), "{warnings:?}");
+        assert!(warnings[1].contains("BOTANU_API_KEY was not sent to http://collector.example.com"), "{warnings:?}");
+    }
+
+    #[test]
+    fn builder_settings_are_the_config_defaults() {
+        let builder = Builder::new();
+        assert_eq!(builder.config(), &Config::default());
+        let queue = QueueSettings::default();
+        let config = builder.config();
+        assert_eq!(
+            (config.queue_size, config.batch_size, config.schedule_delay, config.export_timeout),
+            (queue.queue_size, queue.batch_size, queue.delay, queue.export_timeout)
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Environment variable names, YAML paths and resource-attribute keys. Nothing else in the module spells them.
+
+pub(super) const BOTANU_SERVICE_NAME: &str = "BOTANU_SERVICE_NAME";
+pub(super) const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+pub(super) const OTEL_SERVICE_VERSION: &str = "OTEL_SERVICE_VERSION";
+pub(super) const OTEL_SERVICE_NAMESPACE: &str = "OTEL_SERVICE_NAMESPACE";
+pub(super) const BOTANU_ENVIRONMENT: &str = "BOTANU_ENVIRONMENT";
+pub(super) const OTEL_DEPLOYMENT_ENVIRONMENT: &str = "OTEL_DEPLOYMENT_ENVIRONMENT";
+pub(super) const BOTANU_COLLECTOR_ENDPOINT: &str = "BOTANU_COLLECTOR_ENDPOINT";
+pub(super) const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+pub(super) const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+pub(super) const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+pub(super) const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+pub(super) const BOTANU_API_KEY: &str = "BOTANU_API_KEY";
+pub(super) const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+pub(super) const BOTANU_MAX_EXPORT_BATCH_SIZE: &str = "BOTANU_MAX_EXPORT_BATCH_SIZE";
+pub(super) const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+pub(super) const BOTANU_MAX_QUEUE_SIZE: &str = "BOTANU_MAX_QUEUE_SIZE";
+pub(super) const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+pub(super) const BOTANU_SCHEDULE_DELAY_MILLIS: &str = "BOTANU_SCHEDULE_DELAY_MILLIS";
+pub(super) const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
+pub(super) const BOTANU_EXPORT_TIMEOUT_MILLIS: &str = "BOTANU_EXPORT_TIMEOUT_MILLIS";
+pub(super) const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
+pub(super) const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+pub(super) const BOTANU_EXPORT_ALL_SPANS: &str = "BOTANU_EXPORT_ALL_SPANS";
+pub(super) const BOTANU_MAX_EVENTS_PER_SPAN: &str = "BOTANU_MAX_EVENTS_PER_SPAN";
+pub(super) const BOTANU_CONTENT_CAPTURE_RATE: &str = "BOTANU_CONTENT_CAPTURE_RATE";
+pub(super) const BOTANU_CONTENT_MAX_CHARS: &str = "BOTANU_CONTENT_MAX_CHARS";
+pub(super) const BOTANU_PII_SCRUB_ENABLED: &str = "BOTANU_PII_SCRUB_ENABLED";
+pub(super) const BOTANU_PII_SCRUB_DISABLE_PATTERNS: &str = "BOTANU_PII_SCRUB_DISABLE_PATTERNS";
+pub(super) const BOTANU_PII_SCRUB_REPLACEMENT: &str = "BOTANU_PII_SCRUB_REPLACEMENT";
+pub(super) const BOTANU_PROPAGATION_MODE: &str = "BOTANU_PROPAGATION_MODE";
+pub(super) const BOTANU_PROPAGATION_TRUST_INBOUND: &str = "BOTANU_PROPAGATION_TRUST_INBOUND";
+pub(super) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+pub(super) const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+pub(super) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+pub(super) const BOTANU_CONFIG_FILE: &str = "BOTANU_CONFIG_FILE";
+
+pub(super) const Y_SERVICE_NAME: &str = "service.name";
+pub(super) const Y_SERVICE_VERSION: &str = "service.version";
+pub(super) const Y_SERVICE_NAMESPACE: &str = "service.namespace";
+pub(super) const Y_SERVICE_ENVIRONMENT: &str = "service.environment";
+pub(super) const Y_OTLP_ENDPOINT: &str = "otlp.endpoint";
+pub(super) const Y_OTLP_HEADERS: &str = "otlp.headers";
+pub(super) const Y_OTLP_PROTOCOL: &str = "otlp.protocol";
+pub(super) const Y_EXPORT_BATCH_SIZE: &str = "export.batch_size";
+pub(super) const Y_EXPORT_QUEUE_SIZE: &str = "export.queue_size";
+pub(super) const Y_EXPORT_DELAY_MS: &str = "export.delay_ms";
+pub(super) const Y_EXPORT_TIMEOUT_MS: &str = "export.export_timeout_ms";
+pub(super) const Y_EXPORT_METRIC_INTERVAL_MS: &str = "export.metric_interval_ms";
+pub(super) const Y_EXPORT_ALL_SPANS: &str = "export.all_spans";
+pub(super) const Y_MAX_EVENTS_PER_SPAN: &str = "export.max_events_per_span";
+pub(super) const Y_EVAL_CAPTURE_RATE: &str = "eval.content_capture_rate";
+pub(super) const Y_EVAL_MAX_CHARS: &str = "eval.max_chars";
+pub(super) const Y_PII_ENABLED: &str = "eval.pii.enabled";
+pub(super) const Y_PII_DISABLE_PATTERNS: &str = "eval.pii.disable_patterns";
+pub(super) const Y_PII_CUSTOM_PATTERNS: &str = "eval.pii.custom_patterns";
+pub(super) const Y_PII_REPLACEMENT: &str = "eval.pii.replacement";
+pub(super) const Y_PROPAGATION_MODE: &str = "propagation.mode";
+pub(super) const Y_PROPAGATION_TRUST_INBOUND: &str = "propagation.trust_inbound";
+
+pub(super) const RES_SERVICE_NAME: &str = "service.name";
+pub(super) const RES_SERVICE_VERSION: &str = "service.version";
+pub(super) const RES_SERVICE_NAMESPACE: &str = "service.namespace";
+pub(super) const RES_DEPLOYMENT_ENVIRONMENT_NAME: &str = "deployment.environment.name";
+pub(super) const RES_DEPLOYMENT_ENVIRONMENT: &str = "deployment.environment";
+
+/// Files tried, in order, in the search directory when no file is named.
+pub(super) const SEARCH_FILES: [&str; 4] = ["botanu.yaml", "botanu.yml", "config/botanu.yaml", "config/botanu.yml"];

@@ -1,0 +1,317 @@
+//! Resolution: code > environment > YAML > defaults, field by field.
+
+use super::error::{ConfigError, FileLocation};
+use super::grammar::*;
+use super::keys;
+use super::url::{split_url, strip_credentials};
+use super::yaml::YamlSettings;
+use super::{Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, TracesExporter, REDACTED};
+
+/// One setting as found, before parsing, carrying what an error needs to point at it.
+#[derive(Clone, Debug)]
+pub(super) struct Raw {
+    /// Environment variable name or YAML path.
+    pub(super) key: String,
+    pub(super) value: String,
+    /// `Some` for a YAML value.
+    pub(super) location: Option<FileLocation>,
+}
+
+impl Raw {
+    pub(super) fn env(key: &str, value: String) -> Raw {
+        Raw { key: key.to_owned(), value, location: None }
+    }
+
+    pub(super) fn invalid(&self, expected: impl Into<String>) -> ConfigError {
+        // Header values and keys are credentials; the error (and its Debug) must not carry them.
+        let value = if is_secret_key(&self.key) { REDACTED.to_owned() } else { self.value.clone() };
+        ConfigError::InvalidValue {
+            key: self.key.clone(),
+            value,
+            expected: expected.into(),
+            location: self.location.clone(),
+        }
+    }
+
+    /// `KEY` or `yaml.path (file line N)`, for warnings.
+    pub(super) fn origin(&self) -> String {
+        match &self.location {
+            Some(location) => format!("{} ({location})", self.key),
+            None => self.key.clone(),
+        }
+    }
+}
+
+pub(super) fn is_secret_key(key: &str) -> bool {
+    key == keys::OTEL_EXPORTER_OTLP_HEADERS
+        || key == keys::BOTANU_API_KEY
+        || key.strip_prefix(keys::Y_OTLP_HEADERS).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+pub(super) fn push_unique(warnings: &mut Vec<String>, warning: String) {
+    if !warnings.contains(&warning) {
+        warnings.push(warning);
+    }
+}
+
+/// The environment and file layers of one load, looked up field by field.
+pub(super) struct Layers<'a> {
+    pub(super) source: &'a ConfigSource,
+    pub(super) file: Option<YamlSettings>,
+    /// `OTEL_RESOURCE_ATTRIBUTES`, parsed once: some of its keys feed dedicated fields.
+    pub(super) resource: Vec<(String, String)>,
+}
+
+impl<'a> Layers<'a> {
+    pub(super) fn new(source: &'a ConfigSource, file: Option<YamlSettings>) -> Result<Self, ConfigError> {
+        let mut layers = Layers { source, file, resource: Vec::new() };
+        if let Some(raw) = layers.env(keys::OTEL_RESOURCE_ATTRIBUTES) {
+            layers.resource = parse_key_value_list(&raw)?;
+        }
+        Ok(layers)
+    }
+
+    /// An environment variable; empty or whitespace-only counts as unset (OpenTelemetry spec).
+    pub(super) fn env(&self, name: &str) -> Option<Raw> {
+        let value = self.source.var(name)?;
+        if value.trim().is_empty() {
+            None
+        } else {
+            Some(Raw::env(name, value))
+        }
+    }
+
+    pub(super) fn resource_attribute(&self, key: &str) -> Option<Raw> {
+        // The last occurrence wins, as when the list is applied in order.
+        self.resource
+            .iter()
+            .rev()
+            .find(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(k, v)| Raw::env(&format!("{} ({k})", keys::OTEL_RESOURCE_ATTRIBUTES), v.clone()))
+    }
+
+    pub(super) fn yaml(&self, path: &str) -> Option<Raw> {
+        self.file.as_ref()?.scalar(path)
+    }
+
+    /// The first environment variable set, else the first resource attribute set, else the YAML value.
+    pub(super) fn pick(&self, env: &[&str], resource: &[&str], yaml: &str) -> Option<Raw> {
+        env.iter()
+            .find_map(|name| self.env(name))
+            .or_else(|| resource.iter().find_map(|key| self.resource_attribute(key)))
+            .or_else(|| self.yaml(yaml))
+    }
+
+    /// The first layer's value of one field, parsed; `None` when no layer sets it.
+    fn value<T>(
+        &self,
+        env: &[&str],
+        resource: &[&str],
+        yaml: &str,
+        parse: impl FnOnce(&Raw) -> Result<T, ConfigError>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.pick(env, resource, yaml).map(|raw| parse(&raw)).transpose()
+    }
+
+    /// Every field, in the order errors and warnings are reported, then one exhaustive `Config` literal:
+    /// a field added to `Config` and not resolved here fails to compile.
+    pub(super) fn resolve(&self, warnings: &mut Vec<String>) -> Result<Config, ConfigError> {
+        use keys::*;
+        let d = Config::default();
+
+        let service_name = self
+            .value(&[BOTANU_SERVICE_NAME, OTEL_SERVICE_NAME], &[RES_SERVICE_NAME], Y_SERVICE_NAME, parse_text)?
+            .unwrap_or(d.service_name);
+        let service_version =
+            self.value(&[OTEL_SERVICE_VERSION], &[RES_SERVICE_VERSION], Y_SERVICE_VERSION, parse_text)?;
+        let service_namespace =
+            self.value(&[OTEL_SERVICE_NAMESPACE], &[RES_SERVICE_NAMESPACE], Y_SERVICE_NAMESPACE, parse_text)?;
+        let environment = self
+            .value(
+                &[BOTANU_ENVIRONMENT, OTEL_DEPLOYMENT_ENVIRONMENT],
+                &[RES_DEPLOYMENT_ENVIRONMENT_NAME, RES_DEPLOYMENT_ENVIRONMENT],
+                Y_SERVICE_ENVIRONMENT,
+                parse_text,
+            )?
+            .unwrap_or(d.environment);
+
+        let traces_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, warnings)?;
+        let metrics_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, warnings)?;
+
+        let mut headers = d.headers;
+        if let Some(raw) = self.env(OTEL_EXPORTER_OTLP_HEADERS) {
+            for (name, value) in parse_key_value_list(&raw)? {
+                check_header(&name, &value, &raw)?;
+                headers.push((name, value));
+            }
+        } else if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_OTLP_HEADERS)) {
+            for (name, raw) in entries {
+                check_header(name, &raw.value, raw)?;
+                headers.push((name.clone(), raw.value.clone()));
+            }
+        }
+        let api_key = self.env(BOTANU_API_KEY).map(|raw| raw.value.trim().to_owned());
+        let protocol =
+            self.value(&[OTEL_EXPORTER_OTLP_PROTOCOL], &[], Y_OTLP_PROTOCOL, parse_protocol)?.unwrap_or(d.protocol);
+
+        let mut batch_size = self
+            .value(
+                &[BOTANU_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE],
+                &[],
+                Y_EXPORT_BATCH_SIZE,
+                parse_count,
+            )?
+            .unwrap_or(d.batch_size);
+        let queue_size = self
+            .value(&[BOTANU_MAX_QUEUE_SIZE, OTEL_BSP_MAX_QUEUE_SIZE], &[], Y_EXPORT_QUEUE_SIZE, parse_count)?
+            .unwrap_or(d.queue_size);
+        if batch_size > queue_size {
+            // The batch processor cannot send more than it holds; say so rather than fail.
+            warnings.push(format!(
+                "export batch size {batch_size} is larger than the queue size {queue_size}; using {queue_size}"
+            ));
+            batch_size = queue_size;
+        }
+        let schedule_delay = self
+            .value(&[BOTANU_SCHEDULE_DELAY_MILLIS, OTEL_BSP_SCHEDULE_DELAY], &[], Y_EXPORT_DELAY_MS, parse_millis)?
+            .unwrap_or(d.schedule_delay);
+        let export_timeout = self
+            .value(&[BOTANU_EXPORT_TIMEOUT_MILLIS, OTEL_BSP_EXPORT_TIMEOUT], &[], Y_EXPORT_TIMEOUT_MS, parse_millis)?
+            .unwrap_or(d.export_timeout);
+        let metric_export_interval = self
+            .value(&[OTEL_METRIC_EXPORT_INTERVAL], &[], Y_EXPORT_METRIC_INTERVAL_MS, parse_millis)?
+            .unwrap_or(d.metric_export_interval);
+        let export_all_spans =
+            self.value(&[BOTANU_EXPORT_ALL_SPANS], &[], Y_EXPORT_ALL_SPANS, parse_bool)?.unwrap_or(d.export_all_spans);
+        let max_events_per_span = self
+            .value(&[BOTANU_MAX_EVENTS_PER_SPAN], &[], Y_MAX_EVENTS_PER_SPAN, parse_count)?
+            .unwrap_or(d.max_events_per_span);
+
+        let content_capture_rate = self
+            .value(&[BOTANU_CONTENT_CAPTURE_RATE], &[], Y_EVAL_CAPTURE_RATE, |raw| parse_rate(raw, warnings))?
+            .unwrap_or(d.content_capture_rate);
+        let content_max_chars =
+            self.value(&[BOTANU_CONTENT_MAX_CHARS], &[], Y_EVAL_MAX_CHARS, parse_count)?.unwrap_or(d.content_max_chars);
+        let pii = self.pii(d.pii)?;
+        let propagation_mode = self
+            .value(&[BOTANU_PROPAGATION_MODE], &[], Y_PROPAGATION_MODE, parse_propagation_mode)?
+            .unwrap_or(d.propagation_mode);
+        let propagation_trust_inbound = self
+            .value(&[BOTANU_PROPAGATION_TRUST_INBOUND], &[], Y_PROPAGATION_TRUST_INBOUND, parse_bool)?
+            .unwrap_or(d.propagation_trust_inbound);
+
+        let sdk_disabled =
+            self.env(OTEL_SDK_DISABLED).map(|raw| parse_bool(&raw)).transpose()?.unwrap_or(d.sdk_disabled);
+        let chosen_exporter = if sdk_disabled {
+            Some(TracesExporter::None)
+        } else {
+            self.env(OTEL_TRACES_EXPORTER).map(|raw| parse_traces_exporter(&raw)).transpose()?
+        };
+
+        let folded = [
+            RES_SERVICE_NAME,
+            RES_SERVICE_VERSION,
+            RES_SERVICE_NAMESPACE,
+            RES_DEPLOYMENT_ENVIRONMENT_NAME,
+            RES_DEPLOYMENT_ENVIRONMENT,
+        ];
+        let resource_attributes =
+            self.resource.iter().filter(|(k, _)| !folded.contains(&k.as_str())).cloned().collect();
+
+        let mut c = Config {
+            service_name,
+            service_version,
+            service_namespace,
+            environment,
+            traces_endpoint,
+            metrics_endpoint,
+            headers,
+            api_key,
+            protocol,
+            batch_size,
+            queue_size,
+            schedule_delay,
+            export_timeout,
+            metric_export_interval,
+            content_capture_rate,
+            content_max_chars,
+            pii,
+            propagation_mode,
+            propagation_trust_inbound,
+            traces_exporter: chosen_exporter.unwrap_or(d.traces_exporter),
+            sdk_disabled,
+            export_all_spans,
+            max_events_per_span,
+            resource_attributes,
+            traces_exporter_explicit: chosen_exporter.is_some(),
+            warnings: d.warnings,
+        };
+        c.derive_traces_exporter();
+        Ok(c)
+    }
+
+    /// The PII settings, each from its first layer, else `defaults`.
+    fn pii(&self, defaults: PiiConfig) -> Result<PiiConfig, ConfigError> {
+        use keys::*;
+        let enabled =
+            self.value(&[BOTANU_PII_SCRUB_ENABLED], &[], Y_PII_ENABLED, parse_bool)?.unwrap_or(defaults.enabled);
+        let disable_patterns = if let Some(raw) = self.env(BOTANU_PII_SCRUB_DISABLE_PATTERNS) {
+            comma_list(&raw.value)
+        } else if let Some(items) = self.file.as_ref().and_then(|f| f.list(Y_PII_DISABLE_PATTERNS)) {
+            items.iter().flat_map(|raw| comma_list(&raw.value)).collect()
+        } else {
+            defaults.disable_patterns
+        };
+        let mut custom_patterns = defaults.custom_patterns;
+        if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_PII_CUSTOM_PATTERNS)) {
+            for (name, raw) in entries {
+                if raw.value.is_empty() {
+                    return Err(raw.invalid("a non-empty regular expression"));
+                }
+                custom_patterns.push((name.clone(), raw.value.clone()));
+            }
+        }
+        // Not trimmed: a replacement may be meant to contain spaces. A YAML `""` (quoted) is a valid,
+        // empty replacement; an empty variable is unset.
+        let replacement = self
+            .value(&[BOTANU_PII_SCRUB_REPLACEMENT], &[], Y_PII_REPLACEMENT, |raw| Ok(raw.value.clone()))?
+            .unwrap_or(defaults.replacement);
+        Ok(PiiConfig { enabled, disable_patterns, custom_patterns, replacement })
+    }
+
+    /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as
+    /// is) > `OTEL_EXPORTER_OTLP_ENDPOINT` (base) > `otlp.endpoint` (base).
+    pub(super) fn endpoint(
+        &self,
+        signal_variable: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<Endpoint>, ConfigError> {
+        let found = [
+            (keys::BOTANU_COLLECTOR_ENDPOINT, EndpointKind::Base),
+            (signal_variable, EndpointKind::Signal),
+            (keys::OTEL_EXPORTER_OTLP_ENDPOINT, EndpointKind::Base),
+        ]
+        .into_iter()
+        .find_map(|(name, kind)| self.env(name).map(|raw| (raw, kind)))
+        .or_else(|| self.yaml(keys::Y_OTLP_ENDPOINT).map(|raw| (raw, EndpointKind::Base)));
+        let Some((raw, kind)) = found else {
+            return Ok(None);
+        };
+        let (url, had_credentials) = strip_credentials(raw.value.trim());
+        let shown = Raw { value: url.clone(), ..raw.clone() };
+        if url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) || split_url(&url).is_none() {
+            return Err(shown.invalid("an http:// or https:// URL such as http://localhost:4318"));
+        }
+        if had_credentials {
+            push_unique(
+                warnings,
+                format!(
+                    "{}: credentials in the endpoint URL were removed; send them as a header \
+                     (OTEL_EXPORTER_OTLP_HEADERS) or use BOTANU_API_KEY",
+                    raw.origin()
+                ),
+            );
+        }
+        Ok(Some(Endpoint { url, kind }))
+    }
+}
