@@ -101,6 +101,17 @@ impl Builtin {
         }
     }
 
+    /// Whether this detector is searched by its own regex instead of inside the combined
+    /// alternation. These two have an unbounded run of common characters before the part that
+    /// decides a match (an e-mail's local part before `@`, a JWT's header before its dots). In a
+    /// leftmost-first alternation such a thread, started earlier, outranks any later candidate, so
+    /// each search scans to where it dies; with the search restarting after every rejected
+    /// candidate (`1-1-1-…`, `1.1.1.…`), that made scrubbing quadratic. On its own, the pattern's
+    /// search runs once per hit: a search that finds nothing ends the stream.
+    pub(super) fn searched_alone(self) -> bool {
+        matches!(self, Builtin::Email | Builtin::Jwt)
+    }
+
     /// Whether this detector's match at some position can be exactly `m`. Only necessary
     /// conditions: they let [`Scrubber::identify`] skip the anchored regexes when exactly one
     /// detector fits, which is the common case.

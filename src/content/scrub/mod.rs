@@ -82,6 +82,10 @@ use prefilter::{cut_after, cut_before, is_safe_cut, next_trigger};
 /// built-in match can be cut in two. Every bounded built-in match is far shorter than this.
 const MARGIN_CHARS: usize = 256;
 
+/// Bytes past `max_bytes` that [`Scrubber::scrub_capped`] reads to find a safe cut; as
+/// [`MARGIN_CHARS`], far longer than any bounded built-in match.
+const CAPPED_MARGIN_BYTES: usize = 1024;
+
 // === Options and errors ===
 
 /// What to scrub and how to mark it. `Default` is the contract default: every built-in detector on,
@@ -189,6 +193,12 @@ enum DetectorKind {
         at_start: Regex,
         after_char: Regex,
     },
+    /// A built-in searched on its own rather than in the combined regex (see
+    /// [`Builtin::searched_alone`]).
+    Solo {
+        id: Builtin,
+        regex: Regex,
+    },
     Custom {
         regex: Regex,
     },
@@ -229,6 +239,10 @@ impl Pending {
 struct Segment {
     start: usize,
     end: usize,
+    /// A passing trigger at or after the last position searched, with none between: while the
+    /// search position has not passed it, the segment still holds a trigger and is not rescanned
+    /// (a rescan per rejected candidate would make runs of candidates quadratic).
+    trigger: usize,
 }
 
 /// Finds and replaces PII in text. Compiled once from [`ScrubOptions`]; cheap to share between
@@ -307,6 +321,12 @@ impl Scrubber {
     /// built in, and with [`ScrubError::InvalidCustomPattern`] for a custom pattern that does not
     /// compile or matches the empty string.
     pub fn new(opts: &ScrubOptions) -> Result<Scrubber, ScrubError> {
+        Scrubber::build(opts, true)
+    }
+
+    /// [`new`](Self::new), with `solo` choosing whether the built-ins with unbounded prefixes are
+    /// searched on their own (always, except in the test that checks this never changes a result).
+    fn build(opts: &ScrubOptions, solo: bool) -> Result<Scrubber, ScrubError> {
         let mut selected = [opts.enable_only.is_none(); 15];
         for name in opts.enable_only.iter().flatten() {
             let index = builtin_index(name).ok_or_else(|| ScrubError::UnknownDetector { name: name.clone() })?;
@@ -324,15 +344,20 @@ impl Scrubber {
                 continue;
             }
             let pattern = id.pattern();
-            alternatives.push(format!("(?:{pattern})"));
-            detectors.push(Detector {
-                name: id.name().to_owned(),
-                replacement: replacement_for(opts, id.name()),
-                kind: DetectorKind::Builtin {
+            let kind = if solo && id.searched_alone() {
+                DetectorKind::Solo { id, regex: Regex::new(pattern).expect("built-in PII patterns compile") }
+            } else {
+                alternatives.push(format!("(?:{pattern})"));
+                DetectorKind::Builtin {
                     id,
                     at_start: Regex::new(&format!("^(?:{pattern})")).expect("built-in PII patterns compile"),
                     after_char: Regex::new(&format!("^(?s:.)(?:{pattern})")).expect("built-in PII patterns compile"),
-                },
+                }
+            };
+            detectors.push(Detector {
+                name: id.name().to_owned(),
+                replacement: replacement_for(opts, id.name()),
+                kind,
             });
         }
         let builtin_count = detectors.len();
@@ -471,6 +496,61 @@ impl Scrubber {
         out
     }
 
+    /// Scrubs at most about `max_bytes` of `text` and returns at most `max_bytes` bytes, cut on a
+    /// char boundary: the entry point for event and error messages, which have a byte cap and are
+    /// scrubbed on the application thread. The work is O(`max_bytes`) whatever the size of `text`.
+    ///
+    /// The input is first cut at a safe cut (a place no built-in match spans) between `max_bytes`
+    /// and `max_bytes` + 1 KiB, then scrubbed, then cut to `max_bytes`. So a token that straddles
+    /// `max_bytes` is scrubbed whole before the cut and no fragment of it is left visible; only a
+    /// cut replacement marker (`[REDA`) can show at the end. When no safe cut is found in that
+    /// margin (one run of ≥ 1 KiB token characters across `max_bytes`), that run is replaced whole.
+    /// Redactions may leave the output shorter than `max_bytes` even though more input followed.
+    /// Returns the input borrowed when nothing matched.
+    ///
+    /// ```
+    /// use botanu::content::{ScrubOptions, Scrubber};
+    ///
+    /// let scrubber = Scrubber::new(&ScrubOptions::default())?;
+    /// let message = format!("retry for bob@example.com {}", "x".repeat(100_000));
+    /// assert_eq!(scrubber.scrub_capped(&message, 20), "retry for [REDACTED]");
+    /// // The address straddles the cap: it is redacted before the cut.
+    /// assert_eq!(scrubber.scrub_capped("mail bob@example.com now", 12), "mail [REDACT");
+    /// # Ok::<(), botanu::content::ScrubError>(())
+    /// ```
+    pub fn scrub_capped<'a>(&self, text: &'a str, max_bytes: usize) -> Cow<'a, str> {
+        if !self.is_active() {
+            return Cow::Borrowed(&text[..floor_char_boundary(text, max_bytes)]);
+        }
+        let bytes = text.as_bytes();
+        let window_end = floor_char_boundary(text, max_bytes.saturating_add(CAPPED_MARGIN_BYTES));
+        // The replacement may be longer than what it replaces, so even a short text is cut after.
+        let cut = if window_end == text.len() {
+            Some(window_end)
+        } else {
+            (max_bytes..window_end).rev().find(|&c| is_safe_cut(bytes, c))
+        };
+        let scrubbed = match cut {
+            Some(cut) => self.render(text, 0, cut),
+            None => {
+                // A long token runs across the cap: keep what precedes it and hide it whole, since
+                // its end (and so whether it matches) is beyond the margin.
+                let run_start =
+                    (0..max_bytes).rev().find(|&c| is_safe_cut(bytes, c)).map_or(0, |c| next_char_boundary(text, c));
+                let mut out = self.render(text, 0, run_start).into_owned();
+                out.push_str(&self.replacement);
+                Cow::Owned(out)
+            }
+        };
+        match scrubbed {
+            Cow::Borrowed(clean) => Cow::Borrowed(&clean[..floor_char_boundary(clean, max_bytes)]),
+            Cow::Owned(mut out) => {
+                out.truncate(floor_char_boundary(&out, max_bytes));
+                Cow::Owned(out)
+            }
+        }
+    }
+
     fn is_active(&self) -> bool {
         self.enabled && !self.detectors.is_empty()
     }
@@ -499,9 +579,13 @@ impl Scrubber {
     /// detector.
     fn for_each_hit(&self, text: &str, start: usize, limit: usize, mut emit: impl FnMut(Hit)) {
         let mut pos = start;
-        let mut segment = Segment { start, end: start };
+        let mut segment = Segment { start, end: start, trigger: start };
         let mut builtin = Pending::Unknown;
-        let mut customs: Vec<Pending> = self.detectors[self.builtin_count..].iter().map(|_| Pending::Unknown).collect();
+        // One stream per detector outside the combined regex: solo built-ins, then custom patterns.
+        let mut streams: Vec<(usize, Pending)> = (0..self.detectors.len())
+            .filter(|&i| !matches!(self.detectors[i].kind, DetectorKind::Builtin { .. }))
+            .map(|i| (i, Pending::Unknown))
+            .collect();
         loop {
             if builtin.is_stale(pos) {
                 builtin = Pending::from_hit(self.next_builtin_hit(text, limit, pos, &mut segment));
@@ -510,13 +594,13 @@ impl Scrubber {
                 Pending::At(hit) => Some(hit),
                 _ => None,
             };
-            for (i, pending) in customs.iter_mut().enumerate() {
-                let detector = self.builtin_count + i;
+            for (detector, pending) in streams.iter_mut() {
                 if pending.is_stale(pos) {
-                    *pending = Pending::from_hit(self.next_custom_hit(text, limit, pos, detector));
+                    *pending = Pending::from_hit(self.next_stream_hit(text, limit, pos, *detector));
                 }
                 if let Pending::At(hit) = *pending {
-                    if best.is_none_or(|b| hit.start < b.start) {
+                    // Leftmost first; at the same start, the earlier detector.
+                    if best.is_none_or(|b| (hit.start, hit.detector) < (b.start, b.detector)) {
                         best = Some(hit);
                     }
                 }
@@ -530,18 +614,28 @@ impl Scrubber {
         }
     }
 
-    fn next_custom_hit(&self, text: &str, limit: usize, from: usize, detector: usize) -> Option<Hit> {
-        let DetectorKind::Custom { regex } = &self.detectors[detector].kind else {
-            return None;
+    /// The first accepted hit of a detector searched on its own (a solo built-in or a custom
+    /// pattern) starting at or after `from` in `text[..limit]`.
+    fn next_stream_hit(&self, text: &str, limit: usize, from: usize, detector: usize) -> Option<Hit> {
+        let (regex, validator) = match &self.detectors[detector].kind {
+            DetectorKind::Solo { id, regex } => (regex, Some(*id)),
+            DetectorKind::Custom { regex } => (regex, None),
+            DetectorKind::Builtin { .. } => return None,
         };
         let haystack = &text[..limit];
         let mut from = from;
         while from <= limit {
             let m = regex.find_at(haystack, from)?;
-            if !m.is_empty() {
-                return Some(Hit { start: m.start(), end: m.end(), detector });
+            // Empty matches (e.g. a bare `\b`) redact nothing; step over them, as over a rejected
+            // candidate.
+            let end = match validator {
+                _ if m.is_empty() => None,
+                Some(id) => id.validate(text, m.start(), m.end()),
+                None => Some(m.end()),
+            };
+            if let Some(end) = end {
+                return Some(Hit { start: m.start(), end, detector });
             }
-            // Empty matches (e.g. a bare `\b`) redact nothing; step over them.
             from = next_char_boundary(text, m.start());
         }
         None
@@ -557,16 +651,21 @@ impl Scrubber {
                 return None;
             }
             if !self.prefilter {
-                *segment = Segment { start: pos, end: limit };
+                *segment = Segment { start: pos, end: limit, trigger: pos };
             } else if pos < segment.start || pos >= segment.end {
                 let trigger = next_trigger(bytes, pos, limit)?;
                 let start = cut_before(bytes, trigger, pos);
-                *segment = Segment { start, end: cut_after(bytes, trigger, limit) };
+                *segment = Segment { start, end: cut_after(bytes, trigger, limit), trigger };
                 pos = start;
-            } else if next_trigger(bytes, pos, segment.end).is_none() {
-                // Every built-in hit contains a passing trigger: none is left in this segment.
-                pos = segment.end;
-                continue;
+            } else if pos > segment.trigger {
+                match next_trigger(bytes, pos, segment.end) {
+                    Some(trigger) => segment.trigger = trigger,
+                    None => {
+                        // Every built-in hit contains a passing trigger: none is left in this segment.
+                        pos = segment.end;
+                        continue;
+                    }
+                }
             }
             // The search stops at the segment's safe cut; no match can cross it.
             let haystack = &text[..segment.end];
@@ -589,7 +688,8 @@ impl Scrubber {
         let (first, first_end) = self.identify(haystack, s, e, startable)?;
         for index in first..self.builtin_count {
             let DetectorKind::Builtin { id, .. } = self.detectors[index].kind else {
-                break;
+                // A solo built-in: its own stream competes in the merge.
+                continue;
             };
             let candidate_end = if index == first {
                 first_end
@@ -652,6 +752,15 @@ impl Scrubber {
         let prev = haystack.get(..s)?.char_indices().next_back().map_or(0, |(i, _)| i);
         after_char.find(haystack.get(prev..)?).map(|m| prev + m.end())
     }
+}
+
+/// The largest char boundary of `text` at or below `i`.
+fn floor_char_boundary(text: &str, i: usize) -> usize {
+    if i >= text.len() {
+        return text.len();
+    }
+    // A UTF-8 character is at most 4 bytes, so a boundary is at most 3 bytes back.
+    (i.saturating_sub(3)..=i).rev().find(|&c| text.is_char_boundary(c)).unwrap_or(0)
 }
 
 /// The byte offset `n` characters after `from` (or the end of `text`).

@@ -688,3 +688,85 @@ fn never_panics_on_arbitrary_text() {
         }
     }
 }
+
+/// Searching e-mail and JWT on their own (for linear time) must never change a result compared
+/// with the single leftmost-first alternation of every built-in.
+#[test]
+fn solo_detectors_never_change_results() {
+    let fragments = fragments();
+    let separators = [" ", "", "", ", ", "\n", ":", "-", ".", " 1", "é", ") ", ")", "(", "+", "@", "_"];
+    let option_sets = [
+        ScrubOptions { typed_replacement: true, ..ScrubOptions::default() },
+        ScrubOptions {
+            typed_replacement: true,
+            custom: vec![("digits".into(), r"\d{3} \d".into()), ("mailish".into(), r"[a-z]+@".into())],
+            ..ScrubOptions::default()
+        },
+        ScrubOptions {
+            typed_replacement: true,
+            disable: vec!["credit_card".into(), "bearer_token".into()],
+            ..ScrubOptions::default()
+        },
+    ];
+    let mut rng = Rng(0x6A09_E667_F3BC_C908);
+    for opts in option_sets {
+        let split = scrubber(opts.clone());
+        let combined = match Scrubber::build(&opts, false) {
+            Ok(s) => s,
+            Err(err) => panic!("options should be valid: {err}"),
+        };
+        for _ in 0..iterations(3000) {
+            let text = random_text(&mut rng, &fragments, &separators);
+            assert_eq!(split.scrub(&text), combined.scrub(&text), "text: {text:?}");
+        }
+    }
+}
+
+#[test]
+fn scrub_capped_cuts_bytes_after_scrubbing() {
+    let s = typed();
+    let bearer_long = format!("Zz9{}", "x".repeat(2000));
+    let cases: Vec<(String, usize, String)> = vec![
+        ("short alice@example.com".into(), 100, "short [REDACTED:email]".into()),
+        ("anything".into(), 0, String::new()),
+        // Cut on a char boundary: `é` is two bytes.
+        ("héllo".into(), 2, "h".into()),
+        ("héllo".into(), 3, "hé".into()),
+        // The card straddles the cap: no digit survives.
+        ("card 4111 1111 1111 1111 ok".into(), 9, "card [RED".into()),
+        // PII past the cap never matters; clean text is cut.
+        (format!("clean text then alice@example.com {}", "z".repeat(5000)), 10, "clean text".into()),
+        // A token longer than the margin straddling the cap is replaced whole.
+        (format!("Authorization: Bearer {bearer_long} tail"), 30, "Authorization: [REDACTED]".into()),
+    ];
+    for (input, max, expected) in &cases {
+        let got = s.scrub_capped(input, *max);
+        assert_eq!(&got, expected, "input: {:?} max {max}", truncate_chars(input, 60));
+        assert!(got.len() <= *max);
+    }
+    assert!(matches!(s.scrub_capped("clean words", 5), Cow::Borrowed("clean")));
+    let disabled = scrubber(ScrubOptions { enabled: false, ..ScrubOptions::default() });
+    assert_eq!(disabled.scrub_capped("héllo alice@example.com", 2), "h");
+}
+
+/// Without long runs at the cap, the capped result is "scrub, then cut to a char boundary".
+#[test]
+fn capped_equals_scrub_then_cut() {
+    let s = typed();
+    let fragments = fragments();
+    let mut rng = Rng(0xBB67_AE85_84CA_A73B);
+    for _ in 0..iterations(1500) {
+        let text = random_text(&mut rng, &fragments, &[" ", "\n", ", "]);
+        let full = s.scrub(&text);
+        for max in [0, 1, 5, 17, 40, 100, 300, 1000] {
+            let expected = &full[..floor_char_boundary(&full, max)];
+            let got = s.scrub_capped(&text, max);
+            if text.len() <= max + CAPPED_MARGIN_BYTES {
+                assert_eq!(got, expected, "text: {text:?} max {max}");
+            } else {
+                // Redactions in the window may leave the output short, never different.
+                assert!(expected.starts_with(&*got), "text: {text:?} max {max}");
+            }
+        }
+    }
+}
