@@ -693,7 +693,7 @@ impl Scrubber {
             };
             let candidate_end = if index == first {
                 first_end
-            } else if startable & (1 << index) == 0 {
+            } else if startable & (1 << index) == 0 || !id.may_match_at(text.as_bytes(), s) {
                 continue;
             } else {
                 match self.anchored_end(index, haystack, s) {

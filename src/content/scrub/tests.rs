@@ -770,3 +770,25 @@ fn capped_equals_scrub_then_cut() {
         }
     }
 }
+
+/// `may_match_at` only skips detectors that cannot match there.
+#[test]
+fn may_match_at_is_a_necessary_condition() {
+    let fragments = fragments();
+    let separators = [" ", "", "-", ".", ":", "(", ") ", "+", "1", "a"];
+    let patterns: Vec<(Builtin, regex::Regex)> = Builtin::ALL
+        .iter()
+        .map(|&id| (id, regex::Regex::new(id.pattern()).unwrap_or_else(|err| panic!("{err}"))))
+        .collect();
+    let mut rng = Rng(0x3C6E_F372_FE94_F82B);
+    for _ in 0..iterations(1000) {
+        let text = random_text(&mut rng, &fragments, &separators);
+        for s in (0..text.len()).filter(|&s| text.is_char_boundary(s)) {
+            for (id, regex) in &patterns {
+                if regex.find_at(&text, s).is_some_and(|m| m.start() == s) {
+                    assert!(id.may_match_at(text.as_bytes(), s), "{id:?} at {s} in {text:?}");
+                }
+            }
+        }
+    }
+}
