@@ -1,9 +1,12 @@
 //! The PII scrubber on hostile input: time linear in the input for every family of text that
 //! used to make it quadratic, and real PII inside such text still redacted.
 //!
-//! Timing is release-independent: the time for 16 × the input is compared with 16 × the time for
-//! the input (64 KiB against 4 KiB in a debug build, 256 KiB against 16 KiB in release), with a
-//! wide margin: a quadratic scrubber takes 256 × as long, a linear one 16 ×.
+//! The ratio check compares the time for 256 KiB with 16 × the time for 16 KiB, with a wide margin
+//! (a quadratic scrubber takes 256 × as long, a linear one 16 ×). It needs an optimized build:
+//! the unoptimized `regex` crate's own `find_iter` grows faster than linear on some of these
+//! inputs (measured: `eyJa.eyJa.` 16 KiB → 22 ms, 256 KiB → 234 ms in debug, flat in release), so
+//! it is ignored in debug builds; run it with `cargo test --release --test scrub_adversarial`.
+//! The absolute bound and the redaction checks run in every build.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -60,10 +63,11 @@ fn fastest(scrubber: &Scrubber, text: &str) -> Duration {
         .unwrap_or_default()
 }
 
-/// The small input of the ratio test; an unoptimized `regex` is about 50 × slower.
-const SMALL: usize = if cfg!(debug_assertions) { 4 * 1024 } else { 16 * 1024 };
+/// The small input of the ratio test.
+const SMALL: usize = 16 * 1024;
 
 #[test]
+#[cfg_attr(debug_assertions, ignore = "timing ratio needs an optimized build: cargo test --release")]
 fn every_hostile_family_scrubs_in_linear_time() {
     let s = scrubber();
     let mut report = Vec::new();
