@@ -11,6 +11,14 @@
 //!   resolved leftmost-first: the hit that starts first wins, and among hits starting at the same
 //!   place the earlier detector wins. `Authorization: Bearer eyJ…` is therefore one `bearer_token`
 //!   hit, not a `jwt` hit inside it.
+//! * **Two detectors on their own.** `email` and `jwt` begin with an unbounded run of common
+//!   characters (a local part before `@`, a header before the dots). Inside the alternation such a
+//!   run, started earlier, outranks every later candidate, so each search read to the end of the
+//!   run, and the search restarts after every rejected candidate: `1-1-1-…`, `1.1.1.…` or glued
+//!   SSNs took time quadratic in their length. They are searched by their own regexes, merged
+//!   with the same leftmost-first, earlier-detector rule (a test checks that this never changes a
+//!   result); every other built-in candidate is bounded in length or begins with a literal, so
+//!   scrubbing takes time linear in the input (`benches/scrub.rs`, group `worst_case`).
 //! * **Validators with fall-back.** Some detectors match a loose *candidate* that code then checks:
 //!   card numbers (Luhn, also on shorter group-aligned prefixes), IPv6 (parsed by
 //!   [`std::net::Ipv6Addr`]), IPv4 (octets 0–255), E.164 (what precedes the `+`) and bearer
@@ -31,7 +39,10 @@
 //!   changes a result.
 //! * **Custom patterns** are separate regexes whose hits are merged with the built-in hits under
 //!   the same leftmost-first rule (ties go to built-ins, then to earlier custom patterns). They
-//!   are compiled by the `regex` crate, whose matching time is linear in the input.
+//!   are compiled by the `regex` crate: one search is linear in the input, but finding every hit
+//!   of a pattern such as `\d+x|\d` is not (each search reads ahead to the end of the digit run),
+//!   which no choice of ours can fix for an arbitrary pattern; use [`Scrubber::scrub_bounded`] or
+//!   [`Scrubber::scrub_capped`] on untrusted input of unbounded size.
 //!
 //! # Word boundaries (choices against false positives)
 //!
