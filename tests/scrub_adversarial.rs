@@ -75,9 +75,9 @@ fn every_hostile_family_scrubs_in_linear_time() {
         let small = fastest(&s, &hostile(unit, SMALL));
         let large = fastest(&s, &hostile(unit, 16 * SMALL));
         report.push(format!("{name}: {SMALL} B {small:?}, 16 × that {large:?}"));
-        // Linear: 16×. Quadratic: 256×. Allow 4× noise on top of linear, plus a fixed slack for
-        // timer resolution on very fast families.
-        assert!(large < small * 64 + Duration::from_millis(20), "{name} looks superlinear: {}", report.join("; "));
+        // Linear: 16×. Quadratic: 256×. Allow 6× noise on top of linear (the machine may be
+        // shared), plus a fixed slack for timer resolution on very fast families.
+        assert!(large < small * 100 + Duration::from_millis(20), "{name} looks superlinear: {}", report.join("; "));
     }
     eprintln!("{}", report.join("\n"));
 }
