@@ -26,10 +26,10 @@
 //!   detector had not matched: the later detectors are tried at the same position, then the
 //!   scan resumes one character further on. `call 415-555-1234 123 items` first looks like a
 //!   13-digit card; it fails Luhn, so the US phone number inside it is still found.
-//! * **Prefilter.** Every built-in hit contains a *trigger* byte that passes a cheap local check:
-//!   `@`; `+` before a digit; a digit run that is ≥ 7 long, or continues after ` `, `-`, `)` or
+//! * **Prefilter.** Every hit of the combined regex contains a *trigger* byte that passes a cheap local check:
+//!   `+` before a digit; a digit run that is ≥ 7 long, or continues after ` `, `-`, `)` or
 //!   `) ` with another digit, or begins two dot-separated runs; `::`, or a colon before a hex
-//!   digit with ≥ 5 colons in 40 bytes; the `J` of `eyJ`, the `K` of `AKIA`, the `_` of
+//!   digit with ≥ 5 colons in 40 bytes; the `K` of `AKIA`, the `_` of
 //!   `gh?_`/`_live_`, the `-` of `sk-`/`xox?-`, the `B`/`b` of `Bearer`. The text is also split
 //!   at *safe cuts*: bytes that no built-in match can contain (anything outside
 //!   `[A-Za-z0-9 -._~+/=%@():]`, and a space unless it is followed by a digit or follows
@@ -416,7 +416,8 @@ impl Scrubber {
             builtin_count,
             combined,
             start_masks,
-            prefilter: true,
+            // Triggers cover the combined regex only, which holds every built-in without `solo`.
+            prefilter: solo,
         })
     }
 
@@ -635,6 +636,13 @@ impl Scrubber {
         };
         let haystack = &text[..limit];
         let mut from = from;
+        if validator == Some(Builtin::Email) {
+            // An e-mail holds exactly one `@` and no safe cut, so the leftmost one starts after the
+            // last safe cut before the first `@`: the regex need not read the text before it.
+            let bytes = text.as_bytes();
+            let at = from + bytes.get(from..limit)?.iter().position(|&b| b == b'@')?;
+            from = cut_before(bytes, at, from);
+        }
         while from <= limit {
             let m = regex.find_at(haystack, from)?;
             // Empty matches (e.g. a bare `\b`) redact nothing; step over them, as over a rejected
@@ -672,7 +680,7 @@ impl Scrubber {
                 match next_trigger(bytes, pos, segment.end) {
                     Some(trigger) => segment.trigger = trigger,
                     None => {
-                        // Every built-in hit contains a passing trigger: none is left in this segment.
+                        // Every combined-regex hit contains a passing trigger: none is left in this segment.
                         pos = segment.end;
                         continue;
                     }

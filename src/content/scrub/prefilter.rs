@@ -1,15 +1,14 @@
-//! The prefilter: trigger bytes that every built-in hit contains, and safe cuts that no built-in
-//! hit crosses (see the module docs of [`scrub`](super)).
+//! The prefilter: trigger bytes that every hit of the combined regex contains, and safe cuts that
+//! no built-in hit crosses (see the module docs of [`scrub`](super)). E-mail and JWT are searched
+//! on their own, so `@` and the `J` of `eyJ` are not triggers.
 
 use super::detectors::is_bearer_scheme;
 
 const T_DIGIT: u8 = 1;
-const T_AT: u8 = 2;
 const T_PLUS: u8 = 3;
 const T_COLON: u8 = 4;
 const T_UNDERSCORE: u8 = 5;
 const T_DASH: u8 = 6;
-const T_J: u8 = 7;
 const T_K: u8 = 8;
 const T_B: u8 = 9;
 
@@ -21,12 +20,10 @@ static TRIGGER: [u8; 256] = {
         table[d as usize] = T_DIGIT;
         d += 1;
     }
-    table[b'@' as usize] = T_AT;
     table[b'+' as usize] = T_PLUS;
     table[b':' as usize] = T_COLON;
     table[b'_' as usize] = T_UNDERSCORE;
     table[b'-' as usize] = T_DASH;
-    table[b'J' as usize] = T_J;
     table[b'K' as usize] = T_K;
     table[b'B' as usize] = T_B;
     table[b'b' as usize] = T_B;
@@ -145,8 +142,7 @@ fn may_pass_trigger(b: u8, next: u8) -> bool {
     (b == b'+')
         | (b == b'-')
         | (b.wrapping_sub(b'0') < 10)
-        | (b == b'@')
-        | (b.wrapping_sub(b'J') < 2)
+        | (b == b'K')
         | (b == b'_')
         | ((b == b':') & ((next == b':') | next_digit | next_hex_letter))
         | (((b | 0x20) == b'b') & ((next | 0x20) == b'e'))
@@ -160,7 +156,6 @@ fn check_trigger(bytes: &[u8], i: usize) -> Result<(), usize> {
     let before = |n: usize| i.checked_sub(n).map(|start| &bytes[start..i]);
     let passes = match TRIGGER[bytes[i] as usize] {
         T_DIGIT => return check_digit_run(bytes, i),
-        T_AT => true,
         T_PLUS => rest.get(1).is_some_and(u8::is_ascii_digit),
         T_COLON => match rest.get(1) {
             Some(b':') => true,
@@ -174,7 +169,6 @@ fn check_trigger(bytes: &[u8], i: usize) -> Result<(), usize> {
             github || stripe
         }
         T_DASH => before(2).is_some_and(|w| w == b"sk") || before(4).is_some_and(|w| w.starts_with(b"xox")),
-        T_J => before(2).is_some_and(|w| w == b"ey"),
         T_K => i >= 1 && bytes[i - 1..].starts_with(b"AKIA"),
         T_B => rest.len() >= 6 && is_bearer_scheme(&rest[..6]),
         _ => false,
