@@ -1,11 +1,13 @@
-//! Throughput of the PII scrubber on 4 KiB of clean prose and of PII-dense text.
+//! Throughput of the PII scrubber on 4 KiB of clean prose and of PII-dense text, and its worst
+//! cases: each hostile family of `tests/scrub_adversarial.rs` at 4 KiB, 64 KiB and 1 MiB, whose
+//! time per byte must stay flat (linear time).
 //!
-//! `cargo bench --bench scrub -- --quick`
+//! `cargo bench --bench scrub -- --quick` (the worst cases alone: `-- --quick worst_case`)
 
 use std::hint::black_box;
 
 use botanu::content::{ScrubOptions, Scrubber};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const KIB4: usize = 4096;
 
@@ -66,5 +68,38 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The hostile families of `tests/scrub_adversarial.rs`: each used to take time quadratic in
+/// its length.
+const FAMILIES: [(&str, &str); 10] = [
+    ("dash_digits", "1-"),
+    ("space_digits", "1 "),
+    ("dot_digits", "1."),
+    ("big_octets", "999.999.999.999."),
+    ("jwt_headers", "eyJa.eyJa."),
+    ("glued_ssn", "123-45-6789"),
+    ("colon_digits", "1:"),
+    ("email_domain", "a@1.1.1.1.1.1.1.1."),
+    ("jwt_over_cards", "eyJa-1-1-1-1-1-1-1-1-1-1-1-1-1-1-"),
+    ("plus_digits", "1+2345678-"),
+];
+
+/// Criterion reports time per iteration and bytes per second; ns per byte is 1e9 / that rate.
+fn worst_case(c: &mut Criterion) {
+    let scrubber = Scrubber::default();
+    let mut group = c.benchmark_group("worst_case");
+    group.sample_size(10);
+    for (name, unit) in FAMILIES {
+        for len in [4 * 1024, 64 * 1024, 1024 * 1024] {
+            let mut text = unit.repeat(len / unit.len() + 1);
+            text.truncate(len);
+            group.throughput(Throughput::Bytes(len as u64));
+            group.bench_with_input(BenchmarkId::new(name, len), &text, |b, text| {
+                b.iter(|| scrubber.scrub(black_box(text)).len())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, worst_case);
 criterion_main!(benches);

@@ -1,6 +1,8 @@
-//! The PII scrubber on arbitrary text: `scrub`, and `scrub_bounded` against its contract.
+//! The PII scrubber on arbitrary text: `scrub`, and `scrub_bounded` and `scrub_capped` against
+//! their contracts.
 //!
-//! The first input byte picks the `max_chars` of `scrub_bounded`; the rest is the text.
+//! The first input byte picks the `max_chars` of `scrub_bounded` (and, × 4, the `max_bytes` of
+//! `scrub_capped`); the rest is the text.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -39,5 +41,14 @@ fuzz_target!(|data: &[u8]| {
                 .any(|i| scrubber.replacement().starts_with(&bounded[i..]));
             assert!(ok, "{bounded:?} vs {full:?}");
         }
+        let max_bytes = max_chars * 4;
+        let capped = scrubber.scrub_capped(&text, max_bytes);
+        assert!(capped.len() <= max_bytes);
+        // A prefix of the full scrub, possibly ending in (a cut of) the replacement, or cut short.
+        let common = capped.bytes().zip(full.bytes()).take_while(|(a, b)| a == b).count();
+        let ok = (0..=common)
+            .filter(|&i| capped.is_char_boundary(i))
+            .any(|i| scrubber.replacement().starts_with(&capped[i..]));
+        assert!(ok, "{capped:?} vs {full:?}");
     }
 });

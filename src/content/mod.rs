@@ -8,9 +8,11 @@
 
 mod gate;
 pub mod scrub;
+mod secret_keys;
 
 pub use gate::{CaptureMode, ContentGate};
-pub use scrub::{truncate_chars, ScrubError, ScrubOptions, Scrubber, SecretKeys};
+pub use scrub::{truncate_chars, ScrubError, ScrubOptions, Scrubber};
+pub use secret_keys::SecretKeys;
 
 /// Default cut for captured content, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 4096;
