@@ -492,7 +492,14 @@ fn llm_set_tokens_cache_rules() {
     h.run(|| {
         for (i, ((cached, read, write), _)) in cases.iter().enumerate() {
             let s = llm_span!(provider = "anthropic", model = %format!("m{i}"));
-            s.set_tokens(Tokens { input: 100, output: 10, cached: *cached, cache_read: *read, cache_write: *write, reasoning: 0 });
+            s.set_tokens(Tokens {
+                input: 100,
+                output: 10,
+                cached: *cached,
+                cache_read: *read,
+                cache_write: *write,
+                reasoning: 0,
+            });
         }
     });
     let spans = h.spans();
@@ -1140,7 +1147,14 @@ fn u64_above_i64_max_is_clamped_and_listed_never_wrapped() {
     });
     let spans = h.spans();
     let cases: Vec<(&SpanData, Vec<&str>)> = vec![
-        (find(&spans, "chat tokens"), vec![semconv::GEN_AI_USAGE_INPUT_TOKENS, semconv::USAGE_CACHE_WRITE_TOKENS, semconv::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]),
+        (
+            find(&spans, "chat tokens"),
+            vec![
+                semconv::GEN_AI_USAGE_INPUT_TOKENS,
+                semconv::USAGE_CACHE_WRITE_TOKENS,
+                semconv::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+            ],
+        ),
         (find(&spans, "chat params"), vec![semconv::GEN_AI_REQUEST_MAX_TOKENS]),
         (find(&spans, "chat field"), vec!["big"]),
         (
