@@ -332,3 +332,30 @@ fn agent_workflow_and_tool_operations_are_not_model_calls() {
     let spans = h.spans();
     assert_eq!(str_attr(find(&spans, "invoke_agent planner"), k::GEN_AI_OPERATION_NAME), "invoke_agent");
 }
+
+#[test]
+fn a_tool_without_a_result_is_not_claimed_successful() {
+    let h = Harness::new();
+    h.run(|| {
+        tool_span!(name = "silent").in_scope(|| {});
+        tool_span!(name = "done").set_result(ToolResult { items_returned: 1, ..Default::default() });
+    });
+    let spans = h.spans();
+    assert_absent(find(&spans, "execute_tool silent"), k::TOOL_SUCCESS);
+    assert!(bool_attr(find(&spans, "execute_tool done"), k::TOOL_SUCCESS));
+    let rms = h.metrics();
+    let mut statuses = BTreeMap::new();
+    if let Some(rm) = rms.last() {
+        for metric in rm.scope_metrics().flat_map(|s| s.metrics()).filter(|x| x.name() == m::TOOL_EXECUTIONS) {
+            if let AggregatedMetrics::U64(MetricData::Sum(sum)) = metric.data() {
+                for dp in sum.data_points() {
+                    let attrs: BTreeMap<String, String> =
+                        dp.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
+                    statuses.insert(attrs[k::GEN_AI_TOOL_NAME].clone(), attrs[m::STATUS].clone());
+                }
+            }
+        }
+    }
+    assert_eq!(statuses.get("silent").map(String::as_str), Some(m::STATUS_UNKNOWN), "{statuses:?}");
+    assert_eq!(statuses.get("done").map(String::as_str), Some(m::STATUS_SUCCESS), "{statuses:?}");
+}

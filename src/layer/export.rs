@@ -202,21 +202,26 @@ pub(crate) const MAX_ERROR_TYPE_BYTES: usize = 128;
 /// `botanu.usage.*` cached-token figures botanu's own setters produce, so every LLM span reads the same
 /// way whoever instrumented it. (`set_tokens` writes the semconv keys itself.)
 fn mirror_semconv_tokens(state: &mut SpanState) {
-    // Botanu's own setters wrote their figures already (and `cached` may differ from `cache_read` there).
-    if state.get(k::USAGE_CACHED_TOKENS).is_some() || state.get(k::USAGE_CACHE_READ_TOKENS).is_some() {
+    // One pass over the attributes: this runs on every LLM span, and most have none of these keys.
+    let (mut ours, mut cache_read, mut cache_creation) = (false, 0, 0);
+    for kv in &state.attrs {
+        match (kv.key.as_str(), &kv.value) {
+            // Botanu's own setters wrote their figures already (and `cached` may differ from `cache_read`).
+            (k::USAGE_CACHED_TOKENS | k::USAGE_CACHE_READ_TOKENS, _) => ours = true,
+            (k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, Value::I64(n)) => cache_read = *n,
+            (k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, Value::I64(n)) => cache_creation = *n,
+            _ => {}
+        }
+    }
+    if ours {
         return;
     }
-    for (semconv, botanu) in [
-        (k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, k::USAGE_CACHE_READ_TOKENS),
-        (k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, k::USAGE_CACHED_TOKENS),
-        (k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, k::USAGE_CACHE_WRITE_TOKENS),
-    ] {
-        if let Some(Value::I64(n)) = state.get(semconv) {
-            if *n > 0 {
-                let n = Value::I64(*n);
-                state.set_default(botanu, n);
-            }
-        }
+    if cache_read > 0 {
+        state.set_default(k::USAGE_CACHE_READ_TOKENS, Value::I64(cache_read));
+        state.set_default(k::USAGE_CACHED_TOKENS, Value::I64(cache_read));
+    }
+    if cache_creation > 0 {
+        state.set_default(k::USAGE_CACHE_WRITE_TOKENS, Value::I64(cache_creation));
     }
 }
 
@@ -225,14 +230,10 @@ fn finish_kind(state: &mut SpanState, duration_ms: f64) {
     let spec = state.kind.spec();
     match state.kind {
         Kind::Run => return finish_run(state, duration_ms),
-        Kind::Tool => {
-            let failed = state.error.is_some();
-            if failed {
-                state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false));
-            } else {
-                state.set_default(k::TOOL_SUCCESS, Value::Bool(true));
-            }
-        }
+        // A failed tool is not successful whatever its result said. Success is written only by a recorded
+        // result (`set_result`): a tool that closed with no evidence is not claimed to have succeeded.
+        Kind::Tool if state.error.is_some() => state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false)),
+        Kind::Tool => {}
         Kind::Llm => mirror_semconv_tokens(state),
         Kind::Step | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
     }

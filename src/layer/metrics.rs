@@ -132,18 +132,19 @@ pub(crate) fn outcome(state: &SpanState) -> Outcome {
     if state.otel_status == Some(super::state::OtelStatus::Ok) {
         return Outcome::Success;
     }
-    let has = |key: &str| state.get(key).is_some();
     match state.kind {
+        // One pass over the attributes, not one lookup per key: this runs on every LLM span.
         super::Kind::Llm
-            if [
-                k::GEN_AI_USAGE_INPUT_TOKENS,
-                k::GEN_AI_USAGE_OUTPUT_TOKENS,
-                k::GEN_AI_RESPONSE_ID,
-                k::GEN_AI_RESPONSE_FINISH_REASONS,
-                k::GEN_AI_RESPONSE_MODEL,
-            ]
-            .iter()
-            .any(|key| has(key)) =>
+            if state.attrs.iter().any(|kv| {
+                matches!(
+                    kv.key.as_str(),
+                    k::GEN_AI_USAGE_INPUT_TOKENS
+                        | k::GEN_AI_USAGE_OUTPUT_TOKENS
+                        | k::GEN_AI_RESPONSE_ID
+                        | k::GEN_AI_RESPONSE_FINISH_REASONS
+                        | k::GEN_AI_RESPONSE_MODEL
+                )
+            }) =>
         {
             Outcome::Success
         }
