@@ -65,9 +65,10 @@ pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
 pub use layer::BotanuLayer;
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
-    structured, BotanuSpanExt, BusinessContext, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmSpanExt, MessagingResult,
-    MetadataValue, Outcome, OutcomeStatus, RequestParams, SpanResult, StorageResult, StorageSpanExt, Tokens,
-    ToolResult, ToolSpanExt,
+    set_data_metrics, set_llm_attributes, set_token_usage, set_warehouse_metrics, structured, BotanuSpanExt,
+    BusinessContext, DataMetrics, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmAttributes, LlmSpanExt,
+    MessagingResult, MetadataValue, Outcome, OutcomeStatus, RequestParams, SpanResult, StorageResult, StorageSpanExt,
+    Tokens, ToolResult, ToolSpanExt, WarehouseMetrics,
 };
 
 /// The macros, the setter traits and their argument types.

@@ -65,6 +65,9 @@ macro_rules! __botanu_span {
     (@munch llm [$($st:tt)*] [$($given:tt)*] ; operation = $($rest:tt)*) => {
         $crate::__botanu_span!(@value llm [$($st)*] [$($given)* { $crate::semconv::GEN_AI_OPERATION_NAME } =] ; $($rest)*)
     };
+    (@munch llm [$($st:tt)*] [$($given:tt)*] ; client_request_id = $($rest:tt)*) => {
+        $crate::__botanu_span!(@value llm [$($st)*] [$($given)* { $crate::semconv::VENDOR_CLIENT_REQUEST_ID } =] ; $($rest)*)
+    };
     (@munch tool [$($st:tt)*] [$($given:tt)*] ; name = $($rest:tt)*) => {
         $crate::__botanu_span!(@value tool [$($st)*] [$($given)* { $crate::semconv::GEN_AI_TOOL_NAME } =] ; $($rest)*)
     };
@@ -243,7 +246,8 @@ macro_rules! step_span {
 /// Opens an **LLM call** span, exported as `{operation} {model}` (e.g. `chat gpt-4`) with kind CLIENT.
 ///
 /// Keyword arguments: `provider` (normalized: `Claude` → `anthropic`), `model`, optionally `operation`
-/// (`chat` by default; `embeddings`, `text_completion`, …). Record the outcome with [`LlmSpanExt`](crate::LlmSpanExt).
+/// (`chat` by default; `embeddings`, `text_completion`, …) and `client_request_id` (your own request id,
+/// exported as `botanu.vendor.client_request_id`). Record the outcome with [`LlmSpanExt`](crate::LlmSpanExt).
 ///
 /// ```
 /// use botanu::{llm_span, LlmSpanExt, Tokens};

@@ -48,6 +48,16 @@ pub const EVENT_RUN_COMPLETED: &str = "botanu.run.completed";
 pub const RUN_EVENT_STATUS: &str = "status";
 /// `duration_ms` attribute of [`EVENT_RUN_COMPLETED`].
 pub const RUN_EVENT_DURATION_MS: &str = "duration_ms";
+/// [`RUN_EVENT_STATUS`] of a run that closed without a failure (and without another outcome status).
+pub const RUN_STATUS_SUCCESS: &str = "success";
+/// [`RUN_EVENT_STATUS`] of a failed run (the reference's spelling, not `error`).
+pub const RUN_STATUS_FAILURE: &str = "failure";
+/// [`RUN_EVENT_STATUS`] of a run whose outcome was `partial`.
+pub const RUN_STATUS_PARTIAL: &str = "partial";
+/// [`RUN_EVENT_STATUS`] of a run whose outcome was `timeout`.
+pub const RUN_STATUS_TIMEOUT: &str = "timeout";
+/// [`RUN_EVENT_STATUS`] of a run whose outcome was `canceled`.
+pub const RUN_STATUS_CANCELED: &str = "canceled";
 /// `error_class` attribute of [`EVENT_RUN_COMPLETED`].
 pub const RUN_EVENT_ERROR_CLASS: &str = "error_class";
 /// `run_id` attribute of the run events.
@@ -76,8 +86,20 @@ pub const OUTCOME_REASON: &str = "botanu.outcome.reason";
 pub const OUTCOME_ERROR_TYPE: &str = "botanu.outcome.error_type";
 /// Prefix of outcome metadata keys.
 pub const OUTCOME_METADATA_PREFIX: &str = "botanu.outcome.metadata.";
-/// Event recorded by `emit_outcome`.
+/// Event recorded by `emit_outcome`; its attributes use the short keys below (the reference's).
 pub const EVENT_OUTCOME_EMITTED: &str = "botanu.outcome_emitted";
+/// `value_type` attribute of [`EVENT_OUTCOME_EMITTED`].
+pub const OUTCOME_EVENT_VALUE_TYPE: &str = "value_type";
+/// `value_amount` attribute of [`EVENT_OUTCOME_EMITTED`].
+pub const OUTCOME_EVENT_VALUE_AMOUNT: &str = "value_amount";
+/// `error_type` attribute of [`EVENT_OUTCOME_EMITTED`].
+pub const OUTCOME_EVENT_ERROR_TYPE: &str = "error_type";
+/// `status` attribute of [`EVENT_OUTCOME_EMITTED`].
+pub const OUTCOME_EVENT_STATUS: &str = "status";
+/// `reason` attribute of [`EVENT_OUTCOME_EMITTED`].
+pub const OUTCOME_EVENT_REASON: &str = "reason";
+/// `confidence` attribute of [`EVENT_OUTCOME_EMITTED`].
+pub const OUTCOME_EVENT_CONFIDENCE: &str = "confidence";
 /// Team owning the cost.
 pub const TEAM: &str = "botanu.team";
 /// Cost center.
@@ -156,6 +178,14 @@ pub const GEN_AI_SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
 pub const GEN_AI_PROMPT: &str = "gen_ai.prompt";
 /// Third-party content field (legacy): completion.
 pub const GEN_AI_COMPLETION: &str = "gen_ai.completion";
+/// Input tokens read from the provider's prompt cache (semconv); read from foreign spans as the cached-token
+/// figure and written by `set_tokens` beside [`USAGE_CACHE_READ_TOKENS`].
+pub const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.input_tokens";
+/// Input tokens written to the provider's prompt cache (semconv); the counterpart of
+/// [`USAGE_CACHE_WRITE_TOKENS`].
+pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: &str = "gen_ai.usage.cache_creation.input_tokens";
+/// Reasoning (thinking) output tokens, a part of the output tokens (semconv).
+pub const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: &str = "gen_ai.usage.reasoning.output_tokens";
 /// Token type metric attribute.
 pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
 /// Cached input tokens.
@@ -287,6 +317,13 @@ pub const EXCEPTION_MESSAGE: &str = "exception.message";
 pub const OTEL_NAME: &str = "otel.name";
 /// Overrides the exported span kind: `server`, `client`, `producer`, `consumer`, `internal`.
 pub const OTEL_KIND: &str = "otel.kind";
+/// Sets the span status (the `tracing-opentelemetry` convention): `error` fails the span, `ok` marks it
+/// succeeded, `unset` leaves it. Never exported as an attribute.
+pub const OTEL_STATUS_CODE: &str = "otel.status_code";
+/// The description of an ERROR status set through [`OTEL_STATUS_CODE`]. Never exported as an attribute.
+pub const OTEL_STATUS_DESCRIPTION: &str = "otel.status_description";
+/// Prefix of the `tracing-opentelemetry` control fields: none of them is exported as an attribute.
+pub const OTEL_PREFIX: &str = "otel.";
 /// The `message` field of `tracing` events.
 pub const MESSAGE: &str = "message";
 /// Field that marks an event as an error when true or present (`error = %e`).
@@ -390,12 +427,18 @@ pub mod metrics {
     pub const EXPORT_FAILED_SPANS: &str = "botanu.export.failed_spans";
     /// Unit of the self-metrics.
     pub const SPANS_UNIT: &str = "{span}";
-    /// Outcome attribute of the attempt/tool metrics: `success` or `error`.
+    /// Outcome attribute of the attempt/tool metrics: [`STATUS_SUCCESS`], [`STATUS_ERROR`] or
+    /// [`STATUS_UNKNOWN`].
     pub const STATUS: &str = "status";
-    /// `status` value of a successful operation.
+    /// `status` value of an operation with evidence of success: a response (tokens, response id, finish
+    /// reasons, response model) on an LLM span, a recorded result on a tool span, or `otel.status_code = ok`.
     pub const STATUS_SUCCESS: &str = "success";
-    /// `status` value of a failed operation.
+    /// `status` value of a failed operation (`error.type`, `set_error`, an error of its own, or
+    /// `otel.status_code = error`).
     pub const STATUS_ERROR: &str = "error";
+    /// `status` value of an operation that closed with no evidence either way (a client that records
+    /// nothing when a call fails): counted, but never as a success.
+    pub const STATUS_UNKNOWN: &str = "unknown";
     /// Direction attribute of [`STORAGE_BYTES`]: `read` or `write`.
     pub const DIRECTION: &str = "direction";
     /// Normalized operation attribute of the data-operation counters.

@@ -137,6 +137,9 @@ pub struct Tokens {
     pub cache_read: u64,
     /// Input tokens written to the provider's prompt cache.
     pub cache_write: u64,
+    /// Reasoning (thinking) tokens, a part of `output` (written as `gen_ai.usage.reasoning.output_tokens`
+    /// if > 0).
+    pub reasoning: u64,
 }
 
 /// Request parameters of an LLM call (`set_request_params`); only those given are written.
@@ -306,7 +309,9 @@ pub trait BotanuSpanExt {
     /// # let spans = exporter.get_finished_spans().unwrap();
     /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
     /// assert_eq!(attr(k::ERROR_TYPE).as_deref(), Some("Error"));
-    /// assert_eq!(attr(k::DATA_ERROR).as_deref(), Some("statement timeout"));
+    /// // The type name, as the reference writes it; the message is in the `exception` event.
+    /// assert_eq!(attr(k::DATA_ERROR).as_deref(), Some("Error"));
+    /// assert_eq!(spans[0].events[0].attributes[1].value.to_string(), "statement timeout");
     /// # Ok::<(), botanu::Error>(())
     /// ```
     fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self;
@@ -424,7 +429,10 @@ impl BotanuSpanExt for Span {
 
 /// Setters of LLM call spans.
 pub trait LlmSpanExt {
-    /// Token usage: input and output always (both), cache counts when > 0.
+    /// Token usage: input and output always (both), cache and reasoning counts when > 0 — under the
+    /// `botanu.usage.*` keys and the OTel semconv ones (`gen_ai.usage.cache_read.input_tokens` = cached,
+    /// `gen_ai.usage.cache_creation.input_tokens` = cache write, `gen_ai.usage.reasoning.output_tokens`),
+    /// so OTel-native backends see them too.
     ///
     /// ```
     /// # use botanu::prelude::*;
@@ -442,6 +450,7 @@ pub trait LlmSpanExt {
     /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
     /// assert_eq!(attr(k::GEN_AI_USAGE_INPUT_TOKENS).as_deref(), Some("120"));
     /// assert_eq!(attr(k::USAGE_CACHE_READ_TOKENS).as_deref(), Some("100"));
+    /// assert_eq!(attr(k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS).as_deref(), Some("100"));
     /// # Ok::<(), botanu::Error>(())
     /// ```
     fn set_tokens(&self, tokens: Tokens) -> &Self;
@@ -652,6 +661,9 @@ impl LlmSpanExt for Span {
         put_positive(self, k::USAGE_CACHED_TOKENS, cached);
         put_positive(self, k::USAGE_CACHE_READ_TOKENS, tokens.cache_read);
         put_positive(self, k::USAGE_CACHE_WRITE_TOKENS, tokens.cache_write);
+        put_positive(self, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cached);
+        put_positive(self, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, tokens.cache_write);
+        put_positive(self, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, tokens.reasoning);
         self
     }
 
@@ -1030,12 +1042,28 @@ pub fn emit_outcome(status: &str, outcome: Outcome) -> Result<(), InvalidOutcome
     for (key, v) in &outcome.metadata {
         attrs.push(KeyValue::new(format!("{}{}", k::OUTCOME_METADATA_PREFIX, key), v.clone()));
     }
+    // The event uses the reference's short keys; the span attributes keep the `botanu.outcome.*` ones.
+    let mut event_attrs = vec![KeyValue::new(k::OUTCOME_EVENT_STATUS, status.as_str())];
+    if let Some(v) = &outcome.value_type {
+        event_attrs.push(KeyValue::new(k::OUTCOME_EVENT_VALUE_TYPE, v.clone()));
+    }
+    if let Some(v) = outcome.value_amount {
+        event_attrs.push(KeyValue::new(k::OUTCOME_EVENT_VALUE_AMOUNT, v));
+    }
+    if let Some(v) = &outcome.error_type {
+        event_attrs.push(KeyValue::new(k::OUTCOME_EVENT_ERROR_TYPE, v.clone()));
+    }
+    if let Some(v) = &outcome.reason {
+        event_attrs.push(KeyValue::new(k::OUTCOME_EVENT_REASON, v.clone()));
+    }
+    if let Some(v) = outcome.confidence {
+        event_attrs.push(KeyValue::new(k::OUTCOME_EVENT_CONFIDENCE, v));
+    }
     with_state(&Span::current(), |state, shared| {
         for kv in &attrs {
             state.set(kv.key.clone(), kv.value.clone());
         }
-        let mut event_attrs = attrs.clone();
-        event_attrs.push(KeyValue::new(k::OUTCOME_STATUS, status.as_str()));
+        let event_attrs = event_attrs.clone();
         state.push_event(
             Event::new(k::EVENT_OUTCOME_EMITTED, std::time::SystemTime::now(), event_attrs, 0),
             shared.max_events,
@@ -1123,6 +1151,216 @@ pub fn set_business_context(ctx: BusinessContext) {
 pub fn set_correlation(key: &str, value: &str) {
     let key = format!("{}{}", k::CORRELATION_PREFIX, key);
     with_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
+}
+
+// === seed helpers on the current span ===
+
+/// The LLM call of [`set_llm_attributes`]; only what is given is written (tokens when > 0).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LlmAttributes {
+    /// The provider, normalized like `llm_span!(provider = …)` (`"Claude"` → `anthropic`).
+    pub provider: String,
+    /// The requested model.
+    pub model: String,
+    /// The operation; `chat` when `None`.
+    pub operation: Option<String>,
+    /// Input (prompt) tokens.
+    pub input_tokens: u64,
+    /// Output (completion) tokens.
+    pub output_tokens: u64,
+    /// Cached input tokens.
+    pub cached_tokens: u64,
+    /// Whether the response was streamed (written only when true).
+    pub streaming: bool,
+    /// The provider's request / response id.
+    pub vendor_request_id: Option<String>,
+}
+
+/// Writes an LLM call's attributes on the current span (the reference's `set_llm_attributes`): for code
+/// that has a span of its own (an `#[instrument]` function, say) rather than an [`llm_span!`](crate::llm_span).
+/// The span is the current one, or its nearest ancestor that botanu exports.
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| {
+///     botanu::set_llm_attributes(botanu::LlmAttributes {
+///         provider: "Claude".into(),
+///         model: "claude-sonnet-4".into(),
+///         input_tokens: 1200,
+///         output_tokens: 80,
+///         cached_tokens: 1000,
+///         streaming: true,
+///         vendor_request_id: Some("msg_01".into()),
+///         ..Default::default()
+///     });
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(attr(k::GEN_AI_PROVIDER_NAME).as_deref(), Some("anthropic"));
+/// assert_eq!(attr(k::VENDOR).as_deref(), Some("anthropic"));
+/// assert_eq!(attr(k::GEN_AI_REQUEST_MODEL).as_deref(), Some("claude-sonnet-4"));
+/// assert_eq!(attr(k::GEN_AI_USAGE_INPUT_TOKENS).as_deref(), Some("1200"));
+/// assert_eq!(attr(k::USAGE_CACHED_TOKENS).as_deref(), Some("1000"));
+/// assert_eq!(attr(k::REQUEST_STREAMING).as_deref(), Some("true"));
+/// assert_eq!(attr(k::VENDOR_REQUEST_ID).as_deref(), Some("msg_01"));
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub fn set_llm_attributes(call: LlmAttributes) {
+    let span = Span::current();
+    if span.field(k::GEN_AI_PROVIDER_NAME).is_some() {
+        // Declared: the layer's recorder normalizes it and mirrors `botanu.vendor`, as for the macro.
+        span.record(k::GEN_AI_PROVIDER_NAME, call.provider.as_str());
+    } else {
+        with_state(&span, |state, _| crate::layer::state::apply_system(state, crate::layer::Kind::Llm, &call.provider));
+    }
+    put_str(&span, k::GEN_AI_REQUEST_MODEL, &call.model);
+    let operation = call.operation.as_deref().unwrap_or(k::OPERATION_CHAT);
+    let operation = crate::normalize::normalize_operation(crate::normalize::OperationKind::GenAi, operation);
+    put_str(&span, k::GEN_AI_OPERATION_NAME, &operation);
+    put_positive(&span, k::GEN_AI_USAGE_INPUT_TOKENS, call.input_tokens);
+    put_positive(&span, k::GEN_AI_USAGE_OUTPUT_TOKENS, call.output_tokens);
+    put_positive(&span, k::USAGE_CACHED_TOKENS, call.cached_tokens);
+    put_positive(&span, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, call.cached_tokens);
+    if call.streaming {
+        put(&span, k::REQUEST_STREAMING, Value::Bool(true));
+    }
+    if let Some(id) = &call.vendor_request_id {
+        put_str(&span, k::GEN_AI_RESPONSE_ID, id);
+        put_str(&span, k::VENDOR_REQUEST_ID, id);
+    }
+}
+
+/// Writes token usage on the current span (the reference's `set_token_usage`): what
+/// [`LlmSpanExt::set_tokens`] writes, for code that does not hold the span.
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| {
+///     botanu::set_token_usage(Tokens { input: 500, output: 40, cached: 300, ..Default::default() });
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(attr(k::GEN_AI_USAGE_INPUT_TOKENS).as_deref(), Some("500"));
+/// assert_eq!(attr(k::GEN_AI_USAGE_OUTPUT_TOKENS).as_deref(), Some("40"));
+/// assert_eq!(attr(k::USAGE_CACHED_TOKENS).as_deref(), Some("300"));
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub fn set_token_usage(tokens: Tokens) {
+    Span::current().set_tokens(tokens);
+}
+
+/// Data-operation figures of [`set_data_metrics`]; zero counts are not written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataMetrics {
+    /// Rows returned.
+    pub rows_returned: u64,
+    /// Rows affected.
+    pub rows_affected: u64,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Objects touched.
+    pub objects_count: u64,
+}
+
+/// Writes data-operation figures (`botanu.data.*`) on the current span (the reference's
+/// `set_data_metrics`).
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// db_span!(system = "postgresql", operation = "SELECT").in_scope(|| {
+///     botanu::set_data_metrics(botanu::DataMetrics { rows_returned: 42, bytes_read: 8192, ..Default::default() });
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(attr(k::DATA_ROWS_RETURNED).as_deref(), Some("42"));
+/// assert_eq!(attr(k::DATA_BYTES_READ).as_deref(), Some("8192"));
+/// assert_eq!(attr(k::DATA_ROWS_AFFECTED), None);
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub fn set_data_metrics(metrics: DataMetrics) {
+    let span = Span::current();
+    put_positive(&span, k::DATA_ROWS_RETURNED, metrics.rows_returned);
+    put_positive(&span, k::DATA_ROWS_AFFECTED, metrics.rows_affected);
+    put_positive(&span, k::DATA_BYTES_READ, metrics.bytes_read);
+    put_positive(&span, k::DATA_BYTES_WRITTEN, metrics.bytes_written);
+    put_positive(&span, k::DATA_OBJECTS_COUNT, metrics.objects_count);
+}
+
+/// A warehouse query's figures for [`set_warehouse_metrics`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarehouseMetrics {
+    /// The warehouse's query (job) id; written when not empty.
+    pub query_id: String,
+    /// Bytes scanned, the cost driver of BigQuery, Athena, Snowflake…; always written.
+    pub bytes_scanned: u64,
+    /// Rows returned (written if > 0).
+    pub rows_returned: u64,
+    /// Partitions scanned (written if > 0).
+    pub partitions_scanned: u64,
+}
+
+/// Writes a warehouse query's figures on the current span (the reference's `set_warehouse_metrics`).
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// db_span!(system = "bigquery", operation = "SELECT").in_scope(|| {
+///     botanu::set_warehouse_metrics(botanu::WarehouseMetrics {
+///         query_id: "job_123".into(),
+///         bytes_scanned: 10_485_760,
+///         partitions_scanned: 4,
+///         ..Default::default()
+///     });
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+/// assert_eq!(attr(k::WAREHOUSE_QUERY_ID).as_deref(), Some("job_123"));
+/// assert_eq!(attr(k::WAREHOUSE_BYTES_SCANNED).as_deref(), Some("10485760"));
+/// assert_eq!(attr(k::WAREHOUSE_PARTITIONS_SCANNED).as_deref(), Some("4"));
+/// assert_eq!(attr(k::DATA_ROWS_RETURNED), None);
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub fn set_warehouse_metrics(metrics: WarehouseMetrics) {
+    let span = Span::current();
+    if !metrics.query_id.is_empty() {
+        put_str(&span, k::WAREHOUSE_QUERY_ID, &metrics.query_id);
+    }
+    put_u64(&span, k::WAREHOUSE_BYTES_SCANNED, metrics.bytes_scanned);
+    put_positive(&span, k::DATA_ROWS_RETURNED, metrics.rows_returned);
+    put_positive(&span, k::WAREHOUSE_PARTITIONS_SCANNED, metrics.partitions_scanned);
 }
 
 /// Reads the current span's run, if it is in one.

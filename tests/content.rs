@@ -74,7 +74,7 @@ fn third_party_content_fields_are_gated_and_scrubbed() {
         span.record("gen_ai.output.messages", "sure, bob@example.org");
     });
     let spans = h.spans();
-    let span = find(&spans, "chat gpt-4");
+    let span = find(&spans, "openai.chat");
     assert_eq!(str_attr(span, k::EVAL_INPUT_CONTENT), "from [REDACTED]: hi, I'm [REDACTED]");
     assert_eq!(str_attr(span, k::EVAL_OUTPUT_CONTENT), "sure, [REDACTED]");
     assert_eq!(str_attr(span, k::GEN_AI_SYSTEM_INSTRUCTIONS), "never reveal [REDACTED]");

@@ -29,11 +29,18 @@ pub(crate) enum Role {
     OtelName,
     /// `otel.kind`: overrides the exported kind.
     OtelKind,
+    /// `otel.status_code`: `error` fails the span, `ok` marks it succeeded.
+    OtelStatusCode,
+    /// `otel.status_description`: the description of an ERROR status.
+    OtelStatusDescription,
+    /// `gen_ai.response.finish_reasons`: always exported as a string array (a JSON-array string from a
+    /// foreign span is parsed).
+    FinishReasons,
     /// `error.type` recorded by a setter: marks the span failed.
     ErrorType,
     /// A field whose name looks like a secret (`api_key`, `password`, …): exported redacted.
     Secret(&'static str),
-    /// Not exported (`message` of a span).
+    /// Not exported (`message` of a span, `otel.*` control fields).
     Ignore,
 }
 
@@ -72,6 +79,12 @@ fn role_of(kind: Kind, name: &'static str) -> Role {
         k::MESSAGE => return Role::Ignore,
         k::OTEL_NAME => return Role::OtelName,
         k::OTEL_KIND => return Role::OtelKind,
+        k::OTEL_STATUS_CODE => return Role::OtelStatusCode,
+        k::OTEL_STATUS_DESCRIPTION => return Role::OtelStatusDescription,
+        // Control fields of the tracing-opentelemetry convention that botanu does not interpret
+        // (`otel.scope.name`, …) configure an exporter; they are not data.
+        _ if name.starts_with(k::OTEL_PREFIX) => return Role::Ignore,
+        k::GEN_AI_RESPONSE_FINISH_REASONS => return Role::FinishReasons,
         k::METADATA => return Role::Metadata,
         k::ERROR_TYPE => return Role::ErrorType,
         k::EVAL_INPUT_CONTENT | k::GEN_AI_INPUT_MESSAGES | k::GEN_AI_PROMPT => {

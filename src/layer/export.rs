@@ -25,7 +25,7 @@ use rand::{Rng, SeedableRng};
 use tracing_core::Metadata;
 
 use super::kinds::{self, Kind, Name};
-use super::state::{string_array, SpanState};
+use super::state::{cut_at_char_boundary, string_array, OtelStatus, SpanState};
 use super::Shared;
 use crate::semconv as k;
 
@@ -83,9 +83,13 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     }
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
 
+    settle_status(&mut state);
+    // Decided before `finish_kind` writes its close-time defaults (`botanu.tool.success`), which are
+    // not evidence of anything.
+    let outcome = super::metrics::outcome(&state);
     finish_kind(&mut state, duration_ms);
     if let Some(metrics) = &shared.metrics {
-        metrics.record(&state, elapsed.as_secs_f64());
+        metrics.record(&state, elapsed.as_secs_f64(), outcome);
     }
     super::run_span::stamp_run(&mut state);
     if state.dropped_events > 0 {
@@ -118,7 +122,10 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
             let description = if message.is_empty() { error_type.to_string() } else { message.clone() };
             Status::error(description)
         }
-        None if state.kind != Kind::Other => Status::Ok,
+        // A run is the application's own unit of work, so botanu, acting for the application, says how it
+        // ended (the contract: OK or ERROR). Every other span is instrumentation, which the OTel spec asks
+        // to leave success Unset: only a span that said so itself (`otel.status_code = ok`) is OK.
+        None if state.kind == Kind::Run || state.otel_status == Some(OtelStatus::Ok) => Status::Ok,
         None => Status::Unset,
     };
 
@@ -171,27 +178,73 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     crate::export_queue::report_drops(&shared.export_stats);
 }
 
-/// Attributes each kind writes at close: its duration and, for a failed span, its error message.
+/// Turns `otel.status_code = error` into the span's failure, now that every field is recorded: the
+/// span's `error.type` (recorded before or after the status code) names it, `otel.status_description`
+/// describes it. A failure without a message of its own takes the description too.
+fn settle_status(state: &mut SpanState) {
+    if state.error.is_none() && state.otel_status == Some(OtelStatus::Error) {
+        let error_type = state.get_str(k::ERROR_TYPE).map_or(Cow::Borrowed("error"), |t| Cow::Owned(t.into_owned()));
+        let message = state.status_description.clone().unwrap_or_default();
+        state.fail(error_type, message);
+    }
+    if let (Some((_, message)), Some(description)) = (&mut state.error, &state.status_description) {
+        if message.is_empty() {
+            message.clone_from(description);
+        }
+    }
+}
+
+/// Longest error type name written to `botanu.data.error` and its siblings, in bytes: a type name is
+/// short, and anything longer is not one.
+pub(crate) const MAX_ERROR_TYPE_BYTES: usize = 128;
+
+/// LLM token counts in both spellings: the semconv keys a foreign span (genai, rig, …) records become the
+/// `botanu.usage.*` cached-token figures botanu's own setters produce, so every LLM span reads the same
+/// way whoever instrumented it. (`set_tokens` writes the semconv keys itself.)
+fn mirror_semconv_tokens(state: &mut SpanState) {
+    // One pass over the attributes: this runs on every LLM span, and most have none of these keys.
+    let (mut ours, mut cache_read, mut cache_creation) = (false, 0, 0);
+    for kv in &state.attrs {
+        match (kv.key.as_str(), &kv.value) {
+            // Botanu's own setters wrote their figures already (and `cached` may differ from `cache_read`).
+            (k::USAGE_CACHED_TOKENS | k::USAGE_CACHE_READ_TOKENS, _) => ours = true,
+            (k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, Value::I64(n)) => cache_read = *n,
+            (k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, Value::I64(n)) => cache_creation = *n,
+            _ => {}
+        }
+    }
+    if ours {
+        return;
+    }
+    if cache_read > 0 {
+        state.set_default(k::USAGE_CACHE_READ_TOKENS, Value::I64(cache_read));
+        state.set_default(k::USAGE_CACHED_TOKENS, Value::I64(cache_read));
+    }
+    if cache_creation > 0 {
+        state.set_default(k::USAGE_CACHE_WRITE_TOKENS, Value::I64(cache_creation));
+    }
+}
+
+/// Attributes each kind writes at close: its duration and, for a failed span, its error type name.
 fn finish_kind(state: &mut SpanState, duration_ms: f64) {
     let spec = state.kind.spec();
     match state.kind {
         Kind::Run => return finish_run(state, duration_ms),
-        Kind::Tool => {
-            let failed = state.error.is_some();
-            if failed {
-                state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false));
-            } else {
-                state.set_default(k::TOOL_SUCCESS, Value::Bool(true));
-            }
-        }
-        Kind::Step | Kind::Llm | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
+        // A failed tool is not successful whatever its result said. Success is written only by a recorded
+        // result (`set_result`): a tool that closed with no evidence is not claimed to have succeeded.
+        Kind::Tool if state.error.is_some() => state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false)),
+        Kind::Tool => {}
+        Kind::Llm => mirror_semconv_tokens(state),
+        Kind::Step | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
     }
     if let Some(key) = spec.duration_key {
         state.set_default(key, Value::F64(duration_ms));
     }
-    if let (Some(key), Some((error_type, message))) = (spec.error_key, &state.error) {
-        let message = if message.is_empty() { error_type.to_string() } else { message.clone() };
-        state.set_default(key, Value::from(message));
+    // The type name, as the reference writes it: the message may be long and may quote user data; it goes
+    // into the `exception` event only.
+    if let (Some(key), Some((error_type, _))) = (spec.error_key, &state.error) {
+        let name = cut_at_char_boundary(error_type, MAX_ERROR_TYPE_BYTES).to_owned();
+        state.set_default(key, Value::from(name));
     }
 }
 
@@ -204,10 +257,11 @@ fn finish_run(state: &mut SpanState, duration_ms: f64) {
     if let Some(outcome) = run.fields().outcome_status {
         state.set(Key::from_static_str(k::OUTCOME_STATUS), Value::from(outcome));
     }
+    let outcome = run.fields().outcome_status;
     let mut attrs = vec![
         KeyValue::new(k::RUN_EVENT_RUN_ID, run.run_id.to_string()),
         KeyValue::new(k::RUN_EVENT_WORKFLOW, run.workflow.to_string()),
-        KeyValue::new(k::RUN_EVENT_STATUS, if state.error.is_some() { "error" } else { "success" }),
+        KeyValue::new(k::RUN_EVENT_STATUS, run_status(state.error.is_some(), outcome)),
         KeyValue::new(k::RUN_EVENT_DURATION_MS, duration_ms),
     ];
     if let Some((error_type, _)) = &state.error {
@@ -216,14 +270,43 @@ fn finish_run(state: &mut SpanState, duration_ms: f64) {
     state.events.push(Event::new(k::EVENT_RUN_COMPLETED, SystemTime::now(), attrs, 0));
 }
 
+/// The reference's run status: `failure` for a failed run; else the outcome the run emitted, in the run
+/// status vocabulary (`failed` → `failure`, `partial`, `timeout`, `canceled`); else `success`.
+fn run_status(failed: bool, outcome: Option<&str>) -> &'static str {
+    match outcome {
+        _ if failed => k::RUN_STATUS_FAILURE,
+        Some("failed") => k::RUN_STATUS_FAILURE,
+        Some("partial") => k::RUN_STATUS_PARTIAL,
+        Some("timeout") => k::RUN_STATUS_TIMEOUT,
+        Some("canceled") => k::RUN_STATUS_CANCELED,
+        _ => k::RUN_STATUS_SUCCESS,
+    }
+}
+
 fn str_attr<'a>(state: &'a SpanState, key: &str) -> Cow<'a, str> {
     state.get_str(key).unwrap_or(Cow::Borrowed("unknown"))
 }
 
-/// The exported name, per the contract's span table.
+/// The names of the spans botanu's macros make: only those are named by the contract's table.
+const MACRO_SPAN_NAMES: [&str; 7] = [
+    k::span_names::RUN,
+    k::span_names::STEP,
+    k::span_names::LLM,
+    k::span_names::TOOL,
+    k::span_names::DB,
+    k::span_names::STORAGE,
+    k::span_names::MESSAGING,
+];
+
+/// The exported name: `otel.name` if the span has one; the contract's table for a span made by botanu's
+/// macros; the span's own name for anyone else's (an `#[instrument]` function, a library's span), which
+/// botanu recognizes and enriches but does not rename.
 fn span_name(state: &SpanState, meta: &'static Metadata<'static>) -> Cow<'static, str> {
     if let Some(name) = &state.name_override {
         return name.clone();
+    }
+    if !MACRO_SPAN_NAMES.contains(&meta.name()) {
+        return Cow::Borrowed(meta.name());
     }
     let spec = state.kind.spec();
     let name = match &spec.name {

@@ -8,7 +8,7 @@
 //! |---|---|---|---|
 //! | `gen_ai.client.token.usage` | histogram (u64) | `{token}` | operation, provider, model, `gen_ai.token.type`, `error.type` if failed |
 //! | `gen_ai.client.operation.duration` | histogram (f64) | `s` | operation, provider, model, `error.type` if failed |
-//! | `botanu.gen_ai.attempts` | counter | `{attempt}` | provider, model, operation, `status` |
+//! | `botanu.gen_ai.attempts` | counter | `{attempt}` | provider, model, operation, `status` (`success` / `error` / `unknown`) |
 //! | `botanu.tool.duration` | histogram (f64) | `s` | `gen_ai.tool.name`, `status`, provider if any |
 //! | `botanu.tool.executions` | counter | `{execution}` | as above |
 //! | `botanu.data.bytes_scanned` | counter | `By` | `db.system`, `botanu.operation`, `botanu.workflow` |
@@ -16,6 +16,15 @@
 //! | `botanu.storage.bytes` | counter | `By` | `botanu.storage.system`, `botanu.operation`, `direction` (read/write), `botanu.workflow` |
 //! | `botanu.storage.objects` | counter | `{object}` | system, operation, workflow |
 //! | `botanu.messaging.messages` | counter | `{message}` | `messaging.system`, `botanu.operation`, workflow |
+//!
+//! Only model calls count as LLM calls: a span whose `gen_ai.operation.name` is not a model operation
+//! (`invoke_agent`, `create_agent`, `invoke_workflow`, `execute_tool`; see
+//! [`is_model_operation`](crate::normalize::is_model_operation)) records no attempt, duration or tokens,
+//! so an agent span around a chat is not a second model call.
+//!
+//! `status` says what is known about the call's outcome (see [`outcome`]): `error` on evidence of a
+//! failure, `success` on evidence of a response, and `unknown` when the span closed with neither — a
+//! client that records nothing when a call fails (rig on an HTTP 429, say) is not counted as a success.
 //!
 //! Attributes are bounded: normalized vendor and operation names, tool names, and the workflow — at most
 //! 256 distinct workflows, further ones are counted under `_other` (a workflow can arrive from an
@@ -81,7 +90,71 @@ struct LlmBound {
     output: std::sync::OnceLock<opentelemetry::metrics::BoundHistogram<u64>>,
     input_attrs: Vec<KeyValue>,
     output_attrs: Vec<KeyValue>,
-    attempts: opentelemetry::metrics::BoundCounter<u64>,
+    /// The attempts counter per [`Outcome`], bound on first use: one attribute set (operation, provider,
+    /// model) has attempts of every outcome, and failed ones also carry `error.type`.
+    attempts: [std::sync::OnceLock<opentelemetry::metrics::BoundCounter<u64>>; 3],
+    /// Operation, provider and model: the attempts counter's attributes before `status`.
+    attempt_attrs: Vec<KeyValue>,
+}
+
+/// What is known about how an operation ended: the `status` of the attempt and tool metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Success,
+    Error,
+    /// Closed with no evidence either way.
+    Unknown,
+}
+
+impl Outcome {
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn attr(self) -> KeyValue {
+        let value = match self {
+            Outcome::Success => m::STATUS_SUCCESS,
+            Outcome::Error => m::STATUS_ERROR,
+            Outcome::Unknown => m::STATUS_UNKNOWN,
+        };
+        KeyValue::new(m::STATUS, value)
+    }
+}
+
+/// A span's outcome from its own evidence: a failure (`error.type`, `set_error`, an error of its own,
+/// `otel.status_code = error`) is `Error`; `otel.status_code = ok`, a response on an LLM span (tokens, a
+/// response id, finish reasons or a response model) or a recorded result on a tool span is `Success`;
+/// anything else is `Unknown`. Read before the close-time defaults are written.
+pub(crate) fn outcome(state: &SpanState) -> Outcome {
+    if state.error.is_some() {
+        return Outcome::Error;
+    }
+    if state.otel_status == Some(super::state::OtelStatus::Ok) {
+        return Outcome::Success;
+    }
+    match state.kind {
+        // One pass over the attributes, not one lookup per key: this runs on every LLM span.
+        super::Kind::Llm
+            if state.attrs.iter().any(|kv| {
+                matches!(
+                    kv.key.as_str(),
+                    k::GEN_AI_USAGE_INPUT_TOKENS
+                        | k::GEN_AI_USAGE_OUTPUT_TOKENS
+                        | k::GEN_AI_RESPONSE_ID
+                        | k::GEN_AI_RESPONSE_FINISH_REASONS
+                        | k::GEN_AI_RESPONSE_MODEL
+                )
+            }) =>
+        {
+            Outcome::Success
+        }
+        super::Kind::Tool => match state.get(k::TOOL_SUCCESS) {
+            Some(Value::Bool(true)) => Outcome::Success,
+            Some(Value::Bool(false)) => Outcome::Error,
+            _ => Outcome::Unknown,
+        },
+        _ => Outcome::Unknown,
+    }
 }
 
 /// Bound attribute sets kept at most; past it measurements take the unbound path.
@@ -144,12 +217,13 @@ impl Instruments {
         }
     }
 
-    /// Records the metrics of a closed span with its final attributes.
-    pub(crate) fn record(&self, state: &SpanState, seconds: f64) {
+    /// Records the metrics of a closed span with its final attributes and its [`outcome`].
+    pub(crate) fn record(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
         use super::Kind as C;
         match state.kind {
-            C::Llm => self.record_llm(state, seconds),
-            C::Tool => self.record_tool(state, seconds),
+            C::Llm if is_model_call(state) => self.record_llm(state, seconds, outcome),
+            C::Llm => {}
+            C::Tool => self.record_tool(state, seconds, outcome),
             C::Db => self.record_db(state),
             C::Storage => self.record_storage(state),
             C::Messaging => self.record_messaging(state),
@@ -157,7 +231,7 @@ impl Instruments {
         }
     }
 
-    fn record_llm(&self, state: &SpanState, seconds: f64) {
+    fn record_llm(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
         let mut attrs = Vec::with_capacity(5);
         copy(state, &mut attrs, k::GEN_AI_OPERATION_NAME);
         copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
@@ -176,7 +250,13 @@ impl Instruments {
             if let Some(n) = output {
                 b.output.get_or_init(|| self.token_usage.bind(&b.output_attrs)).record(n);
             }
-            b.attempts.add(1);
+            b.attempts[outcome.index()]
+                .get_or_init(|| {
+                    let mut a = b.attempt_attrs.clone();
+                    a.push(outcome.attr());
+                    self.attempts.bind(&a)
+                })
+                .add(1);
         };
         if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
             record(b);
@@ -185,23 +265,25 @@ impl Instruments {
         let mut map = self.llm_bound.write().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_BOUND && !map.contains_key(attrs.as_slice()) {
             drop(map);
-            return self.record_llm_unbound(attrs, failed, input, output, seconds);
+            return self.record_llm_unbound(attrs, failed, outcome, input, output, seconds);
         }
         let bind_with = |extra: KeyValue| {
             let mut a = attrs.clone();
-            if failed && extra.key.as_str() == m::STATUS {
-                a.pop();
-            }
             a.push(extra);
             a
         };
+        let mut attempt_attrs = attrs.clone();
+        if failed {
+            attempt_attrs.pop();
+        }
         let bound = map.entry(attrs.clone()).or_insert_with(|| LlmBound {
             duration: self.operation_duration.bind(&attrs),
             input: std::sync::OnceLock::new(),
             output: std::sync::OnceLock::new(),
             input_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_INPUT)),
             output_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_OUTPUT)),
-            attempts: self.attempts.bind(&bind_with(status(failed))),
+            attempts: Default::default(),
+            attempt_attrs,
         });
         record(bound);
     }
@@ -210,6 +292,7 @@ impl Instruments {
         &self,
         mut attrs: Vec<KeyValue>,
         failed: bool,
+        outcome: Outcome,
         input: Option<u64>,
         output: Option<u64>,
         seconds: f64,
@@ -225,15 +308,15 @@ impl Instruments {
         if failed {
             attrs.pop();
         }
-        attrs.push(status(failed));
+        attrs.push(outcome.attr());
         self.attempts.add(1, &attrs);
     }
 
-    fn record_tool(&self, state: &SpanState, seconds: f64) {
+    fn record_tool(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
         let mut attrs = Vec::with_capacity(3);
         copy(state, &mut attrs, k::GEN_AI_TOOL_NAME);
         copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
-        attrs.push(status(state.error.is_some()));
+        attrs.push(outcome.attr());
         self.tool_duration.record(seconds, &attrs);
         self.tool_executions.add(1, &attrs);
     }
@@ -304,8 +387,13 @@ impl Instruments {
     }
 }
 
-fn status(failed: bool) -> KeyValue {
-    KeyValue::new(m::STATUS, if failed { m::STATUS_ERROR } else { m::STATUS_SUCCESS })
+/// Whether an LLM span is a model call: its operation (`chat` unless it says otherwise) is a model
+/// operation, not an agent, workflow or tool one.
+fn is_model_call(state: &SpanState) -> bool {
+    match state.get(k::GEN_AI_OPERATION_NAME) {
+        Some(Value::String(op)) => crate::normalize::is_model_operation(op.as_str()),
+        _ => true,
+    }
 }
 
 fn copy(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str) {

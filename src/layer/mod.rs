@@ -327,11 +327,17 @@ where
             let mut visitor = EventFields::new(&self.shared.secret_keys, self.shared.content.scrubber().replacement());
             event.record(&mut visitor);
             let meta = event.metadata();
-            if *meta.level() == Level::ERROR || visitor.error_type.is_some() {
+            let is_error = *meta.level() == Level::ERROR || visitor.error_type.is_some();
+            if is_error && owns_event(s.metadata(), event) {
                 let error_type = visitor.error_type.take().unwrap_or_else(|| "error".to_owned());
                 let message = visitor.message.take().unwrap_or_default();
                 state.fail(error_type.into(), message);
             } else {
+                // A library's error that is not this span's own work (see `owns_event`) is kept as an
+                // ordinary event: visible, but it does not fail the span.
+                if let Some(error_type) = visitor.error_type.take() {
+                    visitor.attrs.push(KeyValue::new(k::ERROR_TYPE, error_type));
+                }
                 let name = match visitor.message.take() {
                     // A log message may quote a key or an address: events are scrubbed like content.
                     Some(m) => self.shared.content.scrubber().scrub(&m).into_owned(),
@@ -370,6 +376,29 @@ where
             None
         }
     }
+}
+
+/// Whether an error event belongs to the work of the exported span it is recorded on, and so fails it.
+///
+/// `tracing` hands the layer an event with the span that is current (or the explicit parent), but a
+/// library often logs an error it handles or returns while none of its own spans is entered (genai logs
+/// a failed stream that way), so the event lands on the caller's span — typically the business run. The
+/// rule, from what is knowable in `on_event`:
+/// - an event with an explicit parent (`error!(parent: &span, …)`) belongs to that span: its author chose it;
+/// - otherwise the event belongs to the span when both callsites are in the same crate (the first
+///   segment of their module paths): the user's own `tracing::error!` inside their step fails the step,
+///   a library's log inside the user's span does not. The library's own spans fail through what it
+///   records on them (`error.type`, `otel.status_code`, an error field), and the caller's through
+///   `set_error` or an error of their own.
+fn owns_event(span: &Metadata<'_>, event: &TracingEvent<'_>) -> bool {
+    event.parent().is_some() || crate_of(span) == crate_of(event.metadata())
+}
+
+/// The crate of a callsite: the first segment of its module path (its target when it has none). The
+/// module path, not the target: `error!(target: "audit", …)` is still the caller's own event.
+fn crate_of<'a>(meta: &Metadata<'a>) -> &'a str {
+    let path = meta.module_path().unwrap_or_else(|| meta.target());
+    path.split("::").next().unwrap_or(path)
 }
 
 /// Collects an event's message, error and other fields; values of secret-looking fields are redacted.

@@ -54,6 +54,11 @@ pub(crate) struct SpanState {
     pub(crate) links: Vec<Link>,
     /// `(error.type, message)` of the first failure; one `exception` event is exported for it.
     pub(crate) error: Option<(Cow<'static, str>, String)>,
+    /// What `otel.status_code` said, if anything. `Error` becomes a failure at close (with the span's
+    /// `error.type`, which may be recorded after the status code).
+    pub(crate) otel_status: Option<OtelStatus>,
+    /// `otel.status_description`: the message of a failure that has none of its own.
+    pub(crate) status_description: Option<String>,
     /// Names of u64 fields clamped to `i64::MAX`.
     pub(crate) clamped: Vec<Cow<'static, str>>,
     /// Names of string attributes cut to [`MAX_VALUE_BYTES`].
@@ -82,6 +87,8 @@ impl SpanState {
             dropped_events: 0,
             links: Vec::new(),
             error: None,
+            otel_status: None,
+            status_description: None,
             clamped: Vec::new(),
             truncated: Vec::new(),
             dropped_attributes: 0,
@@ -178,6 +185,106 @@ impl SpanState {
     }
 }
 
+/// A status a span set itself through `otel.status_code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OtelStatus {
+    Ok,
+    Error,
+}
+
+/// Parses an `otel.status_code` value (`ok`, `error`, `unset`, any case); anything else is ignored.
+pub(crate) fn parse_status_code(s: &str) -> Option<OtelStatus> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("error") {
+        Some(OtelStatus::Error)
+    } else if s.eq_ignore_ascii_case("ok") {
+        Some(OtelStatus::Ok)
+    } else {
+        None
+    }
+}
+
+/// Most finish reasons kept from one value: a response has one per choice, and a foreign span could
+/// send anything.
+pub(crate) const MAX_FINISH_REASONS: usize = 16;
+/// Longest finish reason kept, in bytes (a raw, unparsable value included).
+pub(crate) const MAX_FINISH_REASON_BYTES: usize = 256;
+
+/// `gen_ai.response.finish_reasons` as a string array whatever it arrived as: a JSON array of strings
+/// (what genai and other `tracing` instrumentations record, since `tracing` has no array values) is
+/// parsed; any other value, a malformed array included, becomes a one-element array of the raw string.
+/// Bounded: at most [`MAX_FINISH_REASONS`] elements of at most [`MAX_FINISH_REASON_BYTES`] each.
+pub(crate) fn finish_reasons(raw: &str) -> Value {
+    let bounded = |s: &str| cut_at_char_boundary(s, MAX_FINISH_REASON_BYTES).to_owned();
+    match parse_json_string_array(raw) {
+        Some(items) => string_array(items.iter().take(MAX_FINISH_REASONS).map(|s| bounded(s))),
+        None => string_array([bounded(raw.trim())]),
+    }
+}
+
+/// `s` cut to at most `max` bytes, on a char boundary.
+pub(crate) fn cut_at_char_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
+
+/// A JSON array of strings (`["stop", "length"]`), or `None` if `raw` is anything else. Just enough JSON
+/// for this one attribute: botanu has no JSON dependency, and a full parser would be overkill here.
+fn parse_json_string_array(raw: &str) -> Option<Vec<String>> {
+    let inner = raw.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let mut items = Vec::new();
+    let mut chars = inner.trim().chars().peekable();
+    if chars.peek().is_none() {
+        return Some(items);
+    }
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next()? != '"' {
+            return None;
+        }
+        let mut item = String::new();
+        loop {
+            match chars.next()? {
+                '"' => break,
+                '\\' => match chars.next()? {
+                    '"' => item.push('"'),
+                    '\\' => item.push('\\'),
+                    '/' => item.push('/'),
+                    'n' => item.push('\n'),
+                    't' => item.push('\t'),
+                    'r' => item.push('\r'),
+                    'b' => item.push('\u{8}'),
+                    'f' => item.push('\u{c}'),
+                    'u' => {
+                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
+                        let code = u32::from_str_radix(&hex, 16).ok()?;
+                        item.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                    }
+                    _ => return None,
+                },
+                c => item.push(c),
+            }
+        }
+        items.push(item);
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            None => return Some(items),
+            Some(',') => {}
+            Some(_) => return None,
+        }
+    }
+}
+
 pub(crate) fn cow_to_string_value(s: Cow<'static, str>) -> StringValue {
     match s {
         Cow::Borrowed(b) => StringValue::from(b),
@@ -259,6 +366,13 @@ impl Recorder<'_> {
             }
             Role::OtelName => self.state.name_override = Some(Cow::Owned(value.to_owned())),
             Role::OtelKind => self.state.kind_override = parse_kind(value),
+            Role::OtelStatusCode => self.state.otel_status = parse_status_code(value),
+            Role::OtelStatusDescription => {
+                self.state.status_description = Some(cut_at_char_boundary(value, MAX_VALUE_BYTES).to_owned())
+            }
+            Role::FinishReasons => {
+                self.state.set(Key::from_static_str(k::GEN_AI_RESPONSE_FINISH_REASONS), finish_reasons(value))
+            }
             Role::ErrorType => self.state.fail(Cow::Owned(value.to_owned()), String::new()),
             Role::Ignore => {}
         }
@@ -376,6 +490,46 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finish_reasons_are_always_a_string_array() {
+        let array = |v: Value| match v {
+            Value::Array(Array::String(items)) => items.iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>(),
+            other => panic!("not a string array: {other:?}"),
+        };
+        let long = "x".repeat(MAX_FINISH_REASON_BYTES + 10);
+        let many = format!("[{}]", vec!["\"stop\""; MAX_FINISH_REASONS + 4].join(","));
+        // (raw, exported)
+        let table: Vec<(&str, Vec<String>)> = vec![
+            (r#"["stop"]"#, vec!["stop".into()]),
+            (r#" [ "stop" , "length" ] "#, vec!["stop".into(), "length".into()]),
+            (r#"["a\"b\\c\u00e9"]"#, vec!["a\"b\\cé".into()]),
+            ("[]", vec![]),
+            ("stop", vec!["stop".into()]),
+            (r#"["stop""#, vec![r#"["stop""#.into()]),
+            (r#"["stop",]"#, vec![r#"["stop",]"#.into()]),
+            (r#"[1, 2]"#, vec!["[1, 2]".into()]),
+            (&long, vec!["x".repeat(MAX_FINISH_REASON_BYTES)]),
+        ];
+        for (raw, want) in table {
+            assert_eq!(array(finish_reasons(raw)), want, "{raw}");
+        }
+        assert_eq!(array(finish_reasons(&many)).len(), MAX_FINISH_REASONS);
+    }
+
+    #[test]
+    fn status_codes() {
+        for (raw, want) in [
+            ("error", Some(OtelStatus::Error)),
+            (" ERROR ", Some(OtelStatus::Error)),
+            ("ok", Some(OtelStatus::Ok)),
+            ("Ok", Some(OtelStatus::Ok)),
+            ("unset", None),
+            ("nonsense", None),
+        ] {
+            assert_eq!(parse_status_code(raw), want, "{raw}");
+        }
+    }
 
     #[test]
     fn set_default_applies_the_value_cap() {
