@@ -378,7 +378,8 @@ impl Catalog {
     fn derive_card(&self, provider_id: &str, model: &str, input: u64, at: SystemTime, minute: u64) -> Option<RateCard> {
         let rates = self.rates_at(provider_id, model, input, at)?;
         let here = self.tier_signature(provider_id, model, input, at)?;
-        let same_tier = |tokens: u64| self.tier_signature(provider_id, model, tokens, at).is_some_and(|s| same(s, here));
+        let same_tier =
+            |tokens: u64| self.tier_signature(provider_id, model, tokens, at).is_some_and(|s| same(s, here));
 
         // Upwards: the last prompt size in the tier.
         let (mut inside, mut outside) = (input, None);

@@ -83,6 +83,7 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     }
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
 
+    super::cost::finish(&mut state, shared);
     finish_kind(&mut state, duration_ms);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64());
