@@ -134,9 +134,7 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared) {
         },
         _ => return,
     };
-    for (key, value) in cost.attributes() {
-        state.set(Key::from_static_str(key), value_of(value));
-    }
+    write_attributes(state, cost.attributes());
     if let Cost::Priced(priced) = &cost {
         record_metric(layer, shared, state, category, priced, run.as_deref());
     }
@@ -156,12 +154,32 @@ fn finish_run(state: &mut SpanState, layer: &CostLayer) {
     // Cost per outcome is unknown, not zero, when everything cost-bearing went unpriced.
     let known = !(tally.cost.priced_count == 0 && tally.cost.unpriced_count > 0);
     let per_unit_of = (amount > 0.0 && known).then_some(amount);
-    for (key, value) in tally.cost.attributes(per_unit_of) {
-        state.set(Key::from_static_str(key), value_of(value));
-    }
+    write_attributes(state, tally.cost.attributes(per_unit_of));
     let open = i64::try_from(run.cost.open()).unwrap_or(i64::MAX);
     state.set(Key::from_static_str(k::RUN_COST_OPEN_SPANS), Value::I64(open));
     layer.summary.record_run(&run.workflow, &tally.cost, amount);
+}
+
+/// Writes the cost attributes. They are all `botanu.cost.*`, run roll-up or `botanu.outcome.cost_per_unit`
+/// keys the span does not normally carry yet, so when one scan finds none of
+/// them they are appended without `SpanState::set`'s per-key search (the attribute cap still applies).
+fn write_attributes(state: &mut SpanState, attributes: Vec<(&'static str, AttributeValue)>) {
+    let taken = state.attrs.iter().any(|kv| {
+        let key = kv.key.as_str();
+        key.starts_with("botanu.cost.")
+            || key.starts_with("botanu.run.cost.")
+            || key.starts_with("botanu.run.tokens.")
+            || key == k::RUN_LLM_CALLS
+            || key == k::OUTCOME_COST_PER_UNIT
+    });
+    let room = super::state::MAX_SPAN_ATTRIBUTES.saturating_sub(state.attrs.len());
+    if taken || attributes.len() > room {
+        for (key, value) in attributes {
+            state.set(Key::from_static_str(key), value_of(value));
+        }
+        return;
+    }
+    state.attrs.extend(attributes.into_iter().map(|(key, value)| KeyValue::new(key, value_of(value))));
 }
 
 fn value_of(value: AttributeValue) -> Value {
