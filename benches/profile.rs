@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Variants: `registry`, `tracing-opentelemetry`, `tracing-opentelemetry_metrics`, `botanu`, `botanu_no_metrics`, `raw_sdk`,
-//! `unrecognized_registry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`.
+//! `unrecognized_registry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`,
+//! `price_plain`, `price_cached`.
 //! Without a variant (as under `cargo bench`), it does nothing.
 
 // The parity check and the criterion-only helpers of the shared module are not used here.
@@ -71,6 +72,21 @@ fn main() {
                     run_no += 1;
                     support::run_tree_tracing_otel(run_no);
                 })
+            });
+        }
+        // Pricing alone (no span): a plain gpt-4o call, and a claude call with cache reads, cache writes
+        // and reasoning tokens, through the engine with the bundled catalog, lookup cache warm.
+        "price_plain" | "price_cached" => {
+            use botanu::cost::{PricingConfig, PricingEngine, TokenUsage};
+            let engine = PricingEngine::new(&PricingConfig::default()).expect("default pricing config");
+            let at = std::time::SystemTime::now();
+            let (provider, model, usage) = if variant == "price_plain" {
+                ("openai", "gpt-4o", TokenUsage::openai(1_200, 0, 300))
+            } else {
+                ("anthropic", "claude-3-5-sonnet", TokenUsage::anthropic(2_000, 10_000, 1_000, 500).with_reasoning(200))
+            };
+            run(iterations, || {
+                black_box(engine.price_llm(black_box(provider), black_box(model), black_box(&usage), at));
             });
         }
         other => panic!("unknown variant {other:?}"),

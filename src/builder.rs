@@ -23,11 +23,13 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer as _;
 
-use crate::config::{Config, PropagationMode, TracesExporter};
+use crate::config::{Config, ConfigError, PricingSettings, PropagationMode, TracesExporter};
 use crate::console::{ConsoleExporter, ConsoleMetricExporter};
 use crate::content::{CaptureMode, ContentGate, ContentPolicy, ScrubOptions, Scrubber, SecretKeys};
+use crate::cost::{CostSummary, PriceOverride, PricingConfig, PricingEngine};
 use crate::error::Error;
 use crate::export_queue::{ExportStats, QueueProcessor, QueueSettings};
+use crate::layer::cost::{CostLayer, SummaryStore};
 use crate::layer::{BotanuLayer, PresetIdGenerator, Shared, SharedParts};
 use crate::metrics::Instruments;
 use crate::semconv as k;
@@ -627,6 +629,54 @@ impl Builder {
         self
     }
 
+    /// Turns pricing of LLM calls and data operations on or off (default on; see [`crate::cost`]).
+    ///
+    /// ```
+    /// let builder = botanu::Builder::new().with_pricing_enabled(false);
+    /// assert!(!builder.config().pricing.enabled);
+    /// ```
+    pub fn with_pricing_enabled(mut self, enabled: bool) -> Self {
+        self.config = self.config.with_pricing_enabled(enabled);
+        self
+    }
+
+    /// Adds a price override (a negotiated price or a discount); it wins over the environment's
+    /// (`BOTANU_PRICE_OVERRIDES`) and the file's (`pricing.overrides`) for the same target. A bad value
+    /// fails [`Builder::build`] with a [`ConfigError`] naming it.
+    ///
+    /// ```
+    /// use botanu::cost::PriceOverride;
+    ///
+    /// let discount = PriceOverride { provider: "anthropic".into(), discount: Some(0.8), ..Default::default() };
+    /// let (_layer, guard) =
+    ///     botanu::Builder::new().with_price_override(discount).build::<tracing_subscriber::Registry>()?;
+    /// guard.shutdown()?;
+    ///
+    /// let bad = PriceOverride { provider: "anthropic".into(), discount: Some(1.5), ..Default::default() };
+    /// let error = botanu::Builder::new().with_price_override(bad).build::<tracing_subscriber::Registry>().unwrap_err();
+    /// assert!(error.to_string().contains("Config::with_price_override[anthropic/*].discount"), "{error}");
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_price_override(mut self, price: PriceOverride) -> Self {
+        self.config = self.config.with_price_override(price);
+        self
+    }
+
+    /// A price catalog file in `genai-prices`' JSON format, consulted before the bundled catalog; read by
+    /// [`Builder::build`], which fails with a [`ConfigError`] if it cannot be loaded.
+    ///
+    /// ```
+    /// let error = botanu::Builder::new()
+    ///     .with_price_catalog_file("/nonexistent/prices.json")
+    ///     .build::<tracing_subscriber::Registry>()
+    ///     .unwrap_err();
+    /// assert!(error.to_string().contains("pricing.catalog_file"), "{error}");
+    /// ```
+    pub fn with_price_catalog_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config = self.config.with_price_catalog_file(path);
+        self
+    }
+
     fn resource(config: &Config) -> Resource {
         let mut attrs = vec![
             KeyValue::new(k::RESOURCE_DEPLOYMENT_ENVIRONMENT, config.environment.clone()),
@@ -664,7 +714,8 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// None today; the `Result` leaves room for providers that can fail to start.
+    /// [`Error::Config`] when a price override given in code is invalid or the price catalog file cannot
+    /// be loaded.
     pub fn build<S>(self) -> Result<(BotanuLayer<S>, BotanuGuard), Error>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -689,6 +740,8 @@ impl Builder {
             errors,
         } = self;
         warnings.extend(errors);
+        // First: a bad price setting fails the build before any provider starts.
+        let engine = if config.pricing.enabled { Some(pricing_engine(&config.pricing)?) } else { None };
         let resource = Builder::resource(&config);
         let console = !has_span_processor && !no_export;
         // botanu caps span events itself (and counts what it drops); the SDK's limit sits above that cap
@@ -722,6 +775,8 @@ impl Builder {
         };
         let meter = meter_provider.meter_with_scope(scope);
         let self_metrics = register_export_metrics(&meter, &export_stats);
+        let cost_summary = Arc::new(SummaryStore::default());
+        let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
 
         let parts = SharedParts {
             tracer,
@@ -735,6 +790,7 @@ impl Builder {
             event_level,
             inline_processors,
             export_stats: export_stats.clone(),
+            cost,
         };
         let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
         let guard = BotanuGuard {
@@ -745,6 +801,7 @@ impl Builder {
             owned_meter,
             timeout: config.export_timeout,
             warnings,
+            cost_summary,
             done: false,
         };
         Ok((layer, guard))
@@ -860,6 +917,27 @@ impl Config {
     }
 }
 
+/// The pricing engine of `settings`. Overrides from the environment and the file were checked when the
+/// configuration loaded, so an invalid one here came from code.
+fn pricing_engine(settings: &PricingSettings) -> Result<PricingEngine, Error> {
+    let invalid = |key: String, value: String, expected: String| {
+        Error::Config(ConfigError::InvalidValue { key, value, expected, location: None })
+    };
+    settings
+        .overrides
+        .validate("Config::with_price_override")
+        .map_err(|error| invalid(error.key, String::new(), error.kind.expected()))?;
+    let config = PricingConfig {
+        overrides: settings.overrides.clone(),
+        catalog_file: settings.catalog_file.clone(),
+        ..PricingConfig::default()
+    };
+    PricingEngine::new(&config).map_err(|error| {
+        let path = settings.catalog_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        invalid("pricing.catalog_file".to_owned(), path, error.kind.expected())
+    })
+}
+
 /// Registers the export queue's self-metrics; the returned instruments keep their callbacks alive.
 fn register_export_metrics(
     meter: &opentelemetry::metrics::Meter,
@@ -903,6 +981,8 @@ pub struct BotanuGuard {
     timeout: Duration,
     /// Configuration problems, for the program to read or log (see [`BotanuGuard::warnings`]).
     warnings: Vec<String>,
+    /// Per-workflow cost of the runs that closed (see [`BotanuGuard::cost_summary`]).
+    cost_summary: Arc<SummaryStore>,
     done: bool,
 }
 
@@ -1022,6 +1102,39 @@ impl BotanuGuard {
     /// ```
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// What the runs cost so far, per workflow: runs, LLM calls, tokens, estimated cost, unpriced spans
+    /// and cost per unit of outcome, from the roll-up of each run that closed in this process. Empty
+    /// when pricing is off. `Display` prints it as a table.
+    ///
+    /// ```
+    /// use botanu::{emit_outcome, llm_span, run_span, LlmSpanExt, Outcome, Tokens};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (layer, guard) = botanu::Builder::new()
+    ///     .with_span_exporter(opentelemetry_sdk::trace::InMemorySpanExporter::default())
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     run_span!(workflow = "support-ticket").in_scope(|| {
+    ///         llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| {
+    ///             tracing::Span::current().set_tokens(Tokens { input: 10_000, cached: 4_000, output: 2_000, ..Default::default() });
+    ///         });
+    ///         emit_outcome("success", Outcome { value_amount: Some(2.0), ..Default::default() }).unwrap();
+    ///     });
+    /// });
+    /// let summary = guard.cost_summary();
+    /// let row = summary.workflow("support-ticket").unwrap();
+    /// assert_eq!((row.runs, row.llm_calls, row.tokens_input), (1, 1, 10_000));
+    /// # #[cfg(feature = "bundled-prices")]
+    /// assert!((row.cost_usd - 0.040).abs() < 1e-12);
+    /// # #[cfg(feature = "bundled-prices")]
+    /// assert!((row.cost_per_outcome().unwrap() - 0.020).abs() < 1e-12);
+    /// println!("{summary}");
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn cost_summary(&self) -> CostSummary {
+        self.cost_summary.summary()
     }
 
     /// Flushes and shuts down, within the export timeout.

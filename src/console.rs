@@ -124,6 +124,12 @@ pub fn format_metrics(metrics: &opentelemetry_sdk::metrics::data::ResourceMetric
                         let _ = writeln!(out, "  {} {}", dp.value(), attrs_text(dp.attributes()));
                     }
                 }
+                // Cost in USD: enough digits for one queue message (a fraction of a micro-dollar).
+                AggregatedMetrics::F64(MetricData::Sum(sum)) => {
+                    for dp in sum.data_points() {
+                        let _ = writeln!(out, "  {:.9} {}", dp.value(), attrs_text(dp.attributes()));
+                    }
+                }
                 AggregatedMetrics::U64(MetricData::Histogram(h)) => {
                     for dp in h.data_points() {
                         let _ =

@@ -529,6 +529,8 @@ pub const RUN_COST_UNPRICED_COUNT: &str = "botanu.run.cost.unpriced_count";
 pub const RUN_COST_SCOPE: &str = "botanu.run.cost.scope";
 /// [`RUN_COST_SCOPE`] value: only spans that closed inside the run, in this process.
 pub const RUN_COST_SCOPE_PROCESS: &str = "process";
+/// Run roll-up: spans of the run still open when it closed; what they cost is not in the roll-up.
+pub const RUN_COST_OPEN_SPANS: &str = "botanu.run.cost.open_spans";
 /// Run cost divided by the outcome's `value_amount` (written only when that is > 0).
 pub const OUTCOME_COST_PER_UNIT: &str = "botanu.outcome.cost_per_unit";
 /// Cost counter (contract §3), by category, provider or system, model and workflow.

@@ -62,6 +62,18 @@ fn points(metric: &Metric) -> Vec<Point> {
                 });
             }
         }
+        // `botanu.cost` (USD): a float counter; `count` holds the whole dollars, `sum` the value.
+        AggregatedMetrics::F64(MetricData::Sum(s)) => {
+            for dp in s.data_points() {
+                out.push(Point {
+                    attrs: attrs(dp.attributes()),
+                    count: dp.value() as u64,
+                    sum: dp.value(),
+                    bounds: vec![],
+                    buckets: vec![],
+                });
+            }
+        }
         other => panic!("{}: unexpected data {other:?}", metric.name()),
     }
     out.sort_by(|a, b| a.attrs.cmp(&b.attrs));

@@ -35,6 +35,9 @@ pub(super) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
 pub(super) const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
 pub(super) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
 pub(super) const BOTANU_CONFIG_FILE: &str = "BOTANU_CONFIG_FILE";
+pub(super) const BOTANU_PRICING_ENABLED: &str = "BOTANU_PRICING_ENABLED";
+pub(super) const BOTANU_PRICE_OVERRIDES: &str = crate::cost::PRICE_OVERRIDES_ENV;
+pub(super) const BOTANU_PRICE_CATALOG_FILE: &str = "BOTANU_PRICE_CATALOG_FILE";
 
 pub(super) const Y_SERVICE_NAME: &str = "service.name";
 pub(super) const Y_SERVICE_VERSION: &str = "service.version";
@@ -58,6 +61,9 @@ pub(super) const Y_PII_CUSTOM_PATTERNS: &str = "eval.pii.custom_patterns";
 pub(super) const Y_PII_REPLACEMENT: &str = "eval.pii.replacement";
 pub(super) const Y_PROPAGATION_MODE: &str = "propagation.mode";
 pub(super) const Y_PROPAGATION_TRUST_INBOUND: &str = "propagation.trust_inbound";
+pub(super) const Y_PRICING_ENABLED: &str = "pricing.enabled";
+pub(super) const Y_PRICING_OVERRIDES: &str = "pricing.overrides";
+pub(super) const Y_PRICING_CATALOG_FILE: &str = "pricing.catalog_file";
 
 pub(super) const RES_SERVICE_NAME: &str = "service.name";
 pub(super) const RES_SERVICE_VERSION: &str = "service.version";

@@ -19,6 +19,8 @@
 //! - *YAML*: a key that is absent or `null` (`~`, empty) counts as unset.
 //! - A field takes its whole value from the first layer that sets it: `OTEL_EXPORTER_OTLP_HEADERS` replaces
 //!   `otlp.headers`, it is not merged with it ([`Config::with_header`] adds to or replaces one header).
+//!   The same holds for price overrides: `BOTANU_PRICE_OVERRIDES` replaces `pricing.overrides`, and
+//!   [`Config::with_price_override`] adds one override that wins over both for its target.
 //!
 //! # Keys
 //!
@@ -48,6 +50,9 @@
 //! | `pii.replacement` | `BOTANU_PII_SCRUB_REPLACEMENT` | `eval.pii.replacement` | `[REDACTED]` |
 //! | `propagation_mode` | `BOTANU_PROPAGATION_MODE` (`lean`, `full`) | `propagation.mode` | lean |
 //! | `propagation_trust_inbound` | `BOTANU_PROPAGATION_TRUST_INBOUND` | `propagation.trust_inbound` | false |
+//! | `pricing.enabled` | `BOTANU_PRICING_ENABLED` | `pricing.enabled` | true |
+//! | `pricing.overrides` | `BOTANU_PRICE_OVERRIDES` (`provider/model=input:2.5,output:10;anthropic=discount:0.8`, see [`crate::cost::PriceOverrides::parse`]) | `pricing.overrides` (mapping `provider/model: input:2.5,output:10`) | none |
+//! | `pricing.catalog_file` | `BOTANU_PRICE_CATALOG_FILE` | `pricing.catalog_file` | none |
 //! | `traces_exporter` | `OTEL_SDK_DISABLED` (true → none), `OTEL_TRACES_EXPORTER` (`otlp`, `console`, `none`) | — | otlp if a traces endpoint is set, else console |
 //! | `sdk_disabled` | `OTEL_SDK_DISABLED` | — | false |
 //! | `resource_attributes` | `OTEL_RESOURCE_ATTRIBUTES` (`k=v,...`, percent-decoded; the keys folded into the fields above are removed) | — | none |
@@ -128,6 +133,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::content::{ScrubOptions, DEFAULT_MAX_CHARS};
+use crate::cost::PriceOverrides;
 use crate::export_queue::QueueSettings;
 
 pub use error::{ApiKeyWithheld, ConfigError, FileLocation};
@@ -233,6 +239,8 @@ pub struct Config {
     /// Extra resource attributes from `OTEL_RESOURCE_ATTRIBUTES`, in order, without the keys that feed
     /// `service_name`, `service_version`, `service_namespace` and `environment`.
     pub resource_attributes: Vec<(String, String)>,
+    /// Pricing of LLM calls and data operations (see [`crate::cost`]).
+    pub pricing: PricingSettings,
     /// Whether `traces_exporter` was chosen (env or code) rather than derived from the endpoint.
     traces_exporter_explicit: bool,
     /// What loading found worth saying (see [`Config::warnings`]).
@@ -312,6 +320,25 @@ pub struct PiiConfig {
     pub custom_patterns: Vec<(String, String)>,
     /// Text written in place of each match (default `[REDACTED]`).
     pub replacement: String,
+}
+
+/// Pricing settings: whether spans are priced, negotiated prices and discounts, and the operator's
+/// catalog file (see [`crate::cost`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PricingSettings {
+    /// Whether LLM calls and data operations are priced at all (default true). Off: no cost attributes,
+    /// no roll-up, no `botanu.cost` metric.
+    pub enabled: bool,
+    /// Price overrides and discounts; later entries win for the same target.
+    pub overrides: PriceOverrides,
+    /// A price catalog in `genai-prices`' JSON format, consulted before the bundled one.
+    pub catalog_file: Option<PathBuf>,
+}
+
+impl Default for PricingSettings {
+    fn default() -> Self {
+        PricingSettings { enabled: true, overrides: PriceOverrides::default(), catalog_file: None }
+    }
 }
 
 impl Default for PiiConfig {
@@ -447,6 +474,7 @@ impl Default for Config {
             export_all_spans: false,
             max_events_per_span: DEFAULT_MAX_EVENTS_PER_SPAN,
             resource_attributes: Vec::new(),
+            pricing: PricingSettings::default(),
             traces_exporter_explicit: false,
             warnings: Warnings::default(),
         }
@@ -650,6 +678,7 @@ impl fmt::Debug for Config {
             export_all_spans,
             max_events_per_span,
             resource_attributes,
+            pricing,
             traces_exporter_explicit: _,
             warnings: _,
         } = self;
@@ -678,6 +707,7 @@ impl fmt::Debug for Config {
             .field("export_all_spans", export_all_spans)
             .field("max_events_per_span", max_events_per_span)
             .field("resource_attributes", resource_attributes)
+            .field("pricing", pricing)
             .finish()
     }
 }

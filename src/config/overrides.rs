@@ -429,4 +429,50 @@ impl Config {
         self.resource_attributes.push((key, value.into()));
         self
     }
+
+    /// Turns pricing on or off (`pricing.enabled`).
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_pricing_enabled(false);
+    /// assert!(!config.pricing.enabled);
+    /// ```
+    #[must_use]
+    pub fn with_pricing_enabled(mut self, enabled: bool) -> Self {
+        self.pricing.enabled = enabled;
+        self
+    }
+
+    /// Adds a price override (a negotiated price or a discount) that wins over the environment's and the
+    /// file's for the same target. Checked when the pipeline is built: a bad value is a
+    /// [`ConfigError`](super::ConfigError) naming `Config::with_price_override[provider/model].field`.
+    ///
+    /// ```
+    /// use botanu::cost::{PriceOverride, TokenPrices};
+    ///
+    /// let config = botanu::Config::default().with_price_override(PriceOverride {
+    ///     provider: "openai".into(),
+    ///     model: Some("gpt-4o".into()),
+    ///     prices: TokenPrices { input: Some(2.0), output: Some(8.0), ..Default::default() },
+    ///     discount: None,
+    /// });
+    /// assert_eq!(config.pricing.overrides.entries.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_price_override(mut self, price: crate::cost::PriceOverride) -> Self {
+        self.pricing.overrides.entries.push(price);
+        self
+    }
+
+    /// Sets the operator's price catalog file (`genai-prices`' JSON format), consulted before the bundled
+    /// catalog. Read when the pipeline is built.
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_price_catalog_file("/etc/botanu/prices.json");
+    /// assert!(config.pricing.catalog_file.is_some());
+    /// ```
+    #[must_use]
+    pub fn with_price_catalog_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.pricing.catalog_file = Some(path.into());
+        self
+    }
 }

@@ -5,7 +5,8 @@ use super::grammar::*;
 use super::keys;
 use super::url::{split_url, strip_credentials};
 use super::yaml::YamlSettings;
-use super::{Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, TracesExporter, REDACTED};
+use super::{Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, PricingSettings, TracesExporter, REDACTED};
+use crate::cost::{PriceConfigError, PriceOverrides};
 
 /// One setting as found, before parsing, carrying what an error needs to point at it.
 #[derive(Clone, Debug)]
@@ -200,6 +201,8 @@ impl<'a> Layers<'a> {
             .value(&[BOTANU_PROPAGATION_TRUST_INBOUND], &[], Y_PROPAGATION_TRUST_INBOUND, parse_bool)?
             .unwrap_or(d.propagation_trust_inbound);
 
+        let pricing = self.pricing(d.pricing)?;
+
         let sdk_disabled =
             self.env(OTEL_SDK_DISABLED).map(|raw| parse_bool(&raw)).transpose()?.unwrap_or(d.sdk_disabled);
         let chosen_exporter = if sdk_disabled {
@@ -243,6 +246,7 @@ impl<'a> Layers<'a> {
             export_all_spans,
             max_events_per_span,
             resource_attributes,
+            pricing,
             traces_exporter_explicit: chosen_exporter.is_some(),
             warnings: d.warnings,
         };
@@ -279,6 +283,40 @@ impl<'a> Layers<'a> {
         Ok(PiiConfig { enabled, disable_patterns, custom_patterns, replacement })
     }
 
+    /// The pricing settings, each from its first layer, else `defaults`. Overrides are checked here, so a
+    /// bad price fails the load naming the entry and field (`BOTANU_PRICE_OVERRIDES[openai/gpt-4o].input`,
+    /// `pricing.overrides[openai/gpt-4o].input` with the file and line); a catalog file must be a
+    /// regular file (its contents are read when the pipeline is built).
+    fn pricing(&self, defaults: PricingSettings) -> Result<PricingSettings, ConfigError> {
+        use keys::*;
+        let enabled =
+            self.value(&[BOTANU_PRICING_ENABLED], &[], Y_PRICING_ENABLED, parse_bool)?.unwrap_or(defaults.enabled);
+        let overrides = if let Some(raw) = self.env(BOTANU_PRICE_OVERRIDES) {
+            PriceOverrides::parse(&raw.value, &raw.key).map_err(|error| price_error(&raw, error))?
+        } else if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_PRICING_OVERRIDES)) {
+            let mut overrides = PriceOverrides::default();
+            for (target, raw) in entries {
+                let entry = PriceOverrides::parse(&format!("{target}={}", raw.value), Y_PRICING_OVERRIDES)
+                    .map_err(|error| price_error(raw, error))?;
+                overrides = overrides.merge(entry);
+            }
+            overrides
+        } else {
+            defaults.overrides
+        };
+        let catalog_file = self
+            .value(&[BOTANU_PRICE_CATALOG_FILE], &[], Y_PRICING_CATALOG_FILE, |raw| {
+                let path = std::path::PathBuf::from(raw.value.trim());
+                if std::fs::metadata(&path).is_ok_and(|meta| meta.is_file()) {
+                    Ok(path)
+                } else {
+                    Err(raw.invalid("an existing price catalog file in genai-prices' JSON format"))
+                }
+            })?
+            .or(defaults.catalog_file);
+        Ok(PricingSettings { enabled, overrides, catalog_file })
+    }
+
     /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as
     /// is) > `OTEL_EXPORTER_OTLP_ENDPOINT` (base) > `otlp.endpoint` (base).
     pub(super) fn endpoint(
@@ -313,5 +351,15 @@ impl<'a> Layers<'a> {
             );
         }
         Ok(Some(Endpoint { url, kind }))
+    }
+}
+
+/// A price setting that does not parse, as the configuration error naming its key (entry and field).
+fn price_error(raw: &Raw, error: PriceConfigError) -> ConfigError {
+    ConfigError::InvalidValue {
+        key: error.key.clone(),
+        value: raw.value.clone(),
+        expected: error.kind.expected(),
+        location: raw.location.clone(),
     }
 }

@@ -30,7 +30,7 @@ pub(super) enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-pub(super) const SCHEMA: [(&str, Shape); 22] = [
+pub(super) const SCHEMA: [(&str, Shape); 25] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -53,6 +53,9 @@ pub(super) const SCHEMA: [(&str, Shape); 22] = [
     (keys::Y_PII_REPLACEMENT, Shape::Scalar),
     (keys::Y_PROPAGATION_MODE, Shape::Scalar),
     (keys::Y_PROPAGATION_TRUST_INBOUND, Shape::Scalar),
+    (keys::Y_PRICING_ENABLED, Shape::Scalar),
+    (keys::Y_PRICING_OVERRIDES, Shape::Map),
+    (keys::Y_PRICING_CATALOG_FILE, Shape::Scalar),
 ];
 
 /// A known key's value, interpolated, with its position.
@@ -84,7 +87,7 @@ impl YamlSettings {
                 return Err(ConfigError::Yaml {
                     location: file.at(root.line),
                     message: "the file must be a mapping of settings (service:, otlp:, export:, \
-                              eval:, propagation:)"
+                              eval:, propagation:, pricing:)"
                         .to_owned(),
                 })
             }

@@ -45,6 +45,7 @@ mod catalog;
 mod data_prices;
 mod overrides;
 mod rollup;
+mod summary;
 mod tokens;
 
 pub use catalog::{catalog_provider_id, Catalog, BUNDLED_SOURCE, LOOKUP_CACHE_CAPACITY};
@@ -53,7 +54,9 @@ pub use overrides::{
     PriceConfigError, PriceConfigErrorKind, PriceOverride, PriceOverrides, PricingConfig, PricingEngine, TokenPrices,
     OVERRIDE_SOURCE, PRICE_OVERRIDES_ENV,
 };
+pub(crate) use rollup::RunCostCell;
 pub use rollup::{CostCategory, RunCost};
+pub use summary::{CostSummary, WorkflowCost};
 pub use tokens::{InputCounting, TokenUsage};
 
 /// The result of pricing one LLM call or data operation.

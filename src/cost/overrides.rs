@@ -402,6 +402,30 @@ pub enum PriceConfigErrorKind {
     CatalogFile(String),
 }
 
+impl PriceConfigErrorKind {
+    /// What would have been accepted, for a configuration error that names the key itself.
+    pub(crate) fn expected(&self) -> String {
+        match self {
+            PriceConfigErrorKind::NegativePrice(value) => {
+                format!("a price in USD per million tokens, a finite number >= 0 (got {value})")
+            }
+            PriceConfigErrorKind::MissingPrice => "both input and output when an override gives prices".to_owned(),
+            PriceConfigErrorKind::DiscountOutOfRange(value) => {
+                format!("a discount factor in (0, 1], e.g. 0.8 for 20% off (got {value})")
+            }
+            PriceConfigErrorKind::NotANumber(value) => format!("a number (got {value:?})"),
+            PriceConfigErrorKind::UnknownField(name) => {
+                format!("fields input, output, cache_read, cache_write or discount (got {name:?})")
+            }
+            PriceConfigErrorKind::Malformed(what) => what.clone(),
+            PriceConfigErrorKind::NothingToOverride => "prices or a discount".to_owned(),
+            PriceConfigErrorKind::CatalogFile(error) => {
+                format!("a price catalog file in genai-prices' JSON format ({error})")
+            }
+        }
+    }
+}
+
 impl fmt::Display for PriceConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let key = &self.key;

@@ -150,3 +150,52 @@ impl RunCost {
         attributes
     }
 }
+
+/// What a run accumulates while it is open: the roll-up of the spans that closed inside it, the sum of
+/// the outcome amounts they carried, and how many of its spans are open. Lives on the run's context, so
+/// every span of the run reaches it through the `Arc` it already holds.
+#[derive(Debug, Default)]
+pub(crate) struct RunCostCell {
+    tally: std::sync::Mutex<RunTally>,
+    open: std::sync::atomic::AtomicU64,
+}
+
+/// The roll-up so far and the outcome amounts seen.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct RunTally {
+    pub(crate) cost: RunCost,
+    /// Sum of `botanu.outcome.value_amount` (finite, > 0) of the run's spans that closed.
+    pub(crate) outcome_amount: f64,
+}
+
+impl RunCostCell {
+    /// Runs `f` on the tally. A poisoned lock is recovered: the tally is plain numbers.
+    pub(crate) fn update(&self, f: impl FnOnce(&mut RunTally)) {
+        f(&mut self.tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    /// The tally so far.
+    pub(crate) fn tally(&self) -> RunTally {
+        *self.tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A span of the run opened.
+    pub(crate) fn opened(&self) {
+        self.open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A span of the run closed. Saturating: a span whose run changed while open (adopted from a remote
+    /// parent) may close against a run it did not open in.
+    pub(crate) fn closed(&self) {
+        let _ = self.open.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |open| open.checked_sub(1),
+        );
+    }
+
+    /// Spans of the run opened and not closed yet.
+    pub(crate) fn open(&self) -> u64 {
+        self.open.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

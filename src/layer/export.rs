@@ -87,6 +87,7 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     // Decided before `finish_kind` writes its close-time defaults (`botanu.tool.success`), which are
     // not evidence of anything.
     let outcome = super::metrics::outcome(&state);
+    super::cost::finish(&mut state, shared);
     finish_kind(&mut state, duration_ms);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64(), outcome);

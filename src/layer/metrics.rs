@@ -322,7 +322,7 @@ impl Instruments {
     }
 
     /// The workflow attribute, bounded to [`MAX_WORKFLOWS`] distinct values.
-    fn workflow(&self, workflow: &std::sync::Arc<str>) -> opentelemetry::Value {
+    pub(crate) fn workflow(&self, workflow: &std::sync::Arc<str>) -> opentelemetry::Value {
         let known = self.workflows.read().unwrap_or_else(|p| p.into_inner()).contains(workflow);
         if known {
             return opentelemetry::Value::from(workflow.to_string());

@@ -9,6 +9,7 @@
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
 mod classify;
+pub(crate) mod cost;
 mod export;
 mod kinds;
 pub(crate) mod metrics;
@@ -66,6 +67,8 @@ pub(crate) struct Shared {
     pub(crate) inline_processors: bool,
     /// Counters of botanu's export queues, checked after each export for a pending warning.
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
+    /// Pricing of LLM calls and data operations; `None` when pricing is off.
+    pub(crate) cost: Option<cost::CostLayer>,
     /// Classified callsites. Entries are leaked on purpose: a callsite is `'static` and finite, so the
     /// map holds at most one small `CallsiteInfo` per callsite per layer built, and spans can keep a
     /// `&'static` to it without reference counting on the hot path.
@@ -103,13 +106,15 @@ pub(crate) struct SharedParts {
     pub(crate) event_level: Level,
     pub(crate) inline_processors: bool,
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
+    pub(crate) cost: Option<cost::CostLayer>,
 }
 
 impl Shared {
     /// One expression from the resolved settings: a field added to `Shared` and not set here fails to
     /// compile, and a setting the layer reads comes straight from `config`.
     pub(crate) fn new(config: &Config, parts: SharedParts) -> Self {
-        let SharedParts { tracer, content, secret_keys, metrics, event_level, inline_processors, export_stats } = parts;
+        let SharedParts { tracer, content, secret_keys, metrics, event_level, inline_processors, export_stats, cost } =
+            parts;
         Shared {
             tracer,
             environment: Arc::from(config.environment.as_str()),
@@ -123,6 +128,7 @@ impl Shared {
             event_level,
             inline_processors,
             export_stats,
+            cost,
             callsites: RwLock::new(HashMap::default()),
         }
     }
@@ -279,6 +285,7 @@ where
         if let Some(rp) = remote {
             adopt_remote(&mut state, &self.shared, &rp.remote, rp.relation);
         }
+        cost::opened(&state, &self.shared);
         span.extensions_mut().insert(state);
     }
 

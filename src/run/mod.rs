@@ -103,6 +103,8 @@ pub struct RunContext {
     /// Environment from the configuration.
     pub environment: Arc<str>,
     mutable: Mutex<RunFields>,
+    /// The cost roll-up of the spans that close inside the run (see `layer::cost`).
+    pub(crate) cost: crate::cost::RunCostCell,
 }
 
 /// The parts of a run that may be set or changed while it is open.
@@ -147,6 +149,7 @@ impl RunContext {
             attempt,
             environment,
             mutable: Mutex::new(RunFields::default()),
+            cost: crate::cost::RunCostCell::default(),
         }
     }
 

@@ -1,0 +1,330 @@
+//! Cost at span close: the price of an LLM call or a data operation on its span (contract §7), the
+//! roll-up on its run, the `botanu.cost` metric and the per-workflow summary the guard hands out.
+//!
+//! The pricing itself is [`crate::cost`] (pure); this module only reads a closed span's recorded
+//! figures, asks the engine, and writes the answer. Two calls reach it: [`opened`] when a span of a run
+//! opens (to count what is still open when the run closes) and [`finish`] when any span closes, before
+//! the span's other close-time attributes are derived.
+//!
+//! What the run roll-up cannot see, and why `botanu.run.cost.scope = "process"` says so: spans of the
+//! same run in other services (the run continued over HTTP or a queue), and spans of the run that were
+//! still open when the run span closed (`botanu.run.cost.open_spans` counts them; `tracing` closes a
+//! parent after its children, so this is normally 0, and non-zero for spans that joined the run
+//! without being its descendants). A nested run rolls up into itself only, not into its parent.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use opentelemetry::metrics::{Counter, Meter};
+use opentelemetry::{Key, KeyValue, Value};
+
+use super::kinds::Kind;
+use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
+use super::state::SpanState;
+use super::Shared;
+use crate::cost::{
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, InputCounting, PricingEngine, TokenUsage,
+    UnpricedReason, WorkflowCost, DATA_PRICES,
+};
+use crate::normalize::is_model_operation;
+use crate::run::RunContext;
+use crate::semconv as k;
+
+// The OpenTelemetry GenAI semconv token fields third-party instrumentations record. Spelled here, where
+// they are read for pricing, rather than in `semconv` (whose setters' side another change owns).
+/// Input tokens read from the prompt cache, a part of `gen_ai.usage.input_tokens`.
+const SEMCONV_CACHE_READ: &str = "gen_ai.usage.cache_read.input_tokens";
+/// Input tokens written to the prompt cache, a part of `gen_ai.usage.input_tokens`.
+const SEMCONV_CACHE_CREATION: &str = "gen_ai.usage.cache_creation.input_tokens";
+/// Reasoning tokens, a part of `gen_ai.usage.output_tokens`.
+const SEMCONV_REASONING: &str = "gen_ai.usage.reasoning.output_tokens";
+/// DynamoDB read and write request units, recorded as data metadata (`add_metadata("read_units", …)` on
+/// a database span).
+const DATA_READ_UNITS: &str = "botanu.data.read_units";
+const DATA_WRITE_UNITS: &str = "botanu.data.write_units";
+
+/// The layer's pricing: the engine, the `botanu.cost` counter and the per-workflow summary.
+pub(crate) struct CostLayer {
+    engine: PricingEngine,
+    usd: Counter<f64>,
+    summary: Arc<SummaryStore>,
+}
+
+impl std::fmt::Debug for CostLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CostLayer").field("engine", &self.engine).finish_non_exhaustive()
+    }
+}
+
+impl CostLayer {
+    pub(crate) fn new(engine: PricingEngine, meter: &Meter, summary: Arc<SummaryStore>) -> Self {
+        let usd = meter.f64_counter(k::METRIC_COST).with_unit(k::METRIC_COST_UNIT).build();
+        CostLayer { engine, usd, summary }
+    }
+}
+
+/// The per-workflow totals of closed runs, behind the guard's [`cost_summary`](crate::BotanuGuard::cost_summary).
+/// Bounded like the metrics' workflow attribute: past [`MAX_WORKFLOWS`] workflows, runs count under
+/// [`OTHER_WORKFLOW`].
+#[derive(Debug, Default)]
+pub(crate) struct SummaryStore {
+    rows: Mutex<HashMap<Arc<str>, WorkflowCost>>,
+}
+
+impl SummaryStore {
+    fn record_run(&self, workflow: &Arc<str>, tally: &crate::cost::RunCost, outcome_amount: f64) {
+        let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = if rows.len() < MAX_WORKFLOWS || rows.contains_key(workflow) {
+            workflow.clone()
+        } else {
+            Arc::from(OTHER_WORKFLOW)
+        };
+        let row =
+            rows.entry(key.clone()).or_insert_with(|| WorkflowCost { workflow: key.to_string(), ..Default::default() });
+        row.runs += 1;
+        row.llm_calls = row.llm_calls.saturating_add(tally.llm_calls);
+        row.tokens_input = row.tokens_input.saturating_add(tally.tokens_input);
+        row.tokens_output = row.tokens_output.saturating_add(tally.tokens_output);
+        row.cost_usd += tally.total_usd;
+        row.unpriced = row.unpriced.saturating_add(tally.unpriced_count);
+        row.outcome_amount += outcome_amount;
+    }
+
+    /// The summary so far, sorted by workflow.
+    pub(crate) fn summary(&self) -> CostSummary {
+        let rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut workflows: Vec<WorkflowCost> = rows.values().cloned().collect();
+        workflows.sort_by(|a, b| a.workflow.cmp(&b.workflow));
+        CostSummary { workflows }
+    }
+}
+
+/// A span opened: counted as open in its run until it closes (a nested run span counts in its own run
+/// only as the run itself, so it is not counted).
+pub(crate) fn opened(state: &SpanState, shared: &Shared) {
+    if shared.cost.is_some() && state.kind != Kind::Run {
+        if let Some(run) = &state.run {
+            run.cost.opened();
+        }
+    }
+}
+
+/// A span closed: prices it if it is an LLM call or a data operation, adds it to its run's roll-up, and,
+/// for a run span, writes the roll-up. Called before the span's other close-time attributes.
+pub(crate) fn finish(state: &mut SpanState, shared: &Shared) {
+    let Some(layer) = &shared.cost else { return };
+    if state.kind == Kind::Run {
+        return finish_run(state, layer);
+    }
+    let run = state.run.clone();
+    if let Some(run) = &run {
+        run.cost.closed();
+        if let Some(amount) = outcome_amount(state) {
+            run.cost.update(|tally| tally.outcome_amount += amount);
+        }
+    }
+    let (category, usage, cost) = match state.kind {
+        Kind::Llm if is_model_call(state) => {
+            let usage = token_usage(state);
+            (CostCategory::Llm, Some(usage), price_llm(state, &layer.engine, &usage))
+        }
+        Kind::Db | Kind::Storage | Kind::Messaging => match price_data(state, &layer.engine) {
+            Some(cost) => (CostCategory::Data, None, cost),
+            None => return,
+        },
+        _ => return,
+    };
+    write_attributes(state, cost.attributes());
+    if let Cost::Priced(priced) = &cost {
+        record_metric(layer, shared, state, category, priced, run.as_deref());
+    }
+    if let Some(run) = &run {
+        run.cost.update(|tally| match usage {
+            Some(usage) => tally.cost.add_llm_call(&usage, &cost),
+            None => tally.cost.add(category, &cost),
+        });
+    }
+}
+
+/// The roll-up of a closing run span, the open spans it cannot include, and the summary row.
+fn finish_run(state: &mut SpanState, layer: &CostLayer) {
+    let Some(run) = state.run.clone() else { return };
+    let tally = run.cost.tally();
+    let amount = tally.outcome_amount + outcome_amount(state).unwrap_or(0.0);
+    // Cost per outcome is unknown, not zero, when everything cost-bearing went unpriced.
+    let known = !(tally.cost.priced_count == 0 && tally.cost.unpriced_count > 0);
+    let per_unit_of = (amount > 0.0 && known).then_some(amount);
+    write_attributes(state, tally.cost.attributes(per_unit_of));
+    let open = i64::try_from(run.cost.open()).unwrap_or(i64::MAX);
+    state.set(Key::from_static_str(k::RUN_COST_OPEN_SPANS), Value::I64(open));
+    layer.summary.record_run(&run.workflow, &tally.cost, amount);
+}
+
+/// Writes the cost attributes. They are all `botanu.cost.*`, run roll-up or `botanu.outcome.cost_per_unit`
+/// keys the span does not normally carry yet, so when one scan finds none of
+/// them they are appended without `SpanState::set`'s per-key search (the attribute cap still applies).
+fn write_attributes(state: &mut SpanState, attributes: Vec<(&'static str, AttributeValue)>) {
+    let taken = state.attrs.iter().any(|kv| {
+        let key = kv.key.as_str();
+        key.starts_with("botanu.cost.")
+            || key.starts_with("botanu.run.cost.")
+            || key.starts_with("botanu.run.tokens.")
+            || key == k::RUN_LLM_CALLS
+            || key == k::OUTCOME_COST_PER_UNIT
+    });
+    let room = super::state::MAX_SPAN_ATTRIBUTES.saturating_sub(state.attrs.len());
+    if taken || attributes.len() > room {
+        for (key, value) in attributes {
+            state.set(Key::from_static_str(key), value_of(value));
+        }
+        return;
+    }
+    state.attrs.extend(attributes.into_iter().map(|(key, value)| KeyValue::new(key, value_of(value))));
+}
+
+fn value_of(value: AttributeValue) -> Value {
+    match value {
+        AttributeValue::F64(v) => Value::F64(v),
+        AttributeValue::I64(v) => Value::I64(v),
+        AttributeValue::Bool(v) => Value::Bool(v),
+        AttributeValue::Str(v) => Value::String(v.into()),
+    }
+}
+
+/// Only model operations are LLM calls to price (`invoke_agent`, `execute_tool`, … are not).
+fn is_model_call(state: &SpanState) -> bool {
+    match state.get(k::GEN_AI_OPERATION_NAME) {
+        Some(Value::String(operation)) => is_model_operation(operation.as_str()),
+        Some(_) => false,
+        None => true,
+    }
+}
+
+/// A whole, non-negative count recorded on the span (integer, float or numeric text); 0 when absent.
+fn count(state: &SpanState, key: &str) -> u64 {
+    match state.get(key) {
+        Some(Value::I64(v)) => u64::try_from(*v).unwrap_or(0),
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // finite, >= 0, saturating cast
+        Some(Value::F64(v)) if v.is_finite() && *v > 0.0 => *v as u64,
+        Some(Value::String(s)) => s.as_str().trim().parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// A finite, positive number recorded on the span.
+fn amount(state: &SpanState, key: &str) -> Option<f64> {
+    let value = match state.get(key)? {
+        Value::F64(v) => *v,
+        #[allow(clippy::cast_precision_loss)] // request units and amounts are far below 2^53
+        Value::I64(v) => *v as f64,
+        Value::String(s) => s.as_str().trim().parse().ok()?,
+        _ => return None,
+    };
+    (value.is_finite() && value > 0.0).then_some(value)
+}
+
+fn outcome_amount(state: &SpanState) -> Option<f64> {
+    amount(state, k::OUTCOME_VALUE_AMOUNT)
+}
+
+/// The span's tokens, read the way whoever recorded them meant them:
+///
+/// - botanu's `set_tokens` with `cache_read` / `cache_write` (Anthropic's fields): `input` excludes
+///   them (`botanu.usage.cache_read_tokens`, `botanu.usage.cache_write_tokens` are present);
+/// - botanu's `set_tokens` with `cached` (OpenAI's `cached_tokens`): `input` includes them
+///   (`botanu.usage.cached_tokens` alone);
+/// - a third-party span with the semconv fields: `gen_ai.usage.input_tokens` includes
+///   `gen_ai.usage.cache_read.input_tokens` and `gen_ai.usage.cache_creation.input_tokens`.
+///
+/// Reasoning tokens come from `gen_ai.usage.reasoning.output_tokens`, a part of the output tokens.
+fn token_usage(state: &SpanState) -> TokenUsage {
+    let input = count(state, k::GEN_AI_USAGE_INPUT_TOKENS);
+    let output = count(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
+    let reasoning = count(state, SEMCONV_REASONING);
+    let (read, write) = (count(state, k::USAGE_CACHE_READ_TOKENS), count(state, k::USAGE_CACHE_WRITE_TOKENS));
+    let usage = if read > 0 || write > 0 {
+        TokenUsage::anthropic(input, read, write, output)
+    } else {
+        let cached = count(state, k::USAGE_CACHED_TOKENS).max(count(state, SEMCONV_CACHE_READ));
+        TokenUsage {
+            input,
+            output,
+            cache_read: cached,
+            cache_write: count(state, SEMCONV_CACHE_CREATION),
+            reasoning: 0,
+            input_counting: InputCounting::IncludesCache,
+        }
+    };
+    usage.with_reasoning(reasoning)
+}
+
+fn price_llm(state: &SpanState, engine: &PricingEngine, usage: &TokenUsage) -> Cost {
+    let Some(provider) = state.get_str(k::GEN_AI_PROVIDER_NAME) else {
+        return Cost::unpriced(UnpricedReason::UnknownProvider);
+    };
+    let model = state.get_str(k::GEN_AI_REQUEST_MODEL).or_else(|| state.get_str(k::GEN_AI_RESPONSE_MODEL));
+    let Some(model) = model else {
+        return Cost::unpriced(UnpricedReason::UnknownModel);
+    };
+    // Prices apply at the call's start time (price history).
+    engine.price_llm(&provider, &model, usage, state.start)
+}
+
+/// The data operation's cost, or `None` for a system without any public per-operation list price (a
+/// self-hosted database, Kafka): such spans are not cost-bearing and carry no cost attributes.
+fn price_data(state: &SpanState, engine: &PricingEngine) -> Option<Cost> {
+    let spec = state.kind.spec();
+    let system = state.get_str(spec.system.as_ref()?.key)?;
+    if !DATA_PRICES.iter().any(|row| row.system.eq_ignore_ascii_case(&system)) {
+        return None;
+    }
+    let operation = spec.operation.as_ref().and_then(|op| state.get_str(op.key)).unwrap_or_default();
+    let transferred = count(state, k::MESSAGING_BYTES_TRANSFERRED).max(count(state, k::BYTES_TRANSFERRED));
+    let usage = DataUsage {
+        system: &system,
+        operation: &operation,
+        bytes_scanned: count(state, k::WAREHOUSE_BYTES_SCANNED),
+        bytes_transferred: transferred,
+        // A storage or messaging span is one API request (a batch send is one request, as SQS bills it).
+        requests: u64::from(matches!(state.kind, Kind::Storage | Kind::Messaging)),
+        read_units: amount(state, DATA_READ_UNITS).unwrap_or(0.0),
+        write_units: amount(state, DATA_WRITE_UNITS).unwrap_or(0.0),
+    };
+    Some(engine.price_data(&usage))
+}
+
+/// `botanu.cost` by category, provider (LLM) or system (data), the catalog's model (LLM) and the
+/// workflow — all bounded: providers, systems and models are the ones a price was found for, and the
+/// workflow is folded past [`MAX_WORKFLOWS`].
+fn record_metric(
+    layer: &CostLayer,
+    shared: &Shared,
+    state: &SpanState,
+    category: CostCategory,
+    priced: &crate::cost::Priced,
+    run: Option<&RunContext>,
+) {
+    let mut attrs = Vec::with_capacity(4);
+    attrs.push(KeyValue::new(k::COST_CATEGORY, category.as_str()));
+    match category {
+        CostCategory::Llm => {
+            if let Some(provider) = state.get(k::GEN_AI_PROVIDER_NAME) {
+                attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, provider.clone()));
+            }
+            if let Some(model) = &priced.provenance.model {
+                attrs.push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, Value::String(model.clone().into())));
+            }
+        }
+        CostCategory::Data | CostCategory::Tool => {
+            if let Some(system) = state.kind.spec().system.as_ref() {
+                if let Some(value) = state.get(system.key) {
+                    attrs.push(KeyValue::new(system.key, value.clone()));
+                }
+            }
+        }
+    }
+    if let (Some(run), Some(metrics)) = (run, &shared.metrics) {
+        attrs.push(KeyValue::new(k::WORKFLOW, metrics.workflow(&run.workflow)));
+    }
+    layer.usd.add(priced.total_usd, &attrs);
+}
