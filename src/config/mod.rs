@@ -119,6 +119,7 @@ mod grammar;
 mod keys;
 mod overrides;
 mod resolve;
+mod tls;
 mod url;
 mod yaml;
 
@@ -133,6 +134,7 @@ use crate::export_queue::QueueSettings;
 pub use error::{ApiKeyWithheld, ConfigError, FileLocation};
 use file::find_config_file;
 use resolve::Layers;
+pub use tls::{Compression, OtlpTransport, TlsRoots, TlsSettings};
 use url::{api_key_allowed, join_signal_path, redact_query};
 use yaml::YamlSettings;
 
@@ -200,6 +202,10 @@ pub struct Config {
     pub api_key: Option<String>,
     /// The OTLP transport.
     pub protocol: Protocol,
+    /// How traces are sent: TLS, compression, timeout ([`OtlpTransport`]).
+    pub traces_otlp: OtlpTransport,
+    /// How metrics are sent.
+    pub metrics_otlp: OtlpTransport,
     /// Spans per export request (never above `queue_size` after loading).
     pub batch_size: usize,
     /// Spans buffered before new ones are dropped.
@@ -432,6 +438,8 @@ impl Default for Config {
             headers: Vec::new(),
             api_key: None,
             protocol: Protocol::HttpProtobuf,
+            traces_otlp: OtlpTransport::default(),
+            metrics_otlp: OtlpTransport::default(),
             batch_size: queue.batch_size,
             queue_size: queue.queue_size,
             schedule_delay: queue.delay,
@@ -540,7 +548,7 @@ impl Config {
     /// assert_eq!(Config::default().traces_url(), None);
     /// ```
     pub fn traces_url(&self) -> Option<String> {
-        self.signal_url(self.traces_endpoint.as_ref(), TRACES_PATH)
+        self.signal_url(self.traces_endpoint.as_ref(), TRACES_PATH, &self.traces_otlp)
     }
 
     /// The URL metrics are posted to; the same rules as [`Config::traces_url`] with `v1/metrics`, and `None`
@@ -556,11 +564,17 @@ impl Config {
         if self.sdk_disabled {
             return None;
         }
-        self.signal_url(self.metrics_endpoint.as_ref(), METRICS_PATH)
+        self.signal_url(self.metrics_endpoint.as_ref(), METRICS_PATH, &self.metrics_otlp)
     }
 
-    fn signal_url(&self, endpoint: Option<&Endpoint>, signal_path: &str) -> Option<String> {
+    fn signal_url(&self, endpoint: Option<&Endpoint>, signal_path: &str, transport: &OtlpTransport) -> Option<String> {
         match endpoint {
+            // A scheme-less gRPC endpoint (`collector:4317`): TLS unless `insecure`, as the OTLP exporter
+            // specification says.
+            Some(endpoint) if self.protocol == Protocol::Grpc && !endpoint.url.contains("://") => {
+                let scheme = if transport.insecure { "http" } else { "https" };
+                Some(format!("{scheme}://{}", endpoint.url))
+            }
             Some(endpoint) => Some(match (self.protocol, endpoint.kind) {
                 (Protocol::HttpProtobuf, EndpointKind::Base) => join_signal_path(&endpoint.url, signal_path),
                 _ => endpoint.url.clone(),
@@ -635,6 +649,8 @@ impl fmt::Debug for Config {
             headers,
             api_key,
             protocol,
+            traces_otlp,
+            metrics_otlp,
             batch_size,
             queue_size,
             schedule_delay,
@@ -663,6 +679,8 @@ impl fmt::Debug for Config {
             .field("headers", &RedactedHeaders(headers))
             .field("api_key", &api_key.as_ref().map(|_| REDACTED))
             .field("protocol", protocol)
+            .field("traces_otlp", traces_otlp)
+            .field("metrics_otlp", metrics_otlp)
             .field("batch_size", batch_size)
             .field("queue_size", queue_size)
             .field("schedule_delay", schedule_delay)
