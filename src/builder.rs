@@ -161,14 +161,26 @@ impl Builder {
             b.config = config;
             return Ok(b);
         }
-        let mut headers: std::collections::HashMap<String, String> = config.headers.iter().cloned().collect();
-        match config.auth_header() {
-            Ok(Some((name, value))) => {
-                headers.insert(name, value);
+        let auth = match config.auth_header() {
+            Ok(auth) => auth,
+            Err(withheld) => {
+                b.errors.push(withheld.to_string());
+                None
             }
-            Ok(None) => {}
-            Err(withheld) => b.errors.push(withheld.to_string()),
-        }
+        };
+        // A signal's own headers (`OTEL_EXPORTER_OTLP_TRACES_HEADERS`) replace the general ones.
+        let headers_of = |own: &Option<Vec<(String, String)>>| {
+            let mut headers: std::collections::HashMap<String, String> =
+                own.as_ref().unwrap_or(&config.headers).iter().cloned().collect();
+            if let Some((name, value)) = auth.clone() {
+                if !headers.keys().any(|k| k.eq_ignore_ascii_case(&name)) {
+                    headers.insert(name, value);
+                }
+            }
+            headers
+        };
+        let (traces_headers, metrics_headers) =
+            (headers_of(&config.traces_otlp.headers), headers_of(&config.metrics_otlp.headers));
         // The queue settings below come from `config`, so it is in place before the exporters are added.
         let traces_url = config.traces_url().filter(|_| config.traces_exporter == TracesExporter::Otlp);
         let metrics_url = config
@@ -176,12 +188,12 @@ impl Builder {
             .filter(|_| config.traces_exporter == TracesExporter::Otlp || config.metrics_endpoint.is_some());
         b.config = config;
         if let Some(url) = traces_url {
-            let exporter = crate::otlp::span_exporter(&b.config, &url, headers.clone())?;
+            let exporter = crate::otlp::span_exporter(&b.config, &url, traces_headers)?;
             b.otlp_health.push(exporter.health());
             b = b.with_batch_exporter(exporter);
         }
         if let Some(url) = metrics_url {
-            let exporter = crate::otlp::metric_exporter(&b.config, &url, headers)?;
+            let exporter = crate::otlp::metric_exporter(&b.config, &url, metrics_headers)?;
             b.otlp_health.push(exporter.health());
             b = b.with_metric_exporter(exporter);
         }

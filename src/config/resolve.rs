@@ -45,6 +45,8 @@ impl Raw {
 
 pub(super) fn is_secret_key(key: &str) -> bool {
     key == keys::OTEL_EXPORTER_OTLP_HEADERS
+        || key == keys::OTEL_EXPORTER_OTLP_TRACES_HEADERS
+        || key == keys::OTEL_EXPORTER_OTLP_METRICS_HEADERS
         || key == keys::BOTANU_API_KEY
         || key.strip_prefix(keys::Y_OTLP_HEADERS).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
