@@ -53,7 +53,7 @@ pub enum Error {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ExporterError {
-    /// The endpoint is `https://`, and this build of botanu has no TLS.
+    /// The endpoint is `https://`, and this build of botanu has no TLS (cargo feature `tls` off).
     TlsUnavailable {
         /// The endpoint as configured.
         endpoint: String,
@@ -249,8 +249,9 @@ impl fmt::Display for ExporterError {
         match self {
             ExporterError::TlsUnavailable { endpoint } => write!(
                 f,
-                "{endpoint}: https endpoints need TLS, which this build of botanu does not include; \
-                 export over http:// to a local collector (or an agent sidecar) that forwards over TLS"
+                "{endpoint}: https endpoints need TLS, which this build of botanu does not include (cargo \
+                 feature `tls`); enable it, or export over http:// to a local collector (or an agent sidecar) \
+                 that forwards over TLS"
             ),
             ExporterError::GrpcUnavailable => f.write_str(
                 "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs botanu's `grpc` cargo feature; enable it or use http/protobuf",

@@ -257,9 +257,14 @@ fn http_trusted_ca_delivers_spans_and_metrics() {
     let url = serve_http(&rt, pki.server_config(false, b"http/1.1"), received.clone());
     // The CA replaces the system roots: only it is trusted.
     let config = base(&url, Protocol::HttpProtobuf).with_tls_roots(TlsRoots::None).with_tls_ca_file(&pki.ca);
-    let guard = export_through(config.with_compression(Compression::Gzip));
+    // Loopback: the API key may go there (over TLS here, as it must for `*.botanu.ai`).
+    let key = format!("{}-{}", "test", "key");
+    let guard = export_through(config.with_compression(Compression::Gzip).with_api_key(key.clone()));
     assert_arrived(&received, &guard);
-    assert!(received.lock().expect("lock").gzipped_requests >= 2, "gzip was configured");
+    let r = received.lock().expect("lock");
+    assert!(r.gzipped_requests >= 2, "gzip was configured: {r:?}");
+    let bearer = format!("Bearer {key}");
+    assert!(r.headers.iter().all(|h| h.get("authorization") == Some(&bearer)), "{:?}", r.headers);
 }
 
 #[test]

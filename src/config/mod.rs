@@ -33,6 +33,14 @@
 //! | `headers` | `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, percent-decoded) | `otlp.headers` (mapping) | none |
 //! | `api_key` | `BOTANU_API_KEY` (sent as `Authorization: Bearer`, see [`Config::auth_header`]) | — | none |
 //! | `protocol` | `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, `grpc`) | `otlp.protocol` | `http/protobuf` |
+//! | `*_otlp.tls.roots` | `BOTANU_TLS_ROOTS` (`system`, `webpki`, `none`) | `otlp.tls.roots` | `system` |
+//! | `*_otlp.tls.ca_file` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}CERTIFICATE`, `OTEL_EXPORTER_OTLP_CERTIFICATE` | `otlp.tls.ca_file` | none |
+//! | `*_otlp.tls.client_cert` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` | `otlp.tls.client_cert` | none |
+//! | `*_otlp.tls.client_key` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}CLIENT_KEY`, `OTEL_EXPORTER_OTLP_CLIENT_KEY` | `otlp.tls.client_key` | none |
+//! | `*_otlp.compression` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION` (`gzip`, `none`) | `otlp.compression` | none |
+//! | `*_otlp.timeout` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` (ms) | `otlp.timeout_ms` | `export_timeout` |
+//! | `*_otlp.insecure` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}INSECURE`, `OTEL_EXPORTER_OTLP_INSECURE` | `otlp.insecure` | false |
+//! | `*_otlp.headers` | `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, `OTEL_EXPORTER_OTLP_METRICS_HEADERS` (replace `headers` for their signal) | — | none |
 //! | `batch_size` | `BOTANU_MAX_EXPORT_BATCH_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | `export.batch_size` | 512 |
 //! | `queue_size` | `BOTANU_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_QUEUE_SIZE` | `export.queue_size` | 65536 |
 //! | `schedule_delay` | `BOTANU_SCHEDULE_DELAY_MILLIS`, `OTEL_BSP_SCHEDULE_DELAY` (ms) | `export.delay_ms` | 5000 ms |
