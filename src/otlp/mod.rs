@@ -61,7 +61,8 @@ impl ExportHealth {
     pub(crate) fn new(signal: &'static str, url: String) -> Self {
         ExportHealth {
             signal,
-            url,
+            // Query values may be tokens (`?api_key=…`); the log line and the guard show the URL without them.
+            url: without_query(&url).to_owned(),
             exports: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             transport_error: Mutex::new(None),
@@ -93,6 +94,17 @@ impl ExportHealth {
         *self.transport_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
     }
 
+    /// `text` with this exporter's endpoint shown without its query (reqwest's errors quote the request URL).
+    fn redact(&self, text: String) -> String {
+        let Some(start) = text.find(self.url.as_str()) else { return text };
+        let rest = &text[start + self.url.len()..];
+        if !rest.starts_with(['?', '#']) {
+            return text;
+        }
+        let kept = rest.find([')', ' ']).map_or("", |end| &rest[end..]);
+        format!("{}{}{kept}", &text[..start], self.url)
+    }
+
     fn record(&self, result: &OTelSdkResult) {
         let Err(error) = result else {
             self.exports.fetch_add(1, Ordering::Relaxed);
@@ -101,6 +113,7 @@ impl ExportHealth {
         self.failures.fetch_add(1, Ordering::Relaxed);
         let reason =
             self.transport_error.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_else(|| error.to_string());
+        let reason = self.redact(reason);
         let line = format!("OTLP {} export to {} failed: {reason}", self.signal, self.url);
         if !self.warned.swap(true, Ordering::Relaxed) {
             // Once per exporter: a collector that is down fails every export. Logged on the exporting
@@ -143,6 +156,10 @@ impl OtlpMetricExporter {
     pub(crate) fn health(&self) -> Arc<ExportHealth> {
         self.health.clone()
     }
+}
+
+fn without_query(url: &str) -> &str {
+    url.find(['?', '#']).map_or(url, |end| &url[..end])
 }
 
 fn is_https(url: &str) -> bool {
@@ -345,5 +362,29 @@ impl PushMetricExporter for OtlpMetricExporter {
 
     fn temporality(&self) -> Temporality {
         self.inner.temporality()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token in the endpoint's query reaches neither the failure line nor the guard.
+    #[test]
+    fn failure_lines_name_the_endpoint_without_its_query() {
+        let token = format!("{}{}", "tok", "en123");
+        let url = format!("https://collector.example.com/v1/traces?api_key={token}");
+        let health = ExportHealth::new("traces", url.clone());
+        health.transport_failed(format!("error sending request for url ({url}): connection refused"));
+        health.record(&Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure("network error".to_owned())));
+        let line = health.last_failure().expect("a failure");
+        assert_eq!(
+            line,
+            "OTLP traces export to https://collector.example.com/v1/traces failed: error sending request for url \
+             (https://collector.example.com/v1/traces): connection refused"
+        );
+        assert_eq!((health.exports(), health.failures()), (0, 1));
+        health.record(&Ok(()));
+        assert_eq!((health.exports(), health.failures()), (1, 1));
     }
 }
