@@ -298,6 +298,20 @@ fn http_mtls_works_with_the_client_identity_and_is_refused_without() {
     assert_refused(&refused, &guard, "failed:");
 }
 
+/// A server configuration from a DER certificate and a PEM key, without client authentication.
+fn server_config_from(cert: Vec<u8>, key: &str, alpn: &[u8]) -> Arc<rustls_ring::ServerConfig> {
+    use rustls_ring::pki_types::pem::PemObject as _;
+    let provider = Arc::new(rustls_ring::crypto::ring::default_provider());
+    let mut config = rustls_ring::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(cert)], PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key"))
+        .expect("config");
+    config.alpn_protocols = vec![alpn.to_vec()];
+    Arc::new(config)
+}
+
 /// The child of `code_beats_the_environment_the_exporter_library_reads`; does nothing unless run by it.
 #[test]
 #[ignore = "run as a child process by code_beats_the_environment_the_exporter_library_reads"]
@@ -306,24 +320,10 @@ fn child_code_over_env() {
     let rt = runtime();
     let received = Shared::default();
     let pki_dir = Path::new(&ca).parent().map(Path::to_path_buf).expect("dir");
-    let server_config: Arc<rustls_ring::ServerConfig> = {
-        // The parent's PKI: the server presents its certificate.
-        let chain = std::fs::read(pki_dir.join("server.der")).expect("server cert");
-        let key = std::fs::read_to_string(pki_dir.join("server.key")).expect("server key");
-        use rustls_ring::pki_types::pem::PemObject as _;
-        let provider = Arc::new(rustls_ring::crypto::ring::default_provider());
-        let mut config = rustls_ring::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from(chain)],
-                PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key"),
-            )
-            .expect("config");
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Arc::new(config)
-    };
+    // The parent's PKI: the server presents its certificate.
+    let chain = std::fs::read(pki_dir.join("server.der")).expect("server cert");
+    let key = std::fs::read_to_string(pki_dir.join("server.key")).expect("server key");
+    let server_config = server_config_from(chain, &key, b"http/1.1");
     let url = serve_http(&rt, server_config, received.clone());
 
     // Loaded from this process's environment (botanu's env layer), then overridden in code.
@@ -336,7 +336,7 @@ fn child_code_over_env() {
         .with_otlp_timeout(Duration::from_secs(5))
         .with_tls_roots(TlsRoots::None)
         .with_tls_ca_file(&ca);
-    let guard = export_through(config);
+    let guard = export_through(config.clone());
     assert_arrived(&received, &guard);
     let r = received.lock().expect("lock");
     assert_eq!(r.gzipped_requests, 0, "code said no compression: {r:?}");
@@ -344,6 +344,25 @@ fn child_code_over_env() {
         assert_eq!(headers.get("x-team").map(String::as_str), Some("code"), "{headers:?}");
         // The general variable's other header travels through botanu's own env layer.
         assert_eq!(headers.get("x-env-only").map(String::as_str), Some("1"), "{headers:?}");
+    }
+    drop(r);
+
+    // The same over gRPC: the library adds the environment's headers to the metadata; botanu's
+    // interceptor leaves exactly its own. (Compression is gzip on both sides here: over gRPC, the
+    // environment's gzip cannot be undone, see the README.)
+    #[cfg(feature = "grpc")]
+    {
+        let received = Shared::default();
+        let cert = std::fs::read(pki_dir.join("server.der")).expect("server cert");
+        let url = grpc::serve_grpc(&rt, server_config_from(cert, &key, b"h2"), received.clone());
+        let config = config.with_endpoint(&url).with_protocol(Protocol::Grpc).with_compression(Compression::Gzip);
+        let guard = export_through(config);
+        assert_arrived(&received, &guard);
+        let r = received.lock().expect("lock");
+        for headers in &r.headers {
+            assert_eq!(headers.get("x-team").map(String::as_str), Some("code"), "{headers:?}");
+            assert_eq!(headers.get("x-env-only").map(String::as_str), Some("1"), "{headers:?}");
+        }
     }
     println!("child-ok");
 }
@@ -415,6 +434,7 @@ mod grpc {
     use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
     use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+    use tonic::codec::CompressionEncoding;
 
     use super::*;
 
@@ -494,7 +514,11 @@ mod grpc {
     }
 
     /// A TLS gRPC OTLP server on 127.0.0.1; returns its URL.
-    fn serve_grpc(rt: &tokio::runtime::Runtime, tls: Arc<rustls_ring::ServerConfig>, received: Shared) -> String {
+    pub(super) fn serve_grpc(
+        rt: &tokio::runtime::Runtime,
+        tls: Arc<rustls_ring::ServerConfig>,
+        received: Shared,
+    ) -> String {
         let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -520,8 +544,8 @@ mod grpc {
         let collector = Collector(received);
         rt.spawn(
             tonic::transport::Server::builder()
-                .add_service(TraceServiceServer::new(collector.clone()))
-                .add_service(MetricsServiceServer::new(collector))
+                .add_service(TraceServiceServer::new(collector.clone()).accept_compressed(CompressionEncoding::Gzip))
+                .add_service(MetricsServiceServer::new(collector).accept_compressed(CompressionEncoding::Gzip))
                 .serve_with_incoming(incoming),
         );
         format!("https://127.0.0.1:{port}")
@@ -536,11 +560,13 @@ mod grpc {
         let config = base(&url, Protocol::Grpc)
             .with_tls_roots(TlsRoots::None)
             .with_tls_ca_file(&pki.ca)
+            .with_compression(Compression::Gzip)
             .with_header("x-team", "code");
         let guard = export_through(config);
         assert_arrived(&received, &guard);
         let r = received.lock().expect("lock");
         assert!(r.headers.iter().all(|h| h.get("x-team").map(String::as_str) == Some("code")), "{r:?}");
+        assert!(r.headers.iter().all(|h| h.get("grpc-encoding").map(String::as_str) == Some("gzip")), "{r:?}");
     }
 
     #[test]
