@@ -387,4 +387,41 @@ mod tests {
         health.record(&Ok(()));
         assert_eq!((health.exports(), health.failures()), (1, 1));
     }
+
+    /// The first failure is one WARN line with the reason; later ones are counted, not logged.
+    #[test]
+    fn the_first_failure_is_logged_once_with_its_reason() {
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        let health = ExportHealth::new("metrics", "https://127.0.0.1:4318/v1/metrics".to_owned());
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..3 {
+                health.transport_failed("invalid peer certificate: UnknownIssuer".to_owned());
+                health.record(&Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure("network error".into())));
+            }
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap_or_else(|p| p.into_inner()).clone()).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(lines[0].contains("WARN"), "{text}");
+        assert!(
+            lines[0].contains(
+                "OTLP metrics export to https://127.0.0.1:4318/v1/metrics failed: invalid peer certificate: UnknownIssuer"
+            ),
+            "{text}"
+        );
+        assert_eq!(health.failures(), 3);
+    }
 }
