@@ -71,6 +71,8 @@ pub struct Builder {
     secret_keys: Vec<String>,
     event_level: tracing::Level,
     export_stats: Vec<Arc<ExportStats>>,
+    /// The OTLP exporters' export outcomes and failure reasons (see `otlp::ExportHealth`).
+    otlp_health: Vec<Arc<crate::otlp::ExportHealth>>,
     /// No span processor at all was chosen on purpose (`OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`).
     no_export: bool,
     /// Problems found while loading and building, handed to the guard (see [`BotanuGuard::warnings`]).
@@ -123,6 +125,7 @@ impl Builder {
             secret_keys: Vec::new(),
             event_level: tracing::Level::INFO,
             export_stats: Vec::new(),
+            otlp_health: Vec::new(),
             no_export: false,
             warnings: Vec::new(),
             errors: Vec::new(),
@@ -160,14 +163,26 @@ impl Builder {
             b.config = config;
             return Ok(b);
         }
-        let mut headers: std::collections::HashMap<String, String> = config.headers.iter().cloned().collect();
-        match config.auth_header() {
-            Ok(Some((name, value))) => {
-                headers.insert(name, value);
+        let auth = match config.auth_header() {
+            Ok(auth) => auth,
+            Err(withheld) => {
+                b.errors.push(withheld.to_string());
+                None
             }
-            Ok(None) => {}
-            Err(withheld) => b.errors.push(withheld.to_string()),
-        }
+        };
+        // A signal's own headers (`OTEL_EXPORTER_OTLP_TRACES_HEADERS`) replace the general ones.
+        let headers_of = |own: &Option<Vec<(String, String)>>| {
+            let mut headers: std::collections::HashMap<String, String> =
+                own.as_ref().unwrap_or(&config.headers).iter().cloned().collect();
+            if let Some((name, value)) = auth.clone() {
+                if !headers.keys().any(|k| k.eq_ignore_ascii_case(&name)) {
+                    headers.insert(name, value);
+                }
+            }
+            headers
+        };
+        let (traces_headers, metrics_headers) =
+            (headers_of(&config.traces_otlp.headers), headers_of(&config.metrics_otlp.headers));
         // The queue settings below come from `config`, so it is in place before the exporters are added.
         let traces_url = config.traces_url().filter(|_| config.traces_exporter == TracesExporter::Otlp);
         let metrics_url = config
@@ -175,11 +190,13 @@ impl Builder {
             .filter(|_| config.traces_exporter == TracesExporter::Otlp || config.metrics_endpoint.is_some());
         b.config = config;
         if let Some(url) = traces_url {
-            let exporter = crate::otlp::span_exporter(&b.config, &url, headers.clone())?;
+            let exporter = crate::otlp::span_exporter(&b.config, &url, traces_headers)?;
+            b.otlp_health.push(exporter.health());
             b = b.with_batch_exporter(exporter);
         }
         if let Some(url) = metrics_url {
-            let exporter = crate::otlp::metric_exporter(&b.config, &url, headers)?;
+            let exporter = crate::otlp::metric_exporter(&b.config, &url, metrics_headers)?;
+            b.otlp_health.push(exporter.health());
             b = b.with_metric_exporter(exporter);
         }
         Ok(b)
@@ -735,6 +752,7 @@ impl Builder {
             secret_keys,
             event_level,
             export_stats,
+            otlp_health,
             no_export,
             mut warnings,
             errors,
@@ -774,7 +792,8 @@ impl Builder {
             }
         };
         let meter = meter_provider.meter_with_scope(scope);
-        let self_metrics = register_export_metrics(&meter, &export_stats);
+        let mut self_metrics = register_export_metrics(&meter, &export_stats);
+        self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
         let cost_summary = Arc::new(SummaryStore::default());
         let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
 
@@ -795,6 +814,7 @@ impl Builder {
         let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
         let guard = BotanuGuard {
             export_stats,
+            otlp_health,
             _self_metrics: self_metrics,
             tracer_provider,
             meter_provider: Some(meter_provider),
@@ -960,6 +980,24 @@ fn register_export_metrics(
     ]
 }
 
+/// Registers `botanu.export.failed_metric_exports` over the OTLP metric exporters, if any.
+fn register_metric_export_failures(
+    meter: &opentelemetry::metrics::Meter,
+    health: &[Arc<crate::otlp::ExportHealth>],
+) -> Option<opentelemetry::metrics::ObservableCounter<u64>> {
+    let metrics: Vec<_> = health.iter().filter(|h| h.is_metrics()).cloned().collect();
+    if metrics.is_empty() {
+        return None;
+    }
+    Some(
+        meter
+            .u64_observable_counter(k::metrics::EXPORT_FAILED_METRIC_EXPORTS)
+            .with_unit(k::metrics::EXPORTS_UNIT)
+            .with_callback(move |observer| observer.observe(metrics.iter().map(|h| h.failures()).sum(), &[]))
+            .build(),
+    )
+}
+
 /// Totals over botanu's export queues (see [`BotanuGuard::export_counts`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExportCounts {
@@ -969,11 +1007,16 @@ pub struct ExportCounts {
     pub failed: u64,
     /// Spans dropped because a queue was full.
     pub dropped: u64,
+    /// Metric export requests the OTLP metric exporter sent successfully.
+    pub metric_exports: u64,
+    /// Metric export requests that failed (collector down, TLS refused, timeout).
+    pub metric_exports_failed: u64,
 }
 
 /// Keeps the providers alive; flushes and shuts them down when dropped, bounded by the export timeout.
 pub struct BotanuGuard {
     export_stats: Vec<Arc<ExportStats>>,
+    otlp_health: Vec<Arc<crate::otlp::ExportHealth>>,
     _self_metrics: Vec<opentelemetry::metrics::ObservableCounter<u64>>,
     tracer_provider: SdkTracerProvider,
     meter_provider: Option<SdkMeterProvider>,
@@ -1041,11 +1084,31 @@ impl BotanuGuard {
     /// # Ok::<(), botanu::Error>(())
     /// ```
     pub fn export_counts(&self) -> ExportCounts {
-        self.export_stats.iter().fold(ExportCounts::default(), |acc, s| ExportCounts {
+        let spans = self.export_stats.iter().fold(ExportCounts::default(), |acc, s| ExportCounts {
             exported: acc.exported + s.exported(),
             failed: acc.failed + s.failed(),
             dropped: acc.dropped + s.dropped(),
+            ..acc
+        });
+        self.otlp_health.iter().filter(|h| h.is_metrics()).fold(spans, |acc, h| ExportCounts {
+            metric_exports: acc.metric_exports + h.exports(),
+            metric_exports_failed: acc.metric_exports_failed + h.failures(),
+            ..acc
         })
+    }
+
+    /// Why the last failed OTLP export failed, if one did: `OTLP {traces|metrics} export to {url} failed:
+    /// {reason}`, with the transport's reason (a refused certificate, a refused connection) where the
+    /// exporter library reports only "network error". The first failure of each exporter is also logged
+    /// once, at WARN, on the exporting thread.
+    ///
+    /// ```
+    /// let (_layer, guard) = botanu::Builder::new().build::<tracing_subscriber::Registry>()?;
+    /// assert_eq!(guard.last_export_error(), None);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn last_export_error(&self) -> Option<String> {
+        self.otlp_health.iter().filter_map(|h| h.last_failure()).next_back()
     }
 
     /// The tracer provider botanu exports through.

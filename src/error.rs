@@ -5,6 +5,7 @@
 //! rather than on each other.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use opentelemetry_sdk::error::OTelSdkError;
 
@@ -52,19 +53,149 @@ pub enum Error {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ExporterError {
-    /// The endpoint is `https://`, and this build of botanu has no TLS.
+    /// The endpoint is `https://`, and this build of botanu has no TLS (cargo feature `tls` off).
     TlsUnavailable {
         /// The endpoint as configured.
         endpoint: String,
     },
     /// gRPC was asked for, and botanu was built without its `grpc` feature.
     GrpcUnavailable,
+    /// A TLS setting cannot be used (a certificate file, a key, the roots); see [`TlsError`].
+    Tls(TlsError),
+    /// The endpoint is not a URL the gRPC channel accepts.
+    InvalidEndpoint {
+        /// The endpoint as configured.
+        endpoint: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The OpenTelemetry OTLP exporter refused its settings.
     Build(opentelemetry_otlp::ExporterBuildError),
     /// The gRPC exporter's private runtime could not start.
     Runtime(std::io::Error),
     /// Building the exporter panicked (on the thread botanu builds it on).
     BuilderPanicked,
+}
+
+/// Why the TLS settings of an `https://` endpoint cannot be used. `Display` names the file and what is
+/// wrong with it.
+///
+/// ```
+/// use botanu::config::{Config, TlsRoots};
+///
+/// let config = Config::default()
+///     .with_endpoint("https://collector.example.com:4318")
+///     .with_tls_roots(TlsRoots::None)
+///     .with_tls_ca_file("/nonexistent/ca.pem");
+/// match config.build::<tracing_subscriber::Registry>() {
+///     Err(botanu::Error::Exporter(botanu::ExporterError::Tls(e))) => {
+///         assert!(e.to_string().starts_with("cannot read /nonexistent/ca.pem"), "{e}")
+///     }
+///     # Err(botanu::Error::Exporter(botanu::ExporterError::TlsUnavailable { .. })) => {}
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// A certificate or key file cannot be read.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file holds a PEM section that does not parse.
+    InvalidPem {
+        /// The file.
+        path: PathBuf,
+        /// What the PEM reader said.
+        message: String,
+    },
+    /// A CA or client certificate file holds no `CERTIFICATE` section.
+    NoCertificate {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A client key file holds no private key (PKCS#8, PKCS#1 or SEC1).
+    NoPrivateKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The client key does not belong to the client certificate.
+    KeyMismatch {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+    },
+    /// A client certificate without a key, or a key without a certificate.
+    IncompleteIdentity {
+        /// The file that was given.
+        given: PathBuf,
+        /// What is missing: `"client key"` or `"client certificate"`.
+        missing: &'static str,
+    },
+    /// Nothing to trust: no roots were found and no CA file is named.
+    NoRoots {
+        /// What was tried, and what to do.
+        detail: String,
+    },
+    /// rustls refused a certificate or key (an unsupported key type, a certificate that cannot be a root).
+    Rejected {
+        /// The file, when one is to blame.
+        path: Option<PathBuf>,
+        /// What rustls said.
+        message: String,
+    },
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::Unreadable { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            TlsError::InvalidPem { path, message } => write!(f, "{}: not valid PEM: {message}", path.display()),
+            TlsError::NoCertificate { path } => {
+                write!(f, "{}: no certificate in it (expected a PEM `BEGIN CERTIFICATE` section)", path.display())
+            }
+            TlsError::NoPrivateKey { path } => write!(
+                f,
+                "{}: no private key in it (expected a PEM `BEGIN PRIVATE KEY`, `BEGIN RSA PRIVATE KEY` or \
+                 `BEGIN EC PRIVATE KEY` section)",
+                path.display()
+            ),
+            TlsError::KeyMismatch { cert, key } => write!(
+                f,
+                "the client key {} does not belong to the client certificate {}",
+                key.display(),
+                cert.display()
+            ),
+            TlsError::IncompleteIdentity { given, missing } => write!(
+                f,
+                "{} is given for mTLS but no {missing}; set both OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and \
+                 OTEL_EXPORTER_OTLP_CLIENT_KEY",
+                given.display()
+            ),
+            TlsError::NoRoots { detail } => write!(f, "no trusted root certificates: {detail}"),
+            TlsError::Rejected { path: Some(path), message } => write!(f, "{}: {message}", path.display()),
+            TlsError::Rejected { path: None, message } => write!(f, "TLS configuration refused: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TlsError::Unreadable { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<TlsError> for Error {
+    fn from(e: TlsError) -> Self {
+        Error::Exporter(ExporterError::Tls(e))
+    }
 }
 
 impl From<ConfigError> for Error {
@@ -118,12 +249,15 @@ impl fmt::Display for ExporterError {
         match self {
             ExporterError::TlsUnavailable { endpoint } => write!(
                 f,
-                "{endpoint}: https endpoints need TLS, which this build of botanu does not include; \
-                 export over http:// to a local collector (or an agent sidecar) that forwards over TLS"
+                "{endpoint}: https endpoints need TLS, which this build of botanu does not include (cargo \
+                 feature `tls`); enable it, or export over http:// to a local collector (or an agent sidecar) \
+                 that forwards over TLS"
             ),
             ExporterError::GrpcUnavailable => f.write_str(
                 "OTEL_EXPORTER_OTLP_PROTOCOL=grpc needs botanu's `grpc` cargo feature; enable it or use http/protobuf",
             ),
+            ExporterError::Tls(e) => write!(f, "{e}"),
+            ExporterError::InvalidEndpoint { endpoint, message } => write!(f, "invalid endpoint {endpoint}: {message}"),
             ExporterError::Build(e) => write!(f, "{e}"),
             ExporterError::Runtime(e) => write!(f, "cannot start the gRPC exporter's runtime: {e}"),
             ExporterError::BuilderPanicked => f.write_str("the exporter builder panicked"),
@@ -136,9 +270,11 @@ impl std::error::Error for ExporterError {
         match self {
             ExporterError::Build(e) => Some(e),
             ExporterError::Runtime(e) => Some(e),
-            ExporterError::TlsUnavailable { .. } | ExporterError::GrpcUnavailable | ExporterError::BuilderPanicked => {
-                None
-            }
+            ExporterError::Tls(e) => Some(e),
+            ExporterError::TlsUnavailable { .. }
+            | ExporterError::InvalidEndpoint { .. }
+            | ExporterError::GrpcUnavailable
+            | ExporterError::BuilderPanicked => None,
         }
     }
 }

@@ -60,7 +60,7 @@ pub(crate) use layer::metrics;
 pub use builder::{init, BotanuGuard, Builder, ExportCounts};
 pub use config::{Config, ConfigError, DEFAULT_MAX_EVENTS_PER_SPAN};
 pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
-pub use error::{Error, ExporterError};
+pub use error::{Error, ExporterError, TlsError};
 pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
 pub use layer::BotanuLayer;
 pub use span_ext::{

@@ -427,6 +427,10 @@ pub mod metrics {
     pub const EXPORT_FAILED_SPANS: &str = "botanu.export.failed_spans";
     /// Unit of the self-metrics.
     pub const SPANS_UNIT: &str = "{span}";
+    /// Self-metric: metric export requests that failed (collector down, TLS refused, timeout).
+    pub const EXPORT_FAILED_METRIC_EXPORTS: &str = "botanu.export.failed_metric_exports";
+    /// Unit of `botanu.export.failed_metric_exports`.
+    pub const EXPORTS_UNIT: &str = "{export}";
     /// Outcome attribute of the attempt/tool metrics: [`STATUS_SUCCESS`], [`STATUS_ERROR`] or
     /// [`STATUS_UNKNOWN`].
     pub const STATUS: &str = "status";

@@ -35,6 +35,14 @@
 //! | `headers` | `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, percent-decoded) | `otlp.headers` (mapping) | none |
 //! | `api_key` | `BOTANU_API_KEY` (sent as `Authorization: Bearer`, see [`Config::auth_header`]) | — | none |
 //! | `protocol` | `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, `grpc`) | `otlp.protocol` | `http/protobuf` |
+//! | `*_otlp.tls.roots` | `BOTANU_TLS_ROOTS` (`system`, `webpki`, `none`) | `otlp.tls.roots` | `system` |
+//! | `*_otlp.tls.ca_file` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}CERTIFICATE`, `OTEL_EXPORTER_OTLP_CERTIFICATE` | `otlp.tls.ca_file` | none |
+//! | `*_otlp.tls.client_cert` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` | `otlp.tls.client_cert` | none |
+//! | `*_otlp.tls.client_key` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}CLIENT_KEY`, `OTEL_EXPORTER_OTLP_CLIENT_KEY` | `otlp.tls.client_key` | none |
+//! | `*_otlp.compression` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION` (`gzip`, `none`) | `otlp.compression` | none |
+//! | `*_otlp.timeout` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT` (ms) | `otlp.timeout_ms` | `export_timeout` |
+//! | `*_otlp.insecure` | `OTEL_EXPORTER_OTLP_{TRACES_,METRICS_}INSECURE`, `OTEL_EXPORTER_OTLP_INSECURE` | `otlp.insecure` | false |
+//! | `*_otlp.headers` | `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, `OTEL_EXPORTER_OTLP_METRICS_HEADERS` (replace `headers` for their signal) | — | none |
 //! | `batch_size` | `BOTANU_MAX_EXPORT_BATCH_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | `export.batch_size` | 512 |
 //! | `queue_size` | `BOTANU_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_QUEUE_SIZE` | `export.queue_size` | 65536 |
 //! | `schedule_delay` | `BOTANU_SCHEDULE_DELAY_MILLIS`, `OTEL_BSP_SCHEDULE_DELAY` (ms) | `export.delay_ms` | 5000 ms |
@@ -124,6 +132,7 @@ mod grammar;
 mod keys;
 mod overrides;
 mod resolve;
+mod tls;
 mod url;
 mod yaml;
 
@@ -139,6 +148,7 @@ use crate::export_queue::QueueSettings;
 pub use error::{ApiKeyWithheld, ConfigError, FileLocation};
 use file::find_config_file;
 use resolve::Layers;
+pub use tls::{Compression, OtlpTransport, TlsRoots, TlsSettings};
 use url::{api_key_allowed, join_signal_path, redact_query};
 use yaml::YamlSettings;
 
@@ -206,6 +216,10 @@ pub struct Config {
     pub api_key: Option<String>,
     /// The OTLP transport.
     pub protocol: Protocol,
+    /// How traces are sent: TLS, compression, timeout ([`OtlpTransport`]).
+    pub traces_otlp: OtlpTransport,
+    /// How metrics are sent.
+    pub metrics_otlp: OtlpTransport,
     /// Spans per export request (never above `queue_size` after loading).
     pub batch_size: usize,
     /// Spans buffered before new ones are dropped.
@@ -459,6 +473,8 @@ impl Default for Config {
             headers: Vec::new(),
             api_key: None,
             protocol: Protocol::HttpProtobuf,
+            traces_otlp: OtlpTransport::default(),
+            metrics_otlp: OtlpTransport::default(),
             batch_size: queue.batch_size,
             queue_size: queue.queue_size,
             schedule_delay: queue.delay,
@@ -568,7 +584,7 @@ impl Config {
     /// assert_eq!(Config::default().traces_url(), None);
     /// ```
     pub fn traces_url(&self) -> Option<String> {
-        self.signal_url(self.traces_endpoint.as_ref(), TRACES_PATH)
+        self.signal_url(self.traces_endpoint.as_ref(), TRACES_PATH, &self.traces_otlp)
     }
 
     /// The URL metrics are posted to; the same rules as [`Config::traces_url`] with `v1/metrics`, and `None`
@@ -584,11 +600,17 @@ impl Config {
         if self.sdk_disabled {
             return None;
         }
-        self.signal_url(self.metrics_endpoint.as_ref(), METRICS_PATH)
+        self.signal_url(self.metrics_endpoint.as_ref(), METRICS_PATH, &self.metrics_otlp)
     }
 
-    fn signal_url(&self, endpoint: Option<&Endpoint>, signal_path: &str) -> Option<String> {
+    fn signal_url(&self, endpoint: Option<&Endpoint>, signal_path: &str, transport: &OtlpTransport) -> Option<String> {
         match endpoint {
+            // A scheme-less gRPC endpoint (`collector:4317`): TLS unless `insecure`, as the OTLP exporter
+            // specification says.
+            Some(endpoint) if self.protocol == Protocol::Grpc && !endpoint.url.contains("://") => {
+                let scheme = if transport.insecure { "http" } else { "https" };
+                Some(format!("{scheme}://{}", endpoint.url))
+            }
             Some(endpoint) => Some(match (self.protocol, endpoint.kind) {
                 (Protocol::HttpProtobuf, EndpointKind::Base) => join_signal_path(&endpoint.url, signal_path),
                 _ => endpoint.url.clone(),
@@ -663,6 +685,8 @@ impl fmt::Debug for Config {
             headers,
             api_key,
             protocol,
+            traces_otlp,
+            metrics_otlp,
             batch_size,
             queue_size,
             schedule_delay,
@@ -692,6 +716,8 @@ impl fmt::Debug for Config {
             .field("headers", &RedactedHeaders(headers))
             .field("api_key", &api_key.as_ref().map(|_| REDACTED))
             .field("protocol", protocol)
+            .field("traces_otlp", traces_otlp)
+            .field("metrics_otlp", metrics_otlp)
             .field("batch_size", batch_size)
             .field("queue_size", queue_size)
             .field("schedule_delay", schedule_delay)

@@ -113,7 +113,8 @@ impl Config {
         self
     }
 
-    /// Adds an export header, replacing any header of the same name (ignoring ASCII case).
+    /// Adds an export header, replacing any header of the same name (ignoring ASCII case), for both signals
+    /// (also in a signal's own header list, [`OtlpTransport::headers`](super::OtlpTransport::headers)).
     ///
     /// ```
     /// use botanu::Config;
@@ -123,9 +124,12 @@ impl Config {
     /// ```
     #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let name = name.into();
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-        self.headers.push((name, value.into()));
+        let (name, value) = (name.into(), value.into());
+        let lists = [Some(&mut self.headers), self.traces_otlp.headers.as_mut(), self.metrics_otlp.headers.as_mut()];
+        for list in lists.into_iter().flatten() {
+            list.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+            list.push((name.clone(), value.clone()));
+        }
         self
     }
 

@@ -3,9 +3,10 @@
 use super::error::{ConfigError, FileLocation};
 use super::grammar::*;
 use super::keys;
+use super::tls::Signal;
 use super::url::{split_url, strip_credentials};
 use super::yaml::YamlSettings;
-use super::{Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, PricingSettings, TracesExporter, REDACTED};
+use super::{Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, PricingSettings, Protocol, TracesExporter, REDACTED};
 use crate::cost::{PriceConfigError, PriceOverrides};
 
 /// One setting as found, before parsing, carrying what an error needs to point at it.
@@ -45,6 +46,8 @@ impl Raw {
 
 pub(super) fn is_secret_key(key: &str) -> bool {
     key == keys::OTEL_EXPORTER_OTLP_HEADERS
+        || key == keys::OTEL_EXPORTER_OTLP_TRACES_HEADERS
+        || key == keys::OTEL_EXPORTER_OTLP_METRICS_HEADERS
         || key == keys::BOTANU_API_KEY
         || key.strip_prefix(keys::Y_OTLP_HEADERS).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
@@ -136,8 +139,13 @@ impl<'a> Layers<'a> {
             )?
             .unwrap_or(d.environment);
 
-        let traces_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, warnings)?;
-        let metrics_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, warnings)?;
+        // Before the endpoints: whether a scheme-less endpoint is allowed depends on it.
+        let protocol =
+            self.value(&[OTEL_EXPORTER_OTLP_PROTOCOL], &[], Y_OTLP_PROTOCOL, parse_protocol)?.unwrap_or(d.protocol);
+        let traces_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, protocol, warnings)?;
+        let metrics_endpoint = self.endpoint(OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, protocol, warnings)?;
+        let traces_otlp = self.otlp_transport(Signal::Traces)?;
+        let metrics_otlp = self.otlp_transport(Signal::Metrics)?;
 
         let mut headers = d.headers;
         if let Some(raw) = self.env(OTEL_EXPORTER_OTLP_HEADERS) {
@@ -152,8 +160,6 @@ impl<'a> Layers<'a> {
             }
         }
         let api_key = self.env(BOTANU_API_KEY).map(|raw| raw.value.trim().to_owned());
-        let protocol =
-            self.value(&[OTEL_EXPORTER_OTLP_PROTOCOL], &[], Y_OTLP_PROTOCOL, parse_protocol)?.unwrap_or(d.protocol);
 
         let mut batch_size = self
             .value(
@@ -231,6 +237,8 @@ impl<'a> Layers<'a> {
             headers,
             api_key,
             protocol,
+            traces_otlp,
+            metrics_otlp,
             batch_size,
             queue_size,
             schedule_delay,
@@ -318,10 +326,12 @@ impl<'a> Layers<'a> {
     }
 
     /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as
-    /// is) > `OTEL_EXPORTER_OTLP_ENDPOINT` (base) > `otlp.endpoint` (base).
+    /// is) > `OTEL_EXPORTER_OTLP_ENDPOINT` (base) > `otlp.endpoint` (base). With gRPC, `host:port` without
+    /// a scheme is accepted too (its scheme then follows `insecure`).
     pub(super) fn endpoint(
         &self,
         signal_variable: &str,
+        protocol: Protocol,
         warnings: &mut Vec<String>,
     ) -> Result<Option<Endpoint>, ConfigError> {
         let found = [
@@ -337,8 +347,15 @@ impl<'a> Layers<'a> {
         };
         let (url, had_credentials) = strip_credentials(raw.value.trim());
         let shown = Raw { value: url.clone(), ..raw.clone() };
-        if url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) || split_url(&url).is_none() {
-            return Err(shown.invalid("an http:// or https:// URL such as http://localhost:4318"));
+        let scheme_less_grpc = protocol == Protocol::Grpc && !url.contains("://");
+        let parses =
+            if scheme_less_grpc { split_url(&format!("http://{url}")).is_some() } else { split_url(&url).is_some() };
+        if url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) || !parses {
+            let expected = match protocol {
+                Protocol::HttpProtobuf => "an http:// or https:// URL such as http://localhost:4318",
+                Protocol::Grpc => "an http:// or https:// URL, or host:port, such as https://collector:4317",
+            };
+            return Err(shown.invalid(expected));
         }
         if had_credentials {
             push_unique(

@@ -30,7 +30,7 @@ pub(super) enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-pub(super) const SCHEMA: [(&str, Shape); 25] = [
+pub(super) const SCHEMA: [(&str, Shape); 32] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -38,6 +38,13 @@ pub(super) const SCHEMA: [(&str, Shape); 25] = [
     (keys::Y_OTLP_ENDPOINT, Shape::Scalar),
     (keys::Y_OTLP_HEADERS, Shape::Map),
     (keys::Y_OTLP_PROTOCOL, Shape::Scalar),
+    (keys::Y_OTLP_COMPRESSION, Shape::Scalar),
+    (keys::Y_OTLP_TIMEOUT_MS, Shape::Scalar),
+    (keys::Y_OTLP_INSECURE, Shape::Scalar),
+    (keys::Y_OTLP_TLS_ROOTS, Shape::Scalar),
+    (keys::Y_OTLP_TLS_CA_FILE, Shape::Scalar),
+    (keys::Y_OTLP_TLS_CLIENT_CERT, Shape::Scalar),
+    (keys::Y_OTLP_TLS_CLIENT_KEY, Shape::Scalar),
     (keys::Y_EXPORT_BATCH_SIZE, Shape::Scalar),
     (keys::Y_EXPORT_QUEUE_SIZE, Shape::Scalar),
     (keys::Y_EXPORT_DELAY_MS, Shape::Scalar),
