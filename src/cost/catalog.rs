@@ -127,7 +127,7 @@ impl Matched {
 /// [`LOOKUP_CACHE_CAPACITY`]), so a hostile name can at worst slow lookups, as with the metric attribute
 /// sets the layer hashes the same way.
 #[derive(Default)]
-struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
 
 impl FxHasher {
     fn add(&mut self, word: u64) {
@@ -160,7 +160,7 @@ impl std::hash::Hasher for FxHasher {
     }
 }
 
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// Model → resolution, for one provider.
 type ModelLookups = HashMap<Box<str>, Lookup, FxBuild>;

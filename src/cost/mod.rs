@@ -48,6 +48,7 @@ mod rollup;
 mod summary;
 mod tokens;
 
+pub(crate) use catalog::FxBuild;
 pub use catalog::{catalog_provider_id, Catalog, BUNDLED_SOURCE, LOOKUP_CACHE_CAPACITY};
 pub use data_prices::{price_data_operation, DataPriceRow, DataUnit, DataUsage, DATA_PRICES, DATA_PRICES_SOURCE};
 pub use overrides::{

@@ -13,9 +13,9 @@
 //! without being its descendants). A nested run rolls up into itself only, not into its parent.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use opentelemetry::metrics::{Counter, Meter};
+use opentelemetry::metrics::{BoundCounter, Counter, Meter};
 use opentelemetry::{Key, KeyValue, Value};
 
 use super::kinds::Kind;
@@ -23,7 +23,7 @@ use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
 use super::Shared;
 use crate::cost::{
-    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, InputCounting, PricingEngine, TokenUsage,
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, FxBuild, InputCounting, PricingEngine, TokenUsage,
     UnpricedReason, WorkflowCost, DATA_PRICES,
 };
 use crate::normalize::is_model_operation;
@@ -43,10 +43,15 @@ const SEMCONV_REASONING: &str = "gen_ai.usage.reasoning.output_tokens";
 const DATA_READ_UNITS: &str = "botanu.data.read_units";
 const DATA_WRITE_UNITS: &str = "botanu.data.write_units";
 
-/// The layer's pricing: the engine, the `botanu.cost` counter and the per-workflow summary.
+/// Attribute sets of `botanu.cost` kept bound at most; past it, adds take the unbound path.
+const MAX_BOUND: usize = 1024;
+
+/// The layer's pricing: the engine, the `botanu.cost` counter (bound per attribute set, as the LLM
+/// metrics are) and the per-workflow summary.
 pub(crate) struct CostLayer {
     engine: PricingEngine,
     usd: Counter<f64>,
+    bound: RwLock<HashMap<Vec<KeyValue>, BoundCounter<f64>, FxBuild>>,
     summary: Arc<SummaryStore>,
 }
 
@@ -59,7 +64,21 @@ impl std::fmt::Debug for CostLayer {
 impl CostLayer {
     pub(crate) fn new(engine: PricingEngine, meter: &Meter, summary: Arc<SummaryStore>) -> Self {
         let usd = meter.f64_counter(k::METRIC_COST).with_unit(k::METRIC_COST_UNIT).build();
-        CostLayer { engine, usd, summary }
+        CostLayer { engine, usd, bound: RwLock::new(HashMap::default()), summary }
+    }
+
+    /// Adds `usd` to the series of `attrs`, bound on first use.
+    fn add(&self, usd: f64, attrs: Vec<KeyValue>) {
+        if let Some(bound) = self.bound.read().unwrap_or_else(PoisonError::into_inner).get(attrs.as_slice()) {
+            return bound.add(usd);
+        }
+        let mut map = self.bound.write().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_BOUND && !map.contains_key(attrs.as_slice()) {
+            drop(map);
+            return self.usd.add(usd, &attrs);
+        }
+        let counter = &self.usd;
+        map.entry(attrs).or_insert_with_key(|attrs| counter.bind(attrs)).add(usd);
     }
 }
 
@@ -326,5 +345,5 @@ fn record_metric(
     if let (Some(run), Some(metrics)) = (run, &shared.metrics) {
         attrs.push(KeyValue::new(k::WORKFLOW, metrics.workflow(&run.workflow)));
     }
-    layer.usd.add(priced.total_usd, &attrs);
+    layer.add(priced.total_usd, attrs);
 }
