@@ -11,7 +11,6 @@
 //!
 //! Every setter is a no-op when no `BotanuLayer` is installed, and never panics.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use opentelemetry::trace::Event;
@@ -393,11 +392,12 @@ impl BotanuSpanExt for Span {
     }
 
     fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self {
-        self.set_error_type(&short_type_name::<E>(), &error.to_string())
+        // Bounded and panic-safe: an error's `Display` is user code.
+        self.set_error_type(&short_type_name::<E>(), &crate::layer::state::display_string(error))
     }
 
     fn set_error_type(&self, error_type: &str, message: &str) -> &Self {
-        with_state(self, |state, _| state.fail(Cow::Owned(error_type.to_owned()), message.to_owned()));
+        with_state(self, |state, _| state.fail(error_type, message));
         self
     }
 

@@ -17,9 +17,11 @@
 //! | `botanu.storage.objects` | counter | `{object}` | system, operation, workflow |
 //! | `botanu.messaging.messages` | counter | `{message}` | `messaging.system`, `botanu.operation`, workflow |
 //!
-//! Attributes are bounded: normalized vendor and operation names, tool names, and the workflow — at most
-//! 256 distinct workflows, further ones are counted under `_other` (a workflow can arrive from an
-//! untrusted caller). A run id, event id, customer id or tenant id is never a metric attribute.
+//! Attributes are bounded: operation names are normalized, and every free-form value — the workflow,
+//! the model, the tool name, the vendor (provider or system) and the error type — has at most 256
+//! distinct values per attribute; further ones are counted under `_other` (a workflow can arrive from an
+//! untrusted caller, a model name from a request). A run id, event id, customer id or tenant id is never
+//! a metric attribute.
 
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::{Key, KeyValue, Value};
@@ -27,12 +29,45 @@ use opentelemetry::{Key, KeyValue, Value};
 use super::state::SpanState;
 use crate::semconv::{self as k, metrics as m};
 
-/// Distinct workflow values the data-operation counters carry before further ones are folded into
-/// [`OTHER_WORKFLOW`]: a workflow may come from an untrusted caller (propagation), and a metrics backend
-/// must not be flooded with series.
+/// Distinct values a free-form metric attribute (workflow, model, tool name, vendor, error type) carries
+/// before further ones are folded into [`OTHER_WORKFLOW`]: such values may come from an untrusted caller
+/// (propagation, a request body), and a metrics backend must not be flooded with series.
 pub(crate) const MAX_WORKFLOWS: usize = 256;
-/// The workflow attribute value past [`MAX_WORKFLOWS`].
+/// The attribute value past [`MAX_WORKFLOWS`] distinct values.
 pub(crate) const OTHER_WORKFLOW: &str = "_other";
+
+/// The distinct values seen of one metric attribute, bounded to [`MAX_WORKFLOWS`].
+#[derive(Default)]
+struct Distinct(std::sync::RwLock<std::collections::HashSet<std::sync::Arc<str>>>);
+
+impl Distinct {
+    /// `value` if it is one of the first [`MAX_WORKFLOWS`] distinct values seen, else [`OTHER_WORKFLOW`].
+    fn admit(&self, value: &str) -> Value {
+        // The common case, a known value: shared, not copied.
+        if let Some(known) = self.0.read().unwrap_or_else(|p| p.into_inner()).get(value) {
+            return Value::String(known.clone().into());
+        }
+        let mut set = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = set.get(value) {
+            return Value::String(known.clone().into());
+        }
+        if set.len() < MAX_WORKFLOWS {
+            let shared: std::sync::Arc<str> = std::sync::Arc::from(value);
+            set.insert(shared.clone());
+            Value::String(shared.into())
+        } else {
+            Value::from(OTHER_WORKFLOW)
+        }
+    }
+
+    /// An attribute's value under this bound: strings are admitted, other values pass.
+    fn admit_value(&self, value: &Value) -> Value {
+        match value {
+            Value::String(s) => self.admit(s.as_str()),
+            other => other.clone(),
+        }
+    }
+}
 
 /// FxHash (rustc's): the metric attribute sets are short strings hashed on every span.
 #[derive(Default)]
@@ -92,7 +127,11 @@ type BoundMap = std::collections::HashMap<Vec<KeyValue>, LlmBound, std::hash::Bu
 /// The instruments, created once per layer.
 pub(crate) struct Instruments {
     llm_bound: std::sync::RwLock<BoundMap>,
-    workflows: std::sync::RwLock<std::collections::HashSet<std::sync::Arc<str>>>,
+    workflows: Distinct,
+    models: Distinct,
+    tools: Distinct,
+    vendors: Distinct,
+    error_types: Distinct,
     token_usage: Histogram<u64>,
     operation_duration: Histogram<f64>,
     attempts: Counter<u64>,
@@ -117,7 +156,11 @@ impl Instruments {
         let counter = |name: &'static str, unit: &'static str| meter.u64_counter(name).with_unit(unit).build();
         Instruments {
             llm_bound: std::sync::RwLock::new(BoundMap::default()),
-            workflows: std::sync::RwLock::new(std::collections::HashSet::new()),
+            workflows: Distinct::default(),
+            models: Distinct::default(),
+            tools: Distinct::default(),
+            vendors: Distinct::default(),
+            error_types: Distinct::default(),
             token_usage: meter
                 .u64_histogram(m::TOKEN_USAGE)
                 .with_unit(m::TOKEN_USAGE_UNIT)
@@ -160,11 +203,11 @@ impl Instruments {
     fn record_llm(&self, state: &SpanState, seconds: f64) {
         let mut attrs = Vec::with_capacity(5);
         copy(state, &mut attrs, k::GEN_AI_OPERATION_NAME);
-        copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
-        copy(state, &mut attrs, k::GEN_AI_REQUEST_MODEL);
+        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.vendors);
+        copy_bounded(state, &mut attrs, k::GEN_AI_REQUEST_MODEL, &self.models);
         let failed = state.error.is_some();
         if let Some((error_type, _)) = &state.error {
-            attrs.push(KeyValue::new(k::ERROR_TYPE, error_type.to_string()));
+            attrs.push(KeyValue::new(k::ERROR_TYPE, self.error_types.admit(error_type)));
         }
         let input = positive(state, k::GEN_AI_USAGE_INPUT_TOKENS);
         let output = positive(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
@@ -231,8 +274,8 @@ impl Instruments {
 
     fn record_tool(&self, state: &SpanState, seconds: f64) {
         let mut attrs = Vec::with_capacity(3);
-        copy(state, &mut attrs, k::GEN_AI_TOOL_NAME);
-        copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
+        copy_bounded(state, &mut attrs, k::GEN_AI_TOOL_NAME, &self.tools);
+        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.vendors);
         attrs.push(status(state.error.is_some()));
         self.tool_duration.record(seconds, &attrs);
         self.tool_executions.add(1, &attrs);
@@ -240,17 +283,7 @@ impl Instruments {
 
     /// The workflow attribute, bounded to [`MAX_WORKFLOWS`] distinct values.
     fn workflow(&self, workflow: &std::sync::Arc<str>) -> opentelemetry::Value {
-        let known = self.workflows.read().unwrap_or_else(|p| p.into_inner()).contains(workflow);
-        if known {
-            return opentelemetry::Value::from(workflow.to_string());
-        }
-        let mut set = self.workflows.write().unwrap_or_else(|p| p.into_inner());
-        if set.len() < MAX_WORKFLOWS || set.contains(workflow) {
-            set.insert(workflow.clone());
-            opentelemetry::Value::from(workflow.to_string())
-        } else {
-            opentelemetry::Value::from(OTHER_WORKFLOW)
-        }
+        self.workflows.admit(workflow)
     }
 
     /// System, operation (from the span kind's row) and workflow: the attributes of the data metrics.
@@ -258,7 +291,7 @@ impl Instruments {
         let mut attrs = Vec::with_capacity(4);
         let spec = state.kind.spec();
         if let Some(system) = &spec.system {
-            copy(state, &mut attrs, system.key);
+            copy_bounded(state, &mut attrs, system.key, &self.vendors);
         }
         if let Some(op) = spec.operation.as_ref().and_then(|op| state.get(op.key)) {
             attrs.push(KeyValue::new(m::OPERATION, op.clone()));
@@ -311,6 +344,13 @@ fn status(failed: bool) -> KeyValue {
 fn copy(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str) {
     if let Some(v) = state.get(key) {
         attrs.push(KeyValue::new(Key::from_static_str(key), v.clone()));
+    }
+}
+
+/// [`copy`] with the value admitted by `distinct` (a free-form value: model, tool, vendor).
+fn copy_bounded(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str, distinct: &Distinct) {
+    if let Some(v) = state.get(key) {
+        attrs.push(KeyValue::new(Key::from_static_str(key), distinct.admit_value(v)));
     }
 }
 
