@@ -975,6 +975,26 @@ impl BotanuGuard {
         })
     }
 
+    /// The counters of botanu's export queues, to keep past [`shutdown`](Self::shutdown) (which
+    /// consumes the guard): their values are final once it returns.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(InMemorySpanExporter::default()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "a").in_scope(|| {});
+    /// });
+    /// let stats = guard.export_stats().to_vec();
+    /// guard.shutdown()?;
+    /// assert_eq!(stats.iter().map(|s| s.exported()).sum::<u64>(), 1);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn export_stats(&self) -> &[Arc<ExportStats>] {
+        &self.export_stats
+    }
+
     /// The tracer provider botanu exports through.
     ///
     /// ```

@@ -130,7 +130,8 @@ pub(crate) struct Instruments {
     workflows: Distinct,
     models: Distinct,
     tools: Distinct,
-    vendors: Distinct,
+    providers: Distinct,
+    systems: Distinct,
     error_types: Distinct,
     token_usage: Histogram<u64>,
     operation_duration: Histogram<f64>,
@@ -159,7 +160,8 @@ impl Instruments {
             workflows: Distinct::default(),
             models: Distinct::default(),
             tools: Distinct::default(),
-            vendors: Distinct::default(),
+            providers: Distinct::default(),
+            systems: Distinct::default(),
             error_types: Distinct::default(),
             token_usage: meter
                 .u64_histogram(m::TOKEN_USAGE)
@@ -203,7 +205,7 @@ impl Instruments {
     fn record_llm(&self, state: &SpanState, seconds: f64) {
         let mut attrs = Vec::with_capacity(5);
         copy(state, &mut attrs, k::GEN_AI_OPERATION_NAME);
-        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.vendors);
+        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.providers);
         copy_bounded(state, &mut attrs, k::GEN_AI_REQUEST_MODEL, &self.models);
         let failed = state.error.is_some();
         if let Some((error_type, _)) = &state.error {
@@ -275,7 +277,7 @@ impl Instruments {
     fn record_tool(&self, state: &SpanState, seconds: f64) {
         let mut attrs = Vec::with_capacity(3);
         copy_bounded(state, &mut attrs, k::GEN_AI_TOOL_NAME, &self.tools);
-        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.vendors);
+        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.providers);
         attrs.push(status(state.error.is_some()));
         self.tool_duration.record(seconds, &attrs);
         self.tool_executions.add(1, &attrs);
@@ -291,7 +293,7 @@ impl Instruments {
         let mut attrs = Vec::with_capacity(4);
         let spec = state.kind.spec();
         if let Some(system) = &spec.system {
-            copy_bounded(state, &mut attrs, system.key, &self.vendors);
+            copy_bounded(state, &mut attrs, system.key, &self.systems);
         }
         if let Some(op) = spec.operation.as_ref().and_then(|op| state.get(op.key)) {
             attrs.push(KeyValue::new(m::OPERATION, op.clone()));
