@@ -1,5 +1,8 @@
 //! Hostile input (issue 18): huge strings, event floods, panicking `Display`, unbounded metric values
 //! and invisible characters in inbound names. Everything is asserted on the exported spans and metrics.
+#[cfg(feature = "grpc")]
+#[path = "support/collector.rs"]
+mod collector;
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
@@ -288,4 +291,43 @@ fn inbound_names_with_bidi_or_zero_width_characters_are_rejected() {
     let run = find(&spans, "botanu.run/api");
     assert_eq!(str_attr(run, k::WORKFLOW), "api");
     assert_ne!(str_attr(run, k::RUN_ID), run_id);
+}
+
+/// Over gRPC a collector refuses a message above 4 MiB, which used to fail the whole batch of a span
+/// with a 10 MiB event. After the cuts every neighbour arrives. Skipped without a collector.
+#[cfg(feature = "grpc")]
+#[test]
+fn one_huge_span_does_not_fail_its_batch_over_grpc() {
+    use botanu::config::{Config, Protocol};
+    use tracing_subscriber::prelude::*;
+
+    let Some(collector) = collector::Collector::start() else { return };
+    let config = Config::default()
+        .with_service_name("botanu-limits")
+        .with_protocol(Protocol::Grpc)
+        .with_endpoint(collector.grpc_endpoint())
+        .with_schedule_delay(Duration::from_millis(100))
+        .with_export_timeout(Duration::from_secs(10));
+    let (layer, guard) = config.build().expect("pipeline builds");
+    let huge = "g".repeat(10 << 20);
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        run_span!(workflow = "grpc-batch").in_scope(|| {
+            for i in 0..199 {
+                llm_span!(provider = "openai", model = %format!("grpc-{i}"));
+            }
+            llm_span!(provider = "openai", model = "grpc-huge", blob = huge.as_str())
+                .in_scope(|| tracing::info!(payload = %huge, "big"));
+        });
+    });
+    let stats = guard.export_stats().to_vec();
+    guard.shutdown().expect("shutdown");
+    assert_eq!(stats.iter().map(|s| s.failed()).sum::<u64>(), 0, "no batch failed");
+    let arrived = collector.wait_for(
+        |out| {
+            out.contains("Name           : chat grpc-huge")
+                && (0..199).all(|i| out.contains(&format!("Name           : chat grpc-{i}\n")))
+        },
+        Duration::from_secs(20),
+    );
+    assert!(arrived, "not every span arrived");
 }
