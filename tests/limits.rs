@@ -34,7 +34,11 @@ fn value_len(v: &Value) -> usize {
 /// status description.
 fn strings(span: &SpanData) -> Vec<(String, usize)> {
     let mut out = vec![("<name>".to_owned(), span.name.len())];
-    out.extend(span.attributes.iter().map(|kv| (kv.key.to_string(), value_len(&kv.value))));
+    for kv in &span.attributes {
+        let key: String = kv.key.as_str().chars().take(40).collect();
+        out.push((format!("<key {key}>"), kv.key.as_str().len()));
+        out.push((key, value_len(&kv.value)));
+    }
     for e in span.events.iter() {
         out.push((format!("<event {}>", &e.name[..e.name.len().min(20)]), e.name.len()));
         out.extend(e.attributes.iter().map(|kv| (format!("event.{}", kv.key), value_len(&kv.value))));
@@ -76,6 +80,7 @@ fn every_exported_string_is_cut_to_16_kib() {
             tracing::info!(blob = %huge, text = huge.as_str(), "fields");
         });
         llm.set_error_type(&format!("Type{huge}"), &format!("message {huge}"));
+        llm.add_metadata(&huge, "a huge key");
         drop(llm);
         // An error event on a data span: the exception message and `botanu.data.error`.
         db_span!(system = "postgresql", operation = "SELECT").in_scope(|| tracing::error!("failed: {huge}"));

@@ -205,11 +205,11 @@ impl Instruments {
     fn record_llm(&self, state: &SpanState, seconds: f64) {
         let mut attrs = Vec::with_capacity(5);
         copy(state, &mut attrs, k::GEN_AI_OPERATION_NAME);
-        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.providers);
-        copy_bounded(state, &mut attrs, k::GEN_AI_REQUEST_MODEL, &self.models);
+        copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
+        copy(state, &mut attrs, k::GEN_AI_REQUEST_MODEL);
         let failed = state.error.is_some();
         if let Some((error_type, _)) = &state.error {
-            attrs.push(KeyValue::new(k::ERROR_TYPE, self.error_types.admit(error_type)));
+            attrs.push(KeyValue::new(k::ERROR_TYPE, error_type.to_string()));
         }
         let input = positive(state, k::GEN_AI_USAGE_INPUT_TOKENS);
         let output = positive(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
@@ -223,6 +223,13 @@ impl Instruments {
             }
             b.attempts.add(1);
         };
+        // The bound map holds only sets whose free-form values were admitted, so a set found there
+        // needs no admission: the common case costs one lookup.
+        if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
+            record(b);
+            return;
+        }
+        self.admit_llm(&mut attrs);
         if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
             record(b);
             return;
@@ -249,6 +256,20 @@ impl Instruments {
             attempts: self.attempts.bind(&bind_with(status(failed))),
         });
         record(bound);
+    }
+
+    /// Provider, model and error type of an LLM attribute set, each bounded to [`MAX_WORKFLOWS`] values.
+    #[inline(never)]
+    fn admit_llm(&self, attrs: &mut [KeyValue]) {
+        for kv in attrs {
+            let distinct = match kv.key.as_str() {
+                k::GEN_AI_PROVIDER_NAME => &self.providers,
+                k::GEN_AI_REQUEST_MODEL => &self.models,
+                k::ERROR_TYPE => &self.error_types,
+                _ => continue,
+            };
+            kv.value = distinct.admit_value(&kv.value);
+        }
     }
 
     fn record_llm_unbound(

@@ -144,6 +144,8 @@ impl SpanState {
     /// Sets an attribute, replacing an earlier value of the same key. Bounded: a new key past
     /// [`MAX_SPAN_ATTRIBUTES`] is dropped and counted; a string past [`MAX_VALUE_BYTES`] is cut.
     pub(crate) fn set(&mut self, key: Key, value: Value) {
+        // Keys built from user input (metadata, correlation) get the same cut as values.
+        let key = if key.as_str().len() > MAX_VALUE_BYTES { cut_key(&key) } else { key };
         let value = self.capped(key.as_str(), value);
         let len = self.attrs.len();
         match self.attrs.iter_mut().find(|kv| kv.key == key) {
@@ -215,13 +217,23 @@ impl SpanState {
     }
 }
 
-/// Cuts an event's name and string attribute values to [`MAX_VALUE_BYTES`] (the layer's own event
+/// `key` cut to [`MAX_VALUE_BYTES`].
+#[cold]
+#[inline(never)]
+fn cut_key(key: &Key) -> Key {
+    Key::new(cut_str(key.as_str(), MAX_VALUE_BYTES).to_owned())
+}
+
+/// Cuts an event's name, attribute keys and string attribute values to [`MAX_VALUE_BYTES`] (the layer's own event
 /// paths cut while formatting; this covers events built from values the caller owns).
 fn cut_event(event: &mut Event) {
     if event.name.len() > MAX_VALUE_BYTES {
         event.name = Cow::Owned(cut_str(&event.name, MAX_VALUE_BYTES).to_owned());
     }
     for kv in &mut event.attributes {
+        if kv.key.as_str().len() > MAX_VALUE_BYTES {
+            kv.key = cut_key(&kv.key);
+        }
         if let Value::String(s) = &kv.value {
             if s.as_str().len() > MAX_VALUE_BYTES {
                 kv.value = Value::from(cut_str(s.as_str(), MAX_VALUE_BYTES).to_owned());
