@@ -510,6 +510,69 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cut_str_cuts_on_a_char_boundary_at_or_below_the_cap() {
+        // (input, max, expected)
+        let table: &[(&str, usize, &str)] = &[
+            ("", 4, ""),
+            ("abcd", 4, "abcd"),
+            ("abcde", 4, "abcd"),
+            ("aé", 2, "a"), // 'é' is 2 bytes: cutting inside it backs off
+            ("aé", 3, "aé"),
+            ("日本", 4, "日"),
+            ("日本", 2, ""),
+        ];
+        for (input, max, want) in table {
+            assert_eq!(cut_str(input, *max), *want, "{input:?} to {max}");
+        }
+    }
+
+    /// A value that writes far more than the cap, one small piece at a time.
+    struct Chatty;
+
+    impl fmt::Debug for Chatty {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for _ in 0..10_000_000 {
+                f.write_str("chatty ")?;
+            }
+            Ok(())
+        }
+    }
+
+    struct Exploding;
+
+    impl fmt::Display for Exploding {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            panic!("boom")
+        }
+    }
+
+    #[test]
+    fn user_formatting_stops_at_the_scrub_input_size_and_panics_become_markers() {
+        let start = std::time::Instant::now();
+        let s = debug_string(&Chatty);
+        assert!(s.len() <= SCRUB_INPUT_BYTES && s.len() > SCRUB_INPUT_BYTES - 8, "{}", s.len());
+        // 70 MB of writes would take seconds in a debug build; the refused write ends it at once.
+        assert!(start.elapsed() < std::time::Duration::from_secs(1), "{:?}", start.elapsed());
+        assert_eq!(display_string(&Exploding), DISPLAY_PANICKED);
+        assert_eq!(debug_string("short"), "\"short\"");
+    }
+
+    #[test]
+    fn events_past_the_byte_budget_are_dropped_and_counted() {
+        let mut state = SpanState::new(Kind::Run, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
+        let big = "b".repeat(MAX_VALUE_BYTES * 4);
+        for _ in 0..100 {
+            let event = Event::new("e", SystemTime::now(), vec![KeyValue::new("payload", big.clone())], 0);
+            state.push_event(event, 1_000);
+        }
+        assert!(state.event_bytes <= MAX_EVENT_BYTES_PER_SPAN);
+        // Each kept event was cut to the cap first, so the budget holds several of them.
+        let per_event = 1 + "payload".len() + MAX_VALUE_BYTES;
+        assert_eq!(state.events.len(), MAX_EVENT_BYTES_PER_SPAN / per_event);
+        assert_eq!(state.events.len() + state.dropped_events as usize, 100);
+    }
+
+    #[test]
     fn set_default_applies_the_value_cap() {
         let mut state = SpanState::new(Kind::Db, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
         // Multi-byte characters across the cut: it must land on a char boundary.
