@@ -106,7 +106,7 @@ impl ExportStats {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Ends the queue now (see [`QueueProcessor::abandon`]): the guard's shutdown deadline passed.
+    /// Ends the queue now (see `Shared::abandon`): the guard's shutdown deadline passed.
     /// Nothing happens if the queue is gone or already shut down cleanly.
     pub(crate) fn abandon(&self) {
         if let Some(shared) = self.queue.get().and_then(Weak::upgrade) {
@@ -161,13 +161,16 @@ impl Shared {
         }
         state.abandoned = true;
         state.closed = true;
-        let queued = state.spans.len() as u64;
-        state.spans.clear();
+        let queued = std::mem::take(&mut state.spans);
         let in_flight = std::mem::take(&mut state.in_flight);
         state.flush_waiters.clear();
-        drop(state);
-        self.stats.dropped.fetch_add(queued, Ordering::Relaxed);
+        // Counted before the lock is released: a second caller (the guard's deadline racing the
+        // processor's own) returns only once the counts are in.
+        self.stats.dropped.fetch_add(queued.len() as u64, Ordering::Relaxed);
         self.stats.failed.fetch_add(in_flight, Ordering::Relaxed);
+        drop(state);
+        // The spans themselves are freed outside the lock.
+        drop(queued);
         self.wake.notify_all();
     }
 }
