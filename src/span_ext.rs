@@ -408,6 +408,8 @@ impl BotanuSpanExt for Span {
 
     fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self {
         let value = value.into();
+        // Cut before the key is copied and split into words.
+        let key = crate::layer::state::cut_str(key, crate::layer::state::MAX_VALUE_BYTES);
         with_state(self, |state, shared| {
             let full = Key::new(format!("{}{}", state.metadata_prefix(), key));
             match &value {

@@ -71,7 +71,8 @@ fn assert_capped(span: &SpanData) {
 
 #[test]
 fn every_exported_string_is_cut_to_16_kib() {
-    let huge = "x".repeat(10 << 20);
+    // Words, so the scrubber finds places to cut (a single 10 MiB token would be hidden whole).
+    let huge = "x ".repeat(5 << 20);
     let h = Harness::with(|b| b.with_export_all_spans(true));
     h.run(|| {
         let llm = llm_span!(provider = "openai", model = "gpt-4o");
@@ -96,16 +97,16 @@ fn every_exported_string_is_cut_to_16_kib() {
     let llm = find(&spans, "chat gpt-4o");
     assert_eq!(str_attr(llm, k::ERROR_TYPE).len(), CAP);
     let exception = one_event(llm, k::EVENT_EXCEPTION);
-    assert!(event_str(exception, k::EXCEPTION_MESSAGE).starts_with("message xxx"));
+    assert!(event_str(exception, k::EXCEPTION_MESSAGE).starts_with("message x x"));
     assert!(llm.events.iter().any(|e| e.name.len() == CAP), "the message event is kept, cut");
     let fields = llm.events.iter().find(|e| e.name == "fields").expect("fields event");
     assert_eq!(event_str(fields, "blob").len(), CAP);
     assert_eq!(event_str(fields, "text").len(), CAP);
     let db = find(&spans, "db.postgresql.select");
     assert!(is_error(db));
-    assert!(event_str(one_event(db, k::EVENT_EXCEPTION), k::EXCEPTION_MESSAGE).starts_with("failed: xxx"));
+    assert!(event_str(one_event(db, k::EVENT_EXCEPTION), k::EXCEPTION_MESSAGE).starts_with("failed: x x"));
     assert!(attr(db, k::DATA_ERROR).is_some());
-    let renamed = spans.iter().find(|s| s.name.starts_with("xxx")).expect("the otel.name span");
+    let renamed = spans.iter().find(|s| s.name.starts_with("x x")).expect("the otel.name span");
     assert_eq!(renamed.name.len(), CAP);
     let tool = find(&spans, "execute_tool search");
     assert!(is_error(tool));
@@ -127,6 +128,30 @@ fn a_huge_adversarial_message_costs_the_cap_not_its_size() {
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?} on the application thread");
     let spans = h.spans();
     assert_capped(find(&spans, "chat m"));
+}
+
+#[test]
+fn a_token_run_across_the_cap_is_hidden_whole_not_cut_in_two() {
+    // A long JWT-looking run starts just before the cap and ends past the scrubber's look-ahead: the
+    // message must not be taken to end inside it (which would show its start in clear).
+    let before = "a ".repeat(8_100);
+    let token = format!("eyJ{}.eyJ{}.{}", "A".repeat(3_000), "B".repeat(100), "sig");
+    let message = format!("{before}{token}{}", " tail".repeat(1_000_000));
+    let h = Harness::new();
+    h.run(|| {
+        llm_span!(provider = "openai", model = "m").in_scope(|| {
+            tracing::info!("{message}");
+            tracing::error!("{message}");
+        })
+    });
+    let spans = h.spans();
+    let span = find(&spans, "chat m");
+    let exception = event_str(one_event(span, k::EVENT_EXCEPTION), k::EXCEPTION_MESSAGE);
+    let event = span.events.iter().find(|e| e.name.starts_with("a a")).expect("the message event");
+    for text in [exception, &*event.name] {
+        assert!(!text.contains("eyJ"), "a fragment of the token is visible");
+        assert!(text.starts_with("a a a") && text.len() <= CAP, "{}", text.len());
+    }
 }
 
 #[test]

@@ -30,9 +30,10 @@ pub(crate) const MAX_SPAN_ATTRIBUTES: usize = 192;
 /// (attributes are named in `botanu.truncated_attributes`). Captured content has its own, smaller cut.
 pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024;
 /// What is kept of text that is scrubbed before its final cut (event and error messages): the cap plus
-/// the scrubber's look-ahead, so a secret straddling the cap is still seen whole by
-/// [`Scrubber::scrub_capped`](crate::content::Scrubber::scrub_capped).
-pub(crate) const SCRUB_INPUT_BYTES: usize = MAX_VALUE_BYTES + crate::content::scrub::CAPPED_MARGIN_BYTES;
+/// the scrubber's look-ahead plus one char, so [`Scrubber::scrub_capped`](crate::content::Scrubber::scrub_capped)
+/// sees a secret straddling the cap whole and knows the text goes on past its window (a token run
+/// across the cap is then hidden whole, not taken for the end of the text and partly shown).
+pub(crate) const SCRUB_INPUT_BYTES: usize = MAX_VALUE_BYTES + crate::content::scrub::CAPPED_MARGIN_BYTES + 4;
 /// Bytes of span events (names, keys, string values) one span keeps; events past it are dropped and
 /// counted in `botanu.dropped_events`, like events past the count cap. With [`MAX_VALUE_BYTES`] per
 /// string it keeps one span's events far below a collector's message limit (4 MiB by default over gRPC),
