@@ -856,7 +856,11 @@ impl Builder {
         let errors = std::mem::take(&mut self.errors);
         let (layer, mut guard) = self.build()?;
         let filter = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy();
-        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter);
+        // Fields are printed redacted and panic-safe, like the exported copy (see `fmt_fields`).
+        let fmt = tracing_subscriber::fmt::layer()
+            .fmt_fields(layer.redacting_fields())
+            .with_writer(std::io::stderr)
+            .with_filter(filter);
         let subscriber = tracing_subscriber::registry().with(layer).with(fmt);
         tracing::subscriber::set_global_default(subscriber).map_err(Error::AlreadyInstalled)?;
         log_problems(&warnings, &errors);
@@ -1059,11 +1063,14 @@ impl BotanuGuard {
     ///
     /// [`Error::Flush`] when an exporter fails or the flush times out.
     pub fn force_flush(&self) -> Result<(), crate::Error> {
-        self.tracer_provider.force_flush().map_err(Error::Flush)?;
-        if let Some(mp) = &self.meter_provider {
-            mp.force_flush().map_err(Error::Flush)?;
-        }
-        Ok(())
+        let traces = self.tracer_provider.clone();
+        let metrics = self.meter_provider.clone();
+        let [traces, metrics] = within_one_timeout(
+            self.timeout,
+            [Box::new(move || traces.force_flush()), Box::new(move || metrics.map_or(Ok(()), |mp| mp.force_flush()))],
+        );
+        traces.map_err(Error::Flush)?;
+        metrics.map_err(Error::Flush)
     }
 
     /// What happened to the spans given to botanu's export queues so far: exported, failed to send,
@@ -1109,6 +1116,26 @@ impl BotanuGuard {
     /// ```
     pub fn last_export_error(&self) -> Option<String> {
         self.otlp_health.iter().filter_map(|h| h.last_failure()).next_back()
+    }
+
+    /// The counters of botanu's export queues, to keep past [`shutdown`](Self::shutdown) (which
+    /// consumes the guard): their values are final once it returns.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (layer, guard) = botanu::Builder::new().with_batch_exporter(InMemorySpanExporter::default()).build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     botanu::run_span!(workflow = "a").in_scope(|| {});
+    /// });
+    /// let stats = guard.export_stats().to_vec();
+    /// guard.shutdown()?;
+    /// assert_eq!(stats.iter().map(|s| s.exported()).sum::<u64>(), 1);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn export_stats(&self) -> &[Arc<ExportStats>] {
+        &self.export_stats
     }
 
     /// The tracer provider botanu exports through.
@@ -1200,7 +1227,10 @@ impl BotanuGuard {
         self.cost_summary.summary()
     }
 
-    /// Flushes and shuts down, within the export timeout.
+    /// Flushes and shuts down, within the export timeout: traces and metrics together, in parallel, so
+    /// the whole call takes at most one timeout. Spans still queued at the deadline are counted dropped
+    /// (a batch stuck in a hung export, failed), so the [`export_counts`](Self::export_counts) are final
+    /// when this returns.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1239,15 +1269,78 @@ impl BotanuGuard {
         if std::mem::replace(&mut self.done, true) {
             return Ok(());
         }
-        let traces = self.tracer_provider.shutdown_with_timeout(self.timeout);
-        let metrics = match &self.meter_provider {
-            Some(mp) if self.owned_meter => mp.shutdown_with_timeout(self.timeout),
-            Some(mp) => mp.force_flush(),
-            None => Ok(()),
-        };
+        let (timeout, owned_meter) = (self.timeout, self.owned_meter);
+        let traces = self.tracer_provider.clone();
+        let metrics = self.meter_provider.clone();
+        let [traces, metrics] = within_one_timeout(
+            timeout,
+            [
+                Box::new(move || traces.shutdown_with_timeout(timeout)),
+                Box::new(move || match metrics {
+                    Some(mp) if owned_meter => mp.shutdown_with_timeout(timeout),
+                    Some(mp) => mp.force_flush(),
+                    None => Ok(()),
+                }),
+            ],
+        );
+        // Whatever a queue still holds at the deadline is counted now; after a clean shutdown this
+        // finds nothing to count.
+        for stats in &self.export_stats {
+            stats.abandon();
+        }
         traces.map_err(Error::Shutdown)?;
         metrics.map_err(Error::Shutdown)
     }
+}
+
+/// One flush or shutdown step, run on its own thread.
+type Step = Box<dyn FnOnce() -> opentelemetry_sdk::error::OTelSdkResult + Send>;
+
+/// Runs the steps in parallel and waits for them until one `timeout` has passed in total; a step still
+/// running then reports a timeout (and is left to finish on its thread). The SDK runs its processors and
+/// readers one after the other and the meter provider ignores the timeout it is given, so this is what
+/// bounds the guard's calls.
+fn within_one_timeout<const N: usize>(
+    timeout: Duration,
+    steps: [Step; N],
+) -> [opentelemetry_sdk::error::OTelSdkResult; N] {
+    use opentelemetry_sdk::error::OTelSdkError;
+    let deadline = std::time::Instant::now() + timeout;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut results: [Option<opentelemetry_sdk::error::OTelSdkResult>; N] = std::array::from_fn(|_| None);
+    let mut pending = 0;
+    for (i, step) in steps.into_iter().enumerate() {
+        let tx = tx.clone();
+        // The step is moved into a slot the thread takes from, so it can still run here if no
+        // thread can be started.
+        let slot = Arc::new(std::sync::Mutex::new(Some(step)));
+        let thread_slot = slot.clone();
+        let spawned = std::thread::Builder::new().name("botanu-shutdown".to_owned()).spawn(move || {
+            if let Some(step) = thread_slot.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = tx.send((i, step()));
+            }
+        });
+        match spawned {
+            Ok(_) => pending += 1,
+            Err(_) => {
+                if let Some(step) = slot.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    results[i] = Some(step());
+                }
+            }
+        }
+    }
+    drop(tx);
+    while pending > 0 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((i, result)) => {
+                results[i] = Some(result);
+                pending -= 1;
+            }
+            Err(_) => break,
+        }
+    }
+    results.map(|r| r.unwrap_or(Err(OTelSdkError::Timeout(timeout))))
 }
 
 impl Drop for BotanuGuard {

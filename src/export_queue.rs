@@ -11,11 +11,16 @@
 //! The worker exports a batch when `batch_size` spans are waiting or `delay` has passed, and on flush
 //! and shutdown; both are bounded by the export timeout. Its own telemetry (the HTTP client's events)
 //! is suppressed, so it never re-enters the layer.
+//!
+//! Accounting is exact: every span handed to the queue ends in exactly one of exported, failed and
+//! dropped. A shutdown that reaches its deadline *abandons* the queue: what is still queued is counted
+//! dropped, what the worker holds (a batch in a hung export) failed, and the worker counts nothing more
+//! afterwards, so the counters are final when shutdown returns.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -81,6 +86,8 @@ pub struct ExportStats {
     /// Set by the first drop; the layer logs the warning on the application's dispatcher (span
     /// processors themselves run under the no-op dispatcher).
     warning_pending: AtomicBool,
+    /// The queue these counters belong to, so the guard can abandon it at its shutdown deadline.
+    queue: OnceLock<Weak<Shared>>,
 }
 
 impl ExportStats {
@@ -99,6 +106,14 @@ impl ExportStats {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// Ends the queue now (see `Shared::abandon`): the guard's shutdown deadline passed.
+    /// Nothing happens if the queue is gone or already shut down cleanly.
+    pub(crate) fn abandon(&self) {
+        if let Some(shared) = self.queue.get().and_then(Weak::upgrade) {
+            shared.abandon();
+        }
+    }
+
     /// Whether the first-drop warning is due; true once.
     pub(crate) fn take_warning(&self) -> bool {
         self.warning_pending.load(Ordering::Relaxed) && self.warning_pending.swap(false, Ordering::Relaxed)
@@ -111,6 +126,10 @@ struct QueueState {
     flush_waiters: Vec<SyncSender<()>>,
     shutdown: Option<SyncSender<()>>,
     closed: bool,
+    /// Spans the worker took from `spans` and has not counted yet.
+    in_flight: u64,
+    /// Set at a shutdown deadline: everything was counted, the worker must count nothing more.
+    abandoned: bool,
 }
 
 struct Shared {
@@ -122,9 +141,37 @@ struct Shared {
     resource: Mutex<Option<Resource>>,
 }
 
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, QueueState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Closes the queue and settles every span it holds: queued ones dropped, the worker's failed.
+    /// Waiting flushes are released (they see an error). Idempotent.
+    fn abandon(&self) {
+        let mut state = self.lock();
+        if state.abandoned {
+            return;
+        }
+        state.abandoned = true;
+        state.closed = true;
+        let queued = std::mem::take(&mut state.spans);
+        let in_flight = std::mem::take(&mut state.in_flight);
+        state.flush_waiters.clear();
+        // Counted before the lock is released: a second caller (the guard's deadline racing the
+        // processor's own) returns only once the counts are in.
+        self.stats.dropped.fetch_add(queued.len() as u64, Ordering::Relaxed);
+        self.stats.failed.fetch_add(in_flight, Ordering::Relaxed);
+        drop(state);
+        // The spans themselves are freed outside the lock.
+        drop(queued);
+        self.wake.notify_all();
     }
 }
 
@@ -156,6 +203,7 @@ impl QueueProcessor {
             settings,
             resource: Mutex::new(None),
         });
+        let _ = shared.stats.queue.set(Arc::downgrade(&shared));
         let worker_shared = shared.clone();
         let worker = std::thread::Builder::new()
             .name("botanu-export".to_owned())
@@ -218,10 +266,15 @@ impl SpanProcessor for QueueProcessor {
             state.closed = true;
             state.shutdown = Some(tx);
         });
-        if result.is_ok() {
-            if let Some(worker) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                let _ = worker.join();
+        match result {
+            Ok(()) => {
+                if let Some(worker) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    let _ = worker.join();
+                }
             }
+            // The deadline passed (a hung exporter): settle the counts now, not whenever it returns.
+            Err(OTelSdkError::Timeout(_)) => self.shared.abandon(),
+            Err(_) => {}
         }
         result
     }
@@ -233,6 +286,8 @@ impl SpanProcessor for QueueProcessor {
 
 /// What the worker takes from the queue in one round.
 struct Round {
+    /// The queue was abandoned: the worker stops.
+    abandoned: bool,
     batch: Vec<SpanData>,
     flushers: Vec<SyncSender<()>>,
     shutdown: Option<SyncSender<()>>,
@@ -244,10 +299,15 @@ fn next_round(shared: &Shared, last_export: Instant) -> Round {
     loop {
         let due = last_export.elapsed() >= settings.delay && !state.spans.is_empty();
         let urgent = !state.flush_waiters.is_empty() || state.shutdown.is_some();
+        if state.abandoned {
+            return Round { batch: Vec::new(), flushers: Vec::new(), shutdown: None, abandoned: true };
+        }
         if urgent || due || state.spans.len() >= settings.batch_size {
             // A flush or shutdown takes everything queued now; otherwise one batch.
             let take = if urgent { state.spans.len() } else { state.spans.len().min(settings.batch_size) };
+            state.in_flight += take as u64;
             return Round {
+                abandoned: false,
                 batch: state.spans.drain(..take).collect(),
                 flushers: std::mem::take(&mut state.flush_waiters),
                 shutdown: state.shutdown.take(),
@@ -267,15 +327,26 @@ fn run_worker<E: SpanExporter>(mut exporter: E, shared: Arc<Shared>) {
             exporter.set_resource(&resource);
         }
         let round = next_round(&shared, last_export);
+        if round.abandoned {
+            return;
+        }
         let batch_size = shared.settings.batch_size;
         let mut batch = round.batch;
         while !batch.is_empty() {
             let rest = if batch.len() > batch_size { batch.split_off(batch_size) } else { Vec::new() };
             let n = batch.len() as u64;
-            match futures_executor::block_on(exporter.export(batch)) {
+            let result = futures_executor::block_on(exporter.export(batch));
+            // Counted under the lock, against an abandonment that already counted these spans.
+            let mut state = shared.lock();
+            if state.abandoned {
+                return;
+            }
+            state.in_flight -= n;
+            match result {
                 Ok(()) => shared.stats.exported.fetch_add(n, Ordering::Relaxed),
                 Err(_) => shared.stats.failed.fetch_add(n, Ordering::Relaxed),
             };
+            drop(state);
             batch = rest;
         }
         last_export = Instant::now();

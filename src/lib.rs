@@ -43,6 +43,7 @@ pub mod content;
 pub mod cost;
 mod error;
 mod export_queue;
+mod fmt_fields;
 mod layer;
 #[doc(hidden)]
 pub mod macros;

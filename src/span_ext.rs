@@ -11,7 +11,6 @@
 //!
 //! Every setter is a no-op when no `BotanuLayer` is installed, and never panics.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use opentelemetry::trace::Event;
@@ -425,11 +424,12 @@ impl BotanuSpanExt for Span {
     }
 
     fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self {
-        self.set_error_type(&short_type_name::<E>(), &error.to_string())
+        // Bounded and panic-safe: an error's `Display` is user code.
+        self.set_error_type(&short_type_name::<E>(), &crate::layer::state::display_string(error))
     }
 
     fn set_error_type(&self, error_type: &str, message: &str) -> &Self {
-        with_state(self, |state, _| state.fail(Cow::Owned(error_type.to_owned()), message.to_owned()));
+        with_state(self, |state, _| state.fail(error_type, message));
         self
     }
 
@@ -440,6 +440,8 @@ impl BotanuSpanExt for Span {
 
     fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self {
         let value = value.into();
+        // Cut before the key is copied and split into words.
+        let key = crate::layer::state::cut_str(key, crate::layer::state::MAX_VALUE_BYTES);
         with_state(self, |state, shared| {
             let full = Key::new(format!("{}{}", state.metadata_prefix(), key));
             match &value {

@@ -113,13 +113,22 @@ fn show_entries(entries: &[(String, String)]) -> String {
 /// Text a producer could legitimately send as a name or id: trimmed, no control characters,
 /// 1 to `max_chars` characters (so at most 4 × `max_chars` bytes).
 fn clean_name(max_chars: usize) -> impl Strategy<Value = String> {
-    vec(any::<char>().prop_filter("control", |c| !c.is_control()), 1..=max_chars).prop_map(|chars| {
+    vec(
+        any::<char>().prop_filter("control or invisible", |c| !c.is_control() && !is_invisible_format(*c)),
+        1..=max_chars,
+    )
+    .prop_map(|chars| {
         let s = String::from_iter(chars);
         match s.trim() {
             "" => "w".to_owned(),
             t => t.to_owned(),
         }
     })
+}
+
+/// Bidi controls and zero-width characters, which inbound names may not contain (issue 18).
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A UUID in any case, sometimes padded with blanks.

@@ -25,7 +25,7 @@ use rand::{Rng, SeedableRng};
 use tracing_core::Metadata;
 
 use super::kinds::{self, Kind, Name};
-use super::state::{cut_at_char_boundary, string_array, OtelStatus, SpanState};
+use super::state::{cut_str, string_array, OtelStatus, SpanState, MAX_VALUE_BYTES};
 use super::Shared;
 use crate::semconv as k;
 
@@ -77,8 +77,13 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     let elapsed = end.duration_since(state.start).unwrap_or_default();
     // Error messages come from arbitrary errors and may quote a key or an address: scrub them like content.
     if let Some((_, message)) = &mut state.error {
-        if let std::borrow::Cow::Owned(clean) = shared.content.scrubber().scrub(message) {
-            *message = clean;
+        // Bounded: the message was kept to the scrubber's input size when recorded, and is cut here.
+        match shared.content.scrubber().scrub_capped(message, MAX_VALUE_BYTES) {
+            Cow::Owned(clean) => *message = clean,
+            Cow::Borrowed(clean) => {
+                let len = clean.len();
+                message.truncate(len);
+            }
         }
     }
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
@@ -130,7 +135,10 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
         None => Status::Unset,
     };
 
-    let name = span_name(&state, meta);
+    let mut name = span_name(&state, meta);
+    if name.len() > MAX_VALUE_BYTES {
+        name = Cow::Owned(cut_str(&name, MAX_VALUE_BYTES).to_owned());
+    }
     let kind = state.kind_override.clone().unwrap_or_else(|| default_kind(&state));
     let parent_cx = if state.parent_span_id != SpanId::INVALID {
         Context::new().with_remote_span_context(SpanContext::new(
@@ -186,7 +194,7 @@ fn settle_status(state: &mut SpanState) {
     if state.error.is_none() && state.otel_status == Some(OtelStatus::Error) {
         let error_type = state.get_str(k::ERROR_TYPE).map_or(Cow::Borrowed("error"), |t| Cow::Owned(t.into_owned()));
         let message = state.status_description.clone().unwrap_or_default();
-        state.fail(error_type, message);
+        state.fail(&error_type, &message);
     }
     if let (Some((_, message)), Some(description)) = (&mut state.error, &state.status_description) {
         if message.is_empty() {
@@ -244,7 +252,7 @@ fn finish_kind(state: &mut SpanState, duration_ms: f64) {
     // The type name, as the reference writes it: the message may be long and may quote user data; it goes
     // into the `exception` event only.
     if let (Some(key), Some((error_type, _))) = (spec.error_key, &state.error) {
-        let name = cut_at_char_boundary(error_type, MAX_ERROR_TYPE_BYTES).to_owned();
+        let name = cut_str(error_type, MAX_ERROR_TYPE_BYTES).to_owned();
         state.set_default(key, Value::from(name));
     }
 }

@@ -26,9 +26,11 @@
 //! failure, `success` on evidence of a response, and `unknown` when the span closed with neither — a
 //! client that records nothing when a call fails (rig on an HTTP 429, say) is not counted as a success.
 //!
-//! Attributes are bounded: normalized vendor and operation names, tool names, and the workflow — at most
-//! 256 distinct workflows, further ones are counted under `_other` (a workflow can arrive from an
-//! untrusted caller). A run id, event id, customer id or tenant id is never a metric attribute.
+//! Attributes are bounded: operation names are normalized, and every free-form value — the workflow,
+//! the model, the tool name, the vendor (provider or system) and the error type — has at most 256
+//! distinct values per attribute; further ones are counted under `_other` (a workflow can arrive from an
+//! untrusted caller, a model name from a request). A run id, event id, customer id or tenant id is never
+//! a metric attribute.
 
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::{Key, KeyValue, Value};
@@ -36,12 +38,45 @@ use opentelemetry::{Key, KeyValue, Value};
 use super::state::SpanState;
 use crate::semconv::{self as k, metrics as m};
 
-/// Distinct workflow values the data-operation counters carry before further ones are folded into
-/// [`OTHER_WORKFLOW`]: a workflow may come from an untrusted caller (propagation), and a metrics backend
-/// must not be flooded with series.
+/// Distinct values a free-form metric attribute (workflow, model, tool name, vendor, error type) carries
+/// before further ones are folded into [`OTHER_WORKFLOW`]: such values may come from an untrusted caller
+/// (propagation, a request body), and a metrics backend must not be flooded with series.
 pub(crate) const MAX_WORKFLOWS: usize = 256;
-/// The workflow attribute value past [`MAX_WORKFLOWS`].
+/// The attribute value past [`MAX_WORKFLOWS`] distinct values.
 pub(crate) const OTHER_WORKFLOW: &str = "_other";
+
+/// The distinct values seen of one metric attribute, bounded to [`MAX_WORKFLOWS`].
+#[derive(Default)]
+struct Distinct(std::sync::RwLock<std::collections::HashSet<std::sync::Arc<str>>>);
+
+impl Distinct {
+    /// `value` if it is one of the first [`MAX_WORKFLOWS`] distinct values seen, else [`OTHER_WORKFLOW`].
+    fn admit(&self, value: &str) -> Value {
+        // The common case, a known value: shared, not copied.
+        if let Some(known) = self.0.read().unwrap_or_else(|p| p.into_inner()).get(value) {
+            return Value::String(known.clone().into());
+        }
+        let mut set = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = set.get(value) {
+            return Value::String(known.clone().into());
+        }
+        if set.len() < MAX_WORKFLOWS {
+            let shared: std::sync::Arc<str> = std::sync::Arc::from(value);
+            set.insert(shared.clone());
+            Value::String(shared.into())
+        } else {
+            Value::from(OTHER_WORKFLOW)
+        }
+    }
+
+    /// An attribute's value under this bound: strings are admitted, other values pass.
+    fn admit_value(&self, value: &Value) -> Value {
+        match value {
+            Value::String(s) => self.admit(s.as_str()),
+            other => other.clone(),
+        }
+    }
+}
 
 /// FxHash (rustc's): the metric attribute sets are short strings hashed on every span.
 #[derive(Default)]
@@ -165,7 +200,12 @@ type BoundMap = std::collections::HashMap<Vec<KeyValue>, LlmBound, std::hash::Bu
 /// The instruments, created once per layer.
 pub(crate) struct Instruments {
     llm_bound: std::sync::RwLock<BoundMap>,
-    workflows: std::sync::RwLock<std::collections::HashSet<std::sync::Arc<str>>>,
+    workflows: Distinct,
+    models: Distinct,
+    tools: Distinct,
+    providers: Distinct,
+    systems: Distinct,
+    error_types: Distinct,
     token_usage: Histogram<u64>,
     operation_duration: Histogram<f64>,
     attempts: Counter<u64>,
@@ -190,7 +230,12 @@ impl Instruments {
         let counter = |name: &'static str, unit: &'static str| meter.u64_counter(name).with_unit(unit).build();
         Instruments {
             llm_bound: std::sync::RwLock::new(BoundMap::default()),
-            workflows: std::sync::RwLock::new(std::collections::HashSet::new()),
+            workflows: Distinct::default(),
+            models: Distinct::default(),
+            tools: Distinct::default(),
+            providers: Distinct::default(),
+            systems: Distinct::default(),
+            error_types: Distinct::default(),
             token_usage: meter
                 .u64_histogram(m::TOKEN_USAGE)
                 .with_unit(m::TOKEN_USAGE_UNIT)
@@ -258,6 +303,13 @@ impl Instruments {
                 })
                 .add(1);
         };
+        // The bound map holds only sets whose free-form values were admitted, so a set found there
+        // needs no admission: the common case costs one lookup.
+        if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
+            record(b);
+            return;
+        }
+        self.admit_llm(&mut attrs);
         if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
             record(b);
             return;
@@ -288,6 +340,20 @@ impl Instruments {
         record(bound);
     }
 
+    /// Provider, model and error type of an LLM attribute set, each bounded to [`MAX_WORKFLOWS`] values.
+    #[inline(never)]
+    fn admit_llm(&self, attrs: &mut [KeyValue]) {
+        for kv in attrs {
+            let distinct = match kv.key.as_str() {
+                k::GEN_AI_PROVIDER_NAME => &self.providers,
+                k::GEN_AI_REQUEST_MODEL => &self.models,
+                k::ERROR_TYPE => &self.error_types,
+                _ => continue,
+            };
+            kv.value = distinct.admit_value(&kv.value);
+        }
+    }
+
     fn record_llm_unbound(
         &self,
         mut attrs: Vec<KeyValue>,
@@ -314,8 +380,8 @@ impl Instruments {
 
     fn record_tool(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
         let mut attrs = Vec::with_capacity(3);
-        copy(state, &mut attrs, k::GEN_AI_TOOL_NAME);
-        copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
+        copy_bounded(state, &mut attrs, k::GEN_AI_TOOL_NAME, &self.tools);
+        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.providers);
         attrs.push(outcome.attr());
         self.tool_duration.record(seconds, &attrs);
         self.tool_executions.add(1, &attrs);
@@ -323,17 +389,7 @@ impl Instruments {
 
     /// The workflow attribute, bounded to [`MAX_WORKFLOWS`] distinct values.
     pub(crate) fn workflow(&self, workflow: &std::sync::Arc<str>) -> opentelemetry::Value {
-        let known = self.workflows.read().unwrap_or_else(|p| p.into_inner()).contains(workflow);
-        if known {
-            return opentelemetry::Value::from(workflow.to_string());
-        }
-        let mut set = self.workflows.write().unwrap_or_else(|p| p.into_inner());
-        if set.len() < MAX_WORKFLOWS || set.contains(workflow) {
-            set.insert(workflow.clone());
-            opentelemetry::Value::from(workflow.to_string())
-        } else {
-            opentelemetry::Value::from(OTHER_WORKFLOW)
-        }
+        self.workflows.admit(workflow)
     }
 
     /// System, operation (from the span kind's row) and workflow: the attributes of the data metrics.
@@ -341,7 +397,7 @@ impl Instruments {
         let mut attrs = Vec::with_capacity(4);
         let spec = state.kind.spec();
         if let Some(system) = &spec.system {
-            copy(state, &mut attrs, system.key);
+            copy_bounded(state, &mut attrs, system.key, &self.systems);
         }
         if let Some(op) = spec.operation.as_ref().and_then(|op| state.get(op.key)) {
             attrs.push(KeyValue::new(m::OPERATION, op.clone()));
@@ -399,6 +455,13 @@ fn is_model_call(state: &SpanState) -> bool {
 fn copy(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str) {
     if let Some(v) = state.get(key) {
         attrs.push(KeyValue::new(Key::from_static_str(key), v.clone()));
+    }
+}
+
+/// [`copy`] with the value admitted by `distinct` (a free-form value: model, tool, vendor).
+fn copy_bounded(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str, distinct: &Distinct) {
+    if let Some(v) = state.get(key) {
+        attrs.push(KeyValue::new(Key::from_static_str(key), distinct.admit_value(v)));
     }
 }
 

@@ -47,7 +47,7 @@ use metrics::Instruments;
 use run_span::{adopt_remote, start_run};
 pub(crate) use side_channel::{set_remote_parent, with_state};
 use side_channel::{RemoteParent, WithContext};
-use state::{Recorder, SpanState};
+use state::{cut_str, Recorder, SpanState, MAX_VALUE_BYTES, SCRUB_INPUT_BYTES};
 
 /// What the layer shares with the setters' side channel and the export path.
 #[derive(Debug)]
@@ -180,6 +180,15 @@ where
 {
     pub(crate) fn from_shared(shared: Shared) -> Self {
         BotanuLayer { shared: Arc::new(shared), with_context: WithContext::new::<S>(), _subscriber: PhantomData }
+    }
+
+    /// A field formatter for a `fmt` layer that redacts like this layer does (same secret keys, same
+    /// replacement).
+    pub(crate) fn redacting_fields(&self) -> crate::fmt_fields::RedactingFields {
+        crate::fmt_fields::RedactingFields::new(
+            self.shared.secret_keys.clone(),
+            self.shared.content.scrubber().replacement(),
+        )
     }
 }
 
@@ -338,7 +347,7 @@ where
             if is_error && owns_event(s.metadata(), event) {
                 let error_type = visitor.error_type.take().unwrap_or_else(|| "error".to_owned());
                 let message = visitor.message.take().unwrap_or_default();
-                state.fail(error_type.into(), message);
+                state.fail(&error_type, &message);
             } else {
                 // A library's error that is not this span's own work (see `owns_event`) is kept as an
                 // ordinary event: visible, but it does not fail the span.
@@ -346,8 +355,9 @@ where
                     visitor.attrs.push(KeyValue::new(k::ERROR_TYPE, error_type));
                 }
                 let name = match visitor.message.take() {
-                    // A log message may quote a key or an address: events are scrubbed like content.
-                    Some(m) => self.shared.content.scrubber().scrub(&m).into_owned(),
+                    // A log message may quote a key or an address: events are scrubbed like content,
+                    // on a bounded window (the message was formatted to at most the scrubber's input).
+                    Some(m) => self.shared.content.scrubber().scrub_capped(&m, MAX_VALUE_BYTES).into_owned(),
                     None => meta.name().to_owned(),
                 };
                 let event = Event::new(name, SystemTime::now(), visitor.attrs, 0);
@@ -425,7 +435,7 @@ impl<'a> EventFields<'a> {
     fn put(&mut self, field: &Field, value: Value) {
         match field.name() {
             k::MESSAGE => self.message = Some(value.to_string()),
-            k::ERROR_TYPE => self.error_type = Some(value.to_string()),
+            k::ERROR_TYPE => self.error_type = Some(cut_str(&value.to_string(), MAX_VALUE_BYTES).to_owned()),
             name if self.secret_keys.is_secret(name) => {
                 self.attrs.push(KeyValue::new(Key::from_static_str(name), self.replacement.to_owned()))
             }
@@ -436,7 +446,9 @@ impl<'a> EventFields<'a> {
 
 impl Visit for EventFields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, Value::from(value.to_owned()));
+        // The message keeps the scrubber's look-ahead (it is scrubbed, then cut); other values the cap.
+        let max = if field.name() == k::MESSAGE { SCRUB_INPUT_BYTES } else { MAX_VALUE_BYTES };
+        self.put(field, Value::from(cut_str(value, max).to_owned()));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.put(field, Value::I64(value));
@@ -463,6 +475,10 @@ impl Visit for EventFields<'_> {
         if field.name() == k::ERROR_FIELD && self.error_type.is_none() {
             self.error_type = Some("error".to_owned());
         }
-        self.put(field, Value::from(state::debug_string(value)));
+        let mut s = state::debug_string(value);
+        if field.name() != k::MESSAGE {
+            s.truncate(cut_str(&s, MAX_VALUE_BYTES).len());
+        }
+        self.put(field, Value::from(s));
     }
 }

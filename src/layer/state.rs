@@ -25,9 +25,34 @@ use crate::semconv as k;
 /// Attributes a span may set itself (fields, metadata, correlation); past it new keys are dropped and
 /// counted. The run keys stamped at export come on top, within the SDK's limit of 256.
 pub(crate) const MAX_SPAN_ATTRIBUTES: usize = 192;
-/// Longest string attribute value, in bytes; longer values are cut on a char boundary and named in
-/// `botanu.truncated_attributes`. Captured content has its own, smaller cut.
+/// Longest string that leaves the process, in bytes: attribute values, event names and attributes,
+/// exception types and messages, span names. Longer strings are cut on a char boundary by [`cut_str`]
+/// (attributes are named in `botanu.truncated_attributes`). Captured content has its own, smaller cut.
 pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024;
+/// What is kept of text that is scrubbed before its final cut (event and error messages): the cap plus
+/// the scrubber's look-ahead plus one char, so [`Scrubber::scrub_capped`](crate::content::Scrubber::scrub_capped)
+/// sees a secret straddling the cap whole and knows the text goes on past its window (a token run
+/// across the cap is then hidden whole, not taken for the end of the text and partly shown).
+pub(crate) const SCRUB_INPUT_BYTES: usize = MAX_VALUE_BYTES + crate::content::scrub::CAPPED_MARGIN_BYTES + 4;
+/// Bytes of span events (names, keys, string values) one span keeps; events past it are dropped and
+/// counted in `botanu.dropped_events`, like events past the count cap. With [`MAX_VALUE_BYTES`] per
+/// string it keeps one span's events far below a collector's message limit (4 MiB by default over gRPC),
+/// so one noisy span cannot fail its neighbours' batch.
+pub(crate) const MAX_EVENT_BYTES_PER_SPAN: usize = 256 * 1024;
+
+/// The one cut: `s` cut to at most `max` bytes, on a char boundary. Every string that leaves the
+/// process goes through it (with [`MAX_VALUE_BYTES`]) before any copy, normalization or scrubbing.
+#[inline]
+pub(crate) fn cut_str(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
 
 /// Everything the layer knows about one exported span while it is open.
 #[derive(Debug)]
@@ -50,6 +75,8 @@ pub(crate) struct SpanState {
     pub(crate) name_override: Option<Cow<'static, str>>,
     pub(crate) kind_override: Option<SpanKind>,
     pub(crate) events: Vec<Event>,
+    /// Bytes of `events`, against [`MAX_EVENT_BYTES_PER_SPAN`].
+    pub(crate) event_bytes: usize,
     pub(crate) dropped_events: u32,
     pub(crate) links: Vec<Link>,
     /// `(error.type, message)` of the first failure; one `exception` event is exported for it.
@@ -84,6 +111,7 @@ impl SpanState {
             name_override: None,
             kind_override: None,
             events: Vec::new(),
+            event_bytes: 0,
             dropped_events: 0,
             links: Vec::new(),
             error: None,
@@ -109,18 +137,23 @@ impl SpanState {
     #[cold]
     #[inline(never)]
     fn cut(&mut self, key: &str, s: StringValue) -> Value {
-        self.truncated.push(Cow::Owned(key.to_owned()));
-        let s = s.as_str();
-        let mut cut = MAX_VALUE_BYTES;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
+        self.note_truncated(key);
+        Value::from(cut_str(s.as_str(), MAX_VALUE_BYTES).to_owned())
+    }
+
+    /// Names `key` in `botanu.truncated_attributes` (once).
+    #[cold]
+    pub(crate) fn note_truncated(&mut self, key: &str) {
+        if !self.truncated.iter().any(|k| k == key) {
+            self.truncated.push(Cow::Owned(key.to_owned()));
         }
-        Value::from(s[..cut].to_owned())
     }
 
     /// Sets an attribute, replacing an earlier value of the same key. Bounded: a new key past
     /// [`MAX_SPAN_ATTRIBUTES`] is dropped and counted; a string past [`MAX_VALUE_BYTES`] is cut.
     pub(crate) fn set(&mut self, key: Key, value: Value) {
+        // Keys built from user input (metadata, correlation) get the same cut as values.
+        let key = if key.as_str().len() > MAX_VALUE_BYTES { cut_key(&key) } else { key };
         let value = self.capped(key.as_str(), value);
         let len = self.attrs.len();
         match self.attrs.iter_mut().find(|kv| kv.key == key) {
@@ -151,17 +184,24 @@ impl SpanState {
     }
 
     /// Records a failure: the first one wins, so a span has one `exception` event however many
-    /// times an error is reported (an error event *and* `set_error`, say).
-    pub(crate) fn fail(&mut self, error_type: Cow<'static, str>, message: String) {
+    /// times an error is reported (an error event *and* `set_error`, say). Both strings are cut before
+    /// they are copied: the type to [`MAX_VALUE_BYTES`], the message to [`SCRUB_INPUT_BYTES`] (it is
+    /// scrubbed and cut to the cap at close).
+    pub(crate) fn fail(&mut self, error_type: &str, message: &str) {
         if self.error.is_none() {
+            let error_type: Cow<'static, str> = Cow::Owned(cut_str(error_type, MAX_VALUE_BYTES).to_owned());
             self.set(Key::from_static_str(k::ERROR_TYPE), Value::String(cow_to_string_value(error_type.clone())));
-            self.error = Some((error_type, message));
+            self.error = Some((error_type, cut_str(message, SCRUB_INPUT_BYTES).to_owned()));
         }
     }
 
-    /// Adds a span event, within the per-span cap.
-    pub(crate) fn push_event(&mut self, event: Event, max_events: usize) {
-        if self.events.len() < max_events {
+    /// Adds a span event, within the per-span caps: `max_events` events and
+    /// [`MAX_EVENT_BYTES_PER_SPAN`] bytes. An event past either is dropped and counted.
+    pub(crate) fn push_event(&mut self, mut event: Event, max_events: usize) {
+        cut_event(&mut event);
+        let bytes = event_bytes(&event);
+        if self.events.len() < max_events && self.event_bytes.saturating_add(bytes) <= MAX_EVENT_BYTES_PER_SPAN {
+            self.event_bytes += bytes;
             self.events.push(event);
         } else {
             self.dropped_events = self.dropped_events.saturating_add(1);
@@ -215,23 +255,11 @@ pub(crate) const MAX_FINISH_REASON_BYTES: usize = 256;
 /// parsed; any other value, a malformed array included, becomes a one-element array of the raw string.
 /// Bounded: at most [`MAX_FINISH_REASONS`] elements of at most [`MAX_FINISH_REASON_BYTES`] each.
 pub(crate) fn finish_reasons(raw: &str) -> Value {
-    let bounded = |s: &str| cut_at_char_boundary(s, MAX_FINISH_REASON_BYTES).to_owned();
+    let bounded = |s: &str| cut_str(s, MAX_FINISH_REASON_BYTES).to_owned();
     match parse_json_string_array(raw) {
         Some(items) => string_array(items.iter().take(MAX_FINISH_REASONS).map(|s| bounded(s))),
         None => string_array([bounded(raw.trim())]),
     }
-}
-
-/// `s` cut to at most `max` bytes, on a char boundary.
-pub(crate) fn cut_at_char_boundary(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    &s[..cut]
 }
 
 /// A JSON array of strings (`["stop", "length"]`), or `None` if `raw` is anything else. Just enough JSON
@@ -283,6 +311,42 @@ fn parse_json_string_array(raw: &str) -> Option<Vec<String>> {
             Some(_) => return None,
         }
     }
+}
+
+/// `key` cut to [`MAX_VALUE_BYTES`].
+#[cold]
+#[inline(never)]
+fn cut_key(key: &Key) -> Key {
+    Key::new(cut_str(key.as_str(), MAX_VALUE_BYTES).to_owned())
+}
+
+/// Cuts an event's name, attribute keys and string attribute values to [`MAX_VALUE_BYTES`] (the layer's own event
+/// paths cut while formatting; this covers events built from values the caller owns).
+fn cut_event(event: &mut Event) {
+    if event.name.len() > MAX_VALUE_BYTES {
+        event.name = Cow::Owned(cut_str(&event.name, MAX_VALUE_BYTES).to_owned());
+    }
+    for kv in &mut event.attributes {
+        if kv.key.as_str().len() > MAX_VALUE_BYTES {
+            kv.key = cut_key(&kv.key);
+        }
+        if let Value::String(s) = &kv.value {
+            if s.as_str().len() > MAX_VALUE_BYTES {
+                kv.value = Value::from(cut_str(s.as_str(), MAX_VALUE_BYTES).to_owned());
+            }
+        }
+    }
+}
+
+/// What an event weighs against [`MAX_EVENT_BYTES_PER_SPAN`]: its name, keys and string values, and
+/// 8 bytes for any other value.
+fn event_bytes(event: &Event) -> usize {
+    let value_bytes = |v: &Value| match v {
+        Value::String(s) => s.as_str().len(),
+        Value::Array(Array::String(items)) => items.iter().map(|s| s.as_str().len()).sum(),
+        _ => 8,
+    };
+    event.name.len() + event.attributes.iter().map(|kv| kv.key.as_str().len() + value_bytes(&kv.value)).sum::<usize>()
 }
 
 pub(crate) fn cow_to_string_value(s: Cow<'static, str>) -> StringValue {
@@ -345,7 +409,16 @@ pub(crate) struct Recorder<'a> {
 
 impl Recorder<'_> {
     fn str_value(&mut self, field: &Field, value: &str) {
-        match self.info.role(field.index()) {
+        let role = self.info.role(field.index());
+        // The cut comes first, so a huge value is never copied, normalized or turned into a span name.
+        // Content has its own bounded scrub and cut; secrets and ignored fields are not exported.
+        let value =
+            if value.len() > MAX_VALUE_BYTES && !matches!(role, Role::Content(_) | Role::Secret(_) | Role::Ignore) {
+                self.cut_field(role, field, value)
+            } else {
+                value
+            };
+        match role {
             Role::Attr(key) => self.state.set(Key::from_static_str(key), shared_str(value)),
             Role::System(kind) => apply_system(self.state, kind, value),
             Role::Operation(kind) => apply_operation(self.state, kind, value),
@@ -368,14 +441,30 @@ impl Recorder<'_> {
             Role::OtelKind => self.state.kind_override = parse_kind(value),
             Role::OtelStatusCode => self.state.otel_status = parse_status_code(value),
             Role::OtelStatusDescription => {
-                self.state.status_description = Some(cut_at_char_boundary(value, MAX_VALUE_BYTES).to_owned())
+                self.state.status_description = Some(cut_str(value, MAX_VALUE_BYTES).to_owned())
             }
             Role::FinishReasons => {
                 self.state.set(Key::from_static_str(k::GEN_AI_RESPONSE_FINISH_REASONS), finish_reasons(value))
             }
-            Role::ErrorType => self.state.fail(Cow::Owned(value.to_owned()), String::new()),
+            Role::ErrorType => self.state.fail(value, ""),
             Role::Ignore => {}
         }
+    }
+
+    /// The slow path of [`Self::str_value`]: `value` cut to [`MAX_VALUE_BYTES`], and the attribute it
+    /// becomes named in `botanu.truncated_attributes`.
+    #[cold]
+    #[inline(never)]
+    fn cut_field<'v>(&mut self, role: Role, field: &Field, value: &'v str) -> &'v str {
+        match role {
+            Role::Attr(key) => self.state.note_truncated(key),
+            Role::Metadata => {
+                let key = format!("{}{}", self.state.metadata_prefix(), "metadata");
+                self.state.note_truncated(&key);
+            }
+            _ => self.state.note_truncated(field.name()),
+        }
+        cut_str(value, MAX_VALUE_BYTES)
     }
 
     /// Non-string values on string-only roles are formatted; elsewhere they keep their type.
@@ -431,7 +520,7 @@ impl Visit for Recorder<'_> {
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         let message = display_string(value);
-        self.state.fail(Cow::Owned(error_type_name(value)), message.clone());
+        self.state.fail(&error_type_name(value), &message);
         self.str_value(field, &message);
     }
 
@@ -451,18 +540,50 @@ impl Visit for Recorder<'_> {
     }
 }
 
-/// Formats a user value with `Debug`. A `Debug` (or `Display`, through `%`) impl that panics must not
-/// take the application down from inside the layer: the panic is caught and the value exported as a
+/// Formats a user value with `Debug`, keeping at most [`SCRUB_INPUT_BYTES`]: formatting stops there, so
+/// a huge value costs no more than the cap. A `Debug` (or `Display`, through `%`) impl that panics must
+/// not take the application down from inside the layer: the panic is caught and the value exported as a
 /// marker.
-pub(crate) fn debug_string(value: &dyn fmt::Debug) -> String {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{value:?}")))
-        .unwrap_or_else(|_| "<Debug panicked>".to_owned())
+pub(crate) fn debug_string<T: fmt::Debug + ?Sized>(value: &T) -> String {
+    format_capped(|w| fmt::write(w, format_args!("{value:?}"))).unwrap_or_else(|| DEBUG_PANICKED.to_owned())
 }
 
-/// `Display` of a user value, with a panicking impl caught like in [`debug_string`].
-pub(crate) fn display_string(value: &dyn fmt::Display) -> String {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| value.to_string()))
-        .unwrap_or_else(|_| "<Display panicked>".to_owned())
+/// `Display` of a user value, bounded and with a panicking impl caught like in [`debug_string`].
+pub(crate) fn display_string<T: fmt::Display + ?Sized>(value: &T) -> String {
+    format_capped(|w| fmt::write(w, format_args!("{value}"))).unwrap_or_else(|| DISPLAY_PANICKED.to_owned())
+}
+
+/// What a field whose `Debug` impl panicked is exported as.
+pub(crate) const DEBUG_PANICKED: &str = "<Debug panicked>";
+/// What an error whose `Display` impl panicked is exported as.
+pub(crate) const DISPLAY_PANICKED: &str = "<Display panicked>";
+
+/// Runs `format` into a buffer that takes at most [`SCRUB_INPUT_BYTES`]; `None` if it panicked.
+fn format_capped(format: impl FnOnce(&mut CappedWriter) -> fmt::Result) -> Option<String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut w = CappedWriter(String::new());
+        // An error here is the writer refusing more bytes (or the impl's own): what was written stays.
+        let _ = format(&mut w);
+        w.0
+    }))
+    .ok()
+}
+
+/// A `fmt::Write` that keeps the first [`SCRUB_INPUT_BYTES`] and then refuses, which ends the
+/// formatting early (a derived `Debug` stops at the first refused write).
+struct CappedWriter(String);
+
+impl fmt::Write for CappedWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = SCRUB_INPUT_BYTES - self.0.len();
+        if s.len() <= room {
+            self.0.push_str(s);
+            Ok(())
+        } else {
+            self.0.push_str(cut_str(s, room));
+            Err(fmt::Error)
+        }
+    }
 }
 
 /// A best-effort type name for a `dyn Error`: Rust has no runtime kind names, so the `Debug` form's
@@ -529,6 +650,69 @@ mod tests {
         ] {
             assert_eq!(parse_status_code(raw), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn cut_str_cuts_on_a_char_boundary_at_or_below_the_cap() {
+        // (input, max, expected)
+        let table: &[(&str, usize, &str)] = &[
+            ("", 4, ""),
+            ("abcd", 4, "abcd"),
+            ("abcde", 4, "abcd"),
+            ("aé", 2, "a"), // 'é' is 2 bytes: cutting inside it backs off
+            ("aé", 3, "aé"),
+            ("日本", 4, "日"),
+            ("日本", 2, ""),
+        ];
+        for (input, max, want) in table {
+            assert_eq!(cut_str(input, *max), *want, "{input:?} to {max}");
+        }
+    }
+
+    /// A value that writes far more than the cap, one small piece at a time.
+    struct Chatty;
+
+    impl fmt::Debug for Chatty {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for _ in 0..10_000_000 {
+                f.write_str("chatty ")?;
+            }
+            Ok(())
+        }
+    }
+
+    struct Exploding;
+
+    impl fmt::Display for Exploding {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            panic!("boom")
+        }
+    }
+
+    #[test]
+    fn user_formatting_stops_at_the_scrub_input_size_and_panics_become_markers() {
+        let start = std::time::Instant::now();
+        let s = debug_string(&Chatty);
+        assert!(s.len() <= SCRUB_INPUT_BYTES && s.len() > SCRUB_INPUT_BYTES - 8, "{}", s.len());
+        // 70 MB of writes would take seconds in a debug build; the refused write ends it at once.
+        assert!(start.elapsed() < std::time::Duration::from_secs(1), "{:?}", start.elapsed());
+        assert_eq!(display_string(&Exploding), DISPLAY_PANICKED);
+        assert_eq!(debug_string("short"), "\"short\"");
+    }
+
+    #[test]
+    fn events_past_the_byte_budget_are_dropped_and_counted() {
+        let mut state = SpanState::new(Kind::Run, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
+        let big = "b".repeat(MAX_VALUE_BYTES * 4);
+        for _ in 0..100 {
+            let event = Event::new("e", SystemTime::now(), vec![KeyValue::new("payload", big.clone())], 0);
+            state.push_event(event, 1_000);
+        }
+        assert!(state.event_bytes <= MAX_EVENT_BYTES_PER_SPAN);
+        // Each kept event was cut to the cap first, so the budget holds several of them.
+        let per_event = 1 + "payload".len() + MAX_VALUE_BYTES;
+        assert_eq!(state.events.len(), MAX_EVENT_BYTES_PER_SPAN / per_event);
+        assert_eq!(state.events.len() + state.dropped_events as usize, 100);
     }
 
     #[test]

@@ -198,11 +198,20 @@ pub fn valid_run_id(value: &str) -> Option<String> {
 }
 
 /// A name or id from outside (workflow, event, customer, tenant): trimmed, 1 to `max` bytes, no
-/// control characters.
+/// control characters and no invisible formatting characters (bidi overrides, zero-width ones), which
+/// would let a caller forge a name that reads like another in a dashboard.
 pub(crate) fn valid_text(value: &str, max: usize) -> Option<String> {
     let v = value.trim();
-    let ok = !v.is_empty() && v.len() <= max && !v.chars().any(char::is_control);
+    let ok = !v.is_empty() && v.len() <= max && !v.chars().any(|c| c.is_control() || is_invisible_format(c));
     ok.then(|| v.to_owned())
+}
+
+/// Bidirectional controls and zero-width characters: they change how a name displays, not what it
+/// says. U+061C ALM, U+180E, U+200B–U+200F (zero-width space/joiners, LRM/RLM), U+202A–U+202E
+/// (embeddings and overrides), U+2060–U+2064 (word joiner, invisible operators), U+2066–U+2069
+/// (isolates), U+FEFF (zero-width no-break space).
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -291,5 +300,11 @@ mod tests {
         assert_eq!(valid_text("a\u{7}b", 16), None);
         assert_eq!(valid_text(&"w".repeat(17), 16), None);
         assert_eq!(valid_text("  ", 16), None);
+        // Bidi controls and zero-width characters make a name read like another: rejected.
+        for hidden in ["\u{202E}", "\u{2066}", "\u{200B}", "\u{200D}", "\u{FEFF}", "\u{061C}", "\u{2060}"] {
+            assert_eq!(valid_text(&format!("pay{hidden}ments"), 64), None, "{hidden:?}");
+        }
+        // Visible non-ASCII names stay valid.
+        assert_eq!(valid_text("日本語のワークフロー", 64), Some("日本語のワークフロー".into()));
     }
 }

@@ -95,7 +95,7 @@ const MARGIN_CHARS: usize = 256;
 
 /// Bytes past `max_bytes` that [`Scrubber::scrub_capped`] reads to find a safe cut; as
 /// [`MARGIN_CHARS`], far longer than any bounded built-in match.
-const CAPPED_MARGIN_BYTES: usize = 1024;
+pub(crate) const CAPPED_MARGIN_BYTES: usize = 1024;
 
 // === Options and errors ===
 
