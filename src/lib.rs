@@ -48,6 +48,7 @@ mod layer;
 pub mod macros;
 pub mod normalize;
 pub mod operation;
+pub mod otel;
 mod otlp;
 pub mod propagation;
 mod run;
@@ -63,6 +64,7 @@ pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExp
 pub use error::{Error, ExporterError};
 pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
 pub use layer::BotanuLayer;
+pub use otel::OtelSpanExt;
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     structured, BotanuSpanExt, BusinessContext, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmSpanExt, MessagingResult,

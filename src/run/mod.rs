@@ -14,6 +14,7 @@
 pub(crate) mod entries;
 mod inbound;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -103,6 +104,9 @@ pub struct RunContext {
     /// Environment from the configuration.
     pub environment: Arc<str>,
     mutable: Mutex<RunFields>,
+    /// Bumped by every [`fields_mut`](Self::fields_mut): a cache of what the run carries (the OTel
+    /// context of an entered span) is fresh while this is unchanged.
+    revision: AtomicU64,
 }
 
 /// The parts of a run that may be set or changed while it is open.
@@ -147,12 +151,27 @@ impl RunContext {
             attempt,
             environment,
             mutable: Mutex::new(RunFields::default()),
+            revision: AtomicU64::new(0),
         }
     }
 
-    /// The mutable fields. A poisoned lock is recovered: the data is plain values, never half-written.
+    /// The mutable fields, to read. A poisoned lock is recovered: the data is plain values, never
+    /// half-written. To change them, use [`fields_mut`](Self::fields_mut).
     pub fn fields(&self) -> MutexGuard<'_, RunFields> {
         self.mutable.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The mutable fields, to change: marks the run's cached views (see [`revision`](Self::revision))
+    /// stale.
+    pub fn fields_mut(&self) -> MutexGuard<'_, RunFields> {
+        let guard = self.fields();
+        self.revision.fetch_add(1, Ordering::Release);
+        guard
+    }
+
+    /// How many times the mutable fields were taken for a change.
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
     }
 
     /// Starts the run of a run span: `attr` reads the span's recorded fields, `enclosing` is the run the
@@ -192,7 +211,7 @@ impl RunContext {
         attr: &dyn Fn(&str) -> Option<&'a Value>,
         which: impl Fn(&'static str) -> bool,
     ) {
-        let mut fields = self.fields();
+        let mut fields = self.fields_mut();
         for entry in RUN_ENTRIES.iter().filter(|e| e.is_input() && which(e.key)) {
             entry.write(&mut fields, attr(entry.key));
         }
