@@ -282,7 +282,11 @@ where
         // A contextual span also looks at the current OTel context: another layer's span entered in
         // between, or a context attached by OTel-native code when there is no exported ancestor.
         let attached = if attrs.parent().is_none() && attrs.is_contextual() {
-            otel_context::attached(inherited.as_ref().map(|i| (i.trace_id, i.parent_span_id)))
+            // A remote parent set on a non-exported ancestor is explicit: it is not second-guessed.
+            match &inherited {
+                Some(i) if i.parent_is_remote => Attached::Nothing,
+                _ => otel_context::attached(inherited.as_ref().map(|i| (i.trace_id, i.parent_span_id))),
+            }
         } else {
             Attached::Nothing
         };
