@@ -10,7 +10,10 @@
 //!   and the extension traits ([`LlmSpanExt`], [`BotanuSpanExt`], …) record results on them;
 //! - [`BotanuLayer`], a `tracing_subscriber::Layer`, recognizes those spans (and `#[instrument]` or
 //!   third-party spans with `gen_ai.*`, `db.*`, `messaging.*` fields), normalizes vendors, records
-//!   metrics, and exports OpenTelemetry spans stamped with the run's context.
+//!   metrics, and exports OpenTelemetry spans stamped with the run's context;
+//! - while a botanu span is entered it is the current OpenTelemetry context, so OTel-native
+//!   instrumentation carries the run; [`otel`] has the interop (contexts of spans, OTel parents, sharing
+//!   a subscriber with tracing-opentelemetry) and [`propagation::BotanuPropagator`] the propagator.
 //!
 //! ```
 //! use botanu::prelude::*;

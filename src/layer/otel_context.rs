@@ -139,7 +139,7 @@ pub(crate) enum Attached {
     /// No exported ancestor, but a context is attached (`Context::attach`, as OTel-native server
     /// instrumentation does): the span becomes its child, its baggage read as inbound (the flag says
     /// whether the attached span is itself remote).
-    Adopt(RemoteContext, bool),
+    Adopt(Box<RemoteContext>, bool),
 }
 
 /// Compares the current OTel context with the parent the tracing ancestry gave (`inherited`: its trace
@@ -155,7 +155,7 @@ pub(crate) fn attached(inherited: Option<(TraceId, SpanId)>) -> Attached {
             }
             Some(_) => Attached::Nothing,
             None if sc.is_valid() || !cx.baggage().is_empty() => {
-                Attached::Adopt(crate::propagation::remote_from_context(cx), sc.is_remote())
+                Attached::Adopt(Box::new(crate::propagation::remote_from_context(cx)), sc.is_remote())
             }
             None => Attached::Nothing,
         }

@@ -46,8 +46,8 @@ use crate::layer::with_state;
 use crate::run::RemoteSpan;
 pub use crate::run::{InboundRun, RemoteContext, RunRelation};
 use crate::semconv::{self as k, propagation as p};
-pub use otel::BotanuPropagator;
 pub(crate) use otel::remote_from_context;
+pub use otel::BotanuPropagator;
 
 /// Where `inject` writes headers.
 pub trait Injector {

@@ -107,7 +107,9 @@ impl TextMapPropagator for BotanuPropagator {
     }
 
     fn fields(&self) -> FieldIter<'_> {
-        FieldIter::new(FIELDS.get_or_init(|| [p::TRACEPARENT.to_owned(), p::TRACESTATE.to_owned(), p::BAGGAGE.to_owned()]))
+        FieldIter::new(
+            FIELDS.get_or_init(|| [p::TRACEPARENT.to_owned(), p::TRACESTATE.to_owned(), p::BAGGAGE.to_owned()]),
+        )
     }
 }
 
@@ -205,11 +207,8 @@ fn run_members(run: &InboundRun, trust_inbound: bool) -> Vec<(&'static str, Stri
 pub(crate) fn remote_from_context(cx: &Context) -> RemoteContext {
     let span = cx.span();
     let sc = span.span_context();
-    let trace = sc.is_valid().then(|| RemoteSpan {
-        trace_id: sc.trace_id(),
-        span_id: sc.span_id(),
-        sampled: sc.is_sampled(),
-    });
+    let trace =
+        sc.is_valid().then(|| RemoteSpan { trace_id: sc.trace_id(), span_id: sc.span_id(), sampled: sc.is_sampled() });
     let trace_state = trace.and_then(|_| w3c::sanitize_tracestate(&sc.trace_state().header()));
     // The run's keys first, so the member and byte limits never cut them.
     let mut members: Vec<(&str, &str)> =
