@@ -354,8 +354,8 @@ where
         if !self.shared.export_all && self.shared.callsite(span.metadata()).kind == Kind::Other {
             return;
         }
-        // The extensions' lock is released before attaching: dropping a replaced context may run code.
-        let cx = otel_context::entered_context(&mut span.extensions_mut(), &self.shared);
+        // The extensions' lock is released before attaching, as no code of ours runs under it.
+        let cx = otel_context::entered_context(&span.extensions(), &self.shared);
         if let Some(cx) = cx {
             otel_context::activate(id, cx);
         }

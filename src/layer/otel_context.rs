@@ -8,17 +8,16 @@
 //! whichever thread polls it, and exited on that thread before the poll returns), and spans may exit
 //! out of order (`opentelemetry`'s context stack accepts guards dropped out of order).
 //!
-//! The context is built once per span and kept in the span's extensions; it is rebuilt only when what
-//! it carries changed (the run's mutable fields, a remote parent adopted later).
+//! The run's part of the context (its `Baggage`) is built once per run and rebuilt only when the run's
+//! mutable fields change; entering a span adds its span context to it (one allocation).
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
 use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, ContextGuard};
 use tracing_core::span;
-use tracing_subscriber::registry::ExtensionsMut;
+use tracing_subscriber::registry::Extensions;
 
 use super::state::SpanState;
 use super::Shared;
@@ -33,10 +32,11 @@ pub(crate) fn context_of(state: &SpanState, shared: &Shared) -> Context {
     let trace_state =
         state.trace_state.as_deref().and_then(|ts| ts.parse::<TraceState>().ok()).unwrap_or(TraceState::NONE);
     let sc = SpanContext::new(state.trace_id, state.span_id, TraceFlags::SAMPLED, false, trace_state);
-    let cx = Context::new().with_remote_span_context(sc);
     match &state.run {
-        Some(run) => cx.with_baggage(run_baggage(run, shared.propagation_mode)),
-        None => cx,
+        Some(run) => run
+            .baggage_context(|run| Context::new().with_baggage(run_baggage(run, shared.propagation_mode)))
+            .with_remote_span_context(sc),
+        None => Context::new().with_remote_span_context(sc),
     }
 }
 
@@ -54,53 +54,9 @@ fn run_baggage(run: &RunContext, mode: PropagationMode) -> Baggage {
     baggage
 }
 
-/// What a span's context is built from, compared by identity (the `Arc`s are held, so an address
-/// cannot be reused while the entry exists).
-struct CacheKey {
-    trace_id: TraceId,
-    run: Option<Arc<RunContext>>,
-    revision: u64,
-    trace_state: Option<Arc<str>>,
-}
-
-impl PartialEq for CacheKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.trace_id == other.trace_id
-            && opt_ptr_eq(&self.run, &other.run)
-            && self.revision == other.revision
-            && opt_ptr_eq(&self.trace_state, &other.trace_state)
-    }
-}
-
-/// A span's built context, kept in its extensions.
-struct CachedContext {
-    key: CacheKey,
-    cx: Context,
-}
-
-fn opt_ptr_eq<T: ?Sized>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
 /// The context to activate for the span whose extensions are `ext`; `None` if botanu does not export it.
-pub(crate) fn entered_context(ext: &mut ExtensionsMut<'_>, shared: &Shared) -> Option<Context> {
-    let state = ext.get_mut::<SpanState>()?;
-    let key = CacheKey {
-        trace_id: state.trace_id,
-        run: state.run.clone(),
-        revision: state.run.as_ref().map_or(0, |r| r.revision()),
-        trace_state: state.trace_state.clone(),
-    };
-    if let Some(cached) = ext.get_mut::<CachedContext>().filter(|c| c.key == key) {
-        return Some(cached.cx.clone());
-    }
-    let cx = context_of(ext.get_mut::<SpanState>()?, shared);
-    ext.replace(CachedContext { key, cx: cx.clone() });
-    Some(cx)
+pub(crate) fn entered_context(ext: &Extensions<'_>, shared: &Shared) -> Option<Context> {
+    ext.get::<SpanState>().map(|state| context_of(state, shared))
 }
 
 thread_local! {

@@ -104,9 +104,12 @@ pub struct RunContext {
     /// Environment from the configuration.
     pub environment: Arc<str>,
     mutable: Mutex<RunFields>,
-    /// Bumped by every [`fields_mut`](Self::fields_mut): a cache of what the run carries (the OTel
-    /// context of an entered span) is fresh while this is unchanged.
+    /// Bumped by every [`fields_mut`](Self::fields_mut): a cache of what the run carries is fresh while
+    /// this is unchanged.
     revision: AtomicU64,
+    /// The OTel context holding the run's baggage, built by the layer, and the revision it was built at:
+    /// each entered span of the run adds only its span context to it.
+    otel_baggage: Mutex<Option<(u64, opentelemetry::Context)>>,
 }
 
 /// The parts of a run that may be set or changed while it is open.
@@ -152,6 +155,7 @@ impl RunContext {
             environment,
             mutable: Mutex::new(RunFields::default()),
             revision: AtomicU64::new(0),
+            otel_baggage: Mutex::new(None),
         }
     }
 
@@ -172,6 +176,25 @@ impl RunContext {
     /// How many times the mutable fields were taken for a change.
     pub fn revision(&self) -> u64 {
         self.revision.load(Ordering::Acquire)
+    }
+
+    /// The OTel context with the run's baggage, from `build` when the run changed since the last call.
+    pub(crate) fn baggage_context(
+        &self,
+        build: impl FnOnce(&RunContext) -> opentelemetry::Context,
+    ) -> opentelemetry::Context {
+        // The revision is read before building: a change made meanwhile leaves a stale revision behind,
+        // so the next call rebuilds.
+        let revision = self.revision();
+        let mut slot = self.otel_baggage.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some((built_at, cx)) if *built_at == revision => cx.clone(),
+            _ => {
+                let cx = build(self);
+                *slot = Some((revision, cx.clone()));
+                cx
+            }
+        }
     }
 
     /// Starts the run of a run span: `attr` reads the span's recorded fields, `enclosing` is the run the
