@@ -10,7 +10,8 @@
 //!
 //! Variants: `registry`, `tracing-opentelemetry`, `tracing-opentelemetry_metrics`, `botanu`, `botanu_no_metrics`, `raw_sdk`,
 //! `unrecognized_registry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`,
-//! `botanu_no_activation`, `run_tree_botanu_no_activation` (OTel context activation off).
+//! `botanu_no_activation`, `run_tree_botanu_no_activation`, `unrecognized_botanu_no_activation` (OTel
+//! context activation off).
 //! Without a variant (as under `cargo bench`), it does nothing.
 
 // The parity check and the criterion-only helpers of the shared module are not used here.
@@ -68,6 +69,7 @@ fn main() {
         "run_tree_botanu" => under(&botanu, support::run_tree_botanu),
         "botanu_no_activation" => under(&botanu_no_activation, support::llm_botanu),
         "run_tree_botanu_no_activation" => under(&botanu_no_activation, support::run_tree_botanu),
+        "unrecognized_botanu_no_activation" => under(&botanu_no_activation, support::unrecognized),
         "run_tree_tracing-opentelemetry" => {
             let mut run_no = 0;
             tracing::dispatcher::with_default(&otel, || {

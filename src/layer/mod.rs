@@ -350,11 +350,8 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        // A span of a kind botanu does not export has no context: skip the extensions' lock.
-        if !self.shared.export_all && self.shared.callsite(span.metadata()).kind == Kind::Other {
-            return;
-        }
-        // The extensions' lock is released before attaching, as no code of ours runs under it.
+        // One read lock answers both "is it exported?" (a span botanu does not export has no state) and
+        // "what is its context?"; it is released before attaching, so no other code runs under it.
         let cx = otel_context::entered_context(&span.extensions(), &self.shared);
         if let Some(cx) = cx {
             otel_context::activate(id, cx);
