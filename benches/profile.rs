@@ -10,7 +10,9 @@
 //!
 //! Variants: `registry`, `tracing-opentelemetry`, `tracing-opentelemetry_metrics`, `botanu`, `botanu_no_metrics`, `raw_sdk`,
 //! `unrecognized_registry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`,
-//! `price_plain`, `price_cached`.
+//! `price_plain`, `price_cached`;
+//! `botanu_no_activation`, `run_tree_botanu_no_activation`, `unrecognized_botanu_no_activation` (OTel
+//! context activation off).
 //! Without a variant (as under `cargo bench`), it does nothing.
 
 // The parity check and the criterion-only helpers of the shared module are not used here.
@@ -46,6 +48,7 @@ fn main() {
     let otel_provider = support::provider(NoopExporter);
     let (botanu, _guard) = support::botanu(NoopExporter, true);
     let (botanu_no_metrics, _guard_no_metrics) = support::botanu(NoopExporter, false);
+    let (botanu_no_activation, _guard_no_activation) = support::botanu_with(NoopExporter, true, false);
     let registry = support::registry();
     let otel = support::tracing_otel(&otel_provider);
     let tracer = support::raw_tracer(&otel_provider);
@@ -65,6 +68,9 @@ fn main() {
         "unrecognized_registry" => under(&registry, support::unrecognized),
         "unrecognized_botanu" => under(&botanu, support::unrecognized),
         "run_tree_botanu" => under(&botanu, support::run_tree_botanu),
+        "botanu_no_activation" => under(&botanu_no_activation, support::llm_botanu),
+        "run_tree_botanu_no_activation" => under(&botanu_no_activation, support::run_tree_botanu),
+        "unrecognized_botanu_no_activation" => under(&botanu_no_activation, support::unrecognized),
         "run_tree_tracing-opentelemetry" => {
             let mut run_no = 0;
             tracing::dispatcher::with_default(&otel, || {

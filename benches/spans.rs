@@ -39,6 +39,11 @@ fn llm_span(c: &mut Criterion) {
     group.bench_function("botanu_no_metrics", |b| {
         tracing::dispatcher::with_default(&botanu_no_metrics, || b.iter(support::llm_botanu))
     });
+    let (botanu_no_activation, guard_no_activation) = support::botanu_with(NoopExporter, true, false);
+    group.bench_function("botanu_no_activation", |b| {
+        tracing::dispatcher::with_default(&botanu_no_activation, || b.iter(support::llm_botanu))
+    });
+    drop(guard_no_activation);
     let otel_defaults = support::tracing_otel_defaults(&otel_provider);
     group.bench_function("tracing-opentelemetry_defaults", |b| {
         tracing::dispatcher::with_default(&otel_defaults, || b.iter(support::llm_tracing_otel))
@@ -77,6 +82,11 @@ fn run_tree(c: &mut Criterion) {
     });
     let (botanu, guard) = support::botanu(NoopExporter, true);
     group.bench_function("botanu", |b| tracing::dispatcher::with_default(&botanu, || b.iter(support::run_tree_botanu)));
+    let (botanu_no_activation, guard_no_activation) = support::botanu_with(NoopExporter, true, false);
+    group.bench_function("botanu_no_activation", |b| {
+        tracing::dispatcher::with_default(&botanu_no_activation, || b.iter(support::run_tree_botanu))
+    });
+    drop(guard_no_activation);
     group.finish();
     drop(guard);
 }

@@ -70,6 +70,8 @@ pub struct Builder {
     scrubber: Option<Scrubber>,
     secret_keys: Vec<String>,
     event_level: tracing::Level,
+    /// Whether an entered botanu span is the current OTel context (see `with_context_activation`).
+    context_activation: bool,
     export_stats: Vec<Arc<ExportStats>>,
     /// The OTLP exporters' export outcomes and failure reasons (see `otlp::ExportHealth`).
     otlp_health: Vec<Arc<crate::otlp::ExportHealth>>,
@@ -124,6 +126,7 @@ impl Builder {
             scrubber: None,
             secret_keys: Vec::new(),
             event_level: tracing::Level::INFO,
+            context_activation: true,
             export_stats: Vec::new(),
             otlp_health: Vec::new(),
             no_export: false,
@@ -275,6 +278,33 @@ impl Builder {
     /// ```
     pub fn with_export_all_spans(mut self, all: bool) -> Self {
         self.config = self.config.with_export_all_spans(all);
+        self
+    }
+
+    /// Whether an entered botanu span is the current OpenTelemetry context (default on), as in
+    /// tracing-opentelemetry: OTel-native instrumentation inside a botanu span (an HTTP client that
+    /// injects `Context::current()` through the global propagator, say) then carries its trace and run.
+    /// Off saves the attach and detach on every enter and exit of an exported span (see
+    /// BENCHMARKS.md); `OtelSpanExt::otel_context` still gives the context.
+    ///
+    /// ```
+    /// use botanu::prelude::*;
+    /// use opentelemetry::trace::TraceContextExt;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (layer, _guard) = botanu::Builder::new()
+    ///     .with_context_activation(false)
+    ///     .with_span_exporter(opentelemetry_sdk::trace::InMemorySpanExporter::default())
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     run_span!(workflow = "quiet").in_scope(|| {
+    ///         assert!(!opentelemetry::Context::current().span().span_context().is_valid());
+    ///     });
+    /// });
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_context_activation(mut self, activate: bool) -> Self {
+        self.context_activation = activate;
         self
     }
 
@@ -751,6 +781,7 @@ impl Builder {
             scrubber,
             secret_keys,
             event_level,
+            context_activation,
             export_stats,
             otlp_health,
             no_export,
@@ -810,6 +841,7 @@ impl Builder {
             inline_processors,
             export_stats: export_stats.clone(),
             cost,
+            activate_context: context_activation,
         };
         let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
         let guard = BotanuGuard {

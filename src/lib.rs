@@ -10,7 +10,10 @@
 //!   and the extension traits ([`LlmSpanExt`], [`BotanuSpanExt`], …) record results on them;
 //! - [`BotanuLayer`], a `tracing_subscriber::Layer`, recognizes those spans (and `#[instrument]` or
 //!   third-party spans with `gen_ai.*`, `db.*`, `messaging.*` fields), normalizes vendors, records
-//!   metrics, and exports OpenTelemetry spans stamped with the run's context.
+//!   metrics, and exports OpenTelemetry spans stamped with the run's context;
+//! - while a botanu span is entered it is the current OpenTelemetry context, so OTel-native
+//!   instrumentation carries the run; [`otel`] has the interop (contexts of spans, OTel parents, sharing
+//!   a subscriber with tracing-opentelemetry) and [`propagation::BotanuPropagator`] the propagator.
 //!
 //! ```
 //! use botanu::prelude::*;
@@ -49,6 +52,7 @@ mod layer;
 pub mod macros;
 pub mod normalize;
 pub mod operation;
+pub mod otel;
 mod otlp;
 pub mod propagation;
 mod run;
@@ -64,6 +68,7 @@ pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExp
 pub use error::{Error, ExporterError, TlsError};
 pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
 pub use layer::BotanuLayer;
+pub use otel::OtelSpanExt;
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     set_data_metrics, set_llm_attributes, set_token_usage, set_warehouse_metrics, structured, BotanuSpanExt,

@@ -1153,7 +1153,7 @@ pub fn set_business_context(ctx: BusinessContext) {
             }
         }
         if let (Some(customer), Some(run)) = (&ctx.customer_id, &state.run) {
-            run.fields().customer_id = Some(customer.as_str().into());
+            run.fields_mut().customer_id = Some(customer.as_str().into());
         }
     });
 }
@@ -1501,7 +1501,7 @@ pub fn set_baggage(key: &str, value: &str) -> bool {
     let mut done = false;
     with_state(&Span::current(), |state, _| {
         if let Some(run) = &state.run {
-            let mut fields = run.fields();
+            let mut fields = run.fields_mut();
             match fields.baggage.iter_mut().find(|(k, _)| k == key) {
                 Some(entry) => entry.1 = value.to_owned(),
                 None => fields.baggage.push((key.to_owned(), value.to_owned())),

@@ -72,7 +72,12 @@ pub fn registry() -> Dispatch {
 /// `Registry` + `BotanuLayer`, metrics recorded into a meter provider with a periodic reader that does
 /// not fire during the run (`metrics = false`: a meter provider without readers, so instruments are no-ops).
 pub fn botanu<E: SpanExporter + 'static>(exporter: E, metrics: bool) -> (Dispatch, BotanuGuard) {
-    let builder = botanu::Builder::new().with_span_exporter(exporter);
+    botanu_with(exporter, metrics, true)
+}
+
+/// As [`botanu`], with OTel context activation on enter (the default) or off.
+pub fn botanu_with<E: SpanExporter + 'static>(exporter: E, metrics: bool, activation: bool) -> (Dispatch, BotanuGuard) {
+    let builder = botanu::Builder::new().with_span_exporter(exporter).with_context_activation(activation);
     let builder = if metrics {
         builder.with_metric_exporter(NoopMetricExporter).with_metric_export_interval(Duration::from_secs(3600))
     } else {

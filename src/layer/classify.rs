@@ -61,9 +61,7 @@ impl CallsiteInfo {
 /// Classifies a callsite by the names of its fields; `is_secret` flags secret-looking field names.
 pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) -> CallsiteInfo {
     let fields = meta.fields();
-    let has = |name: &str| fields.field(name).is_some();
-    let kind =
-        KINDS.iter().find(|spec| spec.recognized_by.iter().any(|name| has(name))).map_or(Kind::Other, |s| s.kind);
+    let kind = kind_of(meta);
     let roles = fields
         .iter()
         .map(|f| match role_of(kind, f.name()) {
@@ -72,6 +70,13 @@ pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) ->
         })
         .collect();
     CallsiteInfo { kind, roles }
+}
+
+/// The span kind a callsite's field names say, without the per-field roles.
+pub(crate) fn kind_of(meta: &Metadata<'_>) -> Kind {
+    let fields = meta.fields();
+    let has = |name: &str| fields.field(name).is_some();
+    KINDS.iter().find(|spec| spec.recognized_by.iter().any(|name| has(name))).map_or(Kind::Other, |s| s.kind)
 }
 
 fn role_of(kind: Kind, name: &'static str) -> Role {

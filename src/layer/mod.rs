@@ -13,6 +13,7 @@ pub(crate) mod cost;
 mod export;
 mod kinds;
 pub(crate) mod metrics;
+mod otel_context;
 mod run_span;
 mod side_channel;
 pub(crate) mod state;
@@ -38,12 +39,13 @@ use tracing_subscriber::Layer;
 
 use crate::config::{Config, PropagationMode};
 use crate::content::{ContentPolicy, SecretKeys};
-use crate::run::RunContext;
+use crate::run::{RunContext, RunRelation};
 use crate::semconv as k;
 use classify::CallsiteInfo;
 pub(crate) use export::PresetIdGenerator;
 pub(crate) use kinds::Kind;
 use metrics::Instruments;
+use otel_context::Attached;
 use run_span::{adopt_remote, start_run};
 pub(crate) use side_channel::{set_remote_parent, with_state};
 use side_channel::{RemoteParent, WithContext};
@@ -65,6 +67,8 @@ pub(crate) struct Shared {
     pub(crate) event_level: Level,
     /// Whether a span processor runs user code inline (see `export::finish`).
     pub(crate) inline_processors: bool,
+    /// Whether an entered exported span is the current OTel context (see `otel_context`).
+    pub(crate) activate_context: bool,
     /// Counters of botanu's export queues, checked after each export for a pending warning.
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
     /// Pricing of LLM calls and data operations; `None` when pricing is off.
@@ -107,14 +111,24 @@ pub(crate) struct SharedParts {
     pub(crate) inline_processors: bool,
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
     pub(crate) cost: Option<cost::CostLayer>,
+    pub(crate) activate_context: bool,
 }
 
 impl Shared {
     /// One expression from the resolved settings: a field added to `Shared` and not set here fails to
     /// compile, and a setting the layer reads comes straight from `config`.
     pub(crate) fn new(config: &Config, parts: SharedParts) -> Self {
-        let SharedParts { tracer, content, secret_keys, metrics, event_level, inline_processors, export_stats, cost } =
-            parts;
+        let SharedParts {
+            tracer,
+            content,
+            secret_keys,
+            metrics,
+            event_level,
+            inline_processors,
+            export_stats,
+            activate_context,
+            cost,
+        } = parts;
         Shared {
             tracer,
             environment: Arc::from(config.environment.as_str()),
@@ -127,6 +141,7 @@ impl Shared {
             trust_inbound: config.propagation_trust_inbound,
             event_level,
             inline_processors,
+            activate_context,
             export_stats,
             cost,
             callsites: RwLock::new(HashMap::default()),
@@ -190,6 +205,19 @@ where
             self.shared.content.scrubber().replacement(),
         )
     }
+}
+
+/// Whether botanu exports spans of this callsite by their fields alone (`export_all_spans` aside).
+pub(crate) fn is_botanu_callsite(meta: &Metadata<'_>) -> bool {
+    classify::kind_of(meta) != Kind::Other
+}
+
+/// The OTel context of `span`'s nearest exported span; `None` without a botanu layer or outside
+/// anything exported.
+pub(crate) fn otel_context_of(span: &tracing::Span) -> Option<opentelemetry::Context> {
+    let mut cx = None;
+    with_state(span, |state, shared| cx = Some(otel_context::context_of(state, shared)));
+    cx
 }
 
 /// What a new span inherits from its nearest exported ancestor.
@@ -266,6 +294,21 @@ where
             None
         };
         let mut inherited = inherit(parent);
+        // A contextual span also looks at the current OTel context: another layer's span entered in
+        // between, or a context attached by OTel-native code when there is no exported ancestor.
+        let attached = if attrs.parent().is_none() && attrs.is_contextual() {
+            // A remote parent set on a non-exported ancestor is explicit: it is not second-guessed.
+            match &inherited {
+                Some(i) if i.parent_is_remote => Attached::Nothing,
+                _ => otel_context::attached(inherited.as_ref().map(|i| (i.trace_id, i.parent_span_id))),
+            }
+        } else {
+            Attached::Nothing
+        };
+        if let (Attached::ParentSpan(sc), Some(inh)) = (&attached, inherited.as_mut()) {
+            inh.parent_span_id = sc.span_id();
+            inh.parent_is_remote = sc.is_remote();
+        }
         let remote = inherited.as_mut().and_then(|i| i.remote.take());
         let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
         let (trace_id, span_id) = export::new_ids(parent_trace);
@@ -294,6 +337,11 @@ where
         if let Some(rp) = remote {
             adopt_remote(&mut state, &self.shared, &rp.remote, rp.relation);
         }
+        if let Attached::Adopt(remote, is_remote) = attached {
+            // As a server's remote parent (`BotanuHttpLayer`'s default): an inbound run continues.
+            adopt_remote(&mut state, &self.shared, &remote, RunRelation::Continue);
+            state.parent_is_remote = is_remote && state.parent_span_id != SpanId::INVALID;
+        }
         cost::opened(&state, &self.shared);
         span.extensions_mut().insert(state);
     }
@@ -310,6 +358,25 @@ where
         if state.kind == Kind::Run {
             let fields = span.metadata().fields();
             run_span::sync_recorded(state, |key| fields.field(key).is_some_and(|f| values.contains(&f)));
+        }
+    }
+
+    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
+        if !self.shared.activate_context {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        // One read lock answers both "is it exported?" (a span botanu does not export has no state) and
+        // "what is its context?"; it is released before attaching, so no other code runs under it.
+        let cx = otel_context::entered_context(&span.extensions(), &self.shared);
+        if let Some(cx) = cx {
+            otel_context::activate(id, cx);
+        }
+    }
+
+    fn on_exit(&self, id: &span::Id, _ctx: Context<'_, S>) {
+        if self.shared.activate_context {
+            otel_context::deactivate(id);
         }
     }
 

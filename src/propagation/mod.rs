@@ -32,6 +32,7 @@
 //! span.set_remote_parent(&remote, RunRelation::Continue);
 //! ```
 
+mod otel;
 #[cfg(feature = "tower")]
 pub mod tower;
 pub mod w3c;
@@ -41,12 +42,12 @@ use std::collections::{BTreeMap, HashMap};
 use opentelemetry::trace::{SpanId, TraceId};
 use tracing::Span;
 
-use crate::config::PropagationMode;
 use crate::layer::with_state;
 use crate::run::RemoteSpan;
 pub use crate::run::{InboundRun, RemoteContext, RunRelation};
 use crate::semconv::{self as k, propagation as p};
-use w3c::TraceParent;
+pub(crate) use otel::remote_from_context;
+pub use otel::BotanuPropagator;
 
 /// Where `inject` writes headers.
 pub trait Injector {
@@ -137,6 +138,18 @@ pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
     });
     let trace_state = trace.and(carrier.get(p::TRACESTATE)).and_then(w3c::sanitize_tracestate);
     let bag = carrier.get(p::BAGGAGE).map(w3c::parse_baggage).unwrap_or_default();
+    remote_context(trace, trace_state, bag, &|key| carrier.get(key))
+}
+
+/// The validation every inbound context goes through, whatever carried it (headers, or an OTel
+/// `Context` another propagator extracted): botanu keys checked and bounded, a run only with both a
+/// valid run id and workflow (else from the `x-botanu-*` headers `fallback` reads), other members kept.
+pub(crate) fn remote_context<'a>(
+    trace: Option<RemoteSpan>,
+    trace_state: Option<String>,
+    bag: Vec<(String, String)>,
+    fallback: &dyn Fn(&str) -> Option<&'a str>,
+) -> RemoteContext {
     let get = |key: &str| bag.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let text = |key: &str, max| get(key).and_then(|v| w3c::valid_text(v, max));
     let run_id = get(k::RUN_ID).and_then(w3c::valid_run_id);
@@ -161,13 +174,13 @@ pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
         }),
         _ => {
             // HTTP fallback headers, for clients that cannot set baggage.
-            let run_id = carrier.get(p::HEADER_RUN_ID).and_then(w3c::valid_run_id);
-            let workflow = carrier.get(p::HEADER_WORKFLOW).and_then(|w| w3c::valid_text(w, MAX_NAME));
+            let run_id = fallback(p::HEADER_RUN_ID).and_then(w3c::valid_run_id);
+            let workflow = fallback(p::HEADER_WORKFLOW).and_then(|w| w3c::valid_text(w, MAX_NAME));
             match (run_id, workflow) {
                 (Some(run_id), Some(workflow)) => Some(InboundRun {
                     run_id,
                     workflow,
-                    customer_id: carrier.get(p::HEADER_CUSTOMER_ID).and_then(|c| w3c::valid_text(c, MAX_ID)),
+                    customer_id: fallback(p::HEADER_CUSTOMER_ID).and_then(|c| w3c::valid_text(c, MAX_ID)),
                     attempt: 1,
                     ..InboundRun::default()
                 }),
@@ -186,36 +199,13 @@ pub fn inject(carrier: &mut dyn Injector) {
 
 /// Writes `span`'s trace context (of its nearest exported span) and run baggage into `carrier`.
 /// Nothing is written when no botanu layer is installed or the span is in nothing exported.
+///
+/// This is [`BotanuPropagator`]'s `inject_context` of the span's OTel context: the same code path as
+/// OTel-native instrumentation that injects through the global propagator.
 pub fn inject_span(span: &Span, carrier: &mut dyn Injector) {
-    let mut headers: Vec<(&'static str, String)> = Vec::new();
-    with_state(span, |state, shared| {
-        let tp = TraceParent {
-            trace_id: u128::from_be_bytes(state.trace_id.to_bytes()),
-            span_id: u64::from_be_bytes(state.span_id.to_bytes()),
-            flags: 1,
-        };
-        headers.push((p::TRACEPARENT, w3c::format_traceparent(&tp)));
-        if let Some(ts) = &state.trace_state {
-            headers.push((p::TRACESTATE, ts.to_string()));
-        }
-        if let Some(run) = &state.run {
-            let header = run_baggage(run, shared.propagation_mode);
-            if !header.is_empty() {
-                headers.push((p::BAGGAGE, header));
-            }
-        }
-    });
-    for (key, value) in headers {
-        carrier.set(key, value);
+    if let Some(cx) = crate::layer::otel_context_of(span) {
+        otel::inject_into(&cx, carrier);
     }
-}
-
-fn run_baggage(run: &crate::run::RunContext, mode: PropagationMode) -> String {
-    let entries = run.baggage_entries(mode == PropagationMode::Full);
-    let fields = run.fields();
-    let user = fields.baggage.iter().filter(|(key, _)| !key.starts_with(k::METADATA_PREFIX));
-    let all = entries.iter().map(|(k, v)| (*k, v.as_str())).chain(user.map(|(k, v)| (k.as_str(), v.as_str())));
-    w3c::format_baggage(all)
 }
 
 /// The response headers a server returns for the current run: `x-botanu-run-id` and

@@ -14,6 +14,7 @@
 pub(crate) mod entries;
 mod inbound;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -105,6 +106,12 @@ pub struct RunContext {
     mutable: Mutex<RunFields>,
     /// The cost roll-up of the spans that close inside the run (see `layer::cost`).
     pub(crate) cost: crate::cost::RunCostCell,
+    /// Bumped by every [`fields_mut`](Self::fields_mut): a cache of what the run carries is fresh while
+    /// this is unchanged.
+    revision: AtomicU64,
+    /// The OTel context holding the run's baggage, built by the layer, and the revision it was built at:
+    /// each entered span of the run adds only its span context to it.
+    otel_baggage: Mutex<Option<(u64, opentelemetry::Context)>>,
 }
 
 /// The parts of a run that may be set or changed while it is open.
@@ -150,12 +157,47 @@ impl RunContext {
             environment,
             mutable: Mutex::new(RunFields::default()),
             cost: crate::cost::RunCostCell::default(),
+            revision: AtomicU64::new(0),
+            otel_baggage: Mutex::new(None),
         }
     }
 
-    /// The mutable fields. A poisoned lock is recovered: the data is plain values, never half-written.
+    /// The mutable fields, to read. A poisoned lock is recovered: the data is plain values, never
+    /// half-written. To change them, use [`fields_mut`](Self::fields_mut).
     pub fn fields(&self) -> MutexGuard<'_, RunFields> {
         self.mutable.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The mutable fields, to change: marks the run's cached views (see [`revision`](Self::revision))
+    /// stale.
+    pub fn fields_mut(&self) -> MutexGuard<'_, RunFields> {
+        let guard = self.fields();
+        self.revision.fetch_add(1, Ordering::Release);
+        guard
+    }
+
+    /// How many times the mutable fields were taken for a change.
+    pub fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
+    }
+
+    /// The OTel context with the run's baggage, from `build` when the run changed since the last call.
+    pub(crate) fn baggage_context(
+        &self,
+        build: impl FnOnce(&RunContext) -> opentelemetry::Context,
+    ) -> opentelemetry::Context {
+        // The revision is read before building: a change made meanwhile leaves a stale revision behind,
+        // so the next call rebuilds.
+        let revision = self.revision();
+        let mut slot = self.otel_baggage.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some((built_at, cx)) if *built_at == revision => cx.clone(),
+            _ => {
+                let cx = build(self);
+                *slot = Some((revision, cx.clone()));
+                cx
+            }
+        }
     }
 
     /// Starts the run of a run span: `attr` reads the span's recorded fields, `enclosing` is the run the
@@ -195,7 +237,7 @@ impl RunContext {
         attr: &dyn Fn(&str) -> Option<&'a Value>,
         which: impl Fn(&'static str) -> bool,
     ) {
-        let mut fields = self.fields();
+        let mut fields = self.fields_mut();
         for entry in RUN_ENTRIES.iter().filter(|e| e.is_input() && which(e.key)) {
             entry.write(&mut fields, attr(entry.key));
         }
