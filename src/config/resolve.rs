@@ -6,7 +6,9 @@ use super::keys;
 use super::tls::Signal;
 use super::url::{split_url, strip_credentials};
 use super::yaml::YamlSettings;
-use super::{Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, PricingSettings, Protocol, TracesExporter, REDACTED};
+use super::{
+    Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, PricingSettings, Protocol, TracesExporter, REDACTED,
+};
 use crate::cost::{PriceConfigError, PriceOverrides};
 
 /// One setting as found, before parsing, carrying what an error needs to point at it.
