@@ -251,6 +251,27 @@ fn unary_stream_and_429_are_stamped_parented_and_statused() {
         assert_absent(chat, k::ERROR_TYPE);
     }
 
+    // genai's spans are priced like botanu's own (issue 13): gpt-4o-mini at list price, OpenAI semantics
+    // (the 120 input tokens include the 100 cached ones; the 30 output tokens include the 10 reasoning
+    // ones): 20 × $0.15/M + 100 × $0.075/M (cached) + 30 × $0.60/M = $0.0000285 — cached tokens priced as
+    // cached, reasoning not counted twice.
+    #[cfg(feature = "bundled-prices")]
+    {
+        let priced: Vec<_> = chats.iter().filter(|s| attr(s, k::GEN_AI_USAGE_INPUT_TOKENS).is_some()).collect();
+        let mut sum = 0.0;
+        for chat in &priced {
+            let usd = f64_attr(chat, k::COST_USD);
+            assert!((usd - 0.000_028_5).abs() < 1e-12, "{}: {usd}", chat.name);
+            assert!(str_attr(chat, k::COST_SOURCE).starts_with("genai-prices"), "{}", chat.name);
+            sum += usd;
+        }
+        let limited = chats.iter().find(|s| attr(s, k::ERROR_TYPE).is_some()).expect("the 429 call");
+        assert_absent(limited, k::COST_USD);
+        assert_eq!(str_attr(limited, k::COST_UNPRICED_REASON), "no_usage");
+        // The run carries the roll-up of what closed inside it.
+        assert!((f64_attr(run, k::RUN_COST_USD) - sum).abs() < 1e-12, "{}", f64_attr(run, k::RUN_COST_USD));
+    }
+
     let failed = chats.iter().find(|s| attr(s, k::ERROR_TYPE).is_some()).expect("the 429 call");
     assert!(is_error(failed), "{:?}", failed.status);
     assert_eq!(str_attr(failed, k::ERROR_TYPE), "429");
