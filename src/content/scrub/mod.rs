@@ -640,7 +640,13 @@ impl Scrubber {
             // An e-mail holds exactly one `@` and no safe cut, so the leftmost one starts after the
             // last safe cut before the first `@`: the regex need not read the text before it.
             let bytes = text.as_bytes();
-            let at = from + bytes.get(from..limit)?.iter().position(|&b| b == b'@')?;
+            // `str::find` with a char runs core's word-at-a-time memchr: on clean text this scan is
+            // most of the e-mail detector's cost, and a byte-by-byte `position` halved throughput.
+            let at = from
+                + match text.get(from..limit) {
+                    Some(rest) => rest.find('@')?,
+                    None => bytes.get(from..limit)?.iter().position(|&b| b == b'@')?,
+                };
             from = cut_before(bytes, at, from);
         }
         while from <= limit {
