@@ -770,5 +770,4 @@ fn is_sensitive_header(name: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;
