@@ -483,6 +483,16 @@ pub mod propagation {
 
 // === cost (contract §7) ===
 
+/// Prefix of every per-span cost key (`botanu.cost.usd`, `botanu.cost.source`, …).
+pub const COST_PREFIX: &str = "botanu.cost.";
+/// Prefix of the run roll-up's cost keys (`botanu.run.cost.usd`, …).
+pub const RUN_COST_PREFIX: &str = "botanu.run.cost.";
+/// Prefix of the run roll-up's token keys (`botanu.run.tokens.input`, …).
+pub const RUN_TOKENS_PREFIX: &str = "botanu.run.tokens.";
+/// DynamoDB read request units of a database span (data metadata `read_units`), priced as data operations.
+pub const DATA_READ_UNITS: &str = "botanu.data.read_units";
+/// DynamoDB write request units of a database span (data metadata `write_units`).
+pub const DATA_WRITE_UNITS: &str = "botanu.data.write_units";
 /// Estimated cost of a priced span in USD (double): the sum of the parts below.
 pub const COST_USD: &str = "botanu.cost.usd";
 /// Part of [`COST_USD`] for uncached input tokens.

@@ -30,19 +30,6 @@ use crate::normalize::is_model_operation;
 use crate::run::RunContext;
 use crate::semconv as k;
 
-// The OpenTelemetry GenAI semconv token fields third-party instrumentations record. Spelled here, where
-// they are read for pricing, rather than in `semconv` (whose setters' side another change owns).
-/// Input tokens read from the prompt cache, a part of `gen_ai.usage.input_tokens`.
-const SEMCONV_CACHE_READ: &str = "gen_ai.usage.cache_read.input_tokens";
-/// Input tokens written to the prompt cache, a part of `gen_ai.usage.input_tokens`.
-const SEMCONV_CACHE_CREATION: &str = "gen_ai.usage.cache_creation.input_tokens";
-/// Reasoning tokens, a part of `gen_ai.usage.output_tokens`.
-const SEMCONV_REASONING: &str = "gen_ai.usage.reasoning.output_tokens";
-/// DynamoDB read and write request units, recorded as data metadata (`add_metadata("read_units", …)` on
-/// a database span).
-const DATA_READ_UNITS: &str = "botanu.data.read_units";
-const DATA_WRITE_UNITS: &str = "botanu.data.write_units";
-
 /// Attribute sets of `botanu.cost` kept bound at most; past it, adds take the unbound path.
 const MAX_BOUND: usize = 1024;
 
@@ -185,9 +172,9 @@ fn finish_run(state: &mut SpanState, layer: &CostLayer) {
 fn write_attributes(state: &mut SpanState, attributes: Vec<(&'static str, AttributeValue)>) {
     let taken = state.attrs.iter().any(|kv| {
         let key = kv.key.as_str();
-        key.starts_with("botanu.cost.")
-            || key.starts_with("botanu.run.cost.")
-            || key.starts_with("botanu.run.tokens.")
+        key.starts_with(k::COST_PREFIX)
+            || key.starts_with(k::RUN_COST_PREFIX)
+            || key.starts_with(k::RUN_TOKENS_PREFIX)
             || key == k::RUN_LLM_CALLS
             || key == k::OUTCOME_COST_PER_UNIT
     });
@@ -259,17 +246,17 @@ fn outcome_amount(state: &SpanState) -> Option<f64> {
 fn token_usage(state: &SpanState) -> TokenUsage {
     let input = count(state, k::GEN_AI_USAGE_INPUT_TOKENS);
     let output = count(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
-    let reasoning = count(state, SEMCONV_REASONING);
+    let reasoning = count(state, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS);
     let (read, write) = (count(state, k::USAGE_CACHE_READ_TOKENS), count(state, k::USAGE_CACHE_WRITE_TOKENS));
     let usage = if read > 0 || write > 0 {
         TokenUsage::anthropic(input, read, write, output)
     } else {
-        let cached = count(state, k::USAGE_CACHED_TOKENS).max(count(state, SEMCONV_CACHE_READ));
+        let cached = count(state, k::USAGE_CACHED_TOKENS).max(count(state, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS));
         TokenUsage {
             input,
             output,
             cache_read: cached,
-            cache_write: count(state, SEMCONV_CACHE_CREATION),
+            cache_write: count(state, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
             reasoning: 0,
             input_counting: InputCounting::IncludesCache,
         }
@@ -306,8 +293,8 @@ fn price_data(state: &SpanState, engine: &PricingEngine) -> Option<Cost> {
         bytes_transferred: transferred,
         // A storage or messaging span is one API request (a batch send is one request, as SQS bills it).
         requests: u64::from(matches!(state.kind, Kind::Storage | Kind::Messaging)),
-        read_units: amount(state, DATA_READ_UNITS).unwrap_or(0.0),
-        write_units: amount(state, DATA_WRITE_UNITS).unwrap_or(0.0),
+        read_units: amount(state, k::DATA_READ_UNITS).unwrap_or(0.0),
+        write_units: amount(state, k::DATA_WRITE_UNITS).unwrap_or(0.0),
     };
     Some(engine.price_data(&usage))
 }
