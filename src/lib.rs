@@ -69,6 +69,7 @@ pub use error::{Error, ExporterError, TlsError};
 pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
 pub use layer::BotanuLayer;
 pub use otel::OtelSpanExt;
+pub use run::{RunFuture, RunFutureExt};
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     set_data_metrics, set_llm_attributes, set_token_usage, set_warehouse_metrics, structured, BotanuSpanExt,

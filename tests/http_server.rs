@@ -41,6 +41,8 @@ struct AppState {
     /// When set, every `/chat` handler waits here inside its LLM span: all requests are then in
     /// flight at the same time, so their spans are open together.
     barrier: Option<Arc<Barrier>>,
+    /// Notified when a `/slow` handler starts; the handler then waits far longer than any test.
+    slow_started: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// One LLM call, tagged with the request's path id; answers with the run id the handler sees.
@@ -57,6 +59,15 @@ async fn chat(State(state): State<AppState>, Path(id): Path<String>) -> String {
     .await;
     llm.set_tokens(Tokens { input: 10, output: 2, ..Default::default() });
     botanu::current_run_id().unwrap_or_default()
+}
+
+/// A handler that never answers in time: it signals that it started, then waits.
+async fn slow(State(state): State<AppState>) -> &'static str {
+    if let Some(started) = &state.slow_started {
+        started.notify_one();
+    }
+    tokio::time::sleep(DEADLINE).await;
+    "too late"
 }
 
 fn matched_path(req: &http::request::Parts) -> Option<String> {
@@ -96,6 +107,7 @@ async fn start(h: &Harness, layer: BotanuHttpLayer, state: AppState) -> Server {
     let app = Router::new()
         .route("/chat/{id}", get(chat))
         .route("/plain", get(|| async { "plain" }))
+        .route("/slow", get(slow))
         .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "down") }))
         .route("/teapot", get(|| async { StatusCode::IM_A_TEAPOT }))
         .with_state(state)
@@ -259,7 +271,7 @@ async fn continues_the_callers_run_across_a_real_http_hop() {
 async fn concurrent_requests_keep_their_runs_apart() {
     const REQUESTS: usize = 200;
     let h = Harness::new();
-    let state = AppState { barrier: Some(Arc::new(Barrier::new(REQUESTS))) };
+    let state = AppState { barrier: Some(Arc::new(Barrier::new(REQUESTS))), ..AppState::default() };
     let server = start(&h, layer(), state).await;
     let producers: Vec<Produced> = (0..REQUESTS).map(|i| produce(&h, &format!("order-{i}"))).collect();
     let client = client();
@@ -510,4 +522,44 @@ async fn an_inner_service_error_fails_the_run() {
     assert_eq!(str_attr(run, semconv::ERROR_TYPE), "Error");
     let exception = one_event(run, semconv::EVENT_EXCEPTION);
     assert_eq!(event_str(exception, semconv::EXCEPTION_MESSAGE), "backend down");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_cancels_the_run() {
+    use tokio::io::AsyncWriteExt;
+
+    let h = Harness::new();
+    let started = Arc::new(tokio::sync::Notify::new());
+    let state = AppState { slow_started: Some(started.clone()), ..AppState::default() };
+    let server = start(&h, layer(), state).await;
+
+    // A raw connection, so the test decides when it goes away: send the request, wait until the
+    // handler runs, then close the socket without reading a response.
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.expect("connect");
+    let request = format!("GET /slow HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    stream.write_all(request.as_bytes()).await.expect("request sent");
+    tokio::time::timeout(DEADLINE, started.notified()).await.expect("the handler started");
+    drop(stream);
+
+    // hyper notices the closed connection and drops the request's future; the run closes then.
+    let begun = Instant::now();
+    let spans = loop {
+        let spans = h.spans();
+        if !server_runs(&spans).is_empty() {
+            break spans;
+        }
+        assert!(begun.elapsed() < DEADLINE, "the run of the abandoned request never closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let runs = server_runs(&spans);
+    assert_eq!(runs.len(), 1);
+    let run = runs[0];
+    assert_eq!(str_attr(run, semconv::HTTP_ROUTE), "/slow");
+    assert_eq!(str_attr(run, semconv::OUTCOME_STATUS), "canceled");
+    let completed = one_event(run, semconv::EVENT_RUN_COMPLETED);
+    assert_eq!(event_str(completed, semconv::RUN_EVENT_STATUS), semconv::RUN_STATUS_CANCELED);
+    assert!(!is_error(run), "a client that went away is no failure of the server's");
+    // Well before the handler's own wait would have ended.
+    assert!(begun.elapsed() < DEADLINE / 2);
+    server.stop().await;
 }

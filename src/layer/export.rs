@@ -259,6 +259,7 @@ fn finish_kind(state: &mut SpanState, duration_ms: f64) {
 
 fn finish_run(state: &mut SpanState, duration_ms: f64) {
     let Some(run) = state.run.clone() else { return };
+    super::run_span::settle_deadline(state, duration_ms);
     state.set(Key::from_static_str(k::RUN_DURATION_MS), Value::F64(duration_ms));
     if let Some(event_id) = run.event_id() {
         state.set_default(k::EVENT_ID, Value::from(event_id.to_string()));

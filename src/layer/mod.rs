@@ -14,7 +14,7 @@ mod export;
 mod kinds;
 pub(crate) mod metrics;
 mod otel_context;
-mod run_span;
+pub(crate) mod run_span;
 mod side_channel;
 pub(crate) mod state;
 #[cfg(all(tracing_unstable, feature = "valuable"))]

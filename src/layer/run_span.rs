@@ -11,6 +11,7 @@ use super::state::SpanState;
 use super::Shared;
 use crate::run::{self, RemoteContext, RunContext, RunRelation, Stamp};
 use crate::semconv as k;
+use crate::OutcomeStatus;
 
 /// Creates the run context of a new run span from its recorded fields and its enclosing run.
 pub(crate) fn start_run(state: &mut SpanState, shared: &Shared) {
@@ -94,4 +95,59 @@ pub(crate) fn stamp_run(state: &mut SpanState) {
     }
     let Some(run) = state.run.clone() else { return };
     run.for_each_entry(|entry| entry.stamp == Stamp::Every, |entry, value| state.set_default(entry.key, value));
+}
+
+/// `botanu.outcome.reason` of a run that ended past its deadline without an outcome.
+const REASON_DEADLINE: &str = "deadline exceeded";
+/// `botanu.outcome.reason` of a run whose future was dropped before it completed, within its deadline.
+const REASON_DROPPED: &str = "dropped before completion";
+
+/// At a run span's close (`closed_after_ms` after its start): a run that emitted no outcome and whose
+/// deadline has passed ends with outcome `timeout`.
+pub(crate) fn settle_deadline(state: &mut SpanState, closed_after_ms: f64) {
+    let closed_at = state.start + std::time::Duration::from_secs_f64(closed_after_ms.max(0.0) / 1000.0);
+    if state.run.as_ref().is_some_and(|run| run.deadline_passed(closed_at)) {
+        end_without_outcome(state, OutcomeStatus::Timeout, REASON_DEADLINE, usize::MAX);
+    }
+}
+
+/// A run span whose future was dropped before it completed (see [`RunFuture`](crate::RunFuture)): it
+/// ends with outcome `timeout` when its deadline has passed, else `canceled` — unless the run already
+/// has an outcome. Only a run span's own state is touched: a dropped future of a step leaves its run be.
+pub(crate) fn settle_dropped(span: &tracing::Span) {
+    // `with_state` falls back to the nearest exported ancestor; only the run span itself is settled.
+    if !span.metadata().is_some_and(|meta| super::classify::kind_of(meta) == Kind::Run) {
+        return;
+    }
+    super::with_state(span, |state, shared| {
+        if state.kind != Kind::Run {
+            return;
+        }
+        let timed_out = state.run.as_ref().is_some_and(|run| run.deadline_passed(std::time::SystemTime::now()));
+        let (status, reason) = if timed_out {
+            (OutcomeStatus::Timeout, REASON_DEADLINE)
+        } else {
+            (OutcomeStatus::Canceled, REASON_DROPPED)
+        };
+        end_without_outcome(state, status, reason, shared.max_events);
+    });
+}
+
+/// Gives the run of `state` (a run span) the outcome `status`, as `emit_outcome` would have, unless it
+/// has one: the run's outcome status (written as `botanu.outcome.status` and the `botanu.run.completed`
+/// status at close, which the metrics read too), `botanu.outcome.reason` and a `botanu.outcome_emitted`
+/// event.
+fn end_without_outcome(state: &mut SpanState, status: OutcomeStatus, reason: &'static str, max_events: usize) {
+    let Some(run) = state.run.clone() else { return };
+    {
+        let mut fields = run.fields();
+        if fields.outcome_status.is_some() {
+            return;
+        }
+        fields.outcome_status = Some(status.as_str());
+    }
+    state.set_default(k::OUTCOME_REASON, Value::from(reason));
+    let attrs =
+        vec![KeyValue::new(k::OUTCOME_EVENT_STATUS, status.as_str()), KeyValue::new(k::OUTCOME_EVENT_REASON, reason)];
+    state.push_event(Event::new(k::EVENT_OUTCOME_EMITTED, std::time::SystemTime::now(), attrs, 0), max_events);
 }

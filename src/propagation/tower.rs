@@ -13,7 +13,10 @@
 //! 4. drives the inner service inside that span, so the handler's spans belong to this request's run
 //!    and to no other, however many requests run concurrently;
 //! 5. answers with `x-botanu-run-id` and `x-botanu-workflow`, and marks the run failed on a 5xx
-//!    response or an error of the inner service.
+//!    response or an error of the inner service;
+//! 6. ends the run with outcome `canceled` when the request's future is dropped before the response
+//!    (a client that disconnects makes the server drop it), or `timeout` if the run's deadline (the
+//!    caller's `botanu.deadline`) has passed by then; see [`RunFuture`](crate::RunFuture).
 //!
 //! The workflow of a run the server starts is, in order: the one the configured workflow function
 //! returns, the route table's entry for the request's route, the workflow the caller sent (baggage or
@@ -45,10 +48,10 @@ use std::task::{ready, Context, Poll};
 
 use http::request::Parts;
 use http::{Request, Response};
-use tracing::instrument::Instrumented;
-use tracing::{Instrument, Span};
+use tracing::Span;
 
 use super::{Extractor, Injector, RemoteContext, RunRelation};
+use crate::run::RunFuture;
 use crate::semconv::{self as k, propagation as p};
 use crate::BotanuSpanExt;
 
@@ -228,7 +231,7 @@ where
         let headers = span.in_scope(super::response_headers);
         let request = Request::from_parts(parts, body);
         let future = span.in_scope(|| self.inner.call(request));
-        ResponseFuture { inner: future.instrument(span), headers }
+        ResponseFuture { inner: RunFuture::new(future, span), headers }
     }
 }
 
@@ -251,10 +254,11 @@ fn inbound_workflow(headers: &http::HeaderMap, remote: &RemoteContext) -> Option
 
 pin_project_lite::pin_project! {
     /// The response future of [`BotanuHttpService`]: the inner future, driven inside the request's
-    /// run span; the span closes when this future completes or is dropped.
+    /// run span as a [`RunFuture`]; the span closes when this future completes or is dropped, and a
+    /// request dropped before its response (the client disconnected) ends its run `canceled`.
     pub struct ResponseFuture<F> {
         #[pin]
-        inner: Instrumented<F>,
+        inner: RunFuture<F>,
         headers: Vec<(&'static str, String)>,
     }
 }

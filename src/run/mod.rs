@@ -12,6 +12,7 @@
 //! `tracing` or of the layer: the layer applies what this module computes to its span state.
 
 pub(crate) mod entries;
+mod future;
 mod inbound;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,7 @@ use rand::Rng;
 
 use crate::semconv as k;
 pub(crate) use entries::{RunEntry, Stamp, RUN_ENTRIES};
+pub use future::{RunFuture, RunFutureExt};
 pub(crate) use inbound::RemoteSpan;
 pub use inbound::{InboundRun, RemoteContext, RunRelation};
 
@@ -301,6 +303,14 @@ impl RunContext {
             fields.cancelled = inbound.cancelled;
         }
         ctx
+    }
+
+    /// Whether the run has a deadline (`botanu.run.deadline_ts`, baggage `botanu.deadline`) and `at` is
+    /// past it.
+    pub(crate) fn deadline_passed(&self, at: SystemTime) -> bool {
+        let Some(deadline_ms) = self.fields().deadline_ms else { return false };
+        let at_ms = at.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        at_ms > deadline_ms
     }
 
     /// The run's event id; without one the run id stands in (one run per business event), except for a
