@@ -69,7 +69,7 @@ pub use error::{Error, ExporterError, TlsError};
 pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
 pub use layer::BotanuLayer;
 pub use otel::OtelSpanExt;
-pub use run::{RunFuture, RunFutureExt};
+pub use run::{PreviousRun, RunAttempt, RunFuture, RunFutureExt};
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     set_data_metrics, set_llm_attributes, set_token_usage, set_warehouse_metrics, structured, BotanuSpanExt,
@@ -90,4 +90,10 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use tracing;
+
+    /// `run_span!(…, retry_of = previous)`: the new run span, made a retry of `previous` if there is one.
+    pub fn retry_of<P: crate::PreviousRun + ?Sized>(span: tracing::Span, previous: &P) -> tracing::Span {
+        crate::BotanuSpanExt::retry_of(&span, previous);
+        span
+    }
 }

@@ -41,6 +41,14 @@ macro_rules! __botanu_span {
     (@munch run [$($st:tt)*] [$($given:tt)*] ; retry_of_run_id = $($rest:tt)*) => {
         $crate::__botanu_span!(@value run [$($st)*] [$($given)* { $crate::semconv::RETRY_OF_RUN_ID } =] ; $($rest)*)
     };
+    // `retry_of = <previous run>`: the previous run is taken first, then the span is made and turned
+    // into a retry of it (new run id, the previous root and event, attempt + 1).
+    (@munch run [$($st:tt)*] [$($given:tt)*] ; retry_of = $v:expr $(, $($rest:tt)*)?) => {
+        {
+            let previous = &$v;
+            $crate::__private::retry_of($crate::__botanu_span!(@munch run [$($st)*] [$($given)*] ; $($($rest)*)?), previous)
+        }
+    };
     (@munch run [$($st:tt)*] [$($given:tt)*] ; deadline = $($rest:tt)*) => {
         $crate::__botanu_span!(@value run [$($st)*] [$($given)* { $crate::semconv::RUN_DEADLINE_TS } =] ; $($rest)*)
     };
@@ -201,6 +209,25 @@ macro_rules! __botanu_span_entry {
 /// `event_id`, `customer_id`, `tenant_id`, `attempt` (integer, default 1), `root_run_id`, `retry_of_run_id`,
 /// `deadline` (epoch ms), `workflow_version`, `use_case`, `run_id` (continue a known run instead of minting a
 /// UUIDv7), `kind` (`"server"` by default; `"consumer"`, `"internal"`, …). Without `event_id` the run id is used.
+///
+/// `retry_of = previous` starts a retry of an earlier run: `previous` is a span in it, a
+/// [`RunAttempt`](crate::RunAttempt), an [`InboundRun`](crate::propagation::InboundRun) — anything
+/// [`PreviousRun`](crate::PreviousRun), or an `Option` of one (`None`: a first attempt). The new run keeps
+/// the previous run's `botanu.root_run_id` and event id (unless `event_id` is given), names it in
+/// `botanu.retry_of_run_id`, and is attempt `botanu.attempt` + 1:
+///
+/// ```
+/// use botanu::{run_span, RunAttempt};
+/// let mut previous: Option<RunAttempt> = None;
+/// for _ in 0..3 {
+///     let run = run_span!(workflow = "support", event_id = "T-42", retry_of = previous);
+///     let failed = run.in_scope(|| true /* the work of the run failed */);
+///     if !failed {
+///         break;
+///     }
+///     previous = RunAttempt::of(&run);
+/// }
+/// ```
 ///
 /// The exported span is named `botanu.run/{workflow}`; every span opened inside it carries the run's keys.
 ///

@@ -151,3 +151,19 @@ fn end_without_outcome(state: &mut SpanState, status: OutcomeStatus, reason: &'s
         vec![KeyValue::new(k::OUTCOME_EVENT_STATUS, status.as_str()), KeyValue::new(k::OUTCOME_EVENT_REASON, reason)];
     state.push_event(Event::new(k::EVENT_OUTCOME_EMITTED, std::time::SystemTime::now(), attrs, 0), max_events);
 }
+
+/// Makes the run of `span` (a run span, just created) a retry of `previous` (see
+/// `BotanuSpanExt::retry_of`): its run context is rebuilt with the previous run's root, event and
+/// attempt + 1, and its run attributes and `botanu.run.started` event rewritten. Any other span is left
+/// alone.
+pub(crate) fn retry_of(span: &tracing::Span, previous: &run::RunAttempt) {
+    if !span.metadata().is_some_and(|meta| super::classify::kind_of(meta) == Kind::Run) {
+        return;
+    }
+    super::with_state(span, |state, shared| {
+        let Some(own) = state.run.clone().filter(|_| state.kind == Kind::Run) else { return };
+        let ctx = RunContext::retry(&own, previous, shared.environment.clone());
+        rewrite_run_attributes(state, &ctx);
+        state.run = Some(Arc::new(ctx));
+    });
+}

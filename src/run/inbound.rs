@@ -13,6 +13,14 @@ pub enum RunRelation {
     Continue,
     /// A new run (a run span's own id) whose `botanu.parent_run_id` is the producer's run.
     Child,
+    /// A new run (a run span's own id) that retries the run the message carries: a message delivered
+    /// again after its run failed (a queue's redelivery, or a producer that re-published it with the
+    /// failed run's context). The retry keeps that run's workflow, event, parent and root
+    /// (`botanu.root_run_id`, the carried run when no root came in), names it in
+    /// `botanu.retry_of_run_id`, and is attempt `botanu.attempt` + 1. The chain's root and attempt travel
+    /// in full propagation mode; in lean mode the carried run is taken as a first attempt. On a span that
+    /// is not a run span, this is [`Continue`](Self::Continue).
+    Retry,
 }
 
 /// The run a producer sent, validated.

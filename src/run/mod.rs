@@ -14,6 +14,7 @@
 pub(crate) mod entries;
 mod future;
 mod inbound;
+mod retry;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,9 +28,10 @@ pub(crate) use entries::{RunEntry, Stamp, RUN_ENTRIES};
 pub use future::{RunFuture, RunFutureExt};
 pub(crate) use inbound::RemoteSpan;
 pub use inbound::{InboundRun, RemoteContext, RunRelation};
+pub use retry::{PreviousRun, RunAttempt};
 
 /// The workflow of a run span that did not name one.
-const UNKNOWN_WORKFLOW: &str = "unknown";
+pub(crate) const UNKNOWN_WORKFLOW: &str = "unknown";
 
 /// Generates a UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits, lower-case
 /// `8-4-4-4-12` hex. Time-ordered ids keep a backend's run index append-mostly.
@@ -268,6 +270,14 @@ impl RunContext {
                 own.attempt,
                 environment,
             ),
+            (true, RunRelation::Retry, Some(own)) => RunContext::new(
+                own.run_id.clone(),
+                Arc::from(inbound.workflow.as_str()),
+                root(),
+                inbound.parent_run_id.as_deref().map(Arc::from),
+                RunAttempt::from(inbound).next_attempt(),
+                environment,
+            ),
             _ => RunContext::new(
                 Arc::from(inbound.run_id.as_str()),
                 Arc::from(inbound.workflow.as_str()),
@@ -283,7 +293,10 @@ impl RunContext {
             let arc = |v: &Option<String>| v.as_deref().map(Arc::from);
             fields.event_id = own_fields.event_id.or_else(|| arc(&inbound.event_id));
             let continued = relation == RunRelation::Continue || !is_run_span;
-            fields.event_id_unknown = continued && fields.event_id.is_none();
+            let retried = !continued && relation == RunRelation::Retry;
+            // A continued run, or a retry of one, is the producer's business event: its own run id must
+            // not stand in for an event id the producer did not send.
+            fields.event_id_unknown = (continued || retried) && fields.event_id.is_none();
             let trusted = |v: &Option<String>| if trust_inbound { arc(v) } else { None };
             fields.customer_id = own_fields.customer_id.or_else(|| trusted(&inbound.customer_id));
             fields.tenant_id = own_fields.tenant_id.or_else(|| trusted(&inbound.tenant_id));
@@ -296,6 +309,9 @@ impl RunContext {
             if continued {
                 fields.retry_of_run_id = arc(&inbound.retry_of_run_id);
                 fields.deadline_ms = inbound.deadline_ms;
+            } else if retried {
+                fields.retry_of_run_id = Some(Arc::from(inbound.run_id.as_str()));
+                fields.deadline_ms = own_fields.deadline_ms.or(inbound.deadline_ms);
             } else {
                 fields.retry_of_run_id = own_fields.retry_of_run_id;
                 fields.deadline_ms = own_fields.deadline_ms.or(inbound.deadline_ms);

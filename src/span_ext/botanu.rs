@@ -102,6 +102,38 @@ pub trait BotanuSpanExt {
     /// # Ok::<(), botanu::Error>(())
     /// ```
     fn set_remote_parent(&self, remote: &RemoteContext, relation: RunRelation) -> &Self;
+    /// Makes this run span a retry of `previous` (a span in the earlier run, its
+    /// [`RunAttempt`](crate::RunAttempt), an inbound run: see [`PreviousRun`](crate::PreviousRun)): the
+    /// run keeps its own id and gets the previous run's `botanu.root_run_id`, its event id (unless this
+    /// run gave one), its workflow (unless this run named one), `botanu.retry_of_run_id` = the previous
+    /// run, and `botanu.attempt` = the previous attempt + 1. `run_span!(…, retry_of = previous)` does the
+    /// same in one step. Call it right after creating the span, before opening spans inside it; on a
+    /// span that is not a run span it does nothing.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let first = run_span!(workflow = "support", event_id = "T-42");
+    /// let retry = run_span!(workflow = "support");
+    /// retry.retry_of(&first);
+    /// # drop(retry); drop(first);
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |i: usize, key: &str| spans[i].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// // spans[0] is the retry, spans[1] the first attempt.
+    /// assert_eq!(attr(0, k::RETRY_OF_RUN_ID), attr(1, k::RUN_ID));
+    /// assert_eq!(attr(0, k::ROOT_RUN_ID), attr(1, k::RUN_ID));
+    /// assert_eq!(attr(0, k::ATTEMPT).as_deref(), Some("2"));
+    /// assert_eq!(attr(0, k::EVENT_ID).as_deref(), Some("T-42"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    fn retry_of<P: crate::PreviousRun + ?Sized>(&self, previous: &P) -> &Self;
     /// Adds free-form metadata: `botanu.<key>` (`botanu.tool.<key>`, `botanu.data.<key>`, … by span
     /// kind). Values of secret-looking keys (`api_key`, `password`, `authorization`, …) are redacted.
     ///
@@ -144,6 +176,13 @@ impl BotanuSpanExt for Span {
 
     fn set_remote_parent(&self, remote: &RemoteContext, relation: RunRelation) -> &Self {
         crate::layer::set_remote_parent(self, remote, relation);
+        self
+    }
+
+    fn retry_of<P: crate::PreviousRun + ?Sized>(&self, previous: &P) -> &Self {
+        if let Some(previous) = previous.previous_run() {
+            crate::layer::run_span::retry_of(self, &previous);
+        }
         self
     }
 
