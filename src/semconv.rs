@@ -144,6 +144,9 @@ pub const GEN_AI_SYSTEM: &str = "gen_ai.system";
 pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
 /// Model that answered.
 pub const GEN_AI_RESPONSE_MODEL: &str = "gen_ai.response.model";
+/// Time to the first chunk of a streamed response, in seconds (f64): measured from when the request was
+/// issued. genai (feature `otel`) writes it on its streaming spans too.
+pub const GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chunk";
 /// Vendor's response id.
 pub const GEN_AI_RESPONSE_ID: &str = "gen_ai.response.id";
 /// Finish reasons (string array).
@@ -389,6 +392,10 @@ pub mod metrics {
     pub const TOKEN_USAGE_UNIT: &str = "{token}";
     /// LLM call duration histogram.
     pub const OPERATION_DURATION: &str = "gen_ai.client.operation.duration";
+    /// Time-to-first-chunk histogram of streamed LLM calls (OTel GenAI semconv client metric, from
+    /// [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](super::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)), unit
+    /// [`SECONDS`].
+    pub const TIME_TO_FIRST_CHUNK: &str = "gen_ai.client.operation.time_to_first_chunk";
     /// Seconds.
     pub const SECONDS: &str = "s";
     /// LLM attempts counter.

@@ -438,3 +438,42 @@ fn genai_vendor_spellings_are_normalized_and_agent_spans_are_not_model_calls() {
     let durations = histogram_counts(&rms, m::OPERATION_DURATION);
     assert_eq!(durations.values().sum::<u64>(), 2, "{durations:?}");
 }
+
+#[test]
+fn a_streamed_call_through_genai_has_its_time_to_first_chunk() {
+    let h = Harness::new();
+    run_async(&h, |base| async move {
+        let client = client(base, AdapterKind::OpenAI);
+        async {
+            let mut stream =
+                client.exec_chat_stream("gpt-4o-mini", request(), Some(&options())).await.expect("stream opens").stream;
+            while let Some(event) = next(&mut stream).await {
+                event.expect("stream event");
+            }
+            drop(stream);
+            // A unary call: no first chunk, no measurement.
+            client.exec_chat("gpt-4o-mini", request(), Some(&options())).await.expect("unary chat");
+        }
+        .instrument(run_span!(workflow = "genai-stream"))
+        .await;
+    });
+
+    let spans = h.spans();
+    let chats = chat_spans(&spans);
+    assert_eq!(chats.len(), 2);
+    // genai writes the attribute on its streaming span (seconds since the request was issued).
+    let streamed: Vec<_> = chats.iter().filter(|s| attr(s, k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK).is_some()).collect();
+    assert_eq!(streamed.len(), 1, "only the streamed call");
+    let seconds = f64_attr(streamed[0], k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK);
+    assert!((0.0..30.0).contains(&seconds), "{seconds}");
+
+    let rms = h.metrics();
+    let ttft = histogram_counts(&rms, m::TIME_TO_FIRST_CHUNK);
+    let series = with(&[
+        (k::GEN_AI_OPERATION_NAME, "chat"),
+        (k::GEN_AI_PROVIDER_NAME, "openai"),
+        (k::GEN_AI_REQUEST_MODEL, "gpt-4o-mini"),
+    ]);
+    assert_eq!(ttft.get(&series), Some(&1), "{ttft:?}");
+    assert_eq!(ttft.values().sum::<u64>(), 1, "{ttft:?}");
+}

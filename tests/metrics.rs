@@ -337,3 +337,78 @@ fn workflow_cardinality_on_metrics_is_bounded() {
     assert_eq!(other.count, 300 - 256);
     assert_eq!(rows.iter().map(|p| p.count).sum::<u64>(), 300, "nothing is lost, only folded");
 }
+
+#[test]
+fn time_to_first_chunk_is_a_span_attribute_and_a_histogram_of_streamed_calls() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "chat").in_scope(|| {
+            // Streamed: the caller measured the first chunk; a second stream measured by the span.
+            llm_span!(provider = "openai", model = "gpt-4o")
+                .set_streaming(true)
+                .set_time_to_first_chunk(std::time::Duration::from_millis(250))
+                .set_tokens(Tokens { input: 10, output: 5, ..Default::default() });
+            let measured = llm_span!(provider = "openai", model = "gpt-4o", stream = "measured");
+            measured.record_first_chunk();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            measured.record_first_chunk();
+            measured.set_tokens(Tokens { input: 10, output: 5, ..Default::default() });
+            // A stream that failed after its first chunk: measured, without `error.type` (as in semconv).
+            llm_span!(provider = "openai", model = "gpt-4o")
+                .set_time_to_first_chunk(std::time::Duration::from_millis(750))
+                .set_error_type("StreamReset", "connection reset");
+            // Not streamed: no measurement.
+            llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
+                input: 1,
+                output: 1,
+                ..Default::default()
+            });
+            // A foreign GenAI span (genai, rig, …) that recorded the attribute itself.
+            let foreign = tracing::info_span!(
+                "chat claude",
+                gen_ai.provider.name = "anthropic",
+                gen_ai.request.model = "claude-3",
+                gen_ai.operation.name = "chat",
+                gen_ai.response.time_to_first_chunk = tracing::field::Empty,
+            );
+            foreign.record("gen_ai.response.time_to_first_chunk", 1.5f64);
+        });
+    });
+
+    let spans = h.spans();
+    let llm: Vec<_> = spans.iter().filter(|s| s.name == "chat gpt-4o").collect();
+    assert_eq!(llm.len(), 4);
+    let with_ttft: Vec<f64> = llm
+        .iter()
+        .filter_map(|s| attr(s, k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
+        .map(|v| match v {
+            opentelemetry::Value::F64(s) => *s,
+            other => panic!("seconds as a double, is {other:?}"),
+        })
+        .collect();
+    assert_eq!(with_ttft.len(), 3, "{with_ttft:?}");
+    assert!(with_ttft.contains(&0.25) && with_ttft.contains(&0.75));
+    // `record_first_chunk` kept its first measurement, taken right after the span opened, not the
+    // second one, 50 ms later.
+    let measured = find_by_attr(&spans, "stream", "measured");
+    let first = f64_attr(measured, k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK);
+    assert!((0.0..0.05).contains(&first), "{first}");
+
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let ttft = metric(rm, m::TIME_TO_FIRST_CHUNK);
+    assert_eq!(ttft.unit(), "s");
+    let openai =
+        [(k::GEN_AI_OPERATION_NAME, "chat"), (k::GEN_AI_PROVIDER_NAME, "openai"), (k::GEN_AI_REQUEST_MODEL, "gpt-4o")];
+    let p = point(rm, m::TIME_TO_FIRST_CHUNK, &openai);
+    assert_eq!(p.count, 3, "three streams, the unary call not measured");
+    assert!((p.sum - (0.25 + 0.75 + first)).abs() < 1e-9, "{}", p.sum);
+    assert_eq!(p.bounds, m::DURATION_BUCKETS.to_vec());
+    let claude = [
+        (k::GEN_AI_OPERATION_NAME, "chat"),
+        (k::GEN_AI_PROVIDER_NAME, "anthropic"),
+        (k::GEN_AI_REQUEST_MODEL, "claude-3"),
+    ];
+    assert_eq!(point(rm, m::TIME_TO_FIRST_CHUNK, &claude).sum, 1.5);
+    assert_eq!(points(ttft).len(), 2, "no error.type series: {:?}", points(ttft));
+}

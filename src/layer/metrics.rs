@@ -8,6 +8,7 @@
 //! |---|---|---|---|
 //! | `gen_ai.client.token.usage` | histogram (u64) | `{token}` | operation, provider, model, `gen_ai.token.type`, `error.type` if failed |
 //! | `gen_ai.client.operation.duration` | histogram (f64) | `s` | operation, provider, model, `error.type` if failed |
+//! | `gen_ai.client.operation.time_to_first_chunk` | histogram (f64) | `s` | operation, provider, model (streamed calls: a span with `gen_ai.response.time_to_first_chunk`) |
 //! | `botanu.gen_ai.attempts` | counter | `{attempt}` | provider, model, operation, `status` (`success` / `error` / `unknown`) |
 //! | `botanu.tool.duration` | histogram (f64) | `s` | `gen_ai.tool.name`, `status`, provider if any |
 //! | `botanu.tool.executions` | counter | `{execution}` | as above |
@@ -123,6 +124,9 @@ struct LlmBound {
     // Bound on first use: a bound series is exported even if nothing was recorded on it.
     input: std::sync::OnceLock<opentelemetry::metrics::BoundHistogram<u64>>,
     output: std::sync::OnceLock<opentelemetry::metrics::BoundHistogram<u64>>,
+    /// Time to first chunk, bound on first use to [`attempt_attrs`](Self::attempt_attrs): the semconv
+    /// metric has no `error.type`, and most calls are not streamed.
+    time_to_first_chunk: std::sync::OnceLock<opentelemetry::metrics::BoundHistogram<f64>>,
     input_attrs: Vec<KeyValue>,
     output_attrs: Vec<KeyValue>,
     /// The attempts counter per [`Outcome`], bound on first use: one attribute set (operation, provider,
@@ -208,6 +212,7 @@ pub(crate) struct Instruments {
     error_types: Distinct,
     token_usage: Histogram<u64>,
     operation_duration: Histogram<f64>,
+    time_to_first_chunk: Histogram<f64>,
     attempts: Counter<u64>,
     tool_duration: Histogram<f64>,
     tool_executions: Counter<u64>,
@@ -243,6 +248,11 @@ impl Instruments {
                 .build(),
             operation_duration: meter
                 .f64_histogram(m::OPERATION_DURATION)
+                .with_unit(m::SECONDS)
+                .with_boundaries(m::DURATION_BUCKETS.to_vec())
+                .build(),
+            time_to_first_chunk: meter
+                .f64_histogram(m::TIME_TO_FIRST_CHUNK)
                 .with_unit(m::SECONDS)
                 .with_boundaries(m::DURATION_BUCKETS.to_vec())
                 .build(),
@@ -287,8 +297,12 @@ impl Instruments {
         }
         let input = positive(state, k::GEN_AI_USAGE_INPUT_TOKENS);
         let output = positive(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
+        let first_chunk = seconds_of(state, k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK);
         let record = |b: &LlmBound| {
             b.duration.record(seconds);
+            if let Some(s) = first_chunk {
+                b.time_to_first_chunk.get_or_init(|| self.time_to_first_chunk.bind(&b.attempt_attrs)).record(s);
+            }
             if let Some(n) = input {
                 b.input.get_or_init(|| self.token_usage.bind(&b.input_attrs)).record(n);
             }
@@ -317,6 +331,10 @@ impl Instruments {
         let mut map = self.llm_bound.write().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_BOUND && !map.contains_key(attrs.as_slice()) {
             drop(map);
+            if let Some(s) = first_chunk {
+                // Without the trailing `error.type` of a failed call, as in the bound path.
+                self.time_to_first_chunk.record(s, &attrs[..attrs.len() - usize::from(failed)]);
+            }
             return self.record_llm_unbound(attrs, failed, outcome, input, output, seconds);
         }
         let bind_with = |extra: KeyValue| {
@@ -332,6 +350,7 @@ impl Instruments {
             duration: self.operation_duration.bind(&attrs),
             input: std::sync::OnceLock::new(),
             output: std::sync::OnceLock::new(),
+            time_to_first_chunk: std::sync::OnceLock::new(),
             input_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_INPUT)),
             output_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_OUTPUT)),
             attempts: Default::default(),
@@ -463,6 +482,16 @@ fn copy_bounded(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str,
     if let Some(v) = state.get(key) {
         attrs.push(KeyValue::new(Key::from_static_str(key), distinct.admit_value(v)));
     }
+}
+
+/// A duration in seconds: a finite, non-negative number (a foreign span may record an integer).
+fn seconds_of(state: &SpanState, key: &str) -> Option<f64> {
+    let seconds = match state.get(key)? {
+        Value::F64(v) => *v,
+        Value::I64(v) => *v as f64,
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds >= 0.0).then_some(seconds)
 }
 
 fn positive(state: &SpanState, key: &str) -> Option<u64> {

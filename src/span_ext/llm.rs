@@ -111,6 +111,52 @@ pub trait LlmSpanExt {
     /// # Ok::<(), botanu::Error>(())
     /// ```
     fn set_streaming(&self, streaming: bool) -> &Self;
+    /// Time to the first chunk of a streamed response, as measured by the caller from when it sent the
+    /// request: `gen_ai.response.time_to_first_chunk` (seconds, the attribute genai writes too), and a
+    /// measurement of the `gen_ai.client.operation.time_to_first_chunk` histogram when the span closes.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// span.set_streaming(true).set_time_to_first_chunk(std::time::Duration::from_millis(350));
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
+    /// assert_eq!(attr(k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK).as_deref(), Some("0.35"));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    fn set_time_to_first_chunk(&self, elapsed: std::time::Duration) -> &Self;
+    /// Records the time to the first chunk as the time since this LLM span opened (so open it when the
+    /// request is sent), like [`set_time_to_first_chunk`](Self::set_time_to_first_chunk). Only the first
+    /// call counts: call it on every chunk of the stream.
+    ///
+    /// ```
+    /// # use botanu::prelude::*;
+    /// # use botanu::semconv as k;
+    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// # use tracing_subscriber::prelude::*;
+    /// # let exporter = InMemorySpanExporter::default();
+    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    /// let span = llm_span!(provider = "openai", model = "gpt-4o");
+    /// for _chunk in ["Hel", "lo"] {
+    ///     span.record_first_chunk();
+    /// }
+    /// # });
+    /// # guard.force_flush()?;
+    /// # let spans = exporter.get_finished_spans().unwrap();
+    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.clone());
+    /// assert!(matches!(attr(k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK), Some(opentelemetry::Value::F64(s)) if s >= 0.0));
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    fn record_first_chunk(&self) -> &Self;
     /// Whether the response came from a cache.
     ///
     /// ```
@@ -264,6 +310,25 @@ impl LlmSpanExt for Span {
     fn set_streaming(&self, streaming: bool) -> &Self {
         put(self, k::REQUEST_STREAMING, Value::Bool(streaming));
         self
+    }
+
+    fn set_time_to_first_chunk(&self, elapsed: std::time::Duration) -> &Self {
+        put(self, k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, Value::F64(elapsed.as_secs_f64()));
+        self
+    }
+
+    fn record_first_chunk(&self) -> &Self {
+        let mut elapsed = None;
+        with_state(self, |state, _| {
+            // The LLM span's own start (not an enclosing run's), and only for the first chunk.
+            if state.kind == crate::layer::Kind::Llm && state.get(k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK).is_none() {
+                elapsed = Some(std::time::SystemTime::now().duration_since(state.start).unwrap_or_default());
+            }
+        });
+        match elapsed {
+            Some(elapsed) => self.set_time_to_first_chunk(elapsed),
+            None => self,
+        }
     }
 
     fn set_cache_hit(&self, cache_hit: bool) -> &Self {
