@@ -402,6 +402,12 @@ pub mod metrics {
     pub const ATTEMPTS: &str = "botanu.gen_ai.attempts";
     /// Unit of [`ATTEMPTS`].
     pub const ATTEMPTS_UNIT: &str = "{attempt}";
+    /// Runs counter, one per closed run span: attributes `botanu.workflow`, [`STATUS`] (the run status of
+    /// its `botanu.run.completed` event: success, failure, partial, timeout, canceled) and
+    /// [`RUN_RETRY`]. Unit [`ATTEMPTS_UNIT`]: every run is an attempt at its business event.
+    pub const RUN_ATTEMPTS: &str = "botanu.run.attempts";
+    /// Attribute of [`RUN_ATTEMPTS`]: whether the run retries an earlier one (`botanu.attempt` > 1).
+    pub const RUN_RETRY: &str = "botanu.run.retry";
     /// Tool duration histogram.
     pub const TOOL_DURATION: &str = "botanu.tool.duration";
     /// Tool executions counter.

@@ -179,3 +179,19 @@ async fn a_caller_deadline_from_baggage_times_out_a_continued_run() {
         .expect("the continued run");
     assert_eq!(ended(continued).0, "timeout");
 }
+
+#[test]
+fn the_run_attempts_metric_agrees_with_the_completed_event() {
+    let h = Harness::new();
+    h.run(|| {
+        drop(async {}.run_in(run_span!(workflow = "dropped")));
+        let past = epoch_ms(SystemTime::now()) - 1;
+        run_span!(workflow = "late", deadline = past).in_scope(|| {});
+    });
+    let attempts = counter_values(&h.metrics(), k::metrics::RUN_ATTEMPTS);
+    let series = |workflow: &str, status: &str| {
+        attr_set(&[(k::WORKFLOW, workflow), ("status", status), (k::metrics::RUN_RETRY, "false")])
+    };
+    assert_eq!(attempts.get(&series("dropped", k::RUN_STATUS_CANCELED)), Some(&1), "{attempts:?}");
+    assert_eq!(attempts.get(&series("late", k::RUN_STATUS_TIMEOUT)), Some(&1), "{attempts:?}");
+}

@@ -230,3 +230,30 @@ fn a_redelivered_message_in_lean_mode_retries_the_run_it_carries() {
     // Lean mode sent no event id: none is made up from the retry's own run id.
     assert_absent(retry, k::EVENT_ID);
 }
+
+#[test]
+fn run_attempts_are_counted_per_workflow_status_and_retry() {
+    let h = Harness::new();
+    h.run(|| {
+        let mut previous: Option<RunAttempt> = None;
+        for attempt in 1..=3 {
+            let run = run_span!(workflow = "support", retry_of = previous);
+            if attempt < 3 {
+                run.set_error_type("RateLimitError", "429");
+            }
+            previous = RunAttempt::of(&run);
+        }
+        run_span!(workflow = "support").in_scope(|| {});
+    });
+
+    let attempts = counter_values(&h.metrics(), botanu::semconv::metrics::RUN_ATTEMPTS);
+    let series = |status: &str, retry: &str| {
+        attr_set(&[(k::WORKFLOW, "support"), ("status", status), (botanu::semconv::metrics::RUN_RETRY, retry)])
+    };
+    assert_eq!(attempts.get(&series("failure", "false")), Some(&1), "{attempts:?}");
+    assert_eq!(attempts.get(&series("failure", "true")), Some(&1), "{attempts:?}");
+    assert_eq!(attempts.get(&series("success", "true")), Some(&1), "{attempts:?}");
+    assert_eq!(attempts.get(&series("success", "false")), Some(&1), "{attempts:?}");
+    // Two business events (roots), four attempts.
+    assert_eq!(attempts.values().sum::<u64>(), 4);
+}

@@ -10,6 +10,7 @@
 //! | `gen_ai.client.operation.duration` | histogram (f64) | `s` | operation, provider, model, `error.type` if failed |
 //! | `gen_ai.client.operation.time_to_first_chunk` | histogram (f64) | `s` | operation, provider, model (streamed calls: a span with `gen_ai.response.time_to_first_chunk`) |
 //! | `botanu.gen_ai.attempts` | counter | `{attempt}` | provider, model, operation, `status` (`success` / `error` / `unknown`) |
+//! | `botanu.run.attempts` | counter | `{attempt}` | `botanu.workflow`, `status` (the run's `botanu.run.completed` status), `botanu.run.retry` (attempt > 1) |
 //! | `botanu.tool.duration` | histogram (f64) | `s` | `gen_ai.tool.name`, `status`, provider if any |
 //! | `botanu.tool.executions` | counter | `{execution}` | as above |
 //! | `botanu.data.bytes_scanned` | counter | `By` | `db.system`, `botanu.operation`, `botanu.workflow` |
@@ -214,6 +215,7 @@ pub(crate) struct Instruments {
     operation_duration: Histogram<f64>,
     time_to_first_chunk: Histogram<f64>,
     attempts: Counter<u64>,
+    run_attempts: Counter<u64>,
     tool_duration: Histogram<f64>,
     tool_executions: Counter<u64>,
     bytes_scanned: Counter<u64>,
@@ -257,6 +259,7 @@ impl Instruments {
                 .with_boundaries(m::DURATION_BUCKETS.to_vec())
                 .build(),
             attempts: counter(m::ATTEMPTS, m::ATTEMPTS_UNIT),
+            run_attempts: counter(m::RUN_ATTEMPTS, m::ATTEMPTS_UNIT),
             tool_duration: meter
                 .f64_histogram(m::TOOL_DURATION)
                 .with_unit(m::SECONDS)
@@ -282,7 +285,8 @@ impl Instruments {
             C::Db => self.record_db(state),
             C::Storage => self.record_storage(state),
             C::Messaging => self.record_messaging(state),
-            C::Run | C::Step | C::Other => {}
+            C::Run => self.record_run(state),
+            C::Step | C::Other => {}
         }
     }
 
@@ -395,6 +399,27 @@ impl Instruments {
         }
         attrs.push(outcome.attr());
         self.attempts.add(1, &attrs);
+    }
+
+    /// One attempt of the run's business event, with the status its `botanu.run.completed` event says
+    /// (read from the event, so the metric and the trace never disagree). Attempts per root run: the sum
+    /// over a workflow's series, divided by its `botanu.run.retry = false` series; per root exactly,
+    /// from the run spans' `botanu.root_run_id` and `botanu.attempt`.
+    fn record_run(&self, state: &SpanState) {
+        let Some(run) = &state.run else { return };
+        let status = state
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.name == k::EVENT_RUN_COMPLETED)
+            .and_then(|e| e.attributes.iter().find(|kv| kv.key.as_str() == k::RUN_EVENT_STATUS));
+        let Some(status) = status else { return };
+        let attrs = [
+            KeyValue::new(k::WORKFLOW, self.workflow(&run.workflow)),
+            KeyValue::new(m::STATUS, status.value.clone()),
+            KeyValue::new(m::RUN_RETRY, run.attempt > 1),
+        ];
+        self.run_attempts.add(1, &attrs);
     }
 
     fn record_tool(&self, state: &SpanState, seconds: f64, outcome: Outcome) {

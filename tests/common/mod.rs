@@ -235,3 +235,28 @@ pub fn parse_rfc3339_utc(s: &str) -> Option<f64> {
     let days = era * 146_097 + doe - 719_468;
     Some((days * 86_400 + h * 3600 + mi * 60 + se) as f64 + frac)
 }
+
+/// The values of a u64 counter by attribute set (`key=value` pairs, sorted), from the last export.
+pub fn counter_values(rms: &[ResourceMetrics], name: &str) -> std::collections::BTreeMap<Vec<(String, String)>, u64> {
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    let mut out = std::collections::BTreeMap::new();
+    let Some(rm) = rms.last() else { return out };
+    for metric in rm.scope_metrics().flat_map(|s| s.metrics()).filter(|m| m.name() == name) {
+        if let AggregatedMetrics::U64(MetricData::Sum(sum)) = metric.data() {
+            for dp in sum.data_points() {
+                let mut attrs: Vec<(String, String)> =
+                    dp.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
+                attrs.sort();
+                out.insert(attrs, dp.value());
+            }
+        }
+    }
+    out
+}
+
+/// A sorted attribute set for [`counter_values`].
+pub fn attr_set(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    out.sort();
+    out
+}
