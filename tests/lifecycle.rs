@@ -195,3 +195,21 @@ fn the_run_attempts_metric_agrees_with_the_completed_event() {
     assert_eq!(attempts.get(&series("dropped", k::RUN_STATUS_CANCELED)), Some(&1), "{attempts:?}");
     assert_eq!(attempts.get(&series("late", k::RUN_STATUS_TIMEOUT)), Some(&1), "{attempts:?}");
 }
+
+#[tokio::test]
+async fn a_run_whose_future_panics_fails() {
+    let h = Harness::new();
+    let run = async {
+        tokio::task::yield_now().await;
+        panic!("the handler panicked");
+    }
+    .run_in(h.run(|| run_span!(workflow = "panics")));
+    let joined = tokio::spawn(run.with_subscriber(h.dispatch.clone())).await;
+    assert!(joined.is_err_and(|e| e.is_panic()));
+
+    let spans = h.spans();
+    let run = run_of(&spans, "panics");
+    assert!(is_error(run));
+    assert_eq!(str_attr(run, k::ERROR_TYPE), "panic");
+    assert_eq!(ended(run), (String::new(), k::RUN_STATUS_FAILURE.to_owned()));
+}

@@ -111,9 +111,14 @@ pub(crate) fn settle_deadline(state: &mut SpanState, closed_after_ms: f64) {
     }
 }
 
+/// `error.type` of a run whose future panicked.
+const PANIC_ERROR_TYPE: &str = "panic";
+
 /// A run span whose future was dropped before it completed (see [`RunFuture`](crate::RunFuture)): it
 /// ends with outcome `timeout` when its deadline has passed, else `canceled` — unless the run already
-/// has an outcome. Only a run span's own state is touched: a dropped future of a step leaves its run be.
+/// has an outcome. A future dropped while its thread unwinds from a panic in it (tokio drops a panicked
+/// task's future during the unwind) failed instead. Only a run span's own state is touched: a dropped
+/// future of a step leaves its run be.
 pub(crate) fn settle_dropped(span: &tracing::Span) {
     // `with_state` falls back to the nearest exported ancestor; only the run span itself is settled.
     if !span.metadata().is_some_and(|meta| super::classify::kind_of(meta) == Kind::Run) {
@@ -121,6 +126,12 @@ pub(crate) fn settle_dropped(span: &tracing::Span) {
     }
     super::with_state(span, |state, shared| {
         if state.kind != Kind::Run {
+            return;
+        }
+        if std::thread::panicking() {
+            if state.error.is_none() {
+                state.fail(PANIC_ERROR_TYPE, "the run's future panicked");
+            }
             return;
         }
         let timed_out = state.run.as_ref().is_some_and(|run| run.deadline_passed(std::time::SystemTime::now()));

@@ -27,7 +27,8 @@ pin_project_lite::pin_project! {
     ///   or `botanu.deadline` from the caller's baggage) has passed, else `canceled` — written as
     ///   [`emit_outcome`](crate::emit_outcome) writes it (`botanu.outcome.status`, the
     ///   `botanu.run.completed` status, `botanu.outcome.reason`, a `botanu.outcome_emitted` event);
-    /// - an outcome the code emitted before the drop is kept.
+    /// - an outcome the code emitted before the drop is kept;
+    /// - dropped while unwinding from a panic in it: the run failed (`error.type = panic`).
     ///
     /// Only a run span is settled this way: a `RunFuture` of any other span is a plain
     /// `.instrument(span)`.
