@@ -16,7 +16,7 @@
 //!    response or an error of the inner service;
 //! 6. ends the run with outcome `canceled` when the request's future is dropped before the response
 //!    (a client that disconnects makes the server drop it), or `timeout` if the run's deadline (the
-//!    caller's `botanu.deadline`) has passed by then; see [`RunFuture`](crate::RunFuture).
+//!    caller's `botanu.deadline`) has passed by then; see [`RunFuture`].
 //!
 //! The workflow of a run the server starts is, in order: the one the configured workflow function
 //! returns, the route table's entry for the request's route, the workflow the caller sent (baggage or
