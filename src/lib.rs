@@ -82,8 +82,8 @@ pub use span_ext::{
 pub mod prelude {
     pub use crate::{
         db_span, llm_span, messaging_span, run_span, step_span, storage_span, tool_span, BotanuSpanExt, DbResult,
-        DbSpanExt, LlmSpanExt, MessagingResult, RequestParams, StorageResult, StorageSpanExt, Tokens, ToolResult,
-        ToolSpanExt,
+        DbSpanExt, LlmSpanExt, MessagingResult, RequestParams, RunFutureExt, StorageResult, StorageSpanExt, Tokens,
+        ToolResult, ToolSpanExt,
     };
 }
 
