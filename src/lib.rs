@@ -58,6 +58,8 @@ pub mod propagation;
 mod run;
 pub mod semconv;
 mod span_ext;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 // The metrics are recorded by the layer at export; the builder names them here to create them.
 pub(crate) use layer::metrics;
