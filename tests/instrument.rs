@@ -109,6 +109,37 @@ fn debug_arguments_and_secret_named_arguments() {
     );
 }
 
+#[test]
+fn secret_named_arguments_are_not_exported_with_capture_off() {
+    let key = format!("sk-{}", "y".repeat(24));
+    let ticket = Ticket { id: 1, body: String::new() };
+    let cap = capture(|| triage(&ticket, &key, false));
+    let run = cap.run();
+    assert!(!run.has_attr("api_key") && !run.has_attr(k::EVAL_INPUT_CONTENT), "{cap}");
+}
+
+#[test]
+fn a_huge_argument_is_cut_to_the_content_limit() {
+    #[instrument(fields(botanu.workflow = "bulk"))]
+    fn bulk(document: &str, pages: u32) {}
+    let document = "é".repeat(200_000);
+    let cap = capture_content(|| bulk(&document, 3));
+    let input = cap.run().attr_str(k::EVAL_INPUT_CONTENT).expect("captured");
+    assert!(input.starts_with("document=\"éé"), "{}", &input[..20]);
+    assert_eq!(input.chars().count(), botanu::content::DEFAULT_MAX_CHARS);
+}
+
+#[test]
+fn a_plain_info_span_run_follows_the_same_rule() {
+    let cap = capture_content(|| {
+        tracing::info_span!("nightly", botanu.workflow = "report", region = "eu", http.route = "/r").in_scope(|| {})
+    });
+    let run = cap.run();
+    assert_eq!(run.attr_str(k::EVAL_INPUT_CONTENT), Some(r#"region="eu""#));
+    assert_eq!(run.attr_str("http.route"), Some("/r"));
+    assert!(!run.has_attr("region"));
+}
+
 #[instrument(ret, fields(botanu.workflow = "summarize"))]
 fn summarize(text: &str) -> String {
     format!("summary: {} (contact alice@example.com)", text.len())
