@@ -170,3 +170,18 @@ fn failed_look_ups_list_what_was_exported() {
     assert!(message.contains("gen_ai.client.token.usage"), "{message}");
     assert_eq!(cap.run_of("two").attr_str(k::WORKFLOW), Some("two"));
 }
+
+#[test]
+fn a_session_spans_several_calls_and_shows_its_guard() {
+    let session = Capture::new().start();
+    session.in_scope(|| handler("support", 1));
+    session.in_scope(|| handler("support", 2));
+    let row = session.guard().cost_summary().workflow("support").cloned().expect("two runs closed");
+    assert_eq!((row.runs, row.llm_calls), (2, 3));
+    let cap = session.finish();
+    assert_eq!(cap.runs().len(), 2);
+    let first = cap.runs()[0];
+    // A span's Display lists it, for assertion messages.
+    let listing = first.to_string();
+    assert!(listing.contains("botanu.run/support") && listing.contains("botanu.workflow = support"), "{listing}");
+}

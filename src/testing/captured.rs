@@ -173,13 +173,7 @@ impl fmt::Display for Captured {
                 None if span.parent_span_id() == SpanId::INVALID => "root".to_owned(),
                 None => format!("parent {} not exported here", span.parent_span_id()),
             };
-            writeln!(f, "  #{i} {:?} {:?} {:?}, {parent}", span.name(), span.kind(), span.status())?;
-            for kv in span.attributes() {
-                writeln!(f, "      {} = {}", kv.key, kv.value)?;
-            }
-            for event in span.events() {
-                writeln!(f, "      event {:?}", event.name)?;
-            }
+            write!(f, "  #{i} {parent}: {span}")?;
         }
         write!(f, "metrics: {:?}", self.metric_names())
     }
@@ -192,8 +186,24 @@ impl fmt::Debug for Captured {
 }
 
 /// One exported span: the SDK's [`SpanData`] with typed attribute look-ups.
+///
+/// Its `Display` lists the span (name, kind, status, attributes, events), for assertion messages:
+/// `assert_eq!(span.attr_str("k"), Some("v"), "{span}")`.
 #[derive(Debug, Clone)]
 pub struct CapturedSpan(SpanData);
+
+impl fmt::Display for CapturedSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:?} {:?} {:?}", self.name(), self.kind(), self.status())?;
+        for kv in self.attributes() {
+            writeln!(f, "      {} = {}", kv.key, kv.value)?;
+        }
+        for event in self.events() {
+            writeln!(f, "      event {:?}", event.name)?;
+        }
+        Ok(())
+    }
+}
 
 impl CapturedSpan {
     /// The span as the exporter received it.

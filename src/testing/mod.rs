@@ -262,6 +262,12 @@ impl CaptureSession {
         &self.dispatch
     }
 
+    /// The pipeline's guard: [`BotanuGuard::cost_summary`], [`BotanuGuard::export_counts`], … while
+    /// the session runs.
+    pub fn guard(&self) -> &BotanuGuard {
+        &self.guard
+    }
+
     /// Runs `f` with this pipeline as the thread's default subscriber.
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
         tracing::dispatcher::with_default(&self.dispatch, f)
