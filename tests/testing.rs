@@ -185,3 +185,16 @@ fn a_session_spans_several_calls_and_shows_its_guard() {
     let listing = first.to_string();
     assert!(listing.contains("botanu.run/support") && listing.contains("botanu.workflow = support"), "{listing}");
 }
+
+/// A capture can itself be spawned (`tokio::spawn` needs a `Send` future).
+#[tokio::test]
+async fn a_capture_future_is_send() {
+    fn send<T: Send>(value: T) -> T {
+        value
+    }
+    let cap = tokio::spawn(send(capture_async(async { handler("spawned", 1) }))).await.expect("task");
+    assert_eq!(cap.llm_calls().len(), 1);
+    let with_settings = Capture::new().with_builder(|b| b.with_pricing_enabled(false)).run_async(async {});
+    let ((), cap) = tokio::spawn(send(with_settings)).await.expect("task");
+    assert!(cap.spans().is_empty());
+}
