@@ -70,7 +70,7 @@ pub(crate) fn is_return_event(meta: &Metadata<'_>) -> bool {
 /// return value (and so is not exported as a span event): its span is the run itself (not a span
 /// inside it: an inner function's return is not the run's) and it comes from the same file and target,
 /// as the attribute macro's expansion does.
-pub(crate) fn record_return<S>(event: &Event<'_>, ctx: &Context<'_, S>) -> bool
+pub(crate) fn record_return<S>(event: &Event<'_>, ctx: &Context<'_, S>, shared: &Shared) -> bool
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -83,6 +83,10 @@ where
     let Some(state) = ext.get_mut::<SpanState>() else { return false };
     if !state.info.is_some_and(|info| info.takes_arguments) {
         return false;
+    }
+    if !shared.content.is_enabled() {
+        // Dropped unformatted: with capture off it could never be exported.
+        return true;
     }
     let mut value = ReturnValue(None);
     event.record(&mut value);

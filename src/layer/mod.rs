@@ -398,7 +398,7 @@ where
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
         // Before the level filter: `#[instrument(level = "debug", ret)]` returns at DEBUG.
-        if instrument::is_return_event(event.metadata()) && instrument::record_return(event, &ctx) {
+        if instrument::is_return_event(event.metadata()) && instrument::record_return(event, &ctx, &self.shared) {
             return;
         }
         // Libraries' DEBUG/TRACE chatter (an HTTP client's connection pool, say) is not cost data.

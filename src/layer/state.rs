@@ -452,6 +452,7 @@ impl Recorder<'_> {
                 self.state.set(Key::from_static_str(k::GEN_AI_RESPONSE_FINISH_REASONS), finish_reasons(value))
             }
             Role::ErrorType => self.state.fail(value, ""),
+            Role::Argument { .. } if !self.shared.content.is_enabled() => {}
             Role::Argument { name, secret: false } => instrument::record_argument(self.state, name, value),
             // Never kept: the name says what it is, the value is replaced like a secret attribute's.
             Role::Argument { name, secret: true } => {
@@ -493,6 +494,9 @@ impl Recorder<'_> {
 impl Visit for Recorder<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if let Role::Argument { .. } = self.info.role(field.index()) {
+            if !self.shared.content.is_enabled() {
+                return;
+            }
             // Quoted, so a string argument reads like the `Debug`-printed ones beside it.
             return self.str_value(field, &instrument::render_str(value));
         }
@@ -539,6 +543,10 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // An argument is only ever content: with capture off it is not even formatted.
+        if matches!(self.info.role(field.index()), Role::Argument { .. }) && !self.shared.content.is_enabled() {
+            return;
+        }
         let s = debug_string(value);
         self.str_value(field, &s);
     }
