@@ -36,6 +36,11 @@
 //! # Ok::<(), botanu::Error>(())
 //! ```
 //!
+//! `#[tracing::instrument(fields(botanu.workflow = "…"))]` makes a run too (its arguments and `ret` value
+//! become the run's gated, scrubbed eval content); `fields(botanu.step = …)` a step, and `fields(
+//! gen_ai.provider.name = …, gen_ai.request.model = …)` an LLM call. To test your instrumentation,
+//! `botanu::testing` (feature `testing`) captures what a closure or a future exported.
+//!
 //! Everything botanu puts on the wire is named in [`semconv`].
 #![warn(missing_docs)]
 
@@ -58,6 +63,8 @@ pub mod propagation;
 mod run;
 pub mod semconv;
 mod span_ext;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 // The metrics are recorded by the layer at export; the builder names them here to create them.
 pub(crate) use layer::metrics;

@@ -45,6 +45,12 @@ impl ContentPolicy {
         Some(self.scrubber.scrub_bounded(text, self.max_chars))
     }
 
+    /// Whether any content can ever be captured (a rate above 0): when not, callers skip formatting
+    /// values that could only be captured.
+    pub fn is_enabled(&self) -> bool {
+        self.gate.is_enabled()
+    }
+
     /// The scrubber, for redacting values of secret-looking metadata keys.
     pub fn scrubber(&self) -> &Scrubber {
         &self.scrubber

@@ -40,6 +40,10 @@ pub(crate) enum Role {
     ErrorType,
     /// A field whose name looks like a secret (`api_key`, `password`, …): exported redacted.
     Secret(&'static str),
+    /// An argument of a function instrumented as a run (see [`takes_arguments`]): not an attribute, but
+    /// a part of the run's `botanu.eval.input_content`, gated and scrubbed (see `instrument`). `secret`:
+    /// the name looks like a secret, so the value is replaced before it is ever kept.
+    Argument { name: &'static str, secret: bool },
     /// Not exported (`message` of a span, `otel.*` control fields).
     Ignore,
 }
@@ -48,6 +52,9 @@ pub(crate) enum Role {
 #[derive(Debug)]
 pub(crate) struct CallsiteInfo {
     pub(crate) kind: Kind,
+    /// Whether this callsite is a run whose plain fields are a function's arguments (see
+    /// [`takes_arguments`]); its `#[instrument(ret)]` event is then the run's output.
+    pub(crate) takes_arguments: bool,
     /// Role per field index.
     pub(crate) roles: Box<[Role]>,
 }
@@ -62,14 +69,31 @@ impl CallsiteInfo {
 pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) -> CallsiteInfo {
     let fields = meta.fields();
     let kind = kind_of(meta);
+    let arguments = takes_arguments(kind, meta);
     let roles = fields
         .iter()
         .map(|f| match role_of(kind, f.name()) {
+            Role::Attr(name) if arguments && is_argument_name(name) => Role::Argument { name, secret: is_secret(name) },
             Role::Attr(name) if is_secret(name) => Role::Secret(name),
             role => role,
         })
         .collect();
-    CallsiteInfo { kind, roles }
+    CallsiteInfo { kind, takes_arguments: arguments, roles }
+}
+
+/// Whether a callsite's plain fields are a function's arguments: a run span that botanu's own
+/// `run_span!` did not make, which is what `#[tracing::instrument(fields(botanu.workflow = …))]` makes
+/// (its arguments become fields named after them). `run_span!`'s extra fields are attributes the caller
+/// chose to declare; they stay attributes.
+fn takes_arguments(kind: Kind, meta: &Metadata<'_>) -> bool {
+    kind == Kind::Run && meta.name() != k::span_names::RUN
+}
+
+/// Whether a field of such a callsite is an argument: a plain identifier (`question`, `user_id`). A
+/// dotted name (`botanu.workflow`, `gen_ai.request.model`, `http.route`) is a key of some convention,
+/// which no Rust argument can be named.
+fn is_argument_name(name: &str) -> bool {
+    !name.contains('.')
 }
 
 /// The span kind a callsite's field names say, without the per-field roles.
@@ -130,5 +154,41 @@ mod tests {
             let meta = span.metadata().expect("an enabled span has metadata");
             assert_eq!(classify(meta, &|_| false).kind, kind, "{}", meta.fields());
         }
+    }
+
+    /// The plain fields of a run that botanu's macro did not make are arguments; nothing else is.
+    #[test]
+    fn arguments_are_the_plain_fields_of_a_foreign_run() {
+        let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+        let is_secret = |name: &str| name == "api_key";
+        let roles = |span: tracing::Span| {
+            let meta = span.metadata().expect("an enabled span has metadata");
+            let info = classify(meta, &is_secret);
+            let roles: Vec<(&str, Role)> = meta.fields().iter().map(|f| (f.name(), info.role(f.index()))).collect();
+            (info.takes_arguments, roles)
+        };
+        let (takes, foreign) = roles(tracing::info_span!(
+            "handle",
+            botanu.workflow = "w",
+            question = "q",
+            api_key = "k",
+            http.route = "/"
+        ));
+        assert!(takes);
+        assert_eq!(
+            foreign,
+            [
+                (k::WORKFLOW, Role::Attr(k::WORKFLOW)),
+                ("question", Role::Argument { name: "question", secret: false }),
+                ("api_key", Role::Argument { name: "api_key", secret: true }),
+                ("http.route", Role::Attr("http.route")),
+            ]
+        );
+        let (takes, own) = roles(crate::run_span!(workflow = "w", tier = "gold", api_key = "k"));
+        assert!(!takes);
+        assert!(own.contains(&("tier", Role::Attr("tier"))) && own.contains(&("api_key", Role::Secret("api_key"))));
+        let (takes, step) = roles(tracing::info_span!("s", botanu.step = "s", question = "q"));
+        assert!(!takes);
+        assert!(step.contains(&("question", Role::Attr("question"))));
     }
 }

@@ -11,6 +11,7 @@
 mod classify;
 pub(crate) mod cost;
 mod export;
+mod instrument;
 mod kinds;
 pub(crate) mod metrics;
 mod otel_context;
@@ -396,6 +397,10 @@ where
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        // Before the level filter: `#[instrument(level = "debug", ret)]` returns at DEBUG.
+        if instrument::is_return_event(event.metadata()) && instrument::record_return(event, &ctx, &self.shared) {
+            return;
+        }
         // Libraries' DEBUG/TRACE chatter (an HTTP client's connection pool, say) is not cost data.
         // In `tracing`, more verbose levels compare greater.
         if *event.metadata().level() > self.shared.event_level
@@ -442,7 +447,8 @@ where
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.
         let state = span.extensions_mut().remove::<SpanState>();
-        if let Some(state) = state {
+        if let Some(mut state) = state {
+            instrument::finish(&mut state, &self.shared);
             export::finish(state, &self.shared, span.metadata());
         }
     }

@@ -16,6 +16,7 @@ use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 use tracing_core::field::{Field, Visit};
 
 use super::classify::{CallsiteInfo, Role};
+use super::instrument::{self, RunIo};
 use super::kinds::Kind;
 use super::Shared;
 use crate::normalize;
@@ -92,6 +93,8 @@ pub(crate) struct SpanState {
     pub(crate) truncated: Vec<Cow<'static, str>>,
     /// Attributes dropped because of [`MAX_SPAN_ATTRIBUTES`].
     pub(crate) dropped_attributes: u32,
+    /// The arguments and return value of a function instrumented as a run (see `instrument`).
+    pub(crate) io: Option<Box<RunIo>>,
 }
 
 impl SpanState {
@@ -120,6 +123,7 @@ impl SpanState {
             clamped: Vec::new(),
             truncated: Vec::new(),
             dropped_attributes: 0,
+            io: None,
         }
     }
 
@@ -412,12 +416,13 @@ impl Recorder<'_> {
         let role = self.info.role(field.index());
         // The cut comes first, so a huge value is never copied, normalized or turned into a span name.
         // Content has its own bounded scrub and cut; secrets and ignored fields are not exported.
-        let value =
-            if value.len() > MAX_VALUE_BYTES && !matches!(role, Role::Content(_) | Role::Secret(_) | Role::Ignore) {
-                self.cut_field(role, field, value)
-            } else {
-                value
-            };
+        let value = if value.len() > MAX_VALUE_BYTES
+            && !matches!(role, Role::Content(_) | Role::Secret(_) | Role::Argument { .. } | Role::Ignore)
+        {
+            self.cut_field(role, field, value)
+        } else {
+            value
+        };
         match role {
             Role::Attr(key) => self.state.set(Key::from_static_str(key), shared_str(value)),
             Role::System(kind) => apply_system(self.state, kind, value),
@@ -447,6 +452,12 @@ impl Recorder<'_> {
                 self.state.set(Key::from_static_str(k::GEN_AI_RESPONSE_FINISH_REASONS), finish_reasons(value))
             }
             Role::ErrorType => self.state.fail(value, ""),
+            Role::Argument { .. } if !self.shared.content.is_enabled() => {}
+            Role::Argument { name, secret: false } => instrument::record_argument(self.state, name, value),
+            // Never kept: the name says what it is, the value is replaced like a secret attribute's.
+            Role::Argument { name, secret: true } => {
+                instrument::record_argument(self.state, name, self.shared.content.scrubber().replacement())
+            }
             Role::Ignore => {}
         }
     }
@@ -482,6 +493,13 @@ impl Recorder<'_> {
 
 impl Visit for Recorder<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        if let Role::Argument { .. } = self.info.role(field.index()) {
+            if !self.shared.content.is_enabled() {
+                return;
+            }
+            // Quoted, so a string argument reads like the `Debug`-printed ones beside it.
+            return self.str_value(field, &instrument::render_str(value));
+        }
         self.str_value(field, value);
     }
 
@@ -525,6 +543,10 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // An argument is only ever content: with capture off it is not even formatted.
+        if matches!(self.info.role(field.index()), Role::Argument { .. }) && !self.shared.content.is_enabled() {
+            return;
+        }
         let s = debug_string(value);
         self.str_value(field, &s);
     }
@@ -534,6 +556,7 @@ impl Visit for Recorder<'_> {
         let prefix = match self.info.role(field.index()) {
             Role::Metadata => self.state.metadata_prefix().to_owned(),
             Role::Ignore => return,
+            Role::Argument { .. } => return self.str_value(field, &debug_string(&value)),
             _ => format!("{}.", field.name()),
         };
         super::structured::flatten(self.state, &prefix, value);

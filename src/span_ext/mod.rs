@@ -26,6 +26,8 @@ mod botanu;
 mod current;
 mod data;
 mod llm;
+#[cfg(any(feature = "async-openai", feature = "genai"))]
+mod usage;
 
 pub use botanu::BotanuSpanExt;
 pub use current::*;
