@@ -365,40 +365,10 @@ impl<'a> MetricSeries<'a> {
 
     /// Every data point (one per attribute set).
     pub fn points(&self) -> Vec<MetricPoint> {
-        fn point<'k>(attrs: impl Iterator<Item = &'k KeyValue>, count: u64, sum: f64) -> MetricPoint {
-            MetricPoint { attributes: attrs.cloned().collect(), count, sum }
-        }
         match self.0.data() {
-            AggregatedMetrics::F64(data) => match data {
-                MetricData::Histogram(h) => {
-                    h.data_points().map(|p| point(p.attributes(), p.count(), p.sum())).collect()
-                }
-                MetricData::Sum(s) => s.data_points().map(|p| point(p.attributes(), 1, p.value())).collect(),
-                MetricData::Gauge(g) => g.data_points().map(|p| point(p.attributes(), 1, p.value())).collect(),
-                MetricData::ExponentialHistogram(h) => {
-                    h.data_points().map(|p| point(p.attributes(), p.count() as u64, p.sum())).collect()
-                }
-            },
-            AggregatedMetrics::U64(data) => match data {
-                MetricData::Histogram(h) => {
-                    h.data_points().map(|p| point(p.attributes(), p.count(), p.sum() as f64)).collect()
-                }
-                MetricData::Sum(s) => s.data_points().map(|p| point(p.attributes(), 1, p.value() as f64)).collect(),
-                MetricData::Gauge(g) => g.data_points().map(|p| point(p.attributes(), 1, p.value() as f64)).collect(),
-                MetricData::ExponentialHistogram(h) => {
-                    h.data_points().map(|p| point(p.attributes(), p.count() as u64, p.sum() as f64)).collect()
-                }
-            },
-            AggregatedMetrics::I64(data) => match data {
-                MetricData::Histogram(h) => {
-                    h.data_points().map(|p| point(p.attributes(), p.count(), p.sum() as f64)).collect()
-                }
-                MetricData::Sum(s) => s.data_points().map(|p| point(p.attributes(), 1, p.value() as f64)).collect(),
-                MetricData::Gauge(g) => g.data_points().map(|p| point(p.attributes(), 1, p.value() as f64)).collect(),
-                MetricData::ExponentialHistogram(h) => {
-                    h.data_points().map(|p| point(p.attributes(), p.count() as u64, p.sum() as f64)).collect()
-                }
-            },
+            AggregatedMetrics::F64(data) => points_of(data, |v| v),
+            AggregatedMetrics::U64(data) => points_of(data, |v| v as f64),
+            AggregatedMetrics::I64(data) => points_of(data, |v| v as f64),
         }
     }
 
@@ -431,5 +401,22 @@ impl MetricPoint {
             Value::String(s) => Some(s.as_str()),
             _ => None,
         })
+    }
+}
+
+/// The data points of one metric's data, whatever its number type (`as_f64` converts a value).
+fn points_of<T: Copy>(data: &MetricData<T>, as_f64: impl Fn(T) -> f64) -> Vec<MetricPoint> {
+    fn point<'k>(attrs: impl Iterator<Item = &'k KeyValue>, count: u64, sum: f64) -> MetricPoint {
+        MetricPoint { attributes: attrs.cloned().collect(), count, sum }
+    }
+    match data {
+        MetricData::Histogram(h) => {
+            h.data_points().map(|p| point(p.attributes(), p.count(), as_f64(p.sum()))).collect()
+        }
+        MetricData::Sum(s) => s.data_points().map(|p| point(p.attributes(), 1, as_f64(p.value()))).collect(),
+        MetricData::Gauge(g) => g.data_points().map(|p| point(p.attributes(), 1, as_f64(p.value()))).collect(),
+        MetricData::ExponentialHistogram(h) => {
+            h.data_points().map(|p| point(p.attributes(), p.count() as u64, as_f64(p.sum()))).collect()
+        }
     }
 }
