@@ -72,8 +72,8 @@ echo "llm_span botanu/(registry+raw sdk) = $(calc 2 'a / (b + c)' "$botanu" "$fl
 echo "llm_span botanu/(tracing-opentelemetry+same metrics by hand) = $(calc 2 'a / b' "$botanu" "$otel_metrics")   (reference)"
 echo "unrecognized botanu/registry = $(calc 2 'a / b' "$unrec_botanu" "$unrec_registry")   (target <= 1.15)"
 echo "run_tree botanu/tracing-opentelemetry = $(calc 2 'a / b' "$tree_botanu" "$tree_otel")"
-read -r _ _ allocs_botanu allocs_otel allocs_registry <<<"$allocs_summary"
-echo "allocs ${allocs_botanu} ${allocs_otel} ${allocs_registry}   (target botanu <= 8)"
+read -r _ _ allocs_botanu allocs_otel allocs_registry allocs_queue <<<"$allocs_summary"
+echo "allocs ${allocs_botanu} ${allocs_otel} ${allocs_registry} ${allocs_queue}   (target botanu_queue <= 3, application thread)"
 # 4096 bytes per iteration: bytes/ns is GB/s.
 echo "scrub clean=$(calc 2 '4096 / a' "$scrub_clean") GB/s pii=$(calc 0 '4096 / a * 1000' "$scrub_pii") MB/s" \
     "  (target >= 1 GB/s, >= 200 MB/s)"

@@ -90,6 +90,40 @@ pub fn botanu_with<E: SpanExporter + 'static>(exporter: E, metrics: bool, activa
     (Dispatch::new(Registry::default().with(layer)), guard)
 }
 
+/// The production pipeline: `Registry` + `BotanuLayer` exporting through botanu's own queue
+/// (`with_batch_exporter`), metrics recorded as in [`botanu`], OTel context activation on (the default).
+/// Spans are finished on botanu's finisher thread and exported on the queue's worker.
+pub fn botanu_queue<E: SpanExporter + 'static>(exporter: E) -> (Dispatch, BotanuGuard) {
+    let builder = botanu::Builder::new()
+        .with_batch_exporter(exporter)
+        .with_metric_exporter(NoopMetricExporter)
+        .with_metric_export_interval(Duration::from_secs(3600));
+    let (layer, guard) = match builder.build::<Registry>() {
+        Ok(built) => built,
+        Err(err) => panic!("botanu pipeline: {err}"),
+    };
+    (Dispatch::new(Registry::default().with(layer)), guard)
+}
+
+/// A tracer provider exporting through `exporter` with the SDK's `BatchSpanProcessor` (its defaults:
+/// queue of 2,048, batches of 512, 5 s delay, on its own thread): what tracing-opentelemetry users run
+/// in production.
+pub fn provider_batch<E: SpanExporter + 'static>(exporter: E) -> SdkTracerProvider {
+    SdkTracerProvider::builder().with_batch_exporter(exporter).build()
+}
+
+/// A span exporter that counts what it is given (to count what a pipeline dropped) and drops it.
+#[derive(Debug, Default, Clone)]
+pub struct CountingExporter(pub std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl SpanExporter for CountingExporter {
+    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        self.0.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        drop(batch);
+        ready(Ok(()))
+    }
+}
+
 /// A tracer provider exporting through `exporter` with a `SimpleSpanProcessor`.
 pub fn provider<E: SpanExporter + 'static>(exporter: E) -> SdkTracerProvider {
     SdkTracerProvider::builder().with_simple_exporter(exporter).build()
