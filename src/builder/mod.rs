@@ -836,8 +836,8 @@ impl Builder {
         let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
 
         // Spans are finished on botanu's finisher thread unless a processor must run inline.
-        let pipeline = (!inline_processors)
-            .then(|| Arc::new(Pipeline::new(config.queue_size, config.schedule_delay, export_stats.clone())));
+        let pipeline =
+            (!inline_processors).then(|| Pipeline::new(config.queue_size, config.schedule_delay, &export_stats));
         let parts = SharedParts {
             tracer,
             content: ContentPolicy::new(
@@ -855,12 +855,6 @@ impl Builder {
             pipeline: pipeline.clone(),
         };
         let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
-        let pipeline = pipeline.filter(|p| p.is_running());
-        if let Some(pipeline) = &pipeline {
-            for stats in &export_stats {
-                stats.feed_from(pipeline.clone());
-            }
-        }
         let guard = BotanuGuard {
             export_stats,
             otlp_health,

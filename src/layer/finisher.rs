@@ -154,9 +154,9 @@ impl std::fmt::Debug for Pipeline {
 impl Pipeline {
     /// A pipeline whose buffers hold at most `bound` spans each, polled after the queue's `delay`,
     /// counting its drops in `stats` (the export queues it feeds).
-    pub(crate) fn new(bound: usize, delay: Duration, stats: Vec<Arc<ExportStats>>) -> Self {
+    pub(crate) fn new(bound: usize, delay: Duration, stats: &[Arc<ExportStats>]) -> Arc<Self> {
         let orphans = Arc::new(Buffer::default());
-        Pipeline {
+        Arc::new(Pipeline {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             buffers: Mutex::new(vec![orphans.clone()]),
             orphans,
@@ -167,8 +167,8 @@ impl Pipeline {
             handle: Mutex::new(None),
             bound: bound.max(1),
             poll: poll_interval(delay),
-            stats,
-        }
+            stats: stats.to_vec(),
+        })
     }
 
     /// Starts the finisher thread; `false` if it could not be started (spans are then finished inline).
@@ -181,6 +181,10 @@ impl Pipeline {
             Ok(handle) => {
                 let _ = self.finisher.set(handle.thread().clone());
                 *self.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+                // The queues drain the finisher first at their flush and shutdown.
+                for stats in &self.stats {
+                    stats.feed_from(self.clone());
+                }
                 true
             }
             Err(_) => false,
@@ -408,7 +412,7 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
                 } else if span.waits_for_children() {
                     parked.push((span, Instant::now()));
                 } else {
-                    finish(span, shared);
+                    finish(pipeline, span, shared);
                 }
             }
         }
@@ -418,7 +422,7 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
         let mut i = 0;
         while i < parked.len() {
             if force || !parked[i].0.waits_for_children() || parked[i].1.elapsed() >= PARK_LIMIT {
-                finish(parked.swap_remove(i).0, shared);
+                finish(pipeline, parked.swap_remove(i).0, shared);
             } else {
                 i += 1;
             }
@@ -439,9 +443,16 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
     }
 }
 
-fn finish(mut span: Closed, shared: &Shared) {
+/// Finishes one span. A panic while finishing it (a bug, or a processor's) loses that span, counted
+/// dropped, and not the finisher: every later flush would otherwise wait its whole timeout.
+fn finish(pipeline: &Pipeline, mut span: Closed, shared: &Shared) {
     let pending_in = span.pending_in.take();
-    super::export::finish(span.state, shared, span.meta, span.end, span.run_open);
+    let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::export::finish(span.state, shared, span.meta, span.end, span.run_open);
+    }));
+    if finished.is_err() {
+        pipeline.count_dropped(1);
+    }
     if let Some(run) = pending_in {
         run.cost.finished();
     }
@@ -454,5 +465,17 @@ fn report_drops(stats: &[Arc<ExportStats>], dispatch: Option<&tracing::dispatche
     match dispatch.and_then(|d| d.upgrade()) {
         Some(dispatch) => tracing::dispatcher::with_default(&dispatch, || crate::export_queue::report_drops(stats)),
         None => crate::export_queue::report_drops(stats),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_poll_interval_is_a_tenth_of_the_delay_within_bounds() {
+        for (delay_ms, poll_ms) in [(0, 1), (5, 1), (10, 1), (200, 20), (5_000, 100), (60_000, 100)] {
+            assert_eq!(poll_interval(Duration::from_millis(delay_ms)), Duration::from_millis(poll_ms), "{delay_ms} ms");
+        }
     }
 }
