@@ -5,7 +5,8 @@
 //! (botanu counts it, `export_counts().dropped`; the SDK's batch processor drops silently).
 //!
 //! `cargo bench --bench throughput` (wall-clock: on a loaded machine, run it a few times). A line
-//! `THROUGHPUT <pipeline> threads=<n> spans_per_s=<..> dropped=<..>` per run, then the 2/1 ratios.
+//! `THROUGHPUT <pipeline> threads=<n> closed_per_s=<..> delivered_per_s=<..> dropped=<..>` per run, then
+//! the 2/1 ratios of both: spans the threads closed, and spans that reached the exporter.
 
 #[allow(dead_code)]
 mod support;
@@ -81,15 +82,18 @@ fn main() {
             };
             let exported = exporter.0.load(Ordering::Relaxed);
             let dropped = closed.saturating_sub(exported);
+            // Delivered: the spans that reached the exporter, per second of the run.
+            let delivered = rate * exported as f64 / closed.max(1) as f64;
             println!(
-                "THROUGHPUT {pipeline} threads={threads} spans_per_s={rate:.0} closed={closed} dropped={dropped} ({:.1}%)",
+                "THROUGHPUT {pipeline} threads={threads} closed_per_s={rate:.0} delivered_per_s={delivered:.0} \
+                 closed={closed} dropped={dropped} ({:.1}%)",
                 dropped as f64 * 100.0 / closed.max(1) as f64
             );
-            per_threads.push(rate);
+            per_threads.push((rate, delivered));
         }
-        rates.push((pipeline, per_threads[1] / per_threads[0]));
+        rates.push((pipeline, per_threads[1].0 / per_threads[0].0, per_threads[1].1 / per_threads[0].1));
     }
-    for (pipeline, ratio) in rates {
-        println!("SCALING {pipeline} 2 threads / 1 thread = {ratio:.2}");
+    for (pipeline, closed, delivered) in rates {
+        println!("SCALING {pipeline} 2 threads / 1 thread: closed {closed:.2}, delivered {delivered:.2}");
     }
 }

@@ -18,8 +18,11 @@
 //! Buffers: one per application thread and pipeline, found through a thread-local (several pipelines may
 //! live in one process: each test builds its own), registered once in the pipeline's list, so a buffer
 //! of a thread that has exited is still drained. The finisher is woken when a buffer reaches
-//! [`WAKE_AT`] spans and otherwise polls every [`poll_interval`]. A buffer holds at most the queue
-//! size; past it (the finisher cannot keep up) spans are dropped and counted like queue drops. Spans
+//! [`WAKE_AT`] spans and otherwise polls every [`poll_interval`]. Past [`high_water`] spans the finisher
+//! is behind (the application closes spans faster than one thread finishes them): the application thread
+//! then finishes its spans itself, in `on_close`, until the finisher catches up — backpressure, not
+//! drops, and finishing spreads over the application's threads. A run waiting for children is not
+//! finished there; it waits in the buffer up to the queue size, past which it is dropped and counted. Spans
 //! still buffered when a shutdown gives up are counted dropped too; spans closed after shutdown are
 //! discarded uncounted, as the SDK does once its provider is shut down (the counters are final when
 //! shutdown returns).
@@ -50,6 +53,12 @@ use crate::run::RunContext;
 
 /// Spans in one thread's buffer that wake the finisher before its next poll.
 pub(crate) const WAKE_AT: usize = 256;
+/// Spans in one thread's buffer past which the finisher is behind: that thread finishes its spans
+/// itself until the finisher catches up. An eighth of the queue size (8,192 by default), at least
+/// 4 × [`WAKE_AT`], at most the queue size: a burst is absorbed, a sustained overload pushes back.
+pub(crate) fn high_water(queue_size: usize) -> usize {
+    (queue_size / 8).max(4 * WAKE_AT).min(queue_size.max(1))
+}
 /// Longest time a run waits for children that closed before it (see the module documentation).
 pub(crate) const PARK_LIMIT: Duration = Duration::from_secs(1);
 
@@ -141,6 +150,7 @@ pub(crate) struct Pipeline {
     finisher: OnceLock<std::thread::Thread>,
     handle: Mutex<Option<JoinHandle<()>>>,
     bound: usize,
+    high_water: usize,
     poll: Duration,
     stats: Vec<Arc<ExportStats>>,
 }
@@ -166,6 +176,7 @@ impl Pipeline {
             finisher: OnceLock::new(),
             handle: Mutex::new(None),
             bound: bound.max(1),
+            high_water: high_water(bound),
             poll: poll_interval(delay),
             stats: stats.to_vec(),
         })
@@ -208,23 +219,25 @@ impl Pipeline {
     }
 
     /// Hands a closed span to the finisher, through this thread's buffer. Called on the application
-    /// thread, in `on_close`.
-    pub(crate) fn hand_off(&self, closed: Closed) {
+    /// thread, in `on_close`. Returns the span when the finisher is behind (this thread's buffer is past
+    /// [`high_water`]): the caller finishes it itself, so an application that outruns the finisher slows
+    /// down instead of losing spans, and finishing spreads over its threads.
+    pub(crate) fn hand_off(&self, closed: Closed) -> Option<Closed> {
         let mut closed = Some(closed);
+        let mut back = None;
         let _ = LOCAL.try_with(|local| {
             let Ok(mut local) = local.try_borrow_mut() else { return };
             if local.first().is_none_or(|(id, _)| *id != self.id) {
                 self.find_local(&mut local);
             }
             if let (Some((_, buffer)), Some(span)) = (local.first(), closed.take()) {
-                closed = self.push(buffer, span);
+                back = self.push(buffer, span);
             }
         });
-        // The thread's table is gone (thread exit) or busy: the shared fallback buffer.
-        if let Some(span) = closed {
-            if let Some(span) = self.push(&self.orphans, span) {
-                self.reject(span);
-            }
+        match closed {
+            // The thread's table is gone (thread exit) or busy: the shared fallback buffer.
+            Some(span) => self.push(&self.orphans, span),
+            None => back,
         }
     }
 
@@ -250,9 +263,11 @@ impl Pipeline {
         local.insert(0, (self.id, buffer));
     }
 
-    /// Pushes onto `buffer`; the span back if the buffer is full. After shutdown the span is discarded
-    /// uncounted, as the SDK does once its provider is shut down: the counters are final when shutdown
-    /// returns.
+    /// Pushes onto `buffer`; the span back if the finisher is behind (see [`Self::hand_off`]). A run
+    /// waiting for children is never given back (finished here, its roll-up would miss them): it waits
+    /// in the buffer up to the bound, past which it is dropped and counted. After shutdown the span is
+    /// discarded uncounted, as the SDK does once its provider is shut down: the counters are final when
+    /// shutdown returns.
     #[inline]
     fn push(&self, buffer: &Buffer, span: Closed) -> Option<Closed> {
         let mut slot = buffer.lock();
@@ -262,7 +277,13 @@ impl Pipeline {
             span.release();
             return None;
         }
-        if slot.spans.len() >= self.bound {
+        let len = slot.spans.len();
+        if len >= self.high_water && (len >= self.bound || !span.waits_for_children()) {
+            drop(slot);
+            if span.waits_for_children() {
+                self.reject(span);
+                return None;
+            }
             return Some(span);
         }
         slot.spans.push(span);
@@ -274,8 +295,8 @@ impl Pipeline {
         None
     }
 
-    /// A span that could not be handed off (its buffer is full: the finisher cannot keep up): dropped
-    /// and counted in every queue it would have reached.
+    /// A run span that could not be handed off (its buffer is full and its children are still being
+    /// finished): dropped and counted in every queue it would have reached.
     #[cold]
     #[inline(never)]
     fn reject(&self, mut span: Closed) {
@@ -443,9 +464,10 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
     }
 }
 
-/// Finishes one span. A panic while finishing it (a bug, or a processor's) loses that span, counted
-/// dropped, and not the finisher: every later flush would otherwise wait its whole timeout.
-fn finish(pipeline: &Pipeline, mut span: Closed, shared: &Shared) {
+/// Finishes one span (on the finisher, or on an application thread the finisher is behind). A panic
+/// while finishing it (a bug, or a processor's) loses that span, counted dropped, and not the finisher:
+/// every later flush would otherwise wait its whole timeout.
+pub(crate) fn finish(pipeline: &Pipeline, mut span: Closed, shared: &Shared) {
     let pending_in = span.pending_in.take();
     let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         super::export::finish(span.state, shared, span.meta, span.end, span.run_open);
@@ -471,6 +493,40 @@ fn report_drops(stats: &[Arc<ExportStats>], dispatch: Option<&tracing::dispatche
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn closed(meta: &'static Metadata<'static>) -> Closed {
+        use opentelemetry::trace::{SpanId, TraceId};
+        let state = SpanState::new(Kind::Llm, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
+        Closed { state, meta, end: SystemTime::now(), run_open: 0, pending_in: None }
+    }
+
+    #[test]
+    fn a_thread_whose_buffer_is_past_the_high_water_mark_finishes_its_spans_itself() {
+        let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+        let span = tracing::info_span!("x");
+        let meta = span.metadata().expect("an enabled span has metadata");
+        let stats = Arc::new(ExportStats::default());
+        // Not started: nothing drains the buffer, as when the finisher is behind.
+        let pipeline = Pipeline::new(10_000, Duration::from_secs(5), std::slice::from_ref(&stats));
+        for i in 0..high_water(10_000) {
+            assert!(pipeline.hand_off(closed(meta)).is_none(), "span {i} is buffered");
+        }
+        assert!(pipeline.hand_off(closed(meta)).is_some(), "past the mark, the span comes back");
+        assert_eq!(stats.dropped(), 0, "given back, not dropped");
+        // At shutdown what is still buffered is counted dropped (it was handed off before).
+        let _ = pipeline.shut_down(Duration::from_millis(10));
+        assert_eq!(stats.dropped(), high_water(10_000) as u64);
+        // Afterwards spans are discarded uncounted.
+        assert!(pipeline.hand_off(closed(meta)).is_none());
+        assert_eq!(stats.dropped(), high_water(10_000) as u64);
+    }
+
+    #[test]
+    fn the_high_water_mark_is_an_eighth_of_the_queue_within_bounds() {
+        for (queue, mark) in [(65_536, 8_192), (10_000, 1_250), (2_048, 1_024), (100, 100), (1, 1), (0, 1)] {
+            assert_eq!(high_water(queue), mark, "queue {queue}");
+        }
+    }
 
     #[test]
     fn the_poll_interval_is_a_tenth_of_the_delay_within_bounds() {

@@ -438,7 +438,12 @@ where
             // The finisher logs the first-drop warning itself, on this thread's dispatcher.
             Some(pipeline) => {
                 let (run_open, pending_in) = cost::closing(&state, shared, true);
-                pipeline.hand_off(finisher::Closed { state, meta: span.metadata(), end, run_open, pending_in });
+                let closed = finisher::Closed { state, meta: span.metadata(), end, run_open, pending_in };
+                if let Some(closed) = pipeline.hand_off(closed) {
+                    // The finisher is behind: this thread finishes the span itself.
+                    finisher::finish(pipeline, closed, shared);
+                    crate::export_queue::report_drops(&shared.export_stats);
+                }
             }
             None => {
                 let (run_open, _) = cost::closing(&state, shared, false);
