@@ -77,10 +77,10 @@ echo "llm_span botanu/(tracing-opentelemetry+same metrics by hand) = $(calc 2 'a
 echo "unrecognized botanu/registry = $(calc 2 'a / b' "$unrec_botanu" "$unrec_registry")   (target <= 1.15)"
 echo "run_tree botanu/tracing-opentelemetry = $(calc 2 'a / b' "$tree_botanu" "$tree_otel")"
 read -r _ _ allocs_botanu allocs_otel allocs_registry allocs_queue <<<"$allocs_summary"
-pipe_llm_botanu=$(median pipeline/llm_span/botanu_queue)
-pipe_llm_otel=$(median pipeline/llm_span/tracing-opentelemetry_batch)
-pipe_tree_botanu=$(median pipeline/run_tree/botanu_queue)
-pipe_tree_otel=$(median pipeline/run_tree/tracing-opentelemetry_batch)
+pipe_llm_botanu=$(median pipeline/llm_span_botanu_queue)
+pipe_llm_otel=$(median pipeline/llm_span_tracing-opentelemetry_batch)
+pipe_tree_botanu=$(median pipeline/run_tree_botanu_queue)
+pipe_tree_otel=$(median pipeline/run_tree_tracing-opentelemetry_batch)
 echo "production pipeline medians (ns, application thread): llm_span botanu_queue=$(calc 0 a "$pipe_llm_botanu")" \
     "tracing-opentelemetry_batch=$(calc 0 a "$pipe_llm_otel"); run_tree botanu_queue=$(calc 0 a "$pipe_tree_botanu")" \
     "tracing-opentelemetry_batch=$(calc 0 a "$pipe_tree_otel")"

@@ -98,19 +98,19 @@ fn run_tree(c: &mut Criterion) {
 fn pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline");
     let (botanu, guard) = support::botanu_queue(support::CountingExporter::default());
-    group.bench_function("llm_span/botanu_queue", |b| {
+    group.bench_function("llm_span_botanu_queue", |b| {
         tracing::dispatcher::with_default(&botanu, || b.iter(support::llm_botanu))
     });
-    group.bench_function("run_tree/botanu_queue", |b| {
+    group.bench_function("run_tree_botanu_queue", |b| {
         tracing::dispatcher::with_default(&botanu, || b.iter(support::run_tree_botanu))
     });
     let otel_provider = support::provider_batch(support::CountingExporter::default());
     let otel = support::tracing_otel(&otel_provider);
-    group.bench_function("llm_span/tracing-opentelemetry_batch", |b| {
+    group.bench_function("llm_span_tracing-opentelemetry_batch", |b| {
         tracing::dispatcher::with_default(&otel, || b.iter(support::llm_tracing_otel))
     });
     let mut run_no = 0_u64;
-    group.bench_function("run_tree/tracing-opentelemetry_batch", |b| {
+    group.bench_function("run_tree_tracing-opentelemetry_batch", |b| {
         tracing::dispatcher::with_default(&otel, || {
             b.iter(|| {
                 run_no += 1;
