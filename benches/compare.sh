@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the span, normalize, scrub and allocation benchmarks in one go and prints one line per comparison,
+# Runs the span, normalize, scrub, allocation and throughput benchmarks in one go and prints one line per
+# comparison (production pipelines included: botanu's queue vs tracing-opentelemetry's batch processor),
 # from criterion's medians (<target>/criterion/<group>/<function>/new/estimates.json).
 #
 #   benches/compare.sh                  # 0.5 s warm-up, 2 s measurement per function
@@ -43,6 +44,9 @@ calc() {
     awk -v a="${1:-0}" -v b="${2:-0}" -v c="${3:-0}" "BEGIN { printf \"%.${decimals}f\", $expr }"
 }
 
+throughput_out=$(cargo bench --bench throughput)
+printf '%s\n' "$throughput_out" >&2
+
 floor=$(median llm_span/registry)
 otel=$(median llm_span/tracing-opentelemetry)
 botanu=$(median llm_span/botanu)
@@ -72,8 +76,18 @@ echo "llm_span botanu/(registry+raw sdk) = $(calc 2 'a / (b + c)' "$botanu" "$fl
 echo "llm_span botanu/(tracing-opentelemetry+same metrics by hand) = $(calc 2 'a / b' "$botanu" "$otel_metrics")   (reference)"
 echo "unrecognized botanu/registry = $(calc 2 'a / b' "$unrec_botanu" "$unrec_registry")   (target <= 1.15)"
 echo "run_tree botanu/tracing-opentelemetry = $(calc 2 'a / b' "$tree_botanu" "$tree_otel")"
-read -r _ _ allocs_botanu allocs_otel allocs_registry <<<"$allocs_summary"
-echo "allocs ${allocs_botanu} ${allocs_otel} ${allocs_registry}   (target botanu <= 8)"
+read -r _ _ allocs_botanu allocs_otel allocs_registry allocs_queue <<<"$allocs_summary"
+pipe_llm_botanu=$(median pipeline/llm_span_botanu_queue)
+pipe_llm_otel=$(median pipeline/llm_span_tracing-opentelemetry_batch)
+pipe_tree_botanu=$(median pipeline/run_tree_botanu_queue)
+pipe_tree_otel=$(median pipeline/run_tree_tracing-opentelemetry_batch)
+echo "production pipeline medians (ns, application thread): llm_span botanu_queue=$(calc 0 a "$pipe_llm_botanu")" \
+    "tracing-opentelemetry_batch=$(calc 0 a "$pipe_llm_otel"); run_tree botanu_queue=$(calc 0 a "$pipe_tree_botanu")" \
+    "tracing-opentelemetry_batch=$(calc 0 a "$pipe_tree_otel")"
+echo "pipeline llm_span botanu_queue/tracing-opentelemetry_batch = $(calc 2 'a / b' "$pipe_llm_botanu" "$pipe_llm_otel")   (target <= 0.40)"
+echo "pipeline run_tree botanu_queue/tracing-opentelemetry_batch = $(calc 2 'a / b' "$pipe_tree_botanu" "$pipe_tree_otel")   (target <= 0.40)"
+grep -E '^(THROUGHPUT|SCALING)' <<<"$throughput_out"
+echo "allocs ${allocs_botanu} ${allocs_otel} ${allocs_registry} ${allocs_queue}   (target botanu_queue <= 3, application thread)"
 # 4096 bytes per iteration: bytes/ns is GB/s.
 echo "scrub clean=$(calc 2 '4096 / a' "$scrub_clean") GB/s pii=$(calc 0 '4096 / a * 1000' "$scrub_pii") MB/s" \
     "  (target >= 1 GB/s, >= 200 MB/s)"
@@ -106,5 +120,22 @@ if [[ ${INSTRUCTIONS:-0} == 1 ]]; then
     echo "instructions llm_span botanu/(registry+raw sdk) = $(calc 2 'a / (b + c)' "${ir[botanu]}" "${ir[registry]}" "${ir[raw_sdk]}")"
     echo "instructions unrecognized botanu/registry = $(calc 2 'a / b' "${ir[unrecognized_botanu]}" "${ir[unrecognized_registry]}")"
     echo "instructions run_tree botanu/tracing-opentelemetry = $(calc 2 'a / b' "${ir[run_tree_botanu]}" "${ir[run_tree_tracing-opentelemetry]}")"
+    # The production pipelines, application thread and all threads (see benches/instructions.sh).
+    declare -A app all
+    for variant in botanu_queue tracing-opentelemetry_batch run_tree_botanu_queue run_tree_tracing-opentelemetry_batch; do
+        iterations=$n
+        [[ $variant == run_tree_* ]] && iterations=$((n / 5))
+        read -r _ a b <<<"$(benches/instructions.sh "$bin" "$variant" "$iterations")"
+        app[$variant]=${a#app=}
+        all[$variant]=${b#all=}
+    done
+    echo "pipeline instructions per LLM span: botanu_queue app=${app[botanu_queue]} all=${all[botanu_queue]};" \
+        "tracing-opentelemetry_batch app=${app[tracing-opentelemetry_batch]} all=${all[tracing-opentelemetry_batch]}"
+    echo "pipeline instructions llm_span botanu/tracing-opentelemetry: application thread" \
+        "$(calc 2 'a / b' "${app[botanu_queue]}" "${app[tracing-opentelemetry_batch]}") (target <= 0.40)," \
+        "all threads $(calc 2 'a / b' "${all[botanu_queue]}" "${all[tracing-opentelemetry_batch]}") (target <= 0.80)"
+    echo "pipeline instructions run_tree botanu/tracing-opentelemetry: application thread" \
+        "$(calc 2 'a / b' "${app[run_tree_botanu_queue]}" "${app[run_tree_tracing-opentelemetry_batch]}") (target <= 0.40)," \
+        "all threads $(calc 2 'a / b' "${all[run_tree_botanu_queue]}" "${all[run_tree_tracing-opentelemetry_batch]}")"
     echo "callgrind profiles: $out (callgrind_annotate --inclusive=yes $out/botanu.out)"
 fi

@@ -8,7 +8,9 @@
 //!     target/release/deps/profile-<hash> botanu 5000
 //! ```
 //!
-//! Variants: `registry`, `tracing-opentelemetry`, `tracing-opentelemetry_metrics`, `botanu`, `botanu_no_metrics`, `raw_sdk`,
+//! Variants: `botanu_queue`, `tracing-opentelemetry_batch`, `run_tree_botanu_queue`,
+//! `run_tree_tracing-opentelemetry_batch`, `unrecognized_botanu_queue` (production pipelines: own queue
+//! vs the SDK's BatchSpanProcessor, flushed at the end); `registry`, `tracing-opentelemetry`, `tracing-opentelemetry_metrics`, `botanu`, `botanu_no_metrics`, `raw_sdk`,
 //! `unrecognized_registry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`,
 //! `price_plain`, `price_cached`;
 //! `botanu_no_activation`, `run_tree_botanu_no_activation`, `unrecognized_botanu_no_activation` (OTel
@@ -94,6 +96,40 @@ fn main() {
             run(iterations, || {
                 black_box(engine.price_llm(black_box(provider), black_box(model), black_box(&usage), at));
             });
+        }
+        // The production pipelines: botanu's queue (spans finished on its finisher thread) against
+        // tracing-opentelemetry with the SDK's BatchSpanProcessor. Both are flushed at the end, so a
+        // whole-process count (`--collect-atstart=yes`, see `benches/compare.sh`) includes the
+        // background threads' work; `exported` on stderr shows whether a pipeline dropped any span.
+        "botanu_queue" | "run_tree_botanu_queue" | "unrecognized_botanu_queue" => {
+            let exporter = support::CountingExporter::default();
+            let (dispatch, guard) = support::botanu_queue(exporter.clone());
+            let workload = match variant.as_str() {
+                "botanu_queue" => support::llm_botanu,
+                "run_tree_botanu_queue" => support::run_tree_botanu,
+                _ => support::unrecognized,
+            };
+            under(&dispatch, workload);
+            guard.force_flush().expect("flush");
+            eprintln!("exported {}", exporter.0.load(std::sync::atomic::Ordering::Relaxed));
+        }
+        "tracing-opentelemetry_batch" | "run_tree_tracing-opentelemetry_batch" => {
+            let exporter = support::CountingExporter::default();
+            let provider = support::provider_batch(exporter.clone());
+            let dispatch = support::tracing_otel(&provider);
+            if variant == "tracing-opentelemetry_batch" {
+                under(&dispatch, support::llm_tracing_otel);
+            } else {
+                let mut run_no = 0;
+                tracing::dispatcher::with_default(&dispatch, || {
+                    run(iterations, || {
+                        run_no += 1;
+                        support::run_tree_tracing_otel(run_no);
+                    })
+                });
+            }
+            provider.force_flush().expect("flush");
+            eprintln!("exported {}", exporter.0.load(std::sync::atomic::Ordering::Relaxed));
         }
         other => panic!("unknown variant {other:?}"),
     }

@@ -91,6 +91,37 @@ fn run_tree(c: &mut Criterion) {
     drop(guard);
 }
 
+/// The production pipelines, application thread's wall-clock: botanu's own queue (spans finished on its
+/// finisher thread) against tracing-opentelemetry with the SDK's `BatchSpanProcessor`. Both drop spans
+/// when the application outruns their background threads for long (botanu counts them); the time
+/// measured is what the application thread pays.
+fn pipeline(c: &mut Criterion) {
+    let mut group = c.benchmark_group("pipeline");
+    let (botanu, guard) = support::botanu_queue(support::CountingExporter::default());
+    group.bench_function("llm_span_botanu_queue", |b| {
+        tracing::dispatcher::with_default(&botanu, || b.iter(support::llm_botanu))
+    });
+    group.bench_function("run_tree_botanu_queue", |b| {
+        tracing::dispatcher::with_default(&botanu, || b.iter(support::run_tree_botanu))
+    });
+    let otel_provider = support::provider_batch(support::CountingExporter::default());
+    let otel = support::tracing_otel(&otel_provider);
+    group.bench_function("llm_span_tracing-opentelemetry_batch", |b| {
+        tracing::dispatcher::with_default(&otel, || b.iter(support::llm_tracing_otel))
+    });
+    let mut run_no = 0_u64;
+    group.bench_function("run_tree_tracing-opentelemetry_batch", |b| {
+        tracing::dispatcher::with_default(&otel, || {
+            b.iter(|| {
+                run_no += 1;
+                support::run_tree_tracing_otel(black_box(run_no));
+            })
+        })
+    });
+    group.finish();
+    drop(guard);
+}
+
 fn config() -> Criterion {
     Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2))
 }
@@ -98,6 +129,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = llm_span, unrecognized_span, run_tree
+    targets = llm_span, unrecognized_span, run_tree, pipeline
 }
 criterion_main!(benches);

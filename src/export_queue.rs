@@ -84,8 +84,10 @@ pub struct ExportStats {
     failed: AtomicU64,
     dropped: AtomicU64,
     /// Set by the first drop; the layer logs the warning on the application's dispatcher (span
-    /// processors themselves run under the no-op dispatcher).
+    /// processors themselves run under the no-op dispatcher, or on the finisher).
     warning_pending: AtomicBool,
+    /// Whether the first drop happened (the warning is logged once).
+    warned: AtomicBool,
     /// The queue these counters belong to, so the guard can abandon it at its shutdown deadline.
     queue: OnceLock<Weak<Shared>>,
 }
@@ -114,6 +116,22 @@ impl ExportStats {
         }
     }
 
+    /// Counts `n` spans dropped (the queue was full, or the span arrived after shutdown).
+    pub(crate) fn count_dropped(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            self.warning_pending.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Makes the queue drain the layer's finisher first at flush and shutdown, so buffered spans
+    /// reach it (also through `SdkTracerProvider::force_flush`).
+    pub(crate) fn feed_from(&self, pipeline: Arc<crate::layer::Pipeline>) {
+        if let Some(shared) = self.queue.get().and_then(Weak::upgrade) {
+            let _ = shared.upstream.set(pipeline);
+        }
+    }
+
     /// Whether the first-drop warning is due; true once.
     pub(crate) fn take_warning(&self) -> bool {
         self.warning_pending.load(Ordering::Relaxed) && self.warning_pending.swap(false, Ordering::Relaxed)
@@ -136,8 +154,9 @@ struct Shared {
     state: Mutex<QueueState>,
     wake: Condvar,
     stats: Arc<ExportStats>,
-    warned: AtomicBool,
     settings: QueueSettings,
+    /// The layer's finisher feeding this queue, drained before a flush or shutdown.
+    upstream: OnceLock<Arc<crate::layer::Pipeline>>,
     resource: Mutex<Option<Resource>>,
 }
 
@@ -199,8 +218,8 @@ impl QueueProcessor {
             state: Mutex::new(QueueState::default()),
             wake: Condvar::new(),
             stats: Arc::new(ExportStats::default()),
-            warned: AtomicBool::new(false),
             settings,
+            upstream: OnceLock::new(),
             resource: Mutex::new(None),
         });
         let _ = shared.stats.queue.set(Arc::downgrade(&shared));
@@ -218,10 +237,7 @@ impl QueueProcessor {
     }
 
     fn drop_span(&self) {
-        self.shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
-        if !self.shared.warned.swap(true, Ordering::Relaxed) {
-            self.shared.stats.warning_pending.store(true, Ordering::Relaxed);
-        }
+        self.shared.stats.count_dropped(1);
     }
 
     /// Sends a request to the worker and waits for its answer, at most `timeout`.
@@ -258,10 +274,23 @@ impl SpanProcessor for QueueProcessor {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.request(self.shared.settings.export_timeout, |state, tx| state.flush_waiters.push(tx))
+        let timeout = self.shared.settings.export_timeout;
+        let deadline = Instant::now() + timeout;
+        if let Some(upstream) = self.shared.upstream.get() {
+            upstream.drain(timeout)?;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.request(left, |state, tx| state.flush_waiters.push(tx))
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
+        // The finisher first, so what it still holds reaches the queue before the queue closes; a
+        // finisher that does not drain in time still stops, and what it held is counted dropped.
+        if let Some(upstream) = self.shared.upstream.get() {
+            let _ = upstream.shut_down(timeout);
+        }
+        let timeout = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
         let result = self.request(timeout, |state, tx| {
             state.closed = true;
             state.shutdown = Some(tx);

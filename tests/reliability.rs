@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use botanu::config::Config;
 use botanu::prelude::*;
@@ -151,6 +151,12 @@ fn a_full_queue_drops_counts_and_warns_once_without_blocking_the_app() {
             }
         })
     });
+    // Spans are finished (and dropped at the full queue) on botanu's finisher thread: let it get
+    // through them before the collector comes back.
+    let settle = Instant::now() + Duration::from_secs(10);
+    while guard.export_counts().dropped < 200 - 15 && Instant::now() < settle {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     exporter.open();
     guard.force_flush().expect("flush");
     let counts = guard.export_counts();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use botanu::prelude::*;
 use botanu::BotanuGuard;
 use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _};
-use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{Span as _, SpanKind, Tracer as _, TracerProvider as _};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
@@ -88,6 +88,44 @@ pub fn botanu_with<E: SpanExporter + 'static>(exporter: E, metrics: bool, activa
         Err(err) => panic!("botanu pipeline: {err}"),
     };
     (Dispatch::new(Registry::default().with(layer)), guard)
+}
+
+/// The production pipeline: `Registry` + `BotanuLayer` exporting through botanu's own queue
+/// (`with_batch_exporter`), metrics recorded as in [`botanu`], OTel context activation on (the default).
+/// Spans are finished on botanu's finisher thread and exported on the queue's worker.
+pub fn botanu_queue<E: SpanExporter + 'static>(exporter: E) -> (Dispatch, BotanuGuard) {
+    let builder = botanu::Builder::new()
+        .with_batch_exporter(exporter)
+        .with_metric_exporter(NoopMetricExporter)
+        .with_metric_export_interval(Duration::from_secs(3600));
+    let (layer, guard) = match builder.build::<Registry>() {
+        Ok(built) => built,
+        Err(err) => panic!("botanu pipeline: {err}"),
+    };
+    (Dispatch::new(Registry::default().with(layer)), guard)
+}
+
+/// A tracer provider exporting through `exporter` with the SDK's `BatchSpanProcessor` on its own thread
+/// (batches of 512, 5 s delay): what tracing-opentelemetry users run in production. Its queue is
+/// botanu's default size (65,536) instead of the SDK's 2,048, so that in a measured loop it drops no
+/// span (silently) and counts the same work as botanu.
+pub fn provider_batch<E: SpanExporter + 'static>(exporter: E) -> SdkTracerProvider {
+    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
+    let config = BatchConfigBuilder::default().with_max_queue_size(65_536).build();
+    let processor = BatchSpanProcessor::builder(exporter).with_batch_config(config).build();
+    SdkTracerProvider::builder().with_span_processor(processor).build()
+}
+
+/// A span exporter that counts what it is given (to count what a pipeline dropped) and drops it.
+#[derive(Debug, Default, Clone)]
+pub struct CountingExporter(pub std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl SpanExporter for CountingExporter {
+    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        self.0.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        drop(batch);
+        ready(Ok(()))
+    }
 }
 
 /// A tracer provider exporting through `exporter` with a `SimpleSpanProcessor`.
@@ -174,7 +212,6 @@ pub fn llm_tracing_otel() {
         "llm",
         otel.name = "chat gpt-4",
         otel.kind = "client",
-        otel.status_code = "ok",
         gen_ai.provider.name = "openai",
         botanu.vendor = "openai",
         gen_ai.request.model = "gpt-4",
@@ -187,6 +224,15 @@ pub fn llm_tracing_otel() {
         gen_ai.usage.input_tokens = Empty,
         gen_ai.usage.output_tokens = Empty,
         gen_ai.response.model = Empty,
+        // The price botanu works out at close (gpt-4: 120 × 30 + 30 × 60 USD per million tokens),
+        // given as constants: tracing-opentelemetry only has to export the same data.
+        botanu.cost.usd = 0.0054,
+        botanu.cost.input_usd = 0.0036,
+        botanu.cost.output_usd = 0.0018,
+        botanu.cost.estimated = true,
+        botanu.cost.model = "gpt-4",
+        botanu.cost.provider = "openai",
+        botanu.cost.source = "genai-prices 0.2.1",
     );
     {
         let _entered = span.enter();
@@ -218,7 +264,7 @@ pub fn llm_tracing_otel_metrics(metrics: &HandMetrics) {
 }
 
 /// The same span built directly with the SDK: builder with kind and start attributes, three attributes
-/// set, status, end.
+/// set, end (status Unset: botanu leaves an instrumentation span's success Unset, as OTel asks).
 pub fn llm_raw(tracer: &SdkTracer) {
     let mut span = tracer
         .span_builder("chat gpt-4")
@@ -233,12 +279,18 @@ pub fn llm_raw(tracer: &SdkTracer) {
             KeyValue::new("botanu.request.streaming", false),
             KeyValue::new("botanu.request.attempt", 1_i64),
             KeyValue::new("app.feature", "summarize"),
+            KeyValue::new("botanu.cost.usd", 0.0054),
+            KeyValue::new("botanu.cost.input_usd", 0.0036),
+            KeyValue::new("botanu.cost.output_usd", 0.0018),
+            KeyValue::new("botanu.cost.estimated", true),
+            KeyValue::new("botanu.cost.model", "gpt-4"),
+            KeyValue::new("botanu.cost.provider", "openai"),
+            KeyValue::new("botanu.cost.source", "genai-prices 0.2.1"),
         ])
         .start(tracer);
     span.set_attribute(KeyValue::new("gen_ai.usage.input_tokens", 120_i64));
     span.set_attribute(KeyValue::new("gen_ai.usage.output_tokens", 30_i64));
     span.set_attribute(KeyValue::new("gen_ai.response.model", "gpt-4-0613"));
-    span.set_status(Status::Ok);
     span.end();
 }
 
@@ -299,13 +351,24 @@ pub fn run_tree_tracing_otel(run_no: u64) {
         botanu.attempt = 1,
         botanu.run.start_time = "2025-01-01T00:00:00.000Z",
         botanu.run.duration_ms = Empty,
+        // The run's cost roll-up botanu writes at its close, recorded by hand at the end.
+        botanu.run.cost.usd = Empty,
+        botanu.run.cost.llm_usd = Empty,
+        botanu.run.cost.data_usd = Empty,
+        botanu.run.cost.tool_usd = Empty,
+        botanu.run.llm_calls = Empty,
+        botanu.run.tokens.input = Empty,
+        botanu.run.tokens.output = Empty,
+        botanu.run.tokens.cache_read = Empty,
+        botanu.run.cost.unpriced_count = Empty,
+        botanu.run.cost.scope = "process",
+        botanu.run.cost.open_spans = Empty,
     );
     run.in_scope(|| {
         tracing::info!(botanu.run_id = %run_id, botanu.workflow = "support", "botanu.run.started");
         let step = tracing::info_span!(
             "step",
             otel.name = "botanu.step/answer",
-            otel.status_code = "ok",
             botanu.step = "answer",
             botanu.run_id = %run_id,
             botanu.workflow = "support",
@@ -319,7 +382,6 @@ pub fn run_tree_tracing_otel(run_no: u64) {
                     "llm",
                     otel.name = "chat gpt-4",
                     otel.kind = "client",
-                    otel.status_code = "ok",
                     gen_ai.provider.name = "openai",
                     botanu.vendor = "openai",
                     gen_ai.request.model = "gpt-4",
@@ -332,6 +394,13 @@ pub fn run_tree_tracing_otel(run_no: u64) {
                     botanu.environment = "production",
                     gen_ai.usage.input_tokens = Empty,
                     gen_ai.usage.output_tokens = Empty,
+                    botanu.cost.usd = 0.0054,
+                    botanu.cost.input_usd = 0.0036,
+                    botanu.cost.output_usd = 0.0018,
+                    botanu.cost.estimated = true,
+                    botanu.cost.model = "gpt-4",
+                    botanu.cost.provider = "openai",
+                    botanu.cost.source = "genai-prices 0.2.1",
                 );
                 llm.in_scope(|| {
                     llm.record("gen_ai.usage.input_tokens", 120_i64);
@@ -343,7 +412,6 @@ pub fn run_tree_tracing_otel(run_no: u64) {
                     "db",
                     otel.name = "db.postgresql.select",
                     otel.kind = "client",
-                    otel.status_code = "ok",
                     db.system = "postgresql",
                     botanu.vendor = "postgresql",
                     db.operation = "SELECT",
@@ -364,6 +432,17 @@ pub fn run_tree_tracing_otel(run_no: u64) {
             }
         });
         run.record("botanu.run.duration_ms", 1.0);
+        let llm_usd = 0.0054 * RUN_LLM_CALLS as f64;
+        run.record("botanu.run.cost.usd", llm_usd);
+        run.record("botanu.run.cost.llm_usd", llm_usd);
+        run.record("botanu.run.cost.data_usd", 0.0);
+        run.record("botanu.run.cost.tool_usd", 0.0);
+        run.record("botanu.run.llm_calls", RUN_LLM_CALLS as i64);
+        run.record("botanu.run.tokens.input", 120 * RUN_LLM_CALLS as i64);
+        run.record("botanu.run.tokens.output", 30 * RUN_LLM_CALLS as i64);
+        run.record("botanu.run.tokens.cache_read", 0_i64);
+        run.record("botanu.run.cost.unpriced_count", 0_i64);
+        run.record("botanu.run.cost.open_spans", 0_i64);
         tracing::info!(
             botanu.run_id = %run_id,
             botanu.workflow = "support",

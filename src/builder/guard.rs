@@ -31,6 +31,8 @@ pub struct BotanuGuard {
     pub(super) warnings: Vec<String>,
     /// Per-workflow cost of the runs that closed (see [`BotanuGuard::cost_summary`]).
     pub(super) cost_summary: Arc<SummaryStore>,
+    /// The layer's finisher, drained before the providers flush (see `layer::finisher`).
+    pub(super) pipeline: Option<Arc<Pipeline>>,
     pub(super) done: bool,
 }
 
@@ -64,12 +66,18 @@ impl BotanuGuard {
     ///
     /// [`Error::Flush`] when an exporter fails or the flush times out.
     pub fn force_flush(&self) -> Result<(), crate::Error> {
+        let deadline = std::time::Instant::now() + self.timeout;
+        // Spans still on the finisher's buffers are finished first: their metrics and cost too.
+        if let Some(pipeline) = &self.pipeline {
+            pipeline.drain(self.timeout).map_err(Error::Flush)?;
+        }
         let traces = self.tracer_provider.clone();
         let metrics = self.meter_provider.clone();
         let [traces, metrics] = within_one_timeout(
-            self.timeout,
+            deadline.saturating_duration_since(std::time::Instant::now()),
             [Box::new(move || traces.force_flush()), Box::new(move || metrics.map_or(Ok(()), |mp| mp.force_flush()))],
         );
+        crate::export_queue::report_drops(&self.export_stats);
         traces.map_err(Error::Flush)?;
         metrics.map_err(Error::Flush)
     }
@@ -225,6 +233,10 @@ impl BotanuGuard {
     /// # Ok::<(), botanu::Error>(())
     /// ```
     pub fn cost_summary(&self) -> CostSummary {
+        // Runs still waiting on the finisher are counted first.
+        if let Some(pipeline) = &self.pipeline {
+            let _ = pipeline.drain(self.timeout);
+        }
         self.cost_summary.summary()
     }
 
@@ -271,6 +283,13 @@ impl BotanuGuard {
             return Ok(());
         }
         let (timeout, owned_meter) = (self.timeout, self.owned_meter);
+        let deadline = std::time::Instant::now() + timeout;
+        // The finisher first (its spans' metrics must reach the meter provider before it shuts down);
+        // then the providers, in what is left of the one timeout.
+        if let Some(pipeline) = &self.pipeline {
+            let _ = pipeline.shut_down(timeout);
+        }
+        let timeout = deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_millis(1));
         let traces = self.tracer_provider.clone();
         let metrics = self.meter_provider.clone();
         let [traces, metrics] = within_one_timeout(
@@ -289,6 +308,7 @@ impl BotanuGuard {
         for stats in &self.export_stats {
             stats.abandon();
         }
+        crate::export_queue::report_drops(&self.export_stats);
         traces.map_err(Error::Shutdown)?;
         metrics.map_err(Error::Shutdown)
     }

@@ -30,7 +30,7 @@ use crate::cost::{CostSummary, PriceOverride, PricingConfig, PricingEngine};
 use crate::error::Error;
 use crate::export_queue::{ExportStats, QueueProcessor, QueueSettings};
 use crate::layer::cost::{CostLayer, SummaryStore};
-use crate::layer::{BotanuLayer, PresetIdGenerator, Shared, SharedParts};
+use crate::layer::{BotanuLayer, Pipeline, PresetIdGenerator, Shared, SharedParts};
 use crate::metrics::Instruments;
 use crate::semconv as k;
 
@@ -835,6 +835,9 @@ impl Builder {
         let cost_summary = Arc::new(SummaryStore::default());
         let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
 
+        // Spans are finished on botanu's finisher thread unless a processor must run inline.
+        let pipeline =
+            (!inline_processors).then(|| Pipeline::new(config.queue_size, config.schedule_delay, &export_stats));
         let parts = SharedParts {
             tracer,
             content: ContentPolicy::new(
@@ -849,6 +852,7 @@ impl Builder {
             export_stats: export_stats.clone(),
             cost,
             activate_context: context_activation,
+            pipeline: pipeline.clone(),
         };
         let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
         let guard = BotanuGuard {
@@ -861,6 +865,7 @@ impl Builder {
             timeout: config.export_timeout,
             warnings,
             cost_summary,
+            pipeline,
             done: false,
         };
         Ok((layer, guard))

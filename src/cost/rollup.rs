@@ -158,6 +158,9 @@ impl RunCost {
 pub(crate) struct RunCostCell {
     tally: std::sync::Mutex<RunTally>,
     open: std::sync::atomic::AtomicU64,
+    /// Spans of the run handed to the layer's finisher and not finished yet: the run span itself is
+    /// finished after them (see `layer::finisher`).
+    pending: std::sync::atomic::AtomicU64,
 }
 
 /// The roll-up so far and the outcome amounts seen.
@@ -197,5 +200,21 @@ impl RunCostCell {
     /// Spans of the run opened and not closed yet.
     pub(crate) fn open(&self) -> u64 {
         self.open.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A span of the run closed and was handed to the finisher.
+    pub(crate) fn handed_off(&self) {
+        self.pending.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A span counted by [`Self::handed_off`] was finished (or dropped). Release: its additions to the
+    /// tally happen before the run that reads `pending() == 0` reads the tally.
+    pub(crate) fn finished(&self) {
+        self.pending.fetch_sub(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Spans handed off and not finished yet.
+    pub(crate) fn pending(&self) -> u64 {
+        self.pending.load(std::sync::atomic::Ordering::Acquire)
     }
 }

@@ -115,16 +115,35 @@ pub(crate) fn opened(state: &SpanState, shared: &Shared) {
     }
 }
 
+/// A span closed, on the application thread (whichever thread finishes it): counted closed in its run,
+/// and, when `handed_off`, pending in it until finished. Returns, for a run span, how many spans of the
+/// run are still open (`botanu.run.cost.open_spans`), counted now rather than when the run is finished.
+pub(crate) fn closing(state: &SpanState, shared: &Shared, handed_off: bool) -> (u64, Option<Arc<RunContext>>) {
+    if shared.cost.is_none() {
+        return (0, None);
+    }
+    let Some(run) = &state.run else { return (0, None) };
+    if state.kind == Kind::Run {
+        return (run.cost.open(), None);
+    }
+    run.cost.closed();
+    if !handed_off {
+        return (0, None);
+    }
+    run.cost.handed_off();
+    (0, Some(run.clone()))
+}
+
 /// A span closed: prices it if it is an LLM call or a data operation, adds it to its run's roll-up, and,
-/// for a run span, writes the roll-up. Called before the span's other close-time attributes.
-pub(crate) fn finish(state: &mut SpanState, shared: &Shared) {
+/// for a run span, writes the roll-up (`run_open`: see [`closing`]). Called before the span's other
+/// close-time attributes.
+pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
     let Some(layer) = &shared.cost else { return };
     if state.kind == Kind::Run {
-        return finish_run(state, layer);
+        return finish_run(state, layer, run_open);
     }
     let run = state.run.clone();
     if let Some(run) = &run {
-        run.cost.closed();
         if let Some(amount) = outcome_amount(state) {
             run.cost.update(|tally| tally.outcome_amount += amount);
         }
@@ -153,7 +172,7 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared) {
 }
 
 /// The roll-up of a closing run span, the open spans it cannot include, and the summary row.
-fn finish_run(state: &mut SpanState, layer: &CostLayer) {
+fn finish_run(state: &mut SpanState, layer: &CostLayer, run_open: u64) {
     let Some(run) = state.run.clone() else { return };
     let tally = run.cost.tally();
     let amount = tally.outcome_amount + outcome_amount(state).unwrap_or(0.0);
@@ -161,7 +180,7 @@ fn finish_run(state: &mut SpanState, layer: &CostLayer) {
     let known = !(tally.cost.priced_count == 0 && tally.cost.unpriced_count > 0);
     let per_unit_of = (amount > 0.0 && known).then_some(amount);
     write_attributes(state, tally.cost.attributes(per_unit_of));
-    let open = i64::try_from(run.cost.open()).unwrap_or(i64::MAX);
+    let open = i64::try_from(run_open).unwrap_or(i64::MAX);
     state.set(Key::from_static_str(k::RUN_COST_OPEN_SPANS), Value::I64(open));
     layer.summary.record_run(&run.workflow, &tally.cost, amount);
 }

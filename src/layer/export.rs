@@ -72,9 +72,18 @@ pub(crate) fn new_ids(parent_trace: Option<TraceId>) -> (TraceId, SpanId) {
 }
 
 /// Finishes a closed span: derived attributes, stamping, metrics, and the OTel span itself.
-pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metadata<'static>) {
-    let end = SystemTime::now();
+/// Runs on the application thread (inline processors) or on the finisher (see `finisher`); `end` is
+/// when the span closed, `run_open` what `cost::closing` counted then.
+pub(crate) fn finish(
+    mut state: SpanState,
+    shared: &Shared,
+    meta: &'static Metadata<'static>,
+    end: SystemTime,
+    run_open: u64,
+) {
     let elapsed = end.duration_since(state.start).unwrap_or_default();
+    // An `#[instrument]` run's arguments and return value, through the gate and the scrubber.
+    super::instrument::finish(&mut state, shared);
     // Error messages come from arbitrary errors and may quote a key or an address: scrub them like content.
     if let Some((_, message)) = &mut state.error {
         // Bounded: the message was kept to the scrubber's input size when recorded, and is cut here.
@@ -92,8 +101,8 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
     // Decided before `finish_kind` writes its close-time defaults (`botanu.tool.success`), which are
     // not evidence of anything.
     let outcome = super::metrics::outcome(&state);
-    super::cost::finish(&mut state, shared);
-    finish_kind(&mut state, duration_ms);
+    super::cost::finish(&mut state, shared, run_open);
+    finish_kind(&mut state, duration_ms, end);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64(), outcome);
     }
@@ -180,11 +189,10 @@ pub(crate) fn finish(mut state: SpanState, shared: &Shared, meta: &'static Metad
             export();
         });
     } else {
-        // Only botanu's export queue: `on_end` just enqueues, and the exporter runs on the queue's
-        // thread, where its logs reach the application's subscriber as usual.
+        // Only botanu's export queues (on the finisher, or inline if it could not start): `on_end`
+        // just enqueues, and the exporter runs on the queue's thread.
         export();
     }
-    crate::export_queue::report_drops(&shared.export_stats);
 }
 
 /// Turns `otel.status_code = error` into the span's failure, now that every field is recorded: the
@@ -235,10 +243,10 @@ fn mirror_semconv_tokens(state: &mut SpanState) {
 }
 
 /// Attributes each kind writes at close: its duration and, for a failed span, its error type name.
-fn finish_kind(state: &mut SpanState, duration_ms: f64) {
+fn finish_kind(state: &mut SpanState, duration_ms: f64, end: SystemTime) {
     let spec = state.kind.spec();
     match state.kind {
-        Kind::Run => return finish_run(state, duration_ms),
+        Kind::Run => return finish_run(state, duration_ms, end),
         // A failed tool is not successful whatever its result said. Success is written only by a recorded
         // result (`set_result`): a tool that closed with no evidence is not claimed to have succeeded.
         Kind::Tool if state.error.is_some() => state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false)),
@@ -257,7 +265,7 @@ fn finish_kind(state: &mut SpanState, duration_ms: f64) {
     }
 }
 
-fn finish_run(state: &mut SpanState, duration_ms: f64) {
+fn finish_run(state: &mut SpanState, duration_ms: f64, end: SystemTime) {
     let Some(run) = state.run.clone() else { return };
     super::run_span::settle_deadline(state, duration_ms);
     state.set(Key::from_static_str(k::RUN_DURATION_MS), Value::F64(duration_ms));
@@ -277,7 +285,7 @@ fn finish_run(state: &mut SpanState, duration_ms: f64) {
     if let Some((error_type, _)) = &state.error {
         attrs.push(KeyValue::new(k::RUN_EVENT_ERROR_CLASS, error_type.to_string()));
     }
-    state.events.push(Event::new(k::EVENT_RUN_COMPLETED, SystemTime::now(), attrs, 0));
+    state.events.push(Event::new(k::EVENT_RUN_COMPLETED, end, attrs, 0));
 }
 
 /// The reference's run status: `failure` for a failed run; else the outcome the run emitted, in the run

@@ -8,9 +8,11 @@
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
+mod callsites;
 mod classify;
 pub(crate) mod cost;
 mod export;
+mod finisher;
 mod instrument;
 mod kinds;
 pub(crate) mod metrics;
@@ -22,15 +24,13 @@ pub(crate) mod state;
 mod structured;
 
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Key, KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
-use tracing_core::callsite::Identifier;
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{self, Attributes, Record};
 use tracing_core::{Event as TracingEvent, Interest, Level, Metadata, Subscriber};
@@ -44,6 +44,7 @@ use crate::run::{RunContext, RunRelation};
 use crate::semconv as k;
 use classify::CallsiteInfo;
 pub(crate) use export::PresetIdGenerator;
+pub(crate) use finisher::Pipeline;
 pub(crate) use kinds::Kind;
 use metrics::Instruments;
 use otel_context::Attached;
@@ -74,31 +75,13 @@ pub(crate) struct Shared {
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
     /// Pricing of LLM calls and data operations; `None` when pricing is off.
     pub(crate) cost: Option<cost::CostLayer>,
+    /// Where closed spans are handed off to be finished on botanu's thread (see `finisher`); `None`
+    /// when span processors run inline.
+    pub(crate) pipeline: Option<Arc<Pipeline>>,
     /// Classified callsites. Entries are leaked on purpose: a callsite is `'static` and finite, so the
-    /// map holds at most one small `CallsiteInfo` per callsite per layer built, and spans can keep a
-    /// `&'static` to it without reference counting on the hot path.
-    callsites: RwLock<HashMap<Identifier, &'static CallsiteInfo, std::hash::BuildHasherDefault<AddrHasher>>>,
-}
-
-/// Hashes a callsite identifier (a pointer) by address: FxHash's mix, instead of SipHash.
-#[derive(Default)]
-struct AddrHasher(u64);
-
-impl std::hash::Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
+    /// table holds at most one small `CallsiteInfo` per callsite per layer built, and spans can keep a
+    /// `&'static` to it without reference counting on the hot path. Read without a lock.
+    callsites: callsites::CallsiteTable,
 }
 
 /// What [`Shared`] is built from besides the resolved [`Config`]: parts the builder makes (the tracer,
@@ -113,6 +96,7 @@ pub(crate) struct SharedParts {
     pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
     pub(crate) cost: Option<cost::CostLayer>,
     pub(crate) activate_context: bool,
+    pub(crate) pipeline: Option<Arc<Pipeline>>,
 }
 
 impl Shared {
@@ -129,6 +113,7 @@ impl Shared {
             export_stats,
             activate_context,
             cost,
+            pipeline,
         } = parts;
         Shared {
             tracer,
@@ -145,29 +130,23 @@ impl Shared {
             activate_context,
             export_stats,
             cost,
-            callsites: RwLock::new(HashMap::default()),
+            pipeline,
+            callsites: callsites::CallsiteTable::default(),
         }
     }
 
     /// The callsite's classification, computed on first sight (normally at registration).
+    #[inline]
     fn callsite(&self, meta: &'static Metadata<'static>) -> &'static CallsiteInfo {
-        let id = meta.callsite();
-        if let Some(info) = self.callsites.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
-            return info;
+        match self.callsites.get(&meta.callsite()) {
+            Some(info) => info,
+            None => self.register(meta),
         }
-        self.register(meta)
     }
 
-    #[inline(never)]
     fn register(&self, meta: &'static Metadata<'static>) -> &'static CallsiteInfo {
-        let mut map = self.callsites.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(info) = map.get(&meta.callsite()) {
-            return info;
-        }
-        let info: &'static CallsiteInfo =
-            Box::leak(Box::new(classify::classify(meta, &|name| self.secret_keys.is_secret(name))));
-        map.insert(meta.callsite(), info);
-        info
+        self.callsites
+            .insert_with(meta.callsite(), || classify::classify(meta, &|name| self.secret_keys.is_secret(name)))
     }
 }
 
@@ -194,8 +173,14 @@ impl<S> BotanuLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    /// The layer over `shared`; starts the finisher thread of its pipeline, if it has one.
     pub(crate) fn from_shared(shared: Shared) -> Self {
-        BotanuLayer { shared: Arc::new(shared), with_context: WithContext::new::<S>(), _subscriber: PhantomData }
+        let shared = Arc::new(shared);
+        if let Some(pipeline) = &shared.pipeline {
+            // Not started (no thread could be spawned): `is_running` stays false, spans finish inline.
+            let _ = pipeline.start(shared.clone());
+        }
+        BotanuLayer { shared, with_context: WithContext::new::<S>(), _subscriber: PhantomData }
     }
 
     /// A field formatter for a `fmt` layer that redacts like this layer does (same secret keys, same
@@ -279,11 +264,12 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        if opentelemetry::Context::is_current_telemetry_suppressed() {
-            return;
-        }
+        // The callsite first: most spans are not botanu's, and this read is cheaper than the
+        // suppression check's thread-local.
         let info = self.shared.callsite(attrs.metadata());
-        if info.kind == Kind::Other && !self.shared.export_all {
+        if (info.kind == Kind::Other && !self.shared.export_all)
+            || opentelemetry::Context::is_current_telemetry_suppressed()
+        {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -367,6 +353,10 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
+        // A span of a kind botanu does not export has no state: skip the extensions' lock.
+        if !self.shared.export_all && self.shared.callsite(span.metadata()).kind == Kind::Other {
+            return;
+        }
         // One read lock answers both "is it exported?" (a span botanu does not export has no state) and
         // "what is its context?"; it is released before attaching, so no other code runs under it.
         let cx = otel_context::entered_context(&span.extensions(), &self.shared);
@@ -446,10 +436,25 @@ where
             return;
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.
-        let state = span.extensions_mut().remove::<SpanState>();
-        if let Some(mut state) = state {
-            instrument::finish(&mut state, &self.shared);
-            export::finish(state, &self.shared, span.metadata());
+        let Some(state) = span.extensions_mut().remove::<SpanState>() else { return };
+        let end = SystemTime::now();
+        let shared = &self.shared;
+        match shared.pipeline.as_deref().filter(|p| p.is_running()) {
+            // The finisher logs the first-drop warning itself, on this thread's dispatcher.
+            Some(pipeline) => {
+                let (run_open, pending_in) = cost::closing(&state, shared, true);
+                let closed = finisher::Closed { state, meta: span.metadata(), end, run_open, pending_in };
+                if let Some(closed) = pipeline.hand_off(closed) {
+                    // The finisher is behind: this thread finishes the span itself.
+                    finisher::finish(pipeline, closed, shared);
+                    crate::export_queue::report_drops(&shared.export_stats);
+                }
+            }
+            None => {
+                let (run_open, _) = cost::closing(&state, shared, false);
+                export::finish(state, shared, span.metadata(), end, run_open);
+                crate::export_queue::report_drops(&shared.export_stats);
+            }
         }
     }
 

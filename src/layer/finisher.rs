@@ -1,0 +1,537 @@
+//! The finisher: closed spans are finished on a thread of botanu's, not on the application's.
+//!
+//! Finishing a span (scrubbing its error message, pricing it, the metrics, stamping the run's keys,
+//! building the OpenTelemetry span through the tracer and its processors) is most of botanu's work per
+//! span, and none of it has to happen where the span closed. With botanu's own export queue (the
+//! production pipeline; not with `with_span_exporter`/`with_span_processor`/console, whose processors
+//! the user asked to run inline), `on_close` only takes the span's state out of the Registry, notes the
+//! end time and pushes a [`Closed`] onto a buffer of its own thread. The finisher thread drains every
+//! buffer and runs `export::finish`, which ends in the export queue (whose lock the finisher then
+//! shares only with the exporter's worker).
+//!
+//! What runs where, per span:
+//! - application thread: the fields (open, record), the run's `open` count, the hand-off: one lock of
+//!   a mutex only this thread and the finisher touch, no shared cache line written;
+//! - finisher thread: everything `export::finish` does;
+//! - exporter thread (`export_queue`): batching and the network.
+//!
+//! Buffers: one per application thread and pipeline, found through a thread-local (several pipelines may
+//! live in one process: each test builds its own), registered once in the pipeline's list, so a buffer
+//! of a thread that has exited is still drained. The finisher is woken when a buffer reaches
+//! [`WAKE_AT`] spans and otherwise polls every [`poll_interval`]. Past [`high_water`] spans the finisher
+//! is behind (the application closes spans faster than one thread finishes them): the application thread
+//! then finishes its spans itself, in `on_close`, until the finisher catches up — backpressure, not
+//! drops, and finishing spreads over the application's threads. A run waiting for children is not
+//! finished there; it waits in the buffer up to the queue size, past which it is dropped and counted. Spans
+//! still buffered when a shutdown gives up are counted dropped too; spans closed after shutdown are
+//! discarded uncounted, as the SDK does once its provider is shut down (the counters are final when
+//! shutdown returns).
+//!
+//! Run roll-up: a run's children may close on other threads than the run, and buffers are drained one
+//! after another, so the finisher can see a run before a child that closed before it. Each child handed
+//! off counts in its run's `pending` until finished; a run whose `pending` is not zero waits in a
+//! finisher-local list and is retried after every drain, and finished anyway after [`PARK_LIMIT`] or at a
+//! flush (after a flush has drained every buffer, a pending child can only be one closing right now).
+//!
+//! Flush and shutdown drain every buffer through the finisher first (bounded by the caller's timeout),
+//! then flush the queue; `SdkTracerProvider::force_flush` does the same through the queue processor.
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use tracing_core::Metadata;
+
+use super::kinds::Kind;
+use super::state::SpanState;
+use super::Shared;
+use crate::export_queue::ExportStats;
+use crate::run::RunContext;
+
+/// Spans in one thread's buffer that wake the finisher before its next poll.
+pub(crate) const WAKE_AT: usize = 256;
+/// Spans in one thread's buffer past which the finisher is behind: that thread finishes its spans
+/// itself until the finisher catches up. An eighth of the queue size (8,192 by default), at least
+/// 4 × [`WAKE_AT`], at most the queue size: a burst is absorbed, a sustained overload pushes back.
+pub(crate) fn high_water(queue_size: usize) -> usize {
+    (queue_size / 8).max(4 * WAKE_AT).min(queue_size.max(1))
+}
+/// Longest time a run waits for children that closed before it (see the module documentation).
+pub(crate) const PARK_LIMIT: Duration = Duration::from_secs(1);
+
+/// How often the finisher looks at the buffers when nothing woke it: a tenth of the export queue's
+/// delay, between 1 ms and 100 ms. Spans wait in the queue up to the delay anyway, so this adds at
+/// most a tenth to a span's time to export, and an idle process wakes at most 10 times a second.
+pub(crate) fn poll_interval(delay: Duration) -> Duration {
+    (delay / 10).clamp(Duration::from_millis(1), Duration::from_millis(100))
+}
+
+/// A span closed on an application thread, waiting to be finished.
+#[derive(Debug)]
+pub(crate) struct Closed {
+    pub(crate) state: SpanState,
+    pub(crate) meta: &'static Metadata<'static>,
+    pub(crate) end: SystemTime,
+    /// For a run span: spans of the run still open when it closed (counted on the application thread).
+    pub(crate) run_open: u64,
+    /// The run whose `pending` count this span holds until it is finished.
+    pub(crate) pending_in: Option<Arc<RunContext>>,
+}
+
+impl Closed {
+    /// Releases the run's `pending` count this span held (finished or dropped).
+    fn release(&mut self) {
+        if let Some(run) = self.pending_in.take() {
+            run.cost.finished();
+        }
+    }
+
+    /// Whether this is a run span some of whose children are still to be finished.
+    fn waits_for_children(&self) -> bool {
+        self.state.kind == Kind::Run && self.state.run.as_ref().is_some_and(|run| run.cost.pending() > 0)
+    }
+}
+
+/// One application thread's closed spans. Only that thread and the finisher lock it.
+#[derive(Debug, Default)]
+struct Buffer {
+    slot: Mutex<Slot>,
+    /// The dispatcher the thread had when it first handed a span off (weak: the subscriber holds the
+    /// layer, which holds this). The finisher logs the first-drop warning there, so it reaches the
+    /// application's subscriber even when that is a thread's default, not the global one.
+    dispatch: Option<tracing::dispatcher::WeakDispatch>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    spans: Vec<Closed>,
+    /// Set at shutdown: spans pushed afterwards are dropped and counted.
+    closed: bool,
+}
+
+impl Buffer {
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What the pipeline's callers and its finisher agree on: drain requests, their completion, stop.
+#[derive(Debug, Default)]
+struct Control {
+    requested: u64,
+    completed: u64,
+    stop: bool,
+    stopped: bool,
+}
+
+/// Distinguishes pipelines in the per-thread buffer table.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's buffer of each pipeline it handed spans to, the last one used first.
+    static LOCAL: RefCell<Vec<(u64, Arc<Buffer>)>> = const { RefCell::new(Vec::new()) };
+    /// Set on finisher threads: a flush asked from there must not wait for itself.
+    static ON_FINISHER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The buffers, their finisher thread and its control.
+pub(crate) struct Pipeline {
+    id: u64,
+    buffers: Mutex<Vec<Arc<Buffer>>>,
+    /// Spans handed off when this thread's buffer table was already torn down (thread exit).
+    orphans: Arc<Buffer>,
+    control: Mutex<Control>,
+    done: Condvar,
+    /// Read per span by the finisher only: set when it must stop without finishing more.
+    abandon: AtomicBool,
+    finisher: OnceLock<std::thread::Thread>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+    bound: usize,
+    high_water: usize,
+    poll: Duration,
+    stats: Vec<Arc<ExportStats>>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("id", &self.id).field("bound", &self.bound).finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// A pipeline whose buffers hold at most `bound` spans each, polled after the queue's `delay`,
+    /// counting its drops in `stats` (the export queues it feeds).
+    pub(crate) fn new(bound: usize, delay: Duration, stats: &[Arc<ExportStats>]) -> Arc<Self> {
+        let orphans = Arc::new(Buffer::default());
+        Arc::new(Pipeline {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            buffers: Mutex::new(vec![orphans.clone()]),
+            orphans,
+            control: Mutex::new(Control::default()),
+            done: Condvar::new(),
+            abandon: AtomicBool::new(false),
+            finisher: OnceLock::new(),
+            handle: Mutex::new(None),
+            bound: bound.max(1),
+            high_water: high_water(bound),
+            poll: poll_interval(delay),
+            stats: stats.to_vec(),
+        })
+    }
+
+    /// Starts the finisher thread; `false` if it could not be started (spans are then finished inline).
+    pub(crate) fn start(self: &Arc<Self>, shared: Arc<Shared>) -> bool {
+        let pipeline = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("botanu-finish".to_owned())
+            .spawn(move || run_finisher(&pipeline, &shared));
+        match spawned {
+            Ok(handle) => {
+                let _ = self.finisher.set(handle.thread().clone());
+                *self.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+                // The queues drain the finisher first at their flush and shutdown.
+                for stats in &self.stats {
+                    stats.feed_from(self.clone());
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether the finisher runs (else the layer finishes spans inline).
+    #[inline]
+    pub(crate) fn is_running(&self) -> bool {
+        self.finisher.get().is_some()
+    }
+
+    fn control(&self) -> MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wake(&self) {
+        if let Some(thread) = self.finisher.get() {
+            thread.unpark();
+        }
+    }
+
+    /// Hands a closed span to the finisher, through this thread's buffer. Called on the application
+    /// thread, in `on_close`. Returns the span when the finisher is behind (this thread's buffer is past
+    /// [`high_water`]): the caller finishes it itself, so an application that outruns the finisher slows
+    /// down instead of losing spans, and finishing spreads over its threads.
+    pub(crate) fn hand_off(&self, closed: Closed) -> Option<Closed> {
+        let mut closed = Some(closed);
+        let mut back = None;
+        let _ = LOCAL.try_with(|local| {
+            let Ok(mut local) = local.try_borrow_mut() else { return };
+            if local.first().is_none_or(|(id, _)| *id != self.id) {
+                self.find_local(&mut local);
+            }
+            if let (Some((_, buffer)), Some(span)) = (local.first(), closed.take()) {
+                back = self.push(buffer, span);
+            }
+        });
+        match closed {
+            // The thread's table is gone (thread exit) or busy: the shared fallback buffer.
+            Some(span) => self.push(&self.orphans, span),
+            None => back,
+        }
+    }
+
+    /// Puts this pipeline's buffer first in the thread's table, registering a new one if needed.
+    #[cold]
+    #[inline(never)]
+    fn find_local(&self, local: &mut Vec<(u64, Arc<Buffer>)>) {
+        if let Some(pos) = local.iter().position(|(id, _)| *id == self.id) {
+            local.swap(0, pos);
+            return;
+        }
+        // Buffers of pipelines shut down since are dropped from the table (their own list settled them).
+        local.retain(|(_, buffer)| !buffer.lock().closed);
+        let dispatch = tracing::dispatcher::get_default(|d| d.downgrade());
+        let buffer = Arc::new(Buffer { slot: Mutex::default(), dispatch: Some(dispatch) });
+        let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        // Registered under the list's lock, against a shutdown settling the list right now.
+        if self.control().stopped {
+            buffer.lock().closed = true;
+        }
+        buffers.push(buffer.clone());
+        drop(buffers);
+        local.insert(0, (self.id, buffer));
+    }
+
+    /// Pushes onto `buffer`; the span back if the finisher is behind (see [`Self::hand_off`]). A run
+    /// waiting for children is never given back (finished here, its roll-up would miss them): it waits
+    /// in the buffer up to the bound, past which it is dropped and counted. After shutdown the span is
+    /// discarded uncounted, as the SDK does once its provider is shut down: the counters are final when
+    /// shutdown returns.
+    #[inline]
+    fn push(&self, buffer: &Buffer, span: Closed) -> Option<Closed> {
+        let mut slot = buffer.lock();
+        if slot.closed {
+            drop(slot);
+            let mut span = span;
+            span.release();
+            return None;
+        }
+        let len = slot.spans.len();
+        if len >= self.high_water && (len >= self.bound || !span.waits_for_children()) {
+            drop(slot);
+            if span.waits_for_children() {
+                self.reject(span);
+                return None;
+            }
+            return Some(span);
+        }
+        slot.spans.push(span);
+        let wake = slot.spans.len() == WAKE_AT;
+        drop(slot);
+        if wake {
+            self.wake();
+        }
+        None
+    }
+
+    /// A run span that could not be handed off (its buffer is full and its children are still being
+    /// finished): dropped and counted in every queue it would have reached.
+    #[cold]
+    #[inline(never)]
+    fn reject(&self, mut span: Closed) {
+        span.release();
+        self.count_dropped(1);
+    }
+
+    fn count_dropped(&self, n: u64) {
+        for stats in &self.stats {
+            stats.count_dropped(n);
+        }
+    }
+
+    /// Finishes every span handed off before the call, waiting at most `timeout`. Returns at once on
+    /// the finisher thread itself (a processor flushing from there) and after shutdown.
+    pub(crate) fn drain(&self, timeout: Duration) -> OTelSdkResult {
+        if ON_FINISHER.with(Cell::get) || !self.is_running() {
+            return Ok(());
+        }
+        let deadline = Instant::now() + timeout;
+        let mut control = self.control();
+        if control.stopped || control.stop {
+            return Ok(());
+        }
+        control.requested += 1;
+        let target = control.requested;
+        self.wake();
+        while control.completed < target && !control.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            control = self.done.wait_timeout(control, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        Ok(())
+    }
+
+    /// Drains (at most `timeout`), then stops the finisher. What could not be finished in time, and
+    /// whatever is handed off afterwards, is dropped and counted. Idempotent.
+    pub(crate) fn shut_down(&self, timeout: Duration) -> OTelSdkResult {
+        let result = self.drain(timeout);
+        {
+            let mut control = self.control();
+            if control.stop {
+                return result;
+            }
+            control.stop = true;
+        }
+        if result.is_err() {
+            self.abandon.store(true, Ordering::Relaxed);
+        }
+        self.wake();
+        // The finisher never waits on the network: joining it is bounded by the span it is finishing.
+        if !ON_FINISHER.with(Cell::get) {
+            if let Some(handle) = self.handle.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = handle.join();
+            }
+        }
+        // Every buffer is closed, and what is still in one (handed off during the stop) is counted.
+        let buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        self.control().stopped = true;
+        let mut left = 0;
+        for buffer in buffers.iter() {
+            let spans = {
+                let mut slot = buffer.lock();
+                slot.closed = true;
+                std::mem::take(&mut slot.spans)
+            };
+            for mut span in spans {
+                span.release();
+                left += 1;
+            }
+        }
+        drop(buffers);
+        if left > 0 {
+            self.count_dropped(left);
+        }
+        self.done.notify_all();
+        result
+    }
+
+    /// Moves every buffer's spans into `into` (buffers keep their capacity: they get `spare`'s), and
+    /// the dispatcher of the last buffer that had some into `dispatch`.
+    fn take_all(
+        &self,
+        into: &mut Vec<Closed>,
+        spare: &mut Vec<Closed>,
+        dispatch: &mut Option<tracing::dispatcher::WeakDispatch>,
+    ) {
+        let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        // A buffer only the list holds belongs to a thread that exited: dropped once empty.
+        buffers.retain(|buffer| {
+            let mut slot = buffer.lock();
+            if !slot.spans.is_empty() {
+                std::mem::swap(&mut slot.spans, spare);
+                drop(slot);
+                into.append(spare);
+                if buffer.dispatch.is_some() {
+                    dispatch.clone_from(&buffer.dispatch);
+                }
+                return true;
+            }
+            drop(slot);
+            Arc::strong_count(buffer) > 1
+        });
+    }
+}
+
+/// The finisher thread's loop.
+fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
+    ON_FINISHER.with(|f| f.set(true));
+    // Nothing the SDK does here (its internal logs, say) may come back into botanu as spans.
+    let _quiet = opentelemetry::Context::enter_telemetry_suppressed_scope();
+    let mut batch = Vec::new();
+    let mut spare = Vec::new();
+    let mut parked: Vec<(Closed, Instant)> = Vec::new();
+    let mut dispatch = None;
+    loop {
+        let (target, stop) = {
+            let control = pipeline.control();
+            (control.requested, control.stop)
+        };
+        // Until the buffers are empty: a flush waits for everything handed off before it.
+        loop {
+            pipeline.take_all(&mut batch, &mut spare, &mut dispatch);
+            if batch.is_empty() {
+                break;
+            }
+            for span in batch.drain(..) {
+                if pipeline.abandon.load(Ordering::Relaxed) {
+                    let mut span = span;
+                    span.release();
+                    pipeline.count_dropped(1);
+                } else if span.waits_for_children() {
+                    parked.push((span, Instant::now()));
+                } else {
+                    finish(pipeline, span, shared);
+                }
+            }
+        }
+        // After a full drain a flush or a stop finishes every waiting run: its children that closed
+        // before it have been finished.
+        let force = stop || target > pipeline.control().completed;
+        let mut i = 0;
+        while i < parked.len() {
+            if force || !parked[i].0.waits_for_children() || parked[i].1.elapsed() >= PARK_LIMIT {
+                finish(pipeline, parked.swap_remove(i).0, shared);
+            } else {
+                i += 1;
+            }
+        }
+        report_drops(&pipeline.stats, dispatch.as_ref());
+        let again = {
+            let mut control = pipeline.control();
+            control.completed = control.completed.max(target);
+            control.requested > target || control.stop
+        };
+        pipeline.done.notify_all();
+        if stop {
+            return;
+        }
+        if !again {
+            std::thread::park_timeout(pipeline.poll);
+        }
+    }
+}
+
+/// Finishes one span (on the finisher, or on an application thread the finisher is behind). A panic
+/// while finishing it (a bug, or a processor's) loses that span, counted dropped, and not the finisher:
+/// every later flush would otherwise wait its whole timeout.
+pub(crate) fn finish(pipeline: &Pipeline, mut span: Closed, shared: &Shared) {
+    let pending_in = span.pending_in.take();
+    let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::export::finish(span.state, shared, span.meta, span.end, span.run_open);
+    }));
+    if finished.is_err() {
+        pipeline.count_dropped(1);
+    }
+    if let Some(run) = pending_in {
+        run.cost.finished();
+    }
+}
+
+/// Logs a due first-drop warning on the dispatcher of the application thread the finisher last served
+/// (the global one if that is gone). Still under the finisher's telemetry suppression: botanu's own
+/// layer does not attach it to a span, the application's other layers (fmt) see it.
+fn report_drops(stats: &[Arc<ExportStats>], dispatch: Option<&tracing::dispatcher::WeakDispatch>) {
+    match dispatch.and_then(|d| d.upgrade()) {
+        Some(dispatch) => tracing::dispatcher::with_default(&dispatch, || crate::export_queue::report_drops(stats)),
+        None => crate::export_queue::report_drops(stats),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed(meta: &'static Metadata<'static>) -> Closed {
+        use opentelemetry::trace::{SpanId, TraceId};
+        let state = SpanState::new(Kind::Llm, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
+        Closed { state, meta, end: SystemTime::now(), run_open: 0, pending_in: None }
+    }
+
+    #[test]
+    fn a_thread_whose_buffer_is_past_the_high_water_mark_finishes_its_spans_itself() {
+        let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+        let span = tracing::info_span!("x");
+        let meta = span.metadata().expect("an enabled span has metadata");
+        let stats = Arc::new(ExportStats::default());
+        // Not started: nothing drains the buffer, as when the finisher is behind.
+        let pipeline = Pipeline::new(10_000, Duration::from_secs(5), std::slice::from_ref(&stats));
+        for i in 0..high_water(10_000) {
+            assert!(pipeline.hand_off(closed(meta)).is_none(), "span {i} is buffered");
+        }
+        assert!(pipeline.hand_off(closed(meta)).is_some(), "past the mark, the span comes back");
+        assert_eq!(stats.dropped(), 0, "given back, not dropped");
+        // At shutdown what is still buffered is counted dropped (it was handed off before).
+        let _ = pipeline.shut_down(Duration::from_millis(10));
+        assert_eq!(stats.dropped(), high_water(10_000) as u64);
+        // Afterwards spans are discarded uncounted.
+        assert!(pipeline.hand_off(closed(meta)).is_none());
+        assert_eq!(stats.dropped(), high_water(10_000) as u64);
+    }
+
+    #[test]
+    fn the_high_water_mark_is_an_eighth_of_the_queue_within_bounds() {
+        for (queue, mark) in [(65_536, 8_192), (10_000, 1_250), (2_048, 1_024), (100, 100), (1, 1), (0, 1)] {
+            assert_eq!(high_water(queue), mark, "queue {queue}");
+        }
+    }
+
+    #[test]
+    fn the_poll_interval_is_a_tenth_of_the_delay_within_bounds() {
+        for (delay_ms, poll_ms) in [(0, 1), (5, 1), (10, 1), (200, 20), (5_000, 100), (60_000, 100)] {
+            assert_eq!(poll_interval(Duration::from_millis(delay_ms)), Duration::from_millis(poll_ms), "{delay_ms} ms");
+        }
+    }
+}

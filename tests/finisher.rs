@@ -1,0 +1,239 @@
+//! The production pipeline (botanu's export queue): spans are finished on botanu's finisher thread, not
+//! where they closed. What must hold whatever the threads do: the run roll-up is exact when children
+//! close on other threads than their run, every flush path sees buffered spans, several pipelines share
+//! threads without mixing, and every span handed off is counted exported, failed or dropped.
+#![cfg(feature = "bundled-prices")]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use botanu::prelude::*;
+use botanu::semconv as k;
+use botanu::{BotanuGuard, Builder, QueueSettings};
+use common::*;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+use tracing::Dispatch;
+use tracing_subscriber::prelude::*;
+
+struct Pipeline {
+    exporter: InMemorySpanExporter,
+    guard: BotanuGuard,
+    dispatch: Dispatch,
+}
+
+fn pipeline(settings: QueueSettings) -> Pipeline {
+    let exporter = InMemorySpanExporter::default();
+    let (layer, guard) = Builder::new()
+        .with_environment("test")
+        .with_queue_settings(settings)
+        .with_batch_exporter(exporter.clone())
+        .with_meter_provider(opentelemetry_sdk::metrics::SdkMeterProvider::builder().build())
+        .build()
+        .expect("pipeline builds");
+    Pipeline { exporter, guard, dispatch: Dispatch::new(tracing_subscriber::registry().with(layer)) }
+}
+
+fn flushed(p: &Pipeline) -> Vec<SpanData> {
+    p.guard.force_flush().expect("flush");
+    p.exporter.get_finished_spans().expect("spans")
+}
+
+/// One gpt-4o call of 1,000 input and 100 output tokens: 1,000 × 2.5 + 100 × 10 per million → 0.0035 USD.
+fn gpt_4o_call() {
+    llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
+        input: 1_000,
+        output: 100,
+        ..Default::default()
+    });
+}
+const CALL_USD: f64 = 0.0035;
+
+#[test]
+fn children_finished_on_other_threads_roll_up_exactly_into_their_run() {
+    let p = pipeline(QueueSettings::default());
+    const RUNS: usize = 20;
+    const THREADS: usize = 4;
+    const CALLS: usize = 5;
+    for r in 0..RUNS {
+        let run = tracing::dispatcher::with_default(&p.dispatch, || run_span!(workflow = "fan-out", event_id = %r));
+        // Each child closes on its own thread (its buffer), the run on this one, right after: the
+        // finisher may drain the run's buffer first.
+        std::thread::scope(|scope| {
+            for _ in 0..THREADS {
+                let (d, run) = (p.dispatch.clone(), run.clone());
+                scope.spawn(move || {
+                    tracing::dispatcher::with_default(&d, || {
+                        for _ in 0..CALLS {
+                            let llm = llm_span!(parent: &run, provider = "openai", model = "gpt-4o");
+                            llm.set_tokens(Tokens { input: 1_000, output: 100, ..Default::default() });
+                        }
+                    })
+                });
+            }
+        });
+        tracing::dispatcher::with_default(&p.dispatch, || drop(run));
+    }
+    let spans = flushed(&p);
+    let runs = find_all(&spans, "botanu.run/fan-out");
+    assert_eq!(runs.len(), RUNS);
+    for run in runs {
+        let calls = (THREADS * CALLS) as f64;
+        assert_eq!(int_attr(run, k::RUN_LLM_CALLS), (THREADS * CALLS) as i64, "every child counted");
+        assert!(
+            (f64_attr(run, k::RUN_COST_USD) - calls * CALL_USD).abs() < 1e-12,
+            "{}",
+            f64_attr(run, k::RUN_COST_USD)
+        );
+        assert_eq!(int_attr(run, k::RUN_TOKENS_INPUT), (THREADS * CALLS * 1_000) as i64);
+        assert_eq!(int_attr(run, k::RUN_COST_OPEN_SPANS), 0);
+    }
+    let summary = p.guard.cost_summary();
+    let row = summary.workflows.iter().find(|w| w.workflow == "fan-out").expect("summary row");
+    assert_eq!(row.runs, RUNS as u64);
+    assert_eq!(row.llm_calls, (RUNS * THREADS * CALLS) as u64);
+    assert!((row.cost_usd - (RUNS * THREADS * CALLS) as f64 * CALL_USD).abs() < 1e-9);
+}
+
+#[test]
+fn the_providers_own_flush_sees_buffered_spans() {
+    // A long delay: without a flush nothing would be exported during the test.
+    let p = pipeline(QueueSettings { delay: Duration::from_secs(60), ..QueueSettings::default() });
+    tracing::dispatcher::with_default(&p.dispatch, || run_span!(workflow = "pay").in_scope(gpt_4o_call));
+    p.guard.tracer_provider().force_flush().expect("flush");
+    let spans = p.exporter.get_finished_spans().expect("spans");
+    assert_eq!(spans.len(), 2, "{spans:#?}");
+    let run = find(&spans, "botanu.run/pay");
+    assert!((f64_attr(run, k::RUN_COST_USD) - CALL_USD).abs() < 1e-12);
+}
+
+#[test]
+fn the_summary_counts_runs_still_waiting_for_the_finisher() {
+    let p = pipeline(QueueSettings { delay: Duration::from_secs(60), ..QueueSettings::default() });
+    tracing::dispatcher::with_default(&p.dispatch, || run_span!(workflow = "sum").in_scope(gpt_4o_call));
+    let summary = p.guard.cost_summary();
+    assert_eq!(summary.workflows.len(), 1);
+    assert!((summary.workflows[0].cost_usd - CALL_USD).abs() < 1e-12);
+}
+
+#[test]
+fn pipelines_sharing_threads_keep_their_spans_apart() {
+    let pipelines: Vec<Pipeline> = (0..3).map(|_| pipeline(QueueSettings::default())).collect();
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let dispatches: Vec<Dispatch> = pipelines.iter().map(|p| p.dispatch.clone()).collect();
+            std::thread::spawn(move || {
+                // Interleaved: each span goes to the buffer of its own pipeline on this thread.
+                for round in 0..50 {
+                    for (i, d) in dispatches.iter().enumerate() {
+                        tracing::dispatcher::with_default(d, || {
+                            run_span!(workflow = %format!("p{i}"), event_id = %round).in_scope(|| {});
+                        });
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    for (i, p) in pipelines.iter().enumerate() {
+        let spans = flushed(p);
+        assert_eq!(spans.len(), 100);
+        let name = format!("botanu.run/p{i}");
+        assert!(spans.iter().all(|s| s.name == name), "pipeline {i} got another's span");
+        assert_eq!(p.guard.export_counts().exported, 100);
+    }
+}
+
+#[test]
+fn counts_are_final_at_shutdown_and_later_spans_are_discarded() {
+    let p = pipeline(QueueSettings { delay: Duration::from_secs(60), ..QueueSettings::default() });
+    let stats = p.guard.export_stats().to_vec();
+    tracing::dispatcher::with_default(&p.dispatch, || {
+        for _ in 0..10 {
+            run_span!(workflow = "before").in_scope(|| {});
+        }
+    });
+    // Still on the finisher's buffer: shutdown finishes and exports them.
+    p.guard.shutdown().expect("shutdown");
+    let read = || (stats[0].exported(), stats[0].failed(), stats[0].dropped());
+    assert_eq!(read(), (10, 0, 0));
+    // This thread's buffer is closed, and a new thread's is born closed: nothing reaches the queue,
+    // as with the SDK once its provider is shut down, and the counters stay final.
+    tracing::dispatcher::with_default(&p.dispatch, || run_span!(workflow = "after").in_scope(|| {}));
+    let d = p.dispatch.clone();
+    std::thread::spawn(move || tracing::dispatcher::with_default(&d, || run_span!(workflow = "after").in_scope(|| {})))
+        .join()
+        .expect("thread");
+    assert_eq!(read(), (10, 0, 0));
+}
+
+/// Counts WARN events of target `botanu`.
+struct WarnCounter(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarnCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "botanu" && *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// An exporter stuck until opened.
+#[derive(Debug, Clone, Default)]
+struct GateExporter {
+    gate: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl GateExporter {
+    fn open(&self) {
+        *self.gate.0.lock().unwrap() = true;
+        self.gate.1.notify_all();
+    }
+}
+
+impl opentelemetry_sdk::trace::SpanExporter for GateExporter {
+    async fn export(&self, _batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+        let mut open = self.gate.0.lock().unwrap();
+        while !*open {
+            open = self.gate.1.wait(open).unwrap();
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_full_queue_drops_on_the_finisher_and_warns_on_the_threads_own_subscriber() {
+    // A queue of 1 behind a stuck exporter: the finisher drops all but the span in flight and the
+    // one queued, and the warning reaches this thread's (not the global) subscriber, once.
+    let exporter = GateExporter::default();
+    let (layer, guard) = Builder::new()
+        .with_queue_settings(QueueSettings {
+            queue_size: 1,
+            batch_size: 1,
+            delay: Duration::from_secs(60),
+            export_timeout: Duration::from_secs(10),
+        })
+        .with_batch_exporter(exporter.clone())
+        .with_meter_provider(opentelemetry_sdk::metrics::SdkMeterProvider::builder().build())
+        .build()
+        .expect("pipeline");
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer).with(WarnCounter(warnings.clone())));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..100 {
+            llm_span!(provider = "openai", model = %i);
+        }
+    });
+    let _ = guard.cost_summary(); // drains the finisher
+    let counts = guard.export_counts();
+    exporter.open();
+    guard.force_flush().expect("flush");
+    let counts_after = guard.export_counts();
+    assert!(counts.dropped >= 98, "{counts:?}");
+    assert_eq!(counts_after.exported + counts_after.dropped, 100, "{counts_after:?}");
+    assert_eq!(warnings.load(Ordering::SeqCst), 1);
+}
