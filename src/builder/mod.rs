@@ -9,37 +9,32 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry::metrics::MeterProvider as _;
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{MeterProviderBuilder, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{
     Sampler, SdkTracerProvider, SimpleSpanProcessor, SpanExporter, SpanProcessor, TracerProviderBuilder,
 };
-use opentelemetry_sdk::Resource;
 use tracing_core::Subscriber;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer as _;
 
 use crate::config::{Config, ConfigError, PricingSettings, PropagationMode, TracesExporter};
-use crate::console::{ConsoleExporter, ConsoleMetricExporter};
-use crate::content::{CaptureMode, ContentGate, ContentPolicy, ScrubOptions, Scrubber, SecretKeys};
+use crate::content::{CaptureMode, ScrubOptions, Scrubber};
 use crate::cost::{CostSummary, PriceOverride, PricingConfig, PricingEngine};
 use crate::error::Error;
 use crate::export_queue::{ExportStats, QueueProcessor, QueueSettings};
-use crate::layer::cost::{CostLayer, SummaryStore};
-use crate::layer::{BotanuLayer, Pipeline, PresetIdGenerator, Shared, SharedParts};
-use crate::metrics::Instruments;
+use crate::layer::cost::SummaryStore;
+use crate::layer::{BotanuLayer, Pipeline, PresetIdGenerator};
 use crate::semconv as k;
 
+mod build;
 mod guard;
 mod install;
 
 pub use guard::{BotanuGuard, ExportCounts};
 pub use install::init;
-use install::{log_problems, pricing_engine, register_export_metrics, register_metric_export_failures};
+use install::log_problems;
 
 /// Adds one periodic reader to a meter provider under construction.
 type ReaderFn = Box<dyn FnOnce(MeterProviderBuilder, Duration) -> MeterProviderBuilder>;
@@ -729,146 +724,6 @@ impl Builder {
     pub fn with_price_catalog_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.config = self.config.with_price_catalog_file(path);
         self
-    }
-
-    fn resource(config: &Config) -> Resource {
-        let mut attrs = vec![
-            KeyValue::new(k::RESOURCE_DEPLOYMENT_ENVIRONMENT, config.environment.clone()),
-            KeyValue::new(k::RESOURCE_SDK_NAME, k::SDK_NAME),
-            KeyValue::new(k::RESOURCE_SDK_VERSION, env!("CARGO_PKG_VERSION")),
-        ];
-        if let Some(v) = &config.service_version {
-            attrs.push(KeyValue::new(k::RESOURCE_SERVICE_VERSION, v.clone()));
-        }
-        if let Some(ns) = &config.service_namespace {
-            attrs.push(KeyValue::new(k::RESOURCE_SERVICE_NAMESPACE, ns.clone()));
-        }
-        attrs.extend(config.resource_attributes.iter().map(|(key, value)| KeyValue::new(key.clone(), value.clone())));
-        Resource::builder_empty().with_service_name(config.service_name.clone()).with_attributes(attrs).build()
-    }
-
-    /// Builds the layer for an existing subscriber stack, and the guard that flushes on drop.
-    ///
-    /// Problems found on the way (a withheld API key, the config's warnings) are kept on the guard
-    /// ([`BotanuGuard::warnings`]) for the program to log once its subscriber is installed; they are
-    /// logged here only if a global subscriber already exists to see them.
-    ///
-    /// ```
-    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
-    /// use tracing_subscriber::prelude::*;
-    ///
-    /// let exporter = InMemorySpanExporter::default();
-    /// let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
-    /// let subscriber = tracing_subscriber::registry().with(layer);
-    /// tracing::subscriber::with_default(subscriber, || botanu::run_span!(workflow = "pay").in_scope(|| {}));
-    /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
-    /// guard.shutdown()?;
-    /// # Ok::<(), botanu::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Config`] when a price override given in code is invalid or the price catalog file cannot
-    /// be loaded.
-    pub fn build<S>(self) -> Result<(BotanuLayer<S>, BotanuGuard), Error>
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        if tracing::dispatcher::has_been_set() {
-            log_problems(&self.warnings, &self.errors);
-        }
-        let Builder {
-            config,
-            provider,
-            has_span_processor,
-            mut inline_processors,
-            meter_provider,
-            metric_readers,
-            capture_mode,
-            scrubber,
-            secret_keys,
-            event_level,
-            context_activation,
-            export_stats,
-            otlp_health,
-            no_export,
-            mut warnings,
-            errors,
-        } = self;
-        warnings.extend(errors);
-        // First: a bad price setting fails the build before any provider starts.
-        let engine = if config.pricing.enabled { Some(pricing_engine(&config.pricing)?) } else { None };
-        let resource = Builder::resource(&config);
-        let console = !has_span_processor && !no_export;
-        // botanu caps span events itself (and counts what it drops); the SDK's limit sits above that cap
-        // so the run's own events (started, completed, exception) are never cut off.
-        let sdk_events = u32::try_from(config.max_events_per_span.saturating_add(16)).unwrap_or(u32::MAX);
-        let mut provider = provider.with_resource(resource.clone()).with_max_events_per_span(sdk_events);
-        if console {
-            provider = provider.with_span_processor(SimpleSpanProcessor::new(ConsoleExporter::new()));
-            inline_processors = true;
-        }
-        let tracer_provider = provider.build();
-        let scope = InstrumentationScope::builder(k::SDK_NAME).with_version(env!("CARGO_PKG_VERSION")).build();
-        let tracer = tracer_provider.tracer_with_scope(scope.clone());
-
-        let (meter_provider, owned_meter) = match meter_provider {
-            Some(mp) => (mp, false),
-            None => {
-                let mut b = SdkMeterProvider::builder().with_resource(resource);
-                let has_readers = !metric_readers.is_empty();
-                for add in metric_readers {
-                    b = add(b, config.metric_export_interval);
-                }
-                if console && !has_readers {
-                    let reader = PeriodicReader::builder(ConsoleMetricExporter::new())
-                        .with_interval(config.metric_export_interval)
-                        .build();
-                    b = b.with_reader(reader);
-                }
-                (b.build(), true)
-            }
-        };
-        let meter = meter_provider.meter_with_scope(scope);
-        let mut self_metrics = register_export_metrics(&meter, &export_stats);
-        self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
-        let cost_summary = Arc::new(SummaryStore::default());
-        let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
-
-        // Spans are finished on botanu's finisher thread unless a processor must run inline.
-        let pipeline =
-            (!inline_processors).then(|| Pipeline::new(config.queue_size, config.schedule_delay, &export_stats));
-        let parts = SharedParts {
-            tracer,
-            content: ContentPolicy::new(
-                ContentGate::new(config.content_capture_rate, capture_mode),
-                scrubber.unwrap_or_default(),
-                config.content_max_chars,
-            ),
-            secret_keys: SecretKeys::new(&secret_keys),
-            metrics: Some(Instruments::new(&meter)),
-            event_level,
-            inline_processors,
-            export_stats: export_stats.clone(),
-            cost,
-            activate_context: context_activation,
-            pipeline: pipeline.clone(),
-        };
-        let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
-        let guard = BotanuGuard {
-            export_stats,
-            otlp_health,
-            _self_metrics: self_metrics,
-            tracer_provider,
-            meter_provider: Some(meter_provider),
-            owned_meter,
-            timeout: config.export_timeout,
-            warnings,
-            cost_summary,
-            pipeline,
-            done: false,
-        };
-        Ok((layer, guard))
     }
 
     /// Installs a global subscriber: `Registry` + the botanu layer + a `fmt` layer on stderr filtered
