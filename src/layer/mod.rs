@@ -17,6 +17,7 @@ mod instrument;
 mod kinds;
 pub(crate) mod metrics;
 mod otel_context;
+mod recent_strings;
 pub(crate) mod run_span;
 mod side_channel;
 pub(crate) mod state;

@@ -378,9 +378,10 @@ pub(crate) fn parse_kind(s: &str) -> Option<SpanKind> {
     })
 }
 
-/// A string attribute value, reference-counted so the copies made for metrics and stamping are cheap.
+/// A string attribute value, reference-counted so the copies made for metrics and stamping are cheap;
+/// a short value this thread saw recently shares that one's allocation (see `recent_strings`).
 pub(crate) fn shared_str(s: &str) -> Value {
-    Value::String(StringValue::from(Arc::<str>::from(s)))
+    Value::String(StringValue::from(super::recent_strings::shared(s)))
 }
 
 /// Records the system (vendor) of a `kind` span: normalized with the kind's table, mirrored into
