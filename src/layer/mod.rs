@@ -8,6 +8,7 @@
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
+mod bound_index;
 mod callsites;
 mod classify;
 pub(crate) mod cost;

@@ -97,6 +97,16 @@ pub(crate) struct SpanState {
     pub(crate) io: Option<Box<RunIo>>,
 }
 
+/// The attribute vector's first capacity: a cost-bearing span gets its cost attributes (and a run its
+/// roll-up) at close, on the finisher, and would grow its vector there — a copy of every attribute —
+/// if it started with room for its fields only.
+fn attribute_capacity(kind: Kind) -> usize {
+    match kind {
+        Kind::Llm | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Run => 32,
+        Kind::Tool | Kind::Step | Kind::Other => 16,
+    }
+}
+
 impl SpanState {
     pub(crate) fn new(kind: Kind, trace_id: TraceId, span_id: SpanId, start: SystemTime) -> Self {
         SpanState {
@@ -110,7 +120,7 @@ impl SpanState {
             run: None,
             step: None,
             trace_state: None,
-            attrs: Vec::with_capacity(16),
+            attrs: Vec::with_capacity(attribute_capacity(kind)),
             name_override: None,
             kind_override: None,
             events: Vec::new(),
