@@ -412,3 +412,46 @@ fn time_to_first_chunk_is_a_span_attribute_and_a_histogram_of_streamed_calls() {
     assert_eq!(point(rm, m::TIME_TO_FIRST_CHUNK, &claude).sum, 1.5);
     assert_eq!(points(ttft).len(), 2, "no error.type series: {:?}", points(ttft));
 }
+
+/// Repeated combinations are found again (botanu keeps the bound instruments by the raw values): each
+/// measurement lands on its own series, and workflows past the bound still fold into `_other`.
+#[test]
+fn repeated_combinations_accumulate_on_their_series() {
+    let h = Harness::new();
+    h.run(|| {
+        for i in 0..300 {
+            run_span!(workflow = %format!("wf-{i}")).in_scope(|| {
+                for _ in 0..2 {
+                    llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
+                        input: 1_000,
+                        output: 100,
+                        ..Default::default()
+                    });
+                }
+                let error_type = if i % 2 == 0 { "Timeout" } else { "RateLimit" };
+                llm_span!(provider = "openai", model = "gpt-4o").set_error_type(error_type, "failed");
+            });
+        }
+    });
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let durations = points(metric(rm, m::OPERATION_DURATION));
+    let by_error = |want: Option<&str>| {
+        durations
+            .iter()
+            .filter(|p| p.attrs.get(k::ERROR_TYPE).map(String::as_str) == want)
+            .map(|p| p.count)
+            .sum::<u64>()
+    };
+    assert_eq!((by_error(None), by_error(Some("Timeout")), by_error(Some("RateLimit"))), (600, 150, 150));
+    assert_eq!(durations.len(), 3, "{durations:?}");
+    let attempts = points(metric(rm, m::ATTEMPTS));
+    assert_eq!(attempts.iter().map(|p| p.count).sum::<u64>(), 900);
+    let cost: Vec<Point> =
+        points(metric(rm, k::METRIC_COST)).into_iter().filter(|p| p.attrs.contains_key(k::WORKFLOW)).collect();
+    assert_eq!(cost.len(), 257, "256 workflows and one overflow series");
+    let one_run = cost.iter().find(|p| p.attrs[k::WORKFLOW] == "wf-0").expect("wf-0").sum;
+    assert!(one_run > 0.0);
+    let other = cost.iter().find(|p| p.attrs[k::WORKFLOW] == "_other").expect("overflow series").sum;
+    assert!((other - 44.0 * one_run).abs() < 1e-9 * other, "{other} vs 44 × {one_run}");
+}

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use opentelemetry::metrics::{BoundCounter, Counter, Meter};
 use opentelemetry::{Key, KeyValue, Value};
 
+use super::bound_index::BoundIndex;
 use super::kinds::Kind;
 use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
@@ -39,6 +40,8 @@ pub(crate) struct CostLayer {
     engine: PricingEngine,
     usd: Counter<f64>,
     bound: RwLock<HashMap<Vec<KeyValue>, BoundCounter<f64>, FxBuild>>,
+    /// The bound counters by the raw strings they came from (see [`CostParts`]), in front of `bound`.
+    index: BoundIndex<BoundCounter<f64>, 5>,
     summary: Arc<SummaryStore>,
 }
 
@@ -51,12 +54,16 @@ impl std::fmt::Debug for CostLayer {
 impl CostLayer {
     pub(crate) fn new(engine: PricingEngine, meter: &Meter, summary: Arc<SummaryStore>) -> Self {
         let usd = meter.f64_counter(k::METRIC_COST).with_unit(k::METRIC_COST_UNIT).build();
-        CostLayer { engine, usd, bound: RwLock::new(HashMap::default()), summary }
+        CostLayer { engine, usd, bound: RwLock::new(HashMap::default()), index: BoundIndex::default(), summary }
     }
 
-    /// Adds `usd` to the series of `attrs`, bound on first use.
-    fn add(&self, usd: f64, attrs: Vec<KeyValue>) {
+    /// Adds `usd` to the series of `attrs`, bound on first use; the bound counter is kept in the index
+    /// under `parts`, the raw values `attrs` was built from (`None`: not indexable).
+    fn add(&self, usd: f64, attrs: Vec<KeyValue>, parts: Option<&CostParts<'_>>) {
         if let Some(bound) = self.bound.read().unwrap_or_else(PoisonError::into_inner).get(attrs.as_slice()) {
+            if let Some(parts) = parts {
+                self.index.insert(parts, bound.clone());
+            }
             return bound.add(usd);
         }
         let mut map = self.bound.write().unwrap_or_else(PoisonError::into_inner);
@@ -65,7 +72,13 @@ impl CostLayer {
             return self.usd.add(usd, &attrs);
         }
         let counter = &self.usd;
-        map.entry(attrs).or_insert_with_key(|attrs| counter.bind(attrs)).add(usd);
+        let bound = map.entry(attrs).or_insert_with_key(|attrs| counter.bind(attrs));
+        bound.add(usd);
+        if let Some(parts) = parts {
+            let bound = bound.clone();
+            drop(map);
+            self.index.insert(parts, bound);
+        }
     }
 }
 
@@ -227,11 +240,16 @@ fn is_model_call(state: &SpanState) -> bool {
 
 /// A whole, non-negative count recorded on the span (integer, float or numeric text); 0 when absent.
 fn count(state: &SpanState, key: &str) -> u64 {
-    match state.get(key) {
-        Some(Value::I64(v)) => u64::try_from(*v).unwrap_or(0),
+    state.get(key).map_or(0, count_of)
+}
+
+/// [`count`] of a value.
+fn count_of(value: &Value) -> u64 {
+    match value {
+        Value::I64(v) => u64::try_from(*v).unwrap_or(0),
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // finite, >= 0, saturating cast
-        Some(Value::F64(v)) if v.is_finite() && *v > 0.0 => *v as u64,
-        Some(Value::String(s)) => s.as_str().trim().parse().unwrap_or(0),
+        Value::F64(v) if v.is_finite() && *v > 0.0 => *v as u64,
+        Value::String(s) => s.as_str().trim().parse().unwrap_or(0),
         _ => 0,
     }
 }
@@ -263,19 +281,38 @@ fn outcome_amount(state: &SpanState) -> Option<f64> {
 ///
 /// Reasoning tokens come from `gen_ai.usage.reasoning.output_tokens`, a part of the output tokens.
 fn token_usage(state: &SpanState) -> TokenUsage {
-    let input = count(state, k::GEN_AI_USAGE_INPUT_TOKENS);
-    let output = count(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
-    let reasoning = count(state, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS);
-    let (read, write) = (count(state, k::USAGE_CACHE_READ_TOKENS), count(state, k::USAGE_CACHE_WRITE_TOKENS));
+    // One pass over the attributes for the eight counts, not one search per key (this runs on every LLM
+    // span); the first attribute of a key counts, as with `SpanState::get`.
+    let mut counts = [0u64; 8];
+    let mut seen = [false; 8];
+    for kv in &state.attrs {
+        // A `match`, not a search through a list: the compiler dispatches on the length first.
+        let i = match kv.key.as_str() {
+            k::GEN_AI_USAGE_INPUT_TOKENS => 0,
+            k::GEN_AI_USAGE_OUTPUT_TOKENS => 1,
+            k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS => 2,
+            k::USAGE_CACHE_READ_TOKENS => 3,
+            k::USAGE_CACHE_WRITE_TOKENS => 4,
+            k::USAGE_CACHED_TOKENS => 5,
+            k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS => 6,
+            k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS => 7,
+            _ => continue,
+        };
+        if !seen[i] {
+            seen[i] = true;
+            counts[i] = count_of(&kv.value);
+        }
+    }
+    let [input, output, reasoning, read, write, cached, cache_read_input, cache_creation_input] = counts;
     let usage = if read > 0 || write > 0 {
         TokenUsage::anthropic(input, read, write, output)
     } else {
-        let cached = count(state, k::USAGE_CACHED_TOKENS).max(count(state, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS));
+        let cached = cached.max(cache_read_input);
         TokenUsage {
             input,
             output,
             cache_read: cached,
-            cache_write: count(state, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
+            cache_write: cache_creation_input,
             reasoning: 0,
             input_counting: InputCounting::IncludesCache,
         }
@@ -329,6 +366,35 @@ fn record_metric(
     priced: &crate::cost::Priced,
     run: Option<&RunContext>,
 ) {
+    let workflow = match (run, &shared.metrics) {
+        (Some(run), Some(_)) => Some(&*run.workflow),
+        _ => None,
+    };
+    let (system_key, system) = match category {
+        CostCategory::Llm => (Some(k::GEN_AI_PROVIDER_NAME), state.get(k::GEN_AI_PROVIDER_NAME)),
+        CostCategory::Data | CostCategory::Tool => match state.kind.spec().system.as_ref() {
+            Some(system) => (Some(system.key), state.get(system.key)),
+            None => (None, None),
+        },
+    };
+    let model = match category {
+        CostCategory::Llm => priced.provenance.model.as_deref(),
+        CostCategory::Data | CostCategory::Tool => None,
+    };
+    // The common case: this combination was bound before; no attribute vector is built.
+    let parts = match system {
+        None => Some([Some(category.as_str()), system_key, None, model, workflow]),
+        Some(Value::String(value)) => {
+            Some([Some(category.as_str()), system_key, Some(value.as_str()), model, workflow])
+        }
+        // A non-string system value (a foreign span's) takes the attribute-vector path only.
+        Some(_) => None,
+    };
+    if let Some(parts) = &parts {
+        if layer.index.with(parts, |bound| bound.add(priced.total_usd)) {
+            return;
+        }
+    }
     let mut attrs = Vec::with_capacity(4);
     attrs.push(KeyValue::new(k::COST_CATEGORY, category.as_str()));
     match category {
@@ -351,5 +417,9 @@ fn record_metric(
     if let (Some(run), Some(metrics)) = (run, &shared.metrics) {
         attrs.push(KeyValue::new(k::WORKFLOW, metrics.workflow(&run.workflow)));
     }
-    layer.add(priced.total_usd, attrs);
+    layer.add(priced.total_usd, attrs, parts.as_ref());
 }
+
+/// The raw values of one `botanu.cost` attribute set: category, the system attribute's key and value
+/// (provider for LLM calls), the catalog's model, the workflow before it is bounded.
+type CostParts<'a> = super::bound_index::Parts<'a, 5>;

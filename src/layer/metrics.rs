@@ -37,6 +37,7 @@
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::{Key, KeyValue, Value};
 
+use super::bound_index::{BoundIndex, Parts};
 use super::state::SpanState;
 use crate::semconv::{self as k, metrics as m};
 
@@ -200,11 +201,32 @@ pub(crate) fn outcome(state: &SpanState) -> Outcome {
 /// Bound attribute sets kept at most; past it measurements take the unbound path.
 const MAX_BOUND: usize = 1024;
 
-type BoundMap = std::collections::HashMap<Vec<KeyValue>, LlmBound, std::hash::BuildHasherDefault<FxHasher>>;
+type BoundMap =
+    std::collections::HashMap<Vec<KeyValue>, std::sync::Arc<LlmBound>, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// Operation, provider, model and error type of an LLM span as the span holds them (before admission):
+/// the key of [`Instruments::llm_index`]. `None` when one of them is not a string (a foreign span's).
+fn llm_parts(state: &SpanState) -> Option<Parts<'_, 4>> {
+    let string = |key: &str| match state.get(key) {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(s.as_str())),
+        Some(_) => None,
+    };
+    let error_type = state.error.as_ref().map(|(error_type, _)| error_type.as_ref());
+    Some([
+        string(k::GEN_AI_OPERATION_NAME)?,
+        string(k::GEN_AI_PROVIDER_NAME)?,
+        string(k::GEN_AI_REQUEST_MODEL)?,
+        error_type,
+    ])
+}
 
 /// The instruments, created once per layer.
 pub(crate) struct Instruments {
     llm_bound: std::sync::RwLock<BoundMap>,
+    /// The entries of `llm_bound` by the raw values they were built from ([`llm_parts`]), so that a
+    /// repeated combination is found without building its attribute vector.
+    llm_index: BoundIndex<std::sync::Arc<LlmBound>, 4>,
     workflows: Distinct,
     models: Distinct,
     tools: Distinct,
@@ -237,6 +259,7 @@ impl Instruments {
         let counter = |name: &'static str, unit: &'static str| meter.u64_counter(name).with_unit(unit).build();
         Instruments {
             llm_bound: std::sync::RwLock::new(BoundMap::default()),
+            llm_index: BoundIndex::default(),
             workflows: Distinct::default(),
             models: Distinct::default(),
             tools: Distinct::default(),
@@ -291,14 +314,6 @@ impl Instruments {
     }
 
     fn record_llm(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
-        let mut attrs = Vec::with_capacity(5);
-        copy(state, &mut attrs, k::GEN_AI_OPERATION_NAME);
-        copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
-        copy(state, &mut attrs, k::GEN_AI_REQUEST_MODEL);
-        let failed = state.error.is_some();
-        if let Some((error_type, _)) = &state.error {
-            attrs.push(KeyValue::new(k::ERROR_TYPE, error_type.to_string()));
-        }
         let input = positive(state, k::GEN_AI_USAGE_INPUT_TOKENS);
         let output = positive(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
         let first_chunk = seconds_of(state, k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK);
@@ -321,14 +336,36 @@ impl Instruments {
                 })
                 .add(1);
         };
+        // The common case: this combination was bound before; no attribute vector is built.
+        let parts = llm_parts(state);
+        if let Some(parts) = &parts {
+            if self.llm_index.with(parts, |b| record(b)) {
+                return;
+            }
+        }
+        let remember = |b: &std::sync::Arc<LlmBound>| {
+            if let Some(parts) = &parts {
+                self.llm_index.insert(parts, b.clone());
+            }
+        };
+        let mut attrs = Vec::with_capacity(5);
+        copy(state, &mut attrs, k::GEN_AI_OPERATION_NAME);
+        copy(state, &mut attrs, k::GEN_AI_PROVIDER_NAME);
+        copy(state, &mut attrs, k::GEN_AI_REQUEST_MODEL);
+        let failed = state.error.is_some();
+        if let Some((error_type, _)) = &state.error {
+            attrs.push(KeyValue::new(k::ERROR_TYPE, error_type.to_string()));
+        }
         // The bound map holds only sets whose free-form values were admitted, so a set found there
         // needs no admission: the common case costs one lookup.
         if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
+            remember(b);
             record(b);
             return;
         }
         self.admit_llm(&mut attrs);
         if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
+            remember(b);
             record(b);
             return;
         }
@@ -350,17 +387,22 @@ impl Instruments {
         if failed {
             attempt_attrs.pop();
         }
-        let bound = map.entry(attrs.clone()).or_insert_with(|| LlmBound {
-            duration: self.operation_duration.bind(&attrs),
-            input: std::sync::OnceLock::new(),
-            output: std::sync::OnceLock::new(),
-            time_to_first_chunk: std::sync::OnceLock::new(),
-            input_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_INPUT)),
-            output_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_OUTPUT)),
-            attempts: Default::default(),
-            attempt_attrs,
+        let bound = map.entry(attrs.clone()).or_insert_with(|| {
+            std::sync::Arc::new(LlmBound {
+                duration: self.operation_duration.bind(&attrs),
+                input: std::sync::OnceLock::new(),
+                output: std::sync::OnceLock::new(),
+                time_to_first_chunk: std::sync::OnceLock::new(),
+                input_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_INPUT)),
+                output_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_OUTPUT)),
+                attempts: Default::default(),
+                attempt_attrs,
+            })
         });
-        record(bound);
+        let bound = bound.clone();
+        drop(map);
+        remember(&bound);
+        record(&bound);
     }
 
     /// Provider, model and error type of an LLM attribute set, each bounded to [`MAX_WORKFLOWS`] values.

@@ -8,6 +8,7 @@
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
+mod bound_index;
 mod callsites;
 mod classify;
 pub(crate) mod cost;
@@ -17,6 +18,7 @@ mod instrument;
 mod kinds;
 pub(crate) mod metrics;
 mod otel_context;
+mod recent_strings;
 pub(crate) mod run_span;
 mod side_channel;
 pub(crate) mod state;

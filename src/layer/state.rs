@@ -97,6 +97,16 @@ pub(crate) struct SpanState {
     pub(crate) io: Option<Box<RunIo>>,
 }
 
+/// The attribute vector's first capacity: a cost-bearing span gets its cost attributes (and a run its
+/// roll-up) at close, on the finisher, and would grow its vector there — a copy of every attribute —
+/// if it started with room for its fields only.
+fn attribute_capacity(kind: Kind) -> usize {
+    match kind {
+        Kind::Llm | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Run => 32,
+        Kind::Tool | Kind::Step | Kind::Other => 16,
+    }
+}
+
 impl SpanState {
     pub(crate) fn new(kind: Kind, trace_id: TraceId, span_id: SpanId, start: SystemTime) -> Self {
         SpanState {
@@ -110,7 +120,7 @@ impl SpanState {
             run: None,
             step: None,
             trace_state: None,
-            attrs: Vec::with_capacity(16),
+            attrs: Vec::with_capacity(attribute_capacity(kind)),
             name_override: None,
             kind_override: None,
             events: Vec::new(),
@@ -378,9 +388,10 @@ pub(crate) fn parse_kind(s: &str) -> Option<SpanKind> {
     })
 }
 
-/// A string attribute value, reference-counted so the copies made for metrics and stamping are cheap.
+/// A string attribute value, reference-counted so the copies made for metrics and stamping are cheap;
+/// a short value this thread saw recently shares that one's allocation (see `recent_strings`).
 pub(crate) fn shared_str(s: &str) -> Value {
-    Value::String(StringValue::from(Arc::<str>::from(s)))
+    Value::String(StringValue::from(super::recent_strings::shared(s)))
 }
 
 /// Records the system (vendor) of a `kind` span: normalized with the kind's table, mirrored into

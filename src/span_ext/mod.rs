@@ -55,7 +55,7 @@ fn put_str(span: &Span, key: &'static str, value: &str) {
     if let Some(field) = span.field(key) {
         span.record(&field, value);
     } else {
-        with_state(span, |state, _| state.set(Key::from_static_str(key), Value::from(value.to_owned())));
+        with_state(span, |state, _| state.set(Key::from_static_str(key), crate::layer::state::shared_str(value)));
     }
 }
 
