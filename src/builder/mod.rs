@@ -1,7 +1,8 @@
 //! The builder: tracer and meter providers, the layer, and the guard that flushes them.
 //!
-//! botanu owns its `SdkTracerProvider`: the layer builds each OTel span at close with ids it chose when
-//! the span opened, which needs the provider's id generator (see `layer::export`). Users add their own
+//! botanu owns its `SdkTracerProvider`: each OTel span is built after its close (on botanu's finisher
+//! thread with botanu's queue, inline otherwise) with ids the layer chose when the span opened, which needs
+//! the provider's id generator (see `layer::export`). [`Builder::build`] lives in `build.rs`. Users add their own
 //! span processors and exporters through [`Builder`]; the provider itself is reachable from the guard.
 //! Nothing global is touched unless [`Builder::init`] (or [`init`]) is called.
 
