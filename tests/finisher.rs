@@ -237,3 +237,53 @@ fn a_full_queue_drops_on_the_finisher_and_warns_on_the_threads_own_subscriber() 
     assert_eq!(counts_after.exported + counts_after.dropped, 100, "{counts_after:?}");
     assert_eq!(warnings.load(Ordering::SeqCst), 1);
 }
+
+/// Application threads that never stop closing spans must not starve a flush or a shutdown: the
+/// finisher takes one pass over the buffers per round, so a flush completes within two rounds and a
+/// shutdown (which closes the buffers first) within one, and the run closed before the flush is in it.
+#[test]
+fn flush_and_shutdown_complete_while_threads_keep_closing_spans() {
+    let p = pipeline(QueueSettings { export_timeout: Duration::from_secs(10), ..QueueSettings::default() });
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let closed = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (d, stop, closed) = (p.dispatch.clone(), stop.clone(), closed.clone());
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&d, || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let _run = run_span!(workflow = "background").entered();
+                        gpt_4o_call();
+                        closed.fetch_add(2, Ordering::Relaxed);
+                    }
+                })
+            })
+        })
+        .collect();
+    // Let the load build up, then close a run of this thread's and flush under that load.
+    while closed.load(Ordering::Relaxed) < 2_000 {
+        std::thread::yield_now();
+    }
+    tracing::dispatcher::with_default(&p.dispatch, || {
+        let _run = run_span!(workflow = "foreground").entered();
+        gpt_4o_call();
+    });
+    let started = std::time::Instant::now();
+    p.guard.force_flush().expect("a flush completes under sustained load");
+    let flush_took = started.elapsed();
+    let spans = p.exporter.get_finished_spans().expect("spans");
+    let run = find(&spans, "botanu.run/foreground");
+    let usd = f64_attr(run, k::RUN_COST_USD);
+    assert!((usd - CALL_USD).abs() < 1e-12, "the run closed before the flush is exported, rolled up: {usd}");
+    assert!(flush_took < Duration::from_secs(5), "flush took {flush_took:?} under load");
+
+    let started = std::time::Instant::now();
+    let result = p.guard.shutdown();
+    let shutdown_took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().expect("worker");
+    }
+    result.expect("shutdown completes under sustained load");
+    assert!(shutdown_took < Duration::from_secs(10), "shutdown took {shutdown_took:?} under load");
+}

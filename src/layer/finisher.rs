@@ -22,16 +22,19 @@
 //! is behind (the application closes spans faster than one thread finishes them): the application thread
 //! then finishes its spans itself, in `on_close`, until the finisher catches up — backpressure, not
 //! drops, and finishing spreads over the application's threads. A run waiting for children is not
-//! finished there; it waits in the buffer up to the queue size, past which it is dropped and counted. Spans
-//! still buffered when a shutdown gives up are counted dropped too; spans closed after shutdown are
+//! finished there; it waits in the buffer up to the buffer's bound, past which (a stalled finisher) it is
+//! finished there too, with the roll-up so far. Spans still buffered when a shutdown gives up are counted
+//! dropped; spans closed after shutdown are
 //! discarded uncounted, as the SDK does once its provider is shut down (the counters are final when
 //! shutdown returns).
 //!
 //! Run roll-up: a run's children may close on other threads than the run, and buffers are drained one
 //! after another, so the finisher can see a run before a child that closed before it. Each child handed
 //! off counts in its run's `pending` until finished; a run whose `pending` is not zero waits in a
-//! finisher-local list and is retried after every drain, and finished anyway after [`PARK_LIMIT`] or at a
-//! flush (after a flush has drained every buffer, a pending child can only be one closing right now).
+//! finisher-local list and is retried after every round, and finished anyway after [`PARK_LIMIT`] or at a
+//! flush (one round after it was parked: by then every child that closed before it has been taken).
+//! Each round is one pass over the buffers, so a flush completes within two rounds and a shutdown
+//! (which closes every buffer before the last round) within one, whatever the application keeps closing.
 //!
 //! Flush and shutdown drain every buffer through the finisher first (bounded by the caller's timeout),
 //! then flush the queue; `SdkTracerProvider::force_flush` does the same through the queue processor.
@@ -264,8 +267,9 @@ impl Pipeline {
     }
 
     /// Pushes onto `buffer`; the span back if the finisher is behind (see [`Self::hand_off`]). A run
-    /// waiting for children is never given back (finished here, its roll-up would miss them): it waits
-    /// in the buffer up to the bound, past which it is dropped and counted. After shutdown the span is
+    /// waiting for children is not given back below the bound (finished here, its roll-up could miss
+    /// them): it waits in the buffer. Past the bound (the finisher has stalled) it comes back too: a run
+    /// finished with a partial roll-up beats a run lost, and the span carries `open_spans`. After shutdown the span is
     /// discarded uncounted, as the SDK does once its provider is shut down: the counters are final when
     /// shutdown returns.
     #[inline]
@@ -280,10 +284,6 @@ impl Pipeline {
         let len = slot.spans.len();
         if len >= self.high_water && (len >= self.bound || !span.waits_for_children()) {
             drop(slot);
-            if span.waits_for_children() {
-                self.reject(span);
-                return None;
-            }
             return Some(span);
         }
         slot.spans.push(span);
@@ -293,15 +293,6 @@ impl Pipeline {
             self.wake();
         }
         None
-    }
-
-    /// A run span that could not be handed off (its buffer is full and its children are still being
-    /// finished): dropped and counted in every queue it would have reached.
-    #[cold]
-    #[inline(never)]
-    fn reject(&self, mut span: Closed) {
-        span.release();
-        self.count_dropped(1);
     }
 
     fn count_dropped(&self, n: u64) {
@@ -347,6 +338,11 @@ impl Pipeline {
         }
         if result.is_err() {
             self.abandon.store(true, Ordering::Relaxed);
+        }
+        // Closed before the finisher's last round, so that round takes what is buffered now and nothing
+        // more: with traffic still arriving, the join below stays bounded by one round.
+        for buffer in self.buffers.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            buffer.lock().closed = true;
         }
         self.wake();
         // The finisher never waits on the network: joining it is bounded by the span it is finishing.
@@ -412,37 +408,46 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
     let _quiet = opentelemetry::Context::enter_telemetry_suppressed_scope();
     let mut batch = Vec::new();
     let mut spare = Vec::new();
-    let mut parked: Vec<(Closed, Instant)> = Vec::new();
+    // Runs waiting for children: the span, since when, and the round that took it.
+    let mut parked: Vec<(Closed, Instant, u64)> = Vec::new();
+    let mut round = 0_u64;
+    // The flush being completed: its target and the round that first saw it.
+    let mut flush: Option<(u64, u64)> = None;
     let mut dispatch = None;
     loop {
         let (target, stop) = {
             let control = pipeline.control();
             (control.requested, control.stop)
         };
-        // Until the buffers are empty: a flush waits for everything handed off before it.
-        loop {
-            pipeline.take_all(&mut batch, &mut spare, &mut dispatch);
-            if batch.is_empty() {
-                break;
-            }
-            for span in batch.drain(..) {
-                if pipeline.abandon.load(Ordering::Relaxed) {
-                    let mut span = span;
-                    span.release();
-                    pipeline.count_dropped(1);
-                } else if span.waits_for_children() {
-                    parked.push((span, Instant::now()));
-                } else {
-                    finish(pipeline, span, shared);
-                }
+        // One pass over the buffers per round, whatever keeps arriving: a round is bounded, and a flush
+        // needs no more (everything handed off before it was requested is in a buffer by now).
+        round += 1;
+        pipeline.take_all(&mut batch, &mut spare, &mut dispatch);
+        let took = !batch.is_empty();
+        for span in batch.drain(..) {
+            if pipeline.abandon.load(Ordering::Relaxed) {
+                let mut span = span;
+                span.release();
+                pipeline.count_dropped(1);
+            } else if span.waits_for_children() {
+                parked.push((span, Instant::now(), round));
+            } else {
+                finish(pipeline, span, shared);
             }
         }
-        // After a full drain a flush or a stop finishes every waiting run: its children that closed
-        // before it have been finished.
-        let force = stop || target > pipeline.control().completed;
+        // A flush (the oldest one not completed, first seen in round `seen`) or a stop finishes the runs
+        // parked in an earlier round: their children closed before them, so they were in a buffer when
+        // this round's pass began, and are finished now. A run taken in the flush's own round may have a
+        // child in a buffer the pass read before the child arrived: the flush completes one round later,
+        // when that run is forced too — at most two rounds, however much keeps arriving.
+        if flush.is_none() && target > pipeline.control().completed {
+            flush = Some((target, round));
+        }
         let mut i = 0;
         while i < parked.len() {
-            if force || !parked[i].0.waits_for_children() || parked[i].1.elapsed() >= PARK_LIMIT {
+            let (span, since, parked_in) = &parked[i];
+            let forced = stop || (flush.is_some() && *parked_in < round);
+            if forced || !span.waits_for_children() || since.elapsed() >= PARK_LIMIT {
                 finish(pipeline, parked.swap_remove(i).0, shared);
             } else {
                 i += 1;
@@ -451,8 +456,13 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
         report_drops(&pipeline.stats, dispatch.as_ref());
         let again = {
             let mut control = pipeline.control();
-            control.completed = control.completed.max(target);
-            control.requested > target || control.stop
+            if let Some((flush_target, seen)) = flush {
+                if parked.iter().all(|(_, _, parked_in)| *parked_in > seen) {
+                    control.completed = control.completed.max(flush_target);
+                    flush = None;
+                }
+            }
+            took || flush.is_some() || control.requested > control.completed || control.stop
         };
         pipeline.done.notify_all();
         if stop {
@@ -519,6 +529,30 @@ mod tests {
         // Afterwards spans are discarded uncounted.
         assert!(pipeline.hand_off(closed(meta)).is_none());
         assert_eq!(stats.dropped(), high_water(10_000) as u64);
+    }
+
+    #[test]
+    fn a_run_waiting_for_children_is_given_back_past_the_bound_not_dropped() {
+        let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+        let span = tracing::info_span!("x");
+        let meta = span.metadata().expect("an enabled span has metadata");
+        let stats = Arc::new(ExportStats::default());
+        let pipeline = Pipeline::new(100, Duration::from_secs(5), std::slice::from_ref(&stats));
+        let run = Arc::new(RunContext::new(Arc::from("r"), Arc::from("w"), Arc::from("r"), None, 1, Arc::from("test")));
+        run.cost.handed_off();
+        let run_span = || {
+            let mut c = closed(meta);
+            c.state.kind = Kind::Run;
+            c.state.run = Some(run.clone());
+            c
+        };
+        for i in 0..100 {
+            assert!(pipeline.hand_off(closed(meta)).is_none(), "span {i} is buffered");
+        }
+        // At the bound a waiting run comes back to be finished where it closed, with the roll-up so far.
+        assert!(pipeline.hand_off(run_span()).is_some(), "the run comes back");
+        assert_eq!(stats.dropped(), 0, "given back, not dropped");
+        let _ = pipeline.shut_down(Duration::from_millis(10));
     }
 
     #[test]
