@@ -45,11 +45,13 @@ type Buckets<T, const N: usize> = HashMap<u64, Vec<(Stored<N>, T)>, BuildHasherD
 /// Values of type `T` (a bound instrument) by `N` optional strings.
 pub(crate) struct BoundIndex<T, const N: usize> {
     map: RwLock<Buckets<T, N>>,
+    /// Entries kept (written under the write lock): once full, a miss returns without taking it.
+    len: std::sync::atomic::AtomicUsize,
 }
 
 impl<T, const N: usize> Default for BoundIndex<T, N> {
     fn default() -> Self {
-        BoundIndex { map: RwLock::new(HashMap::default()) }
+        BoundIndex { map: RwLock::new(HashMap::default()), len: std::sync::atomic::AtomicUsize::new(0) }
     }
 }
 
@@ -71,15 +73,21 @@ impl<T, const N: usize> BoundIndex<T, N> {
 
     /// Keeps `value` for `parts` (unless the index is full or already has them).
     pub(crate) fn insert(&self, parts: &Parts<'_, N>, value: T) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // High-cardinality values past the cap (say, untrusted workflows folded into `_other`) miss on
+        // every span: they must not take the write lock each time.
+        if self.len.load(Relaxed) >= MAX_ENTRIES {
+            return;
+        }
         let hash = hash(parts);
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        let entries: usize = map.values().map(Vec::len).sum();
-        if entries >= MAX_ENTRIES {
+        if self.len.load(Relaxed) >= MAX_ENTRIES {
             return;
         }
         let bucket = map.entry(hash).or_default();
         if !bucket.iter().any(|(stored, _)| same(stored, parts)) {
             bucket.push((parts.map(|p| p.map(Box::from)), value));
+            self.len.fetch_add(1, Relaxed);
         }
     }
 }

@@ -328,10 +328,20 @@ impl Pipeline {
     /// Drains (at most `timeout`), then stops the finisher. What could not be finished in time, and
     /// whatever is handed off afterwards, is dropped and counted. Idempotent.
     pub(crate) fn shut_down(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
         let result = self.drain(timeout);
         {
             let mut control = self.control();
             if control.stop {
+                // Another caller is stopping the finisher: the counters are final only once it has
+                // (bounded by this caller's own timeout).
+                while !control.stopped && !ON_FINISHER.with(Cell::get) {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(OTelSdkError::Timeout(timeout));
+                    }
+                    control = self.done.wait_timeout(control, left).unwrap_or_else(|p| p.into_inner()).0;
+                }
                 return result;
             }
             control.stop = true;
