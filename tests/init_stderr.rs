@@ -2,9 +2,12 @@
 //! redacted, as the exported copy is, and a panicking `Debug` in a span or event field reaches neither
 //! the application nor stops the span from being exported. `init` sets the process-wide subscriber and
 //! the test reads stderr, so the test runs itself again as a child process.
+mod common;
+
 use std::process::Command;
 
 use botanu::prelude::*;
+use common::{Booby, Treacherous};
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
 const CHILD: &str = "BOTANU_INIT_STDERR_CHILD";
@@ -14,27 +17,6 @@ const TEST: &str = "init_stderr_redacts_secrets_and_survives_panicking_fields";
 fn fake_key() -> String {
     format!("{}{}", "sk-", "Zq9x".repeat(10))
 }
-
-/// A value whose `Debug` panics.
-struct Booby;
-
-impl std::fmt::Debug for Booby {
-    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        panic!("Debug exploded")
-    }
-}
-
-/// An error whose `Display` panics.
-#[derive(Debug)]
-struct Treacherous;
-
-impl std::fmt::Display for Treacherous {
-    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        panic!("Display exploded")
-    }
-}
-
-impl std::error::Error for Treacherous {}
 
 fn child() {
     let exporter = InMemorySpanExporter::default();

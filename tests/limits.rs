@@ -209,18 +209,6 @@ fn one_huge_span_stays_small_beside_its_neighbours() {
     assert!(total < 1 << 20, "the batch weighs {total} bytes");
 }
 
-/// An error whose `Display` panics.
-#[derive(Debug)]
-struct Treacherous;
-
-impl std::fmt::Display for Treacherous {
-    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        panic!("Display exploded")
-    }
-}
-
-impl std::error::Error for Treacherous {}
-
 #[test]
 fn set_error_with_a_panicking_display_neither_panics_nor_loses_the_span() {
     let h = Harness::new();

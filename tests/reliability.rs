@@ -387,15 +387,6 @@ fn attributes_and_values_are_bounded_per_span() {
     assert_eq!(str_array_attr(span, k::TRUNCATED_ATTRIBUTES), vec!["botanu.huge"]);
 }
 
-/// A value whose `Debug` panics.
-struct Booby;
-
-impl std::fmt::Debug for Booby {
-    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        panic!("Debug exploded")
-    }
-}
-
 #[test]
 fn hostile_field_values_neither_panic_nor_lose_valid_data() {
     let h = Harness::new();

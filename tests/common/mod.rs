@@ -260,3 +260,24 @@ pub fn attr_set(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// A value whose `Debug` panics.
+pub struct Booby;
+
+impl std::fmt::Debug for Booby {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("Debug exploded")
+    }
+}
+
+/// An error whose `Display` panics.
+#[derive(Debug)]
+pub struct Treacherous;
+
+impl std::fmt::Display for Treacherous {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("Display exploded")
+    }
+}
+
+impl std::error::Error for Treacherous {}
