@@ -131,20 +131,20 @@ pub(crate) fn opened(state: &SpanState, shared: &Shared) {
 /// A span closed, on the application thread (whichever thread finishes it): counted closed in its run,
 /// and, when `handed_off`, pending in it until finished. Returns, for a run span, how many spans of the
 /// run are still open (`botanu.run.cost.open_spans`), counted now rather than when the run is finished.
-pub(crate) fn closing(state: &SpanState, shared: &Shared, handed_off: bool) -> (u64, Option<Arc<RunContext>>) {
+pub(crate) fn closing(state: &SpanState, shared: &Shared, handed_off: bool) -> (u64, bool) {
     if shared.cost.is_none() {
-        return (0, None);
+        return (0, false);
     }
-    let Some(run) = &state.run else { return (0, None) };
+    let Some(run) = &state.run else { return (0, false) };
     if state.kind == Kind::Run {
-        return (run.cost.open(), None);
+        return (run.cost.open(), false);
     }
     run.cost.closed();
     if !handed_off {
-        return (0, None);
+        return (0, false);
     }
     run.cost.handed_off();
-    (0, Some(run.clone()))
+    (0, true)
 }
 
 /// A span closed: prices it if it is an LLM call or a data operation, adds it to its run's roll-up, and,

@@ -52,7 +52,6 @@ use super::kinds::Kind;
 use super::state::SpanState;
 use super::Shared;
 use crate::export_queue::ExportStats;
-use crate::run::RunContext;
 
 /// Spans in one thread's buffer that wake the finisher before its next poll.
 pub(crate) const WAKE_AT: usize = 256;
@@ -80,15 +79,17 @@ pub(crate) struct Closed {
     pub(crate) end: SystemTime,
     /// For a run span: spans of the run still open when it closed (counted on the application thread).
     pub(crate) run_open: u64,
-    /// The run whose `pending` count this span holds until it is finished.
-    pub(crate) pending_in: Option<Arc<RunContext>>,
+    /// Whether this span holds a `pending` count in its run (`state.run`) until it is finished.
+    pub(crate) pending: bool,
 }
 
 impl Closed {
     /// Releases the run's `pending` count this span held (finished or dropped).
     fn release(&mut self) {
-        if let Some(run) = self.pending_in.take() {
-            run.cost.finished();
+        if std::mem::take(&mut self.pending) {
+            if let Some(run) = &self.state.run {
+                run.cost.finished();
+            }
         }
     }
 
@@ -487,8 +488,10 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
 /// Finishes one span (on the finisher, or on an application thread the finisher is behind). A panic
 /// while finishing it (a bug, or a processor's) loses that span, counted dropped, and not the finisher:
 /// every later flush would otherwise wait its whole timeout.
-pub(crate) fn finish(pipeline: &Pipeline, mut span: Closed, shared: &Shared) {
-    let pending_in = span.pending_in.take();
+pub(crate) fn finish(pipeline: &Pipeline, span: Closed, shared: &Shared) {
+    // The run outlives the state `export::finish` consumes: its count is released after the span's
+    // cost is in the run's tally.
+    let pending_in = if span.pending { span.state.run.clone() } else { None };
     let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         super::export::finish(span.state, shared, span.meta, span.end, span.run_open);
     }));
@@ -513,11 +516,12 @@ fn report_drops(stats: &[Arc<ExportStats>], dispatch: Option<&tracing::dispatche
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::RunContext;
 
     fn closed(meta: &'static Metadata<'static>) -> Closed {
         use opentelemetry::trace::{SpanId, TraceId};
         let state = SpanState::new(Kind::Llm, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
-        Closed { state, meta, end: SystemTime::now(), run_open: 0, pending_in: None }
+        Closed { state, meta, end: SystemTime::now(), run_open: 0, pending: false }
     }
 
     #[test]

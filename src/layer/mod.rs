@@ -444,8 +444,8 @@ where
         match shared.pipeline.as_deref().filter(|p| p.is_running()) {
             // The finisher logs the first-drop warning itself, on this thread's dispatcher.
             Some(pipeline) => {
-                let (run_open, pending_in) = cost::closing(&state, shared, true);
-                let closed = finisher::Closed { state, meta: span.metadata(), end, run_open, pending_in };
+                let (run_open, pending) = cost::closing(&state, shared, true);
+                let closed = finisher::Closed { state, meta: span.metadata(), end, run_open, pending };
                 if let Some(closed) = pipeline.hand_off(closed) {
                     // The finisher is behind: this thread finishes the span itself.
                     finisher::finish(pipeline, closed, shared);
