@@ -17,7 +17,7 @@ use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
 use tracing_subscriber::fmt::FormatFields;
 
 use crate::content::SecretKeys;
-use crate::layer::state::{DEBUG_PANICKED, DISPLAY_PANICKED};
+use crate::text::{DEBUG_PANICKED, DISPLAY_PANICKED};
 
 /// Formats span and event fields for the stderr `fmt` layer: secrets masked, panics caught.
 #[derive(Debug)]

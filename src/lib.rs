@@ -50,7 +50,6 @@ mod console;
 pub mod content;
 pub mod cost;
 mod error;
-mod export_queue;
 mod fmt_fields;
 mod layer;
 #[doc(hidden)]
@@ -59,30 +58,32 @@ pub mod normalize;
 pub mod operation;
 pub mod otel;
 mod otlp;
+mod pipeline;
 pub mod propagation;
 mod run;
 pub mod semconv;
 mod span_ext;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text;
 
 // The metrics are recorded by the layer at export; the builder names them here to create them.
 pub(crate) use layer::metrics;
 
 pub use builder::{init, BotanuGuard, Builder, ExportCounts};
-pub use config::{Config, ConfigError, DEFAULT_MAX_EVENTS_PER_SPAN};
+pub use config::{Config, ConfigError, QueueSettings, DEFAULT_MAX_EVENTS_PER_SPAN};
 pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
 pub use error::{Error, ExporterError, TlsError};
-pub use export_queue::{ExportStats, QueueSettings, DEFAULT_EXPORT_TIMEOUT};
 pub use layer::BotanuLayer;
 pub use otel::OtelSpanExt;
-pub use run::{PreviousRun, RunAttempt, RunFuture, RunFutureExt};
+pub use pipeline::ExportStats;
+pub use run::{PreviousRun, RunAttempt};
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     set_data_metrics, set_llm_attributes, set_token_usage, set_warehouse_metrics, structured, BotanuSpanExt,
     BusinessContext, DataMetrics, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmAttributes, LlmSpanExt,
-    MessagingResult, MetadataValue, Outcome, OutcomeStatus, RequestParams, SpanResult, StorageResult, StorageSpanExt,
-    Tokens, ToolResult, ToolSpanExt, WarehouseMetrics,
+    MessagingResult, MetadataValue, Outcome, OutcomeStatus, RequestParams, RunFuture, RunFutureExt, SpanResult,
+    StorageResult, StorageSpanExt, Tokens, ToolResult, ToolSpanExt, WarehouseMetrics,
 };
 
 /// The macros, the setter traits and their argument types.
@@ -97,6 +98,10 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use tracing;
+
+    /// The W3C header grammar (`traceparent`, `tracestate`, `baggage`), for the fuzz targets and the
+    /// property tests only: not part of the API.
+    pub use crate::run::w3c;
 
     /// `run_span!(…, retry_of = previous)`: the new run span, made a retry of `previous` if there is one.
     pub fn retry_of<P: crate::PreviousRun + ?Sized>(span: tracing::Span, previous: &P) -> tracing::Span {

@@ -91,7 +91,7 @@ impl OtelSpanExt for Span {
     }
 
     fn set_parent(&self, cx: Context, relation: RunRelation) -> &Self {
-        let remote = crate::propagation::remote_from_context(&cx);
+        let remote = crate::run::remote_from_context(&cx);
         crate::layer::set_remote_parent(self, &remote, relation);
         self
     }

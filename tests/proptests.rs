@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use botanu::__private::w3c::{self, TraceParent, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS, MAX_MEMBER_BYTES};
 use botanu::config::{Config, ConfigSource, PropagationMode};
 use botanu::content::{truncate_chars, ScrubOptions, Scrubber};
 use botanu::prelude::*;
-use botanu::propagation::w3c::{self, TraceParent, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS, MAX_MEMBER_BYTES};
 use botanu::propagation::{self, RemoteContext};
 use botanu::semconv::{self as k, propagation as p};
 use common::*;

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use botanu::propagation::{self, w3c};
+use botanu::__private::w3c;
+use botanu::propagation;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

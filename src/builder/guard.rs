@@ -77,7 +77,7 @@ impl BotanuGuard {
             deadline.saturating_duration_since(std::time::Instant::now()),
             [Box::new(move || traces.force_flush()), Box::new(move || metrics.map_or(Ok(()), |mp| mp.force_flush()))],
         );
-        crate::export_queue::report_drops(&self.export_stats);
+        crate::pipeline::report_drops(&self.export_stats);
         traces.map_err(Error::Flush)?;
         metrics.map_err(Error::Flush)
     }
@@ -308,7 +308,7 @@ impl BotanuGuard {
         for stats in &self.export_stats {
             stats.abandon();
         }
-        crate::export_queue::report_drops(&self.export_stats);
+        crate::pipeline::report_drops(&self.export_stats);
         traces.map_err(Error::Shutdown)?;
         metrics.map_err(Error::Shutdown)
     }

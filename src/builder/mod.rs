@@ -20,13 +20,14 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer as _;
 
+use crate::config::QueueSettings;
 use crate::config::{Config, ConfigError, PricingSettings, PropagationMode, TracesExporter};
 use crate::content::{CaptureMode, ScrubOptions, Scrubber};
 use crate::cost::{CostSummary, PriceOverride, PricingConfig, PricingEngine};
 use crate::error::Error;
-use crate::export_queue::{ExportStats, QueueProcessor, QueueSettings};
 use crate::layer::cost::SummaryStore;
 use crate::layer::{BotanuLayer, Pipeline, PresetIdGenerator};
+use crate::pipeline::{ExportStats, QueueProcessor};
 use crate::semconv as k;
 
 mod build;

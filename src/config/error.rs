@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use super::file::MAX_FILE_BYTES;
+use super::MAX_FILE_BYTES;
 
 /// A position in the config file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,11 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, FileLocation};
 use super::keys;
-use super::resolve::Raw;
-use super::ConfigSource;
+use super::raw::Raw;
+use super::{ConfigSource, MAX_FILE_BYTES};
 
-/// A config file is a few hundred bytes; anything past this is a wrong path, not a config.
-pub(super) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Longest value `${VAR}` expansion may produce: far above any endpoint, header or pattern, far below
 /// what would hurt (a 100 KB variable referenced 5,000 times would otherwise build 500 MB).
 pub(super) const MAX_EXPANDED_VALUE_BYTES: usize = 64 * 1024;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::error::ConfigError;
-use super::resolve::Raw;
+use super::raw::Raw;
 use super::{PropagationMode, Protocol, TracesExporter};
 
 pub(super) fn parse_text(raw: &Raw) -> Result<String, ConfigError> {

@@ -1,124 +1,16 @@
 //! Resolution: code > environment > YAML > defaults, field by field.
 
-use super::error::{ConfigError, FileLocation};
+use super::error::ConfigError;
 use super::grammar::*;
 use super::keys;
+use super::layers::Layers;
+use super::raw::{push_unique, Raw};
 use super::tls::Signal;
 use super::url::{split_url, strip_credentials};
-use super::yaml::YamlSettings;
-use super::{
-    Config, ConfigSource, Endpoint, EndpointKind, PiiConfig, PricingSettings, Protocol, TracesExporter, REDACTED,
-};
+use super::{Config, Endpoint, EndpointKind, PiiConfig, PricingSettings, Protocol, TracesExporter};
 use crate::cost::{PriceConfigError, PriceOverrides};
 
-/// One setting as found, before parsing, carrying what an error needs to point at it.
-#[derive(Clone, Debug)]
-pub(super) struct Raw {
-    /// Environment variable name or YAML path.
-    pub(super) key: String,
-    pub(super) value: String,
-    /// `Some` for a YAML value.
-    pub(super) location: Option<FileLocation>,
-}
-
-impl Raw {
-    pub(super) fn env(key: &str, value: String) -> Raw {
-        Raw { key: key.to_owned(), value, location: None }
-    }
-
-    pub(super) fn invalid(&self, expected: impl Into<String>) -> ConfigError {
-        // Header values and keys are credentials; the error (and its Debug) must not carry them.
-        let value = if is_secret_key(&self.key) { REDACTED.to_owned() } else { self.value.clone() };
-        ConfigError::InvalidValue {
-            key: self.key.clone(),
-            value,
-            expected: expected.into(),
-            location: self.location.clone(),
-        }
-    }
-
-    /// `KEY` or `yaml.path (file line N)`, for warnings.
-    pub(super) fn origin(&self) -> String {
-        match &self.location {
-            Some(location) => format!("{} ({location})", self.key),
-            None => self.key.clone(),
-        }
-    }
-}
-
-pub(super) fn is_secret_key(key: &str) -> bool {
-    key == keys::OTEL_EXPORTER_OTLP_HEADERS
-        || key == keys::OTEL_EXPORTER_OTLP_TRACES_HEADERS
-        || key == keys::OTEL_EXPORTER_OTLP_METRICS_HEADERS
-        || key == keys::BOTANU_API_KEY
-        || key.strip_prefix(keys::Y_OTLP_HEADERS).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-}
-
-pub(super) fn push_unique(warnings: &mut Vec<String>, warning: String) {
-    if !warnings.contains(&warning) {
-        warnings.push(warning);
-    }
-}
-
-/// The environment and file layers of one load, looked up field by field.
-pub(super) struct Layers<'a> {
-    pub(super) source: &'a ConfigSource,
-    pub(super) file: Option<YamlSettings>,
-    /// `OTEL_RESOURCE_ATTRIBUTES`, parsed once: some of its keys feed dedicated fields.
-    pub(super) resource: Vec<(String, String)>,
-}
-
-impl<'a> Layers<'a> {
-    pub(super) fn new(source: &'a ConfigSource, file: Option<YamlSettings>) -> Result<Self, ConfigError> {
-        let mut layers = Layers { source, file, resource: Vec::new() };
-        if let Some(raw) = layers.env(keys::OTEL_RESOURCE_ATTRIBUTES) {
-            layers.resource = parse_key_value_list(&raw)?;
-        }
-        Ok(layers)
-    }
-
-    /// An environment variable; empty or whitespace-only counts as unset (OpenTelemetry spec).
-    pub(super) fn env(&self, name: &str) -> Option<Raw> {
-        let value = self.source.var(name)?;
-        if value.trim().is_empty() {
-            None
-        } else {
-            Some(Raw::env(name, value))
-        }
-    }
-
-    pub(super) fn resource_attribute(&self, key: &str) -> Option<Raw> {
-        // The last occurrence wins, as when the list is applied in order.
-        self.resource
-            .iter()
-            .rev()
-            .find(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(k, v)| Raw::env(&format!("{} ({k})", keys::OTEL_RESOURCE_ATTRIBUTES), v.clone()))
-    }
-
-    pub(super) fn yaml(&self, path: &str) -> Option<Raw> {
-        self.file.as_ref()?.scalar(path)
-    }
-
-    /// The first environment variable set, else the first resource attribute set, else the YAML value.
-    pub(super) fn pick(&self, env: &[&str], resource: &[&str], yaml: &str) -> Option<Raw> {
-        env.iter()
-            .find_map(|name| self.env(name))
-            .or_else(|| resource.iter().find_map(|key| self.resource_attribute(key)))
-            .or_else(|| self.yaml(yaml))
-    }
-
-    /// The first layer's value of one field, parsed; `None` when no layer sets it.
-    fn value<T>(
-        &self,
-        env: &[&str],
-        resource: &[&str],
-        yaml: &str,
-        parse: impl FnOnce(&Raw) -> Result<T, ConfigError>,
-    ) -> Result<Option<T>, ConfigError> {
-        self.pick(env, resource, yaml).map(|raw| parse(&raw)).transpose()
-    }
-
+impl Layers<'_> {
     /// Every field, in the order errors and warnings are reported, then one exhaustive `Config` literal:
     /// a field added to `Config` and not resolved here fails to compile.
     pub(super) fn resolve(&self, warnings: &mut Vec<String>) -> Result<Config, ConfigError> {

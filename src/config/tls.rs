@@ -14,7 +14,8 @@ use std::time::Duration;
 use super::error::ConfigError;
 use super::grammar::{check_header, parse_bool, parse_key_value_list, parse_millis};
 use super::keys;
-use super::resolve::{Layers, Raw};
+use super::layers::Layers;
+use super::raw::Raw;
 use super::Config;
 
 /// Which certificate authorities an `https://` endpoint's certificate may chain to (besides a custom CA,

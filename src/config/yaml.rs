@@ -11,7 +11,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 use super::error::{ConfigError, FileLocation};
 use super::file::{interpolate, read_text, MAX_EXPANDED_TOTAL_BYTES};
 use super::keys;
-use super::resolve::Raw;
+use super::raw::Raw;
 use super::ConfigSource;
 
 /// Deeper nesting than this is never a botanu config, and the tree is dropped recursively.

@@ -128,27 +128,8 @@ pub(crate) fn opened(state: &SpanState, shared: &Shared) {
     }
 }
 
-/// A span closed, on the application thread (whichever thread finishes it): counted closed in its run,
-/// and, when `handed_off`, pending in it until finished. Returns, for a run span, how many spans of the
-/// run are still open (`botanu.run.cost.open_spans`), counted now rather than when the run is finished.
-pub(crate) fn closing(state: &SpanState, shared: &Shared, handed_off: bool) -> (u64, bool) {
-    if shared.cost.is_none() {
-        return (0, false);
-    }
-    let Some(run) = &state.run else { return (0, false) };
-    if state.kind == Kind::Run {
-        return (run.cost.open(), false);
-    }
-    run.cost.closed();
-    if !handed_off {
-        return (0, false);
-    }
-    run.cost.handed_off();
-    (0, true)
-}
-
 /// A span closed: prices it if it is an LLM call or a data operation, adds it to its run's roll-up, and,
-/// for a run span, writes the roll-up (`run_open`: see [`closing`]). Called before the span's other
+/// for a run span, writes the roll-up (`run_open`: see `closed::closing`). Called before the span's other
 /// close-time attributes.
 pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
     let Some(layer) = &shared.cost else { return };

@@ -25,9 +25,11 @@ use rand::{Rng, SeedableRng};
 use tracing_core::Metadata;
 
 use super::kinds::{self, Kind, Name};
-use super::state::{cut_str, string_array, OtelStatus, SpanState, MAX_VALUE_BYTES};
+use super::state::SpanState;
+use super::values::{string_array, OtelStatus};
 use super::Shared;
 use crate::semconv as k;
+use crate::text::{cut_str, MAX_VALUE_BYTES};
 
 thread_local! {
     static PRESET: Cell<Option<(TraceId, SpanId)>> = const { Cell::new(None) };

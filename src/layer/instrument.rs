@@ -19,9 +19,10 @@ use tracing_core::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use super::state::{cut_str, debug_string, SpanState, SCRUB_INPUT_BYTES};
+use super::state::SpanState;
 use super::Shared;
 use crate::semconv as k;
+use crate::text::{cut_str, debug_string, SCRUB_INPUT_BYTES};
 
 /// The name of the field `#[instrument(ret)]` records the return value under.
 const RETURN_FIELD: &str = "return";
@@ -29,17 +30,6 @@ const RETURN_FIELD: &str = "return";
 /// Text kept for one run's arguments or return value before it is scrubbed and cut: the scrubber's
 /// input bound, so the content path does no more work than for any other captured value.
 const MAX_KEPT_BYTES: usize = SCRUB_INPUT_BYTES;
-
-/// A run's arguments and return value, kept until the run closes (boxed on the span state: most spans
-/// have none).
-#[derive(Debug, Default)]
-pub(crate) struct RunIo {
-    /// `(name, rendered value)` in the order first recorded; a later record of a name replaces it.
-    arguments: Vec<(&'static str, String)>,
-    /// Bytes in `arguments`, against [`MAX_KEPT_BYTES`].
-    argument_bytes: usize,
-    output: Option<String>,
-}
 
 /// Keeps an argument of a run made by `#[instrument]`; `value` is already rendered (see the module docs).
 pub(crate) fn record_argument(state: &mut SpanState, name: &'static str, value: &str) {

@@ -170,7 +170,7 @@ pub(crate) fn outcome(state: &SpanState) -> Outcome {
     if state.error.is_some() {
         return Outcome::Error;
     }
-    if state.otel_status == Some(super::state::OtelStatus::Ok) {
+    if state.otel_status == Some(super::values::OtelStatus::Ok) {
         return Outcome::Success;
     }
     match state.kind {

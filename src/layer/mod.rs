@@ -11,19 +11,21 @@
 mod bound_index;
 mod callsites;
 mod classify;
+mod closed;
 pub(crate) mod cost;
 mod export;
-mod finisher;
 mod instrument;
 mod kinds;
 pub(crate) mod metrics;
 mod otel_context;
 mod recent_strings;
+pub(crate) mod recorder;
 pub(crate) mod run_span;
 mod side_channel;
 pub(crate) mod state;
 #[cfg(all(tracing_unstable, feature = "valuable"))]
 mod structured;
+pub(crate) mod values;
 
 use std::any::TypeId;
 use std::marker::PhantomData;
@@ -46,14 +48,17 @@ use crate::run::{RunContext, RunRelation};
 use crate::semconv as k;
 use classify::CallsiteInfo;
 pub(crate) use export::PresetIdGenerator;
-pub(crate) use finisher::Pipeline;
+/// The finisher of the layer's closed spans.
+pub(crate) type Pipeline = crate::pipeline::Pipeline<closed::Closed>;
+use crate::text::{cut_str, MAX_VALUE_BYTES, SCRUB_INPUT_BYTES};
 pub(crate) use kinds::Kind;
 use metrics::Instruments;
 use otel_context::Attached;
+use recorder::Recorder;
 use run_span::{adopt_remote, start_run};
 pub(crate) use side_channel::{set_remote_parent, with_state};
 use side_channel::{RemoteParent, WithContext};
-use state::{cut_str, Recorder, SpanState, MAX_VALUE_BYTES, SCRUB_INPUT_BYTES};
+use state::SpanState;
 
 /// What the layer shares with the setters' side channel and the export path.
 #[derive(Debug)]
@@ -74,7 +79,7 @@ pub(crate) struct Shared {
     /// Whether an entered exported span is the current OTel context (see `otel_context`).
     pub(crate) activate_context: bool,
     /// Counters of botanu's export queues, checked after each export for a pending warning.
-    pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
+    pub(crate) export_stats: Vec<Arc<crate::pipeline::ExportStats>>,
     /// Pricing of LLM calls and data operations; `None` when pricing is off.
     pub(crate) cost: Option<cost::CostLayer>,
     /// Where closed spans are handed off to be finished on botanu's thread (see `finisher`); `None`
@@ -95,7 +100,7 @@ pub(crate) struct SharedParts {
     pub(crate) metrics: Option<Instruments>,
     pub(crate) event_level: Level,
     pub(crate) inline_processors: bool,
-    pub(crate) export_stats: Vec<Arc<crate::export_queue::ExportStats>>,
+    pub(crate) export_stats: Vec<Arc<crate::pipeline::ExportStats>>,
     pub(crate) cost: Option<cost::CostLayer>,
     pub(crate) activate_context: bool,
     pub(crate) pipeline: Option<Arc<Pipeline>>,
@@ -180,7 +185,8 @@ where
         let shared = Arc::new(shared);
         if let Some(pipeline) = &shared.pipeline {
             // Not started (no thread could be spawned): `is_running` stays false, spans finish inline.
-            let _ = pipeline.start(shared.clone());
+            let stage = shared.clone();
+            let _ = pipeline.start(move |span| closed::finish(span, &stage));
         }
         BotanuLayer { shared, with_context: WithContext::new::<S>(), _subscriber: PhantomData }
     }
@@ -444,18 +450,19 @@ where
         match shared.pipeline.as_deref().filter(|p| p.is_running()) {
             // The finisher logs the first-drop warning itself, on this thread's dispatcher.
             Some(pipeline) => {
-                let (run_open, pending) = cost::closing(&state, shared, true);
-                let closed = finisher::Closed { state, meta: span.metadata(), end, run_open, pending };
+                let closed = closed::Closed::new(state, span.metadata(), end, shared);
                 if let Some(closed) = pipeline.hand_off(closed) {
                     // The finisher is behind: this thread finishes the span itself.
-                    finisher::finish(pipeline, closed, shared);
-                    crate::export_queue::report_drops(&shared.export_stats);
+                    if !closed::finish(closed, shared) {
+                        pipeline.count_dropped(1);
+                    }
+                    crate::pipeline::report_drops(&shared.export_stats);
                 }
             }
             None => {
-                let (run_open, _) = cost::closing(&state, shared, false);
+                let (run_open, _) = closed::closing(&state, shared, false);
                 export::finish(state, shared, span.metadata(), end, run_open);
-                crate::export_queue::report_drops(&shared.export_stats);
+                crate::pipeline::report_drops(&shared.export_stats);
             }
         }
     }
@@ -544,10 +551,10 @@ impl Visit for EventFields<'_> {
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         if self.error_type.is_none() {
-            self.error_type = Some(state::error_type_name(value));
+            self.error_type = Some(crate::text::error_type_name(value));
         }
         if self.message.is_none() {
-            self.message = Some(state::display_string(value));
+            self.message = Some(crate::text::display_string(value));
         }
         let _ = field;
     }
@@ -555,7 +562,7 @@ impl Visit for EventFields<'_> {
         if field.name() == k::ERROR_FIELD && self.error_type.is_none() {
             self.error_type = Some("error".to_owned());
         }
-        let mut s = state::debug_string(value);
+        let mut s = crate::text::debug_string(value);
         if field.name() != k::MESSAGE {
             s.truncate(cut_str(&s, MAX_VALUE_BYTES).len());
         }

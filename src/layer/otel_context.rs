@@ -111,7 +111,7 @@ pub(crate) fn attached(inherited: Option<(TraceId, SpanId)>) -> Attached {
             }
             Some(_) => Attached::Nothing,
             None if sc.is_valid() || !cx.baggage().is_empty() => {
-                Attached::Adopt(Box::new(crate::propagation::remote_from_context(cx)), sc.is_remote())
+                Attached::Adopt(Box::new(crate::run::remote_from_context(cx)), sc.is_remote())
             }
             None => Attached::Nothing,
         }

@@ -9,9 +9,8 @@ use opentelemetry::{Key, KeyValue, Value};
 use super::kinds::Kind;
 use super::state::SpanState;
 use super::Shared;
-use crate::run::{self, RemoteContext, RunContext, RunRelation, Stamp};
+use crate::run::{self, OutcomeStatus, RemoteContext, RunContext, RunRelation, Stamp};
 use crate::semconv as k;
-use crate::OutcomeStatus;
 
 /// Creates the run context of a new run span from its recorded fields and its enclosing run.
 pub(crate) fn start_run(state: &mut SpanState, shared: &Shared) {

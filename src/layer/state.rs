@@ -7,52 +7,37 @@
 //! out of the extensions and turned into one OpenTelemetry span (see `export`).
 
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{Event, Link, SpanId, SpanKind, TraceId};
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
-use tracing_core::field::{Field, Visit};
 
-use super::classify::{CallsiteInfo, Role};
-use super::instrument::{self, RunIo};
+use super::classify::CallsiteInfo;
 use super::kinds::Kind;
-use super::Shared;
-use crate::normalize;
+use super::values::{cow_to_string_value, OtelStatus};
 use crate::run::RunContext;
 use crate::semconv as k;
+use crate::text::{cut_str, MAX_VALUE_BYTES, SCRUB_INPUT_BYTES};
 
 /// Attributes a span may set itself (fields, metadata, correlation); past it new keys are dropped and
 /// counted. The run keys stamped at export come on top, within the SDK's limit of 256.
 pub(crate) const MAX_SPAN_ATTRIBUTES: usize = 192;
-/// Longest string that leaves the process, in bytes: attribute values, event names and attributes,
-/// exception types and messages, span names. Longer strings are cut on a char boundary by [`cut_str`]
-/// (attributes are named in `botanu.truncated_attributes`). Captured content has its own, smaller cut.
-pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024;
-/// What is kept of text that is scrubbed before its final cut (event and error messages): the cap plus
-/// the scrubber's look-ahead plus one char, so [`Scrubber::scrub_capped`](crate::content::Scrubber::scrub_capped)
-/// sees a secret straddling the cap whole and knows the text goes on past its window (a token run
-/// across the cap is then hidden whole, not taken for the end of the text and partly shown).
-pub(crate) const SCRUB_INPUT_BYTES: usize = MAX_VALUE_BYTES + crate::content::scrub::CAPPED_MARGIN_BYTES + 4;
 /// Bytes of span events (names, keys, string values) one span keeps; events past it are dropped and
 /// counted in `botanu.dropped_events`, like events past the count cap. With [`MAX_VALUE_BYTES`] per
 /// string it keeps one span's events far below a collector's message limit (4 MiB by default over gRPC),
 /// so one noisy span cannot fail its neighbours' batch.
 pub(crate) const MAX_EVENT_BYTES_PER_SPAN: usize = 256 * 1024;
 
-/// The one cut: `s` cut to at most `max` bytes, on a char boundary. Every string that leaves the
-/// process goes through it (with [`MAX_VALUE_BYTES`]) before any copy, normalization or scrubbing.
-#[inline]
-pub(crate) fn cut_str(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    &s[..cut]
+/// A run's arguments and return value, kept until the run closes (boxed on the span state: most spans
+/// have none).
+#[derive(Debug, Default)]
+pub(crate) struct RunIo {
+    /// `(name, rendered value)` in the order first recorded; a later record of a name replaces it.
+    pub(super) arguments: Vec<(&'static str, String)>,
+    /// Bytes in `arguments`, against the content path's input bound (`instrument.rs`).
+    pub(super) argument_bytes: usize,
+    pub(super) output: Option<String>,
 }
 
 /// Everything the layer knows about one exported span while it is open.
@@ -239,94 +224,6 @@ impl SpanState {
     }
 }
 
-/// A status a span set itself through `otel.status_code`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OtelStatus {
-    Ok,
-    Error,
-}
-
-/// Parses an `otel.status_code` value (`ok`, `error`, `unset`, any case); anything else is ignored.
-pub(crate) fn parse_status_code(s: &str) -> Option<OtelStatus> {
-    let s = s.trim();
-    if s.eq_ignore_ascii_case("error") {
-        Some(OtelStatus::Error)
-    } else if s.eq_ignore_ascii_case("ok") {
-        Some(OtelStatus::Ok)
-    } else {
-        None
-    }
-}
-
-/// Most finish reasons kept from one value: a response has one per choice, and a foreign span could
-/// send anything.
-pub(crate) const MAX_FINISH_REASONS: usize = 16;
-/// Longest finish reason kept, in bytes (a raw, unparsable value included).
-pub(crate) const MAX_FINISH_REASON_BYTES: usize = 256;
-
-/// `gen_ai.response.finish_reasons` as a string array whatever it arrived as: a JSON array of strings
-/// (what genai and other `tracing` instrumentations record, since `tracing` has no array values) is
-/// parsed; any other value, a malformed array included, becomes a one-element array of the raw string.
-/// Bounded: at most [`MAX_FINISH_REASONS`] elements of at most [`MAX_FINISH_REASON_BYTES`] each.
-pub(crate) fn finish_reasons(raw: &str) -> Value {
-    let bounded = |s: &str| cut_str(s, MAX_FINISH_REASON_BYTES).to_owned();
-    match parse_json_string_array(raw) {
-        Some(items) => string_array(items.iter().take(MAX_FINISH_REASONS).map(|s| bounded(s))),
-        None => string_array([bounded(raw.trim())]),
-    }
-}
-
-/// A JSON array of strings (`["stop", "length"]`), or `None` if `raw` is anything else. Just enough JSON
-/// for this one attribute: botanu has no JSON dependency, and a full parser would be overkill here.
-fn parse_json_string_array(raw: &str) -> Option<Vec<String>> {
-    let inner = raw.trim().strip_prefix('[')?.strip_suffix(']')?;
-    let mut items = Vec::new();
-    let mut chars = inner.trim().chars().peekable();
-    if chars.peek().is_none() {
-        return Some(items);
-    }
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.next()? != '"' {
-            return None;
-        }
-        let mut item = String::new();
-        loop {
-            match chars.next()? {
-                '"' => break,
-                '\\' => match chars.next()? {
-                    '"' => item.push('"'),
-                    '\\' => item.push('\\'),
-                    '/' => item.push('/'),
-                    'n' => item.push('\n'),
-                    't' => item.push('\t'),
-                    'r' => item.push('\r'),
-                    'b' => item.push('\u{8}'),
-                    'f' => item.push('\u{c}'),
-                    'u' => {
-                        let hex: String = (0..4).filter_map(|_| chars.next()).collect();
-                        let code = u32::from_str_radix(&hex, 16).ok()?;
-                        item.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
-                    }
-                    _ => return None,
-                },
-                c => item.push(c),
-            }
-        }
-        items.push(item);
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        match chars.next() {
-            None => return Some(items),
-            Some(',') => {}
-            Some(_) => return None,
-        }
-    }
-}
-
 /// `key` cut to [`MAX_VALUE_BYTES`].
 #[cold]
 #[inline(never)]
@@ -363,376 +260,9 @@ fn event_bytes(event: &Event) -> usize {
     event.name.len() + event.attributes.iter().map(|kv| kv.key.as_str().len() + value_bytes(&kv.value)).sum::<usize>()
 }
 
-pub(crate) fn cow_to_string_value(s: Cow<'static, str>) -> StringValue {
-    match s {
-        Cow::Borrowed(b) => StringValue::from(b),
-        Cow::Owned(o) => StringValue::from(o),
-    }
-}
-
-/// Parses an `otel.kind` value.
-pub(crate) fn parse_kind(s: &str) -> Option<SpanKind> {
-    let s = s.trim();
-    Some(if s.eq_ignore_ascii_case("server") {
-        SpanKind::Server
-    } else if s.eq_ignore_ascii_case("client") {
-        SpanKind::Client
-    } else if s.eq_ignore_ascii_case("producer") {
-        SpanKind::Producer
-    } else if s.eq_ignore_ascii_case("consumer") {
-        SpanKind::Consumer
-    } else if s.eq_ignore_ascii_case("internal") {
-        SpanKind::Internal
-    } else {
-        return None;
-    })
-}
-
-/// A string attribute value, reference-counted so the copies made for metrics and stamping are cheap;
-/// a short value this thread saw recently shares that one's allocation (see `recent_strings`).
-pub(crate) fn shared_str(s: &str) -> Value {
-    Value::String(StringValue::from(super::recent_strings::shared(s)))
-}
-
-/// Records the system (vendor) of a `kind` span: normalized with the kind's table, mirrored into
-/// `botanu.vendor`, and the cloud provider it names, if any.
-pub(crate) fn apply_system(state: &mut SpanState, kind: Kind, raw: &str) {
-    let Some(system) = &kind.spec().system else { return };
-    let normalized = (system.normalize)(raw);
-    if system.cloud {
-        if let Some(cloud) = normalize::cloud_provider(&normalized) {
-            state.set_default(k::CLOUD_PROVIDER, Value::from(cloud));
-        }
-    }
-    let value = Value::String(cow_to_string_value(normalized));
-    state.set(Key::from_static_str(k::VENDOR), value.clone());
-    state.set(Key::from_static_str(system.key), value);
-}
-
-/// Records the operation of a `kind` span, case-normalized with the kind's table.
-fn apply_operation(state: &mut SpanState, kind: Kind, raw: &str) {
-    let Some(op) = &kind.spec().operation else { return };
-    let normalized = normalize::normalize_operation(op.normalize, raw);
-    state.set(Key::from_static_str(op.key), Value::String(cow_to_string_value(normalized)));
-}
-
-pub(crate) struct Recorder<'a> {
-    pub(crate) state: &'a mut SpanState,
-    pub(crate) info: &'a CallsiteInfo,
-    pub(crate) shared: &'a Shared,
-}
-
-impl Recorder<'_> {
-    fn str_value(&mut self, field: &Field, value: &str) {
-        let role = self.info.role(field.index());
-        // The cut comes first, so a huge value is never copied, normalized or turned into a span name.
-        // Content has its own bounded scrub and cut; secrets and ignored fields are not exported.
-        let value = if value.len() > MAX_VALUE_BYTES
-            && !matches!(role, Role::Content(_) | Role::Secret(_) | Role::Argument { .. } | Role::Ignore)
-        {
-            self.cut_field(role, field, value)
-        } else {
-            value
-        };
-        match role {
-            Role::Attr(key) => self.state.set(Key::from_static_str(key), shared_str(value)),
-            Role::System(kind) => apply_system(self.state, kind, value),
-            Role::Operation(kind) => apply_operation(self.state, kind, value),
-            Role::Content(key) => {
-                let run_id = self.state.run.as_ref().map(|r| r.run_id.clone());
-                if let Some(text) = self.shared.content.capture(run_id.as_deref(), value) {
-                    self.state.set(Key::from_static_str(key), Value::from(text));
-                }
-            }
-            Role::Metadata => {
-                let key = format!("{}{}", self.state.metadata_prefix(), "metadata");
-                self.state.set(Key::new(key), Value::from(value.to_owned()));
-            }
-            // Redacted with the scrubber's replacement, like secret-looking metadata keys.
-            Role::Secret(key) => {
-                let redacted = Value::from(self.shared.content.scrubber().replacement().to_owned());
-                self.state.set(Key::from_static_str(key), redacted)
-            }
-            Role::OtelName => self.state.name_override = Some(Cow::Owned(value.to_owned())),
-            Role::OtelKind => self.state.kind_override = parse_kind(value),
-            Role::OtelStatusCode => self.state.otel_status = parse_status_code(value),
-            Role::OtelStatusDescription => {
-                self.state.status_description = Some(cut_str(value, MAX_VALUE_BYTES).to_owned())
-            }
-            Role::FinishReasons => {
-                self.state.set(Key::from_static_str(k::GEN_AI_RESPONSE_FINISH_REASONS), finish_reasons(value))
-            }
-            Role::ErrorType => self.state.fail(value, ""),
-            Role::Argument { .. } if !self.shared.content.is_enabled() => {}
-            Role::Argument { name, secret: false } => instrument::record_argument(self.state, name, value),
-            // Never kept: the name says what it is, the value is replaced like a secret attribute's.
-            Role::Argument { name, secret: true } => {
-                instrument::record_argument(self.state, name, self.shared.content.scrubber().replacement())
-            }
-            Role::Ignore => {}
-        }
-    }
-
-    /// The slow path of [`Self::str_value`]: `value` cut to [`MAX_VALUE_BYTES`], and the attribute it
-    /// becomes named in `botanu.truncated_attributes`.
-    #[cold]
-    #[inline(never)]
-    fn cut_field<'v>(&mut self, role: Role, field: &Field, value: &'v str) -> &'v str {
-        match role {
-            Role::Attr(key) => self.state.note_truncated(key),
-            Role::Metadata => {
-                let key = format!("{}{}", self.state.metadata_prefix(), "metadata");
-                self.state.note_truncated(&key);
-            }
-            _ => self.state.note_truncated(field.name()),
-        }
-        cut_str(value, MAX_VALUE_BYTES)
-    }
-
-    /// Non-string values on string-only roles are formatted; elsewhere they keep their type.
-    fn typed_value(&mut self, field: &Field, value: Value) {
-        match self.info.role(field.index()) {
-            Role::Attr(key) => self.state.set(Key::from_static_str(key), value),
-            Role::Ignore => {}
-            _ => {
-                let s = value.to_string();
-                self.str_value(field, &s);
-            }
-        }
-    }
-}
-
-impl Visit for Recorder<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if let Role::Argument { .. } = self.info.role(field.index()) {
-            if !self.shared.content.is_enabled() {
-                return;
-            }
-            // Quoted, so a string argument reads like the `Debug`-printed ones beside it.
-            return self.str_value(field, &instrument::render_str(value));
-        }
-        self.str_value(field, value);
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.typed_value(field, Value::I64(value));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        match self.info.role(field.index()) {
-            Role::Attr(key) => self.state.set_u64(Key::from_static_str(key), value),
-            _ => self.typed_value(field, Value::I64(i64::try_from(value).unwrap_or(i64::MAX))),
-        }
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        match i64::try_from(value) {
-            Ok(v) => self.record_i64(field, v),
-            Err(_) => self.typed_value(field, Value::from(value.to_string())),
-        }
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        match u64::try_from(value) {
-            Ok(v) => self.record_u64(field, v),
-            Err(_) => self.typed_value(field, Value::from(value.to_string())),
-        }
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.typed_value(field, Value::F64(value));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.typed_value(field, Value::Bool(value));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let message = display_string(value);
-        self.state.fail(&error_type_name(value), &message);
-        self.str_value(field, &message);
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        // An argument is only ever content: with capture off it is not even formatted.
-        if matches!(self.info.role(field.index()), Role::Argument { .. }) && !self.shared.content.is_enabled() {
-            return;
-        }
-        let s = debug_string(value);
-        self.str_value(field, &s);
-    }
-
-    #[cfg(all(tracing_unstable, feature = "valuable"))]
-    fn record_value(&mut self, field: &Field, value: valuable::Value<'_>) {
-        let prefix = match self.info.role(field.index()) {
-            Role::Metadata => self.state.metadata_prefix().to_owned(),
-            Role::Ignore => return,
-            Role::Argument { .. } => return self.str_value(field, &debug_string(&value)),
-            _ => format!("{}.", field.name()),
-        };
-        super::structured::flatten(self.state, &prefix, value);
-    }
-}
-
-/// Formats a user value with `Debug`, keeping at most [`SCRUB_INPUT_BYTES`]: formatting stops there, so
-/// a huge value costs no more than the cap. A `Debug` (or `Display`, through `%`) impl that panics must
-/// not take the application down from inside the layer: the panic is caught and the value exported as a
-/// marker.
-pub(crate) fn debug_string<T: fmt::Debug + ?Sized>(value: &T) -> String {
-    format_capped(|w| fmt::write(w, format_args!("{value:?}"))).unwrap_or_else(|| DEBUG_PANICKED.to_owned())
-}
-
-/// `Display` of a user value, bounded and with a panicking impl caught like in [`debug_string`].
-pub(crate) fn display_string<T: fmt::Display + ?Sized>(value: &T) -> String {
-    format_capped(|w| fmt::write(w, format_args!("{value}"))).unwrap_or_else(|| DISPLAY_PANICKED.to_owned())
-}
-
-/// What a field whose `Debug` impl panicked is exported as.
-pub(crate) const DEBUG_PANICKED: &str = "<Debug panicked>";
-/// What an error whose `Display` impl panicked is exported as.
-pub(crate) const DISPLAY_PANICKED: &str = "<Display panicked>";
-
-/// Runs `format` into a buffer that takes at most [`SCRUB_INPUT_BYTES`]; `None` if it panicked.
-fn format_capped(format: impl FnOnce(&mut CappedWriter) -> fmt::Result) -> Option<String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut w = CappedWriter(String::new());
-        // An error here is the writer refusing more bytes (or the impl's own): what was written stays.
-        let _ = format(&mut w);
-        w.0
-    }))
-    .ok()
-}
-
-/// A `fmt::Write` that keeps the first [`SCRUB_INPUT_BYTES`] and then refuses, which ends the
-/// formatting early (a derived `Debug` stops at the first refused write).
-struct CappedWriter(String);
-
-impl fmt::Write for CappedWriter {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = SCRUB_INPUT_BYTES - self.0.len();
-        if s.len() <= room {
-            self.0.push_str(s);
-            Ok(())
-        } else {
-            self.0.push_str(cut_str(s, room));
-            Err(fmt::Error)
-        }
-    }
-}
-
-/// A best-effort type name for a `dyn Error`: Rust has no runtime kind names, so the `Debug` form's
-/// leading identifier (`Io`, `ParseIntError`, …) stands in, as it usually names the variant or type.
-pub(crate) fn error_type_name(err: &(dyn std::error::Error + 'static)) -> String {
-    let debug = debug_string(&err);
-    let end = debug.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(debug.len());
-    let name = &debug[..end];
-    if name.is_empty() {
-        "Error".to_owned()
-    } else {
-        name.rsplit("::").next().unwrap_or(name).to_owned()
-    }
-}
-
-/// Converts a list of strings to an OTel string array value.
-pub(crate) fn string_array<I, S>(items: I) -> Value
-where
-    I: IntoIterator<Item = S>,
-    S: Into<String>,
-{
-    Value::Array(Array::String(items.into_iter().map(|s| StringValue::from(s.into())).collect()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finish_reasons_are_always_a_string_array() {
-        let array = |v: Value| match v {
-            Value::Array(Array::String(items)) => items.iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>(),
-            other => panic!("not a string array: {other:?}"),
-        };
-        let long = "x".repeat(MAX_FINISH_REASON_BYTES + 10);
-        let many = format!("[{}]", vec!["\"stop\""; MAX_FINISH_REASONS + 4].join(","));
-        // (raw, exported)
-        let table: Vec<(&str, Vec<String>)> = vec![
-            (r#"["stop"]"#, vec!["stop".into()]),
-            (r#" [ "stop" , "length" ] "#, vec!["stop".into(), "length".into()]),
-            (r#"["a\"b\\c\u00e9"]"#, vec!["a\"b\\cé".into()]),
-            ("[]", vec![]),
-            ("stop", vec!["stop".into()]),
-            (r#"["stop""#, vec![r#"["stop""#.into()]),
-            (r#"["stop",]"#, vec![r#"["stop",]"#.into()]),
-            (r#"[1, 2]"#, vec!["[1, 2]".into()]),
-            (&long, vec!["x".repeat(MAX_FINISH_REASON_BYTES)]),
-        ];
-        for (raw, want) in table {
-            assert_eq!(array(finish_reasons(raw)), want, "{raw}");
-        }
-        assert_eq!(array(finish_reasons(&many)).len(), MAX_FINISH_REASONS);
-    }
-
-    #[test]
-    fn status_codes() {
-        for (raw, want) in [
-            ("error", Some(OtelStatus::Error)),
-            (" ERROR ", Some(OtelStatus::Error)),
-            ("ok", Some(OtelStatus::Ok)),
-            ("Ok", Some(OtelStatus::Ok)),
-            ("unset", None),
-            ("nonsense", None),
-        ] {
-            assert_eq!(parse_status_code(raw), want, "{raw}");
-        }
-    }
-
-    #[test]
-    fn cut_str_cuts_on_a_char_boundary_at_or_below_the_cap() {
-        // (input, max, expected)
-        let table: &[(&str, usize, &str)] = &[
-            ("", 4, ""),
-            ("abcd", 4, "abcd"),
-            ("abcde", 4, "abcd"),
-            ("aé", 2, "a"), // 'é' is 2 bytes: cutting inside it backs off
-            ("aé", 3, "aé"),
-            ("日本", 4, "日"),
-            ("日本", 2, ""),
-        ];
-        for (input, max, want) in table {
-            assert_eq!(cut_str(input, *max), *want, "{input:?} to {max}");
-        }
-    }
-
-    /// A value that writes far more than the cap, one small piece at a time.
-    struct Chatty;
-
-    impl fmt::Debug for Chatty {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            for _ in 0..10_000_000 {
-                f.write_str("chatty ")?;
-            }
-            Ok(())
-        }
-    }
-
-    struct Exploding;
-
-    impl fmt::Display for Exploding {
-        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-            panic!("boom")
-        }
-    }
-
-    #[test]
-    fn user_formatting_stops_at_the_scrub_input_size_and_panics_become_markers() {
-        let start = std::time::Instant::now();
-        let s = debug_string(&Chatty);
-        assert!(s.len() <= SCRUB_INPUT_BYTES && s.len() > SCRUB_INPUT_BYTES - 8, "{}", s.len());
-        // 70 MB of writes would take seconds in a debug build; the refused write ends it at once.
-        assert!(start.elapsed() < std::time::Duration::from_secs(1), "{:?}", start.elapsed());
-        assert_eq!(display_string(&Exploding), DISPLAY_PANICKED);
-        assert_eq!(debug_string("short"), "\"short\"");
-    }
 
     #[test]
     fn events_past_the_byte_budget_are_dropped_and_counted() {

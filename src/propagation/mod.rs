@@ -35,7 +35,7 @@
 mod otel;
 #[cfg(feature = "tower")]
 pub mod tower;
-pub mod w3c;
+use crate::run::w3c;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,10 +43,9 @@ use opentelemetry::trace::{SpanId, TraceId};
 use tracing::Span;
 
 use crate::layer::with_state;
-use crate::run::RemoteSpan;
+use crate::run::{remote_context, RemoteSpan};
 pub use crate::run::{InboundRun, RemoteContext, RunRelation};
-use crate::semconv::{self as k, propagation as p};
-pub(crate) use otel::remote_from_context;
+use crate::semconv::propagation as p;
 pub use otel::BotanuPropagator;
 
 /// Where `inject` writes headers.
@@ -125,9 +124,6 @@ impl Extractor for http::HeaderMap {
     }
 }
 
-const MAX_NAME: usize = 128;
-const MAX_ID: usize = 256;
-
 /// Reads trace context, baggage and the `x-botanu-*` fallback headers from `carrier`. Never fails:
 /// whatever is malformed is left out.
 pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
@@ -139,57 +135,6 @@ pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
     let trace_state = trace.and(carrier.get(p::TRACESTATE)).and_then(w3c::sanitize_tracestate);
     let bag = carrier.get(p::BAGGAGE).map(w3c::parse_baggage).unwrap_or_default();
     remote_context(trace, trace_state, bag, &|key| carrier.get(key))
-}
-
-/// The validation every inbound context goes through, whatever carried it (headers, or an OTel
-/// `Context` another propagator extracted): botanu keys checked and bounded, a run only with both a
-/// valid run id and workflow (else from the `x-botanu-*` headers `fallback` reads), other members kept.
-pub(crate) fn remote_context<'a>(
-    trace: Option<RemoteSpan>,
-    trace_state: Option<String>,
-    bag: Vec<(String, String)>,
-    fallback: &dyn Fn(&str) -> Option<&'a str>,
-) -> RemoteContext {
-    let get = |key: &str| bag.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-    let text = |key: &str, max| get(key).and_then(|v| w3c::valid_text(v, max));
-    let run_id = get(k::RUN_ID).and_then(w3c::valid_run_id);
-    let workflow = text(k::WORKFLOW, MAX_NAME);
-    let run = match (run_id, workflow) {
-        (Some(run_id), Some(workflow)) => Some(InboundRun {
-            run_id,
-            workflow,
-            event_id: text(k::EVENT_ID, MAX_ID),
-            customer_id: text(k::CUSTOMER_ID, MAX_ID),
-            tenant_id: text(k::TENANT_ID, MAX_ID),
-            environment: text(k::ENVIRONMENT, MAX_NAME),
-            parent_run_id: get(k::PARENT_RUN_ID).and_then(w3c::valid_run_id),
-            root_run_id: get(k::ROOT_RUN_ID).and_then(w3c::valid_run_id),
-            attempt: get(k::ATTEMPT)
-                .and_then(|a| a.trim().parse::<i64>().ok())
-                .filter(|a| (1..=10_000).contains(a))
-                .unwrap_or(1),
-            retry_of_run_id: get(k::RETRY_OF_RUN_ID).and_then(w3c::valid_run_id),
-            deadline_ms: get(p::DEADLINE).and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| *d > 0),
-            cancelled: get(p::CANCELLED).is_some_and(|c| c.trim().eq_ignore_ascii_case("true")),
-        }),
-        _ => {
-            // HTTP fallback headers, for clients that cannot set baggage.
-            let run_id = fallback(p::HEADER_RUN_ID).and_then(w3c::valid_run_id);
-            let workflow = fallback(p::HEADER_WORKFLOW).and_then(|w| w3c::valid_text(w, MAX_NAME));
-            match (run_id, workflow) {
-                (Some(run_id), Some(workflow)) => Some(InboundRun {
-                    run_id,
-                    workflow,
-                    customer_id: fallback(p::HEADER_CUSTOMER_ID).and_then(|c| w3c::valid_text(c, MAX_ID)),
-                    attempt: 1,
-                    ..InboundRun::default()
-                }),
-                _ => None,
-            }
-        }
-    };
-    let entries = bag.into_iter().filter(|(key, _)| !key.starts_with(k::METADATA_PREFIX)).collect();
-    RemoteContext { trace, trace_state, run, entries }
 }
 
 /// Writes the current span's trace context and run baggage into `carrier`.

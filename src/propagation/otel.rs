@@ -16,7 +16,7 @@ use opentelemetry::Context;
 
 use super::w3c::{self, TraceParent};
 use super::{Extractor, InboundRun, Injector, RemoteContext};
-use crate::run::{RemoteSpan, RUN_ENTRIES};
+use crate::run::RUN_ENTRIES;
 use crate::semconv::{self as k, propagation as p};
 
 /// The headers this propagator reads and writes (`FieldIter` borrows a slice of `String`s).
@@ -200,31 +200,6 @@ fn run_members(run: &InboundRun, trust_inbound: bool) -> Vec<(&'static str, Stri
         out.push((p::CANCELLED, "true".to_owned()));
     }
     out
-}
-
-/// What an OTel `Context` carries, read as an inbound context: its span (if valid) and its baggage,
-/// through the same validation and W3C limits as a `baggage` header.
-pub(crate) fn remote_from_context(cx: &Context) -> RemoteContext {
-    let span = cx.span();
-    let sc = span.span_context();
-    let trace =
-        sc.is_valid().then(|| RemoteSpan { trace_id: sc.trace_id(), span_id: sc.span_id(), sampled: sc.is_sampled() });
-    let trace_state = trace.and_then(|_| w3c::sanitize_tracestate(&sc.trace_state().header()));
-    // The run's keys first, so the member and byte limits never cut them.
-    let mut members: Vec<(&str, &str)> =
-        cx.baggage().iter().map(|(key, (value, _))| (key.as_str(), value.as_str())).collect();
-    members.sort_by_key(|(key, _)| !key.starts_with(k::METADATA_PREFIX));
-    let mut bag = Vec::new();
-    let mut bytes = 0;
-    for (key, value) in members.into_iter().take(w3c::MAX_BAGGAGE_MEMBERS) {
-        let size = key.len() + value.len() + 1;
-        if !w3c::is_valid_key(key) || size > w3c::MAX_MEMBER_BYTES || bytes + size > w3c::MAX_BAGGAGE_BYTES {
-            continue;
-        }
-        bytes += size;
-        bag.push((key.to_owned(), value.to_owned()));
-    }
-    super::remote_context(trace, trace_state, bag, &|_| None)
 }
 
 /// An OTel injector seen as botanu's.

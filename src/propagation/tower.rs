@@ -51,9 +51,9 @@ use http::{Request, Response};
 use tracing::Span;
 
 use super::{Extractor, Injector, RemoteContext, RunRelation};
-use crate::run::RunFuture;
 use crate::semconv::{self as k, propagation as p};
 use crate::BotanuSpanExt;
+use crate::RunFuture;
 
 /// Picks a value (workflow, route) from a request's method, URI, headers and extensions.
 type RequestFn = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
@@ -243,10 +243,10 @@ fn inbound_workflow(headers: &http::HeaderMap, remote: &RemoteContext) -> Option
     let from_baggage = || {
         let baggage = super::w3c::parse_baggage(Extractor::get(headers, p::BAGGAGE)?);
         let (_, workflow) = baggage.into_iter().find(|(key, _)| key == k::WORKFLOW)?;
-        super::w3c::valid_text(&workflow, super::MAX_NAME)
+        super::w3c::valid_text(&workflow, crate::run::MAX_NAME)
     };
     from_baggage().or_else(|| {
-        Extractor::get(headers, p::HEADER_WORKFLOW).and_then(|w| super::w3c::valid_text(w, super::MAX_NAME))
+        Extractor::get(headers, p::HEADER_WORKFLOW).and_then(|w| super::w3c::valid_text(w, crate::run::MAX_NAME))
     })
 }
 
@@ -293,16 +293,9 @@ where
                 }
             }
             Err(error) => {
-                span.set_error_type(short_type_name::<E>(), &error.to_string());
+                span.set_error_type(crate::text::short_type_name::<E>(), &error.to_string());
             }
         }
         Poll::Ready(result)
     }
-}
-
-/// `std::any::type_name` without module paths and generics (`hyper::Error` → `Error`).
-fn short_type_name<E>() -> &'static str {
-    let full = std::any::type_name::<E>();
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base)
 }

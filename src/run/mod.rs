@@ -12,9 +12,10 @@
 //! `tracing` or of the layer: the layer applies what this module computes to its span state.
 
 pub(crate) mod entries;
-mod future;
 mod inbound;
+mod outcome;
 mod retry;
+pub mod w3c;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,9 +26,10 @@ use rand::Rng;
 
 use crate::semconv as k;
 pub(crate) use entries::{RunEntry, Stamp, RUN_ENTRIES};
-pub use future::{RunFuture, RunFutureExt};
 pub(crate) use inbound::RemoteSpan;
+pub(crate) use inbound::{remote_context, remote_from_context, MAX_NAME};
 pub use inbound::{InboundRun, RemoteContext, RunRelation};
+pub use outcome::{InvalidOutcomeStatus, OutcomeStatus};
 pub use retry::{PreviousRun, RunAttempt};
 
 /// The workflow of a run span that did not name one.

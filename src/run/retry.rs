@@ -14,8 +14,6 @@
 
 use std::sync::Arc;
 
-use tracing::Span;
-
 use super::{InboundRun, RemoteContext, RunContext};
 
 /// Where a run stands in its retry chain: what a retry of it needs.
@@ -51,19 +49,6 @@ pub struct RunAttempt {
 }
 
 impl RunAttempt {
-    /// The run `span` is in (the span itself if it is a run span); `None` outside any run or without a
-    /// botanu layer.
-    pub fn of(span: &Span) -> Option<RunAttempt> {
-        let mut out = None;
-        crate::layer::with_state(span, |state, _| out = state.run.as_deref().map(RunAttempt::from));
-        out
-    }
-
-    /// The run the current span is in.
-    pub fn current() -> Option<RunAttempt> {
-        RunAttempt::of(&Span::current())
-    }
-
     /// The attempt number of a retry of this run.
     pub fn next_attempt(&self) -> i64 {
         // Inbound attempts are bounded (1..=10 000); a run's own `attempt` field is the user's.
@@ -96,18 +81,12 @@ impl From<&InboundRun> for RunAttempt {
     }
 }
 
-/// A previous run a retry can name: a span in it ([`Span`]), a [`RunAttempt`], an [`InboundRun`] or the
+/// A previous run a retry can name: a span in it (`tracing::Span`), a [`RunAttempt`], an [`InboundRun`] or the
 /// [`RemoteContext`] that carried one; `Option`s of them, where `None` means "no previous run: a first
 /// attempt".
 pub trait PreviousRun {
     /// The previous run's place in its chain, if there is a previous run.
     fn previous_run(&self) -> Option<RunAttempt>;
-}
-
-impl PreviousRun for Span {
-    fn previous_run(&self) -> Option<RunAttempt> {
-        RunAttempt::of(self)
-    }
 }
 
 impl PreviousRun for RunAttempt {

@@ -166,7 +166,7 @@ impl BotanuSpanExt for Span {
 
     fn set_error<E: std::error::Error + ?Sized>(&self, error: &E) -> &Self {
         // Bounded and panic-safe: an error's `Display` is user code.
-        self.set_error_type(&short_type_name::<E>(), &crate::layer::state::display_string(error))
+        self.set_error_type(crate::text::short_type_name::<E>(), &crate::text::display_string(error))
     }
 
     fn set_error_type(&self, error_type: &str, message: &str) -> &Self {
@@ -189,7 +189,7 @@ impl BotanuSpanExt for Span {
     fn add_metadata(&self, key: &str, value: impl Into<MetadataValue>) -> &Self {
         let value = value.into();
         // Cut before the key is copied and split into words.
-        let key = crate::layer::state::cut_str(key, crate::layer::state::MAX_VALUE_BYTES);
+        let key = crate::text::cut_str(key, crate::text::MAX_VALUE_BYTES);
         with_state(self, |state, shared| {
             let full = Key::new(format!("{}{}", state.metadata_prefix(), key));
             match &value {

@@ -17,21 +17,25 @@ use opentelemetry::trace::Event;
 use opentelemetry::{Key, KeyValue, Value};
 use tracing::Span;
 
-use crate::layer::state::string_array;
+use crate::layer::values::string_array;
 use crate::layer::with_state;
+pub use crate::run::{InvalidOutcomeStatus, OutcomeStatus};
 use crate::run::{RemoteContext, RunContext, RunRelation};
 use crate::semconv as k;
 
 mod botanu;
 mod current;
 mod data;
+mod future;
 mod llm;
+mod retry;
 #[cfg(any(feature = "async-openai", feature = "genai"))]
 mod usage;
 
 pub use botanu::BotanuSpanExt;
 pub use current::*;
 pub use data::{DbSpanExt, StorageSpanExt, ToolSpanExt};
+pub use future::{RunFuture, RunFutureExt};
 pub use llm::LlmSpanExt;
 
 // === writing: declared field, else the layer's side channel ===
@@ -55,7 +59,7 @@ fn put_str(span: &Span, key: &'static str, value: &str) {
     if let Some(field) = span.field(key) {
         span.record(&field, value);
     } else {
-        with_state(span, |state, _| state.set(Key::from_static_str(key), crate::layer::state::shared_str(value)));
+        with_state(span, |state, _| state.set(Key::from_static_str(key), crate::layer::values::shared_str(value)));
     }
 }
 
@@ -294,11 +298,4 @@ impl SpanResult for MessagingResult {
         put_positive(span, k::MESSAGING_BYTES_TRANSFERRED, self.bytes_transferred);
         put_positive(span, k::BYTES_TRANSFERRED, self.bytes_transferred);
     }
-}
-
-/// `std::any::type_name` without the module path and generics: the closest Rust has to a class name.
-fn short_type_name<E: ?Sized>() -> String {
-    let full = std::any::type_name::<E>();
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base).trim_start_matches("dyn ").to_owned()
 }

@@ -1,7 +1,7 @@
 //! Tests of the config loader: precedence, grammar, file, YAML, errors.
 
-use super::file::MAX_FILE_BYTES;
 use super::url::strip_credentials;
+use super::MAX_FILE_BYTES;
 use super::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -29,6 +29,9 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
+use super::Upstream;
+use crate::config::QueueSettings;
+
 /// Logs the first-drop warning of any of `stats`, on the current dispatcher. Suppressed for botanu's
 /// own layer, so it is logged, not attached to the current span.
 pub(crate) fn report_drops(stats: &[Arc<ExportStats>]) {
@@ -40,39 +43,6 @@ pub(crate) fn report_drops(stats: &[Arc<ExportStats>]) {
                 "export queue full: dropping spans until the exporter catches up; \
                  dropped spans are counted in botanu.export.dropped_spans"
             );
-        }
-    }
-}
-
-/// Default bound on flush and shutdown, and on one export call.
-pub const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default number of spans that may wait for export.
-const DEFAULT_QUEUE_SIZE: usize = 65_536;
-/// Default number of spans per export call.
-const DEFAULT_BATCH_SIZE: usize = 512;
-/// Default longest wait of a span before its batch is exported.
-const DEFAULT_DELAY: Duration = Duration::from_secs(5);
-
-/// Sizes and timing of the export queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueSettings {
-    /// Spans that may wait for export; past it new spans are dropped and counted (default 65536).
-    pub queue_size: usize,
-    /// Spans per export call (default 512).
-    pub batch_size: usize,
-    /// Longest time a span waits before its batch is exported (default 5 s).
-    pub delay: Duration,
-    /// Bound on one flush or shutdown (default 30 s).
-    pub export_timeout: Duration,
-}
-
-impl Default for QueueSettings {
-    fn default() -> Self {
-        QueueSettings {
-            queue_size: DEFAULT_QUEUE_SIZE,
-            batch_size: DEFAULT_BATCH_SIZE,
-            delay: DEFAULT_DELAY,
-            export_timeout: DEFAULT_EXPORT_TIMEOUT,
         }
     }
 }
@@ -126,7 +96,7 @@ impl ExportStats {
 
     /// Makes the queue drain the layer's finisher first at flush and shutdown, so buffered spans
     /// reach it (also through `SdkTracerProvider::force_flush`).
-    pub(crate) fn feed_from(&self, pipeline: Arc<crate::layer::Pipeline>) {
+    pub(crate) fn feed_from(&self, pipeline: Arc<dyn Upstream>) {
         if let Some(shared) = self.queue.get().and_then(Weak::upgrade) {
             let _ = shared.upstream.set(pipeline);
         }
@@ -155,8 +125,8 @@ struct Shared {
     wake: Condvar,
     stats: Arc<ExportStats>,
     settings: QueueSettings,
-    /// The layer's finisher feeding this queue, drained before a flush or shutdown.
-    upstream: OnceLock<Arc<crate::layer::Pipeline>>,
+    /// The finisher feeding this queue, drained before a flush or shutdown.
+    upstream: OnceLock<Arc<dyn Upstream>>,
     resource: Mutex<Option<Resource>>,
 }
 

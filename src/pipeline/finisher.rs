@@ -1,11 +1,15 @@
 //! The finisher: closed spans are finished on a thread of botanu's, not on the application's.
 //!
+//! This file knows nothing of spans: it moves items that implement [`Handoff`] from the application's
+//! threads to one thread that runs the stage it was started with (`layer/closed.rs` is that stage for
+//! the layer: a closed span's state, finished by `export::finish`).
+//!
 //! Finishing a span (scrubbing its error message, pricing it, the metrics, stamping the run's keys,
 //! building the OpenTelemetry span through the tracer and its processors) is most of botanu's work per
 //! span, and none of it has to happen where the span closed. With botanu's own export queue (the
 //! production pipeline; not with `with_span_exporter`/`with_span_processor`/console, whose processors
 //! the user asked to run inline), `on_close` only takes the span's state out of the Registry, notes the
-//! end time and pushes a [`Closed`] onto a buffer of its own thread. The finisher thread drains every
+//! end time and pushes a `Closed` onto a buffer of its own thread. The finisher thread drains every
 //! buffer and runs `export::finish`, which ends in the export queue (whose lock the finisher then
 //! shares only with the exporter's worker).
 //!
@@ -39,19 +43,17 @@
 //! Flush and shutdown drain every buffer through the finisher first (bounded by the caller's timeout),
 //! then flush the queue; `SdkTracerProvider::force_flush` does the same through the queue processor.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use tracing_core::Metadata;
 
-use super::kinds::Kind;
-use super::state::SpanState;
-use super::Shared;
-use crate::export_queue::ExportStats;
+use super::queue::ExportStats;
+use super::Upstream;
 
 /// Spans in one thread's buffer that wake the finisher before its next poll.
 pub(crate) const WAKE_AT: usize = 256;
@@ -71,53 +73,42 @@ pub(crate) fn poll_interval(delay: Duration) -> Duration {
     (delay / 10).clamp(Duration::from_millis(1), Duration::from_millis(100))
 }
 
-/// A span closed on an application thread, waiting to be finished.
-#[derive(Debug)]
-pub(crate) struct Closed {
-    pub(crate) state: SpanState,
-    pub(crate) meta: &'static Metadata<'static>,
-    pub(crate) end: SystemTime,
-    /// For a run span: spans of the run still open when it closed (counted on the application thread).
-    pub(crate) run_open: u64,
-    /// Whether this span holds a `pending` count in its run (`state.run`) until it is finished.
-    pub(crate) pending: bool,
-}
-
-impl Closed {
-    /// Releases the run's `pending` count this span held (finished or dropped).
-    fn release(&mut self) {
-        if std::mem::take(&mut self.pending) {
-            if let Some(run) = &self.state.run {
-                run.cost.finished();
-            }
-        }
-    }
-
-    /// Whether this is a run span some of whose children are still to be finished.
-    fn waits_for_children(&self) -> bool {
-        self.state.kind == Kind::Run && self.state.run.as_ref().is_some_and(|run| run.cost.pending() > 0)
-    }
+/// What moves through the finisher: a closed span, for the layer.
+pub(crate) trait Handoff: Send + 'static {
+    /// Whether this item must wait for items handed off before it on other threads (a run span whose
+    /// children are still to be finished): it is parked, retried after every round, and finished anyway
+    /// after [`PARK_LIMIT`], at a flush or at the buffer's bound.
+    fn waits(&self) -> bool;
+    /// Releases what the item holds in others' accounting when it is dropped unfinished (a run's
+    /// `pending` count).
+    fn release(&mut self);
 }
 
 /// One application thread's closed spans. Only that thread and the finisher lock it.
-#[derive(Debug, Default)]
-struct Buffer {
-    slot: Mutex<Slot>,
+#[derive(Debug)]
+struct Buffer<T> {
+    slot: Mutex<Slot<T>>,
     /// The dispatcher the thread had when it first handed a span off (weak: the subscriber holds the
     /// layer, which holds this). The finisher logs the first-drop warning there, so it reaches the
     /// application's subscriber even when that is a thread's default, not the global one.
     dispatch: Option<tracing::dispatcher::WeakDispatch>,
 }
 
-#[derive(Debug, Default)]
-struct Slot {
-    spans: Vec<Closed>,
+#[derive(Debug)]
+struct Slot<T> {
+    spans: Vec<T>,
     /// Set at shutdown: spans pushed afterwards are dropped and counted.
     closed: bool,
 }
 
-impl Buffer {
-    fn lock(&self) -> MutexGuard<'_, Slot> {
+impl<T> Default for Buffer<T> {
+    fn default() -> Self {
+        Buffer { slot: Mutex::new(Slot { spans: Vec::new(), closed: false }), dispatch: None }
+    }
+}
+
+impl<T> Buffer<T> {
+    fn lock(&self) -> MutexGuard<'_, Slot<T>> {
         self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -131,22 +122,39 @@ struct Control {
     stopped: bool,
 }
 
+/// A buffer as the per-thread table holds it, whatever its pipeline's item type.
+trait LocalBuffer: Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn is_closed(&self) -> bool;
+}
+
+impl<T: Send + 'static> LocalBuffer for Buffer<T> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+}
+
 /// Distinguishes pipelines in the per-thread buffer table.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// This thread's buffer of each pipeline it handed spans to, the last one used first.
-    static LOCAL: RefCell<Vec<(u64, Arc<Buffer>)>> = const { RefCell::new(Vec::new()) };
+    /// This thread's buffer of each pipeline it handed spans to, the last one used first (each an
+    /// `Arc<Buffer<T>>` of its pipeline's `T`, found by the pipeline's id).
+    static LOCAL: RefCell<Vec<(u64, Arc<dyn LocalBuffer>)>> = const { RefCell::new(Vec::new()) };
     /// Set on finisher threads: a flush asked from there must not wait for itself.
     static ON_FINISHER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The buffers, their finisher thread and its control.
-pub(crate) struct Pipeline {
+pub(crate) struct Pipeline<T> {
     id: u64,
-    buffers: Mutex<Vec<Arc<Buffer>>>,
+    buffers: Mutex<Vec<Arc<Buffer<T>>>>,
     /// Spans handed off when this thread's buffer table was already torn down (thread exit).
-    orphans: Arc<Buffer>,
+    orphans: Arc<Buffer<T>>,
     control: Mutex<Control>,
     done: Condvar,
     /// Read per span by the finisher only: set when it must stop without finishing more.
@@ -159,13 +167,13 @@ pub(crate) struct Pipeline {
     stats: Vec<Arc<ExportStats>>,
 }
 
-impl std::fmt::Debug for Pipeline {
+impl<T> std::fmt::Debug for Pipeline<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline").field("id", &self.id).field("bound", &self.bound).finish_non_exhaustive()
     }
 }
 
-impl Pipeline {
+impl<T: Handoff> Pipeline<T> {
     /// A pipeline whose buffers hold at most `bound` spans each, polled after the queue's `delay`,
     /// counting its drops in `stats` (the export queues it feeds).
     pub(crate) fn new(bound: usize, delay: Duration, stats: &[Arc<ExportStats>]) -> Arc<Self> {
@@ -186,12 +194,13 @@ impl Pipeline {
         })
     }
 
-    /// Starts the finisher thread; `false` if it could not be started (spans are then finished inline).
-    pub(crate) fn start(self: &Arc<Self>, shared: Arc<Shared>) -> bool {
+    /// Starts the finisher thread, which finishes each item with `finish` (`false`: the item was lost,
+    /// counted dropped; `finish` must not panic); `false` if the thread could not be started (items are
+    /// then finished inline by the caller).
+    pub(crate) fn start(self: &Arc<Self>, finish: impl FnMut(T) -> bool + Send + 'static) -> bool {
         let pipeline = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("botanu-finish".to_owned())
-            .spawn(move || run_finisher(&pipeline, &shared));
+        let spawned =
+            std::thread::Builder::new().name("botanu-finish".to_owned()).spawn(move || run_finisher(&pipeline, finish));
         match spawned {
             Ok(handle) => {
                 let _ = self.finisher.set(handle.thread().clone());
@@ -226,7 +235,7 @@ impl Pipeline {
     /// thread, in `on_close`. Returns the span when the finisher is behind (this thread's buffer is past
     /// [`high_water`]): the caller finishes it itself, so an application that outruns the finisher slows
     /// down instead of losing spans, and finishing spreads over its threads.
-    pub(crate) fn hand_off(&self, closed: Closed) -> Option<Closed> {
+    pub(crate) fn hand_off(&self, closed: T) -> Option<T> {
         let mut closed = Some(closed);
         let mut back = None;
         let _ = LOCAL.try_with(|local| {
@@ -234,7 +243,8 @@ impl Pipeline {
             if local.first().is_none_or(|(id, _)| *id != self.id) {
                 self.find_local(&mut local);
             }
-            if let (Some((_, buffer)), Some(span)) = (local.first(), closed.take()) {
+            let buffer = local.first().and_then(|(_, buffer)| buffer.as_any().downcast_ref::<Buffer<T>>());
+            if let (Some(buffer), Some(span)) = (buffer, closed.take()) {
                 back = self.push(buffer, span);
             }
         });
@@ -248,15 +258,15 @@ impl Pipeline {
     /// Puts this pipeline's buffer first in the thread's table, registering a new one if needed.
     #[cold]
     #[inline(never)]
-    fn find_local(&self, local: &mut Vec<(u64, Arc<Buffer>)>) {
+    fn find_local(&self, local: &mut Vec<(u64, Arc<dyn LocalBuffer>)>) {
         if let Some(pos) = local.iter().position(|(id, _)| *id == self.id) {
             local.swap(0, pos);
             return;
         }
         // Buffers of pipelines shut down since are dropped from the table (their own list settled them).
-        local.retain(|(_, buffer)| !buffer.lock().closed);
+        local.retain(|(_, buffer)| !buffer.is_closed());
         let dispatch = tracing::dispatcher::get_default(|d| d.downgrade());
-        let buffer = Arc::new(Buffer { slot: Mutex::default(), dispatch: Some(dispatch) });
+        let buffer = Arc::new(Buffer { dispatch: Some(dispatch), ..Buffer::default() });
         let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
         // Registered under the list's lock, against a shutdown settling the list right now.
         if self.control().stopped {
@@ -264,7 +274,7 @@ impl Pipeline {
         }
         buffers.push(buffer.clone());
         drop(buffers);
-        local.insert(0, (self.id, buffer));
+        local.insert(0, (self.id, buffer as Arc<dyn LocalBuffer>));
     }
 
     /// Pushes onto `buffer`; the span back if the finisher is behind (see [`Self::hand_off`]). A run
@@ -274,7 +284,7 @@ impl Pipeline {
     /// discarded uncounted, as the SDK does once its provider is shut down: the counters are final when
     /// shutdown returns.
     #[inline]
-    fn push(&self, buffer: &Buffer, span: Closed) -> Option<Closed> {
+    fn push(&self, buffer: &Buffer<T>, span: T) -> Option<T> {
         let mut slot = buffer.lock();
         if slot.closed {
             drop(slot);
@@ -283,7 +293,7 @@ impl Pipeline {
             return None;
         }
         let len = slot.spans.len();
-        if len >= self.high_water && (len >= self.bound || !span.waits_for_children()) {
+        if len >= self.high_water && (len >= self.bound || !span.waits()) {
             drop(slot);
             return Some(span);
         }
@@ -296,7 +306,7 @@ impl Pipeline {
         None
     }
 
-    fn count_dropped(&self, n: u64) {
+    pub(crate) fn count_dropped(&self, n: u64) {
         for stats in &self.stats {
             stats.count_dropped(n);
         }
@@ -389,8 +399,8 @@ impl Pipeline {
     /// the dispatcher of the last buffer that had some into `dispatch`.
     fn take_all(
         &self,
-        into: &mut Vec<Closed>,
-        spare: &mut Vec<Closed>,
+        into: &mut Vec<T>,
+        spare: &mut Vec<T>,
         dispatch: &mut Option<tracing::dispatcher::WeakDispatch>,
     ) {
         let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
@@ -412,15 +422,25 @@ impl Pipeline {
     }
 }
 
+impl<T: Handoff> Upstream for Pipeline<T> {
+    fn drain(&self, timeout: Duration) -> OTelSdkResult {
+        Pipeline::drain(self, timeout)
+    }
+
+    fn shut_down(&self, timeout: Duration) -> OTelSdkResult {
+        Pipeline::shut_down(self, timeout)
+    }
+}
+
 /// The finisher thread's loop.
-fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
+fn run_finisher<T: Handoff>(pipeline: &Pipeline<T>, mut finish: impl FnMut(T) -> bool) {
     ON_FINISHER.with(|f| f.set(true));
     // Nothing the SDK does here (its internal logs, say) may come back into botanu as spans.
     let _quiet = opentelemetry::Context::enter_telemetry_suppressed_scope();
     let mut batch = Vec::new();
     let mut spare = Vec::new();
     // Runs waiting for children: the span, since when, and the round that took it.
-    let mut parked: Vec<(Closed, Instant, u64)> = Vec::new();
+    let mut parked: Vec<(T, Instant, u64)> = Vec::new();
     let mut round = 0_u64;
     // The flush being completed: its target and the round that first saw it.
     let mut flush: Option<(u64, u64)> = None;
@@ -440,10 +460,10 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
                 let mut span = span;
                 span.release();
                 pipeline.count_dropped(1);
-            } else if span.waits_for_children() {
+            } else if span.waits() {
                 parked.push((span, Instant::now(), round));
-            } else {
-                finish(pipeline, span, shared);
+            } else if !finish(span) {
+                pipeline.count_dropped(1);
             }
         }
         // A flush (the oldest one not completed, first seen in round `seen`) or a stop finishes the runs
@@ -458,8 +478,10 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
         while i < parked.len() {
             let (span, since, parked_in) = &parked[i];
             let forced = stop || (flush.is_some() && *parked_in < round);
-            if forced || !span.waits_for_children() || since.elapsed() >= PARK_LIMIT {
-                finish(pipeline, parked.swap_remove(i).0, shared);
+            if forced || !span.waits() || since.elapsed() >= PARK_LIMIT {
+                if !finish(parked.swap_remove(i).0) {
+                    pipeline.count_dropped(1);
+                }
             } else {
                 i += 1;
             }
@@ -485,86 +507,70 @@ fn run_finisher(pipeline: &Pipeline, shared: &Shared) {
     }
 }
 
-/// Finishes one span (on the finisher, or on an application thread the finisher is behind). A panic
-/// while finishing it (a bug, or a processor's) loses that span, counted dropped, and not the finisher:
-/// every later flush would otherwise wait its whole timeout.
-pub(crate) fn finish(pipeline: &Pipeline, span: Closed, shared: &Shared) {
-    // The run outlives the state `export::finish` consumes: its count is released after the span's
-    // cost is in the run's tally.
-    let pending_in = if span.pending { span.state.run.clone() } else { None };
-    let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        super::export::finish(span.state, shared, span.meta, span.end, span.run_open);
-    }));
-    if finished.is_err() {
-        pipeline.count_dropped(1);
-    }
-    if let Some(run) = pending_in {
-        run.cost.finished();
-    }
-}
-
 /// Logs a due first-drop warning on the dispatcher of the application thread the finisher last served
 /// (the global one if that is gone). Still under the finisher's telemetry suppression: botanu's own
 /// layer does not attach it to a span, the application's other layers (fmt) see it.
 fn report_drops(stats: &[Arc<ExportStats>], dispatch: Option<&tracing::dispatcher::WeakDispatch>) {
     match dispatch.and_then(|d| d.upgrade()) {
-        Some(dispatch) => tracing::dispatcher::with_default(&dispatch, || crate::export_queue::report_drops(stats)),
-        None => crate::export_queue::report_drops(stats),
+        Some(dispatch) => tracing::dispatcher::with_default(&dispatch, || super::report_drops(stats)),
+        None => super::report_drops(stats),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::RunContext;
 
-    fn closed(meta: &'static Metadata<'static>) -> Closed {
-        use opentelemetry::trace::{SpanId, TraceId};
-        let state = SpanState::new(Kind::Llm, TraceId::from(1u128), SpanId::from(1u64), SystemTime::now());
-        Closed { state, meta, end: SystemTime::now(), run_open: 0, pending: false }
+    /// A stand-in for a closed span: whether it waits for others, and a count of its releases.
+    struct Item {
+        waits: bool,
+        released: Arc<AtomicU64>,
+    }
+
+    impl Handoff for Item {
+        fn waits(&self) -> bool {
+            self.waits
+        }
+        fn release(&mut self) {
+            self.released.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn item(released: &Arc<AtomicU64>) -> Item {
+        Item { waits: false, released: released.clone() }
     }
 
     #[test]
     fn a_thread_whose_buffer_is_past_the_high_water_mark_finishes_its_spans_itself() {
-        let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
-        let span = tracing::info_span!("x");
-        let meta = span.metadata().expect("an enabled span has metadata");
+        let released = Arc::new(AtomicU64::new(0));
         let stats = Arc::new(ExportStats::default());
         // Not started: nothing drains the buffer, as when the finisher is behind.
         let pipeline = Pipeline::new(10_000, Duration::from_secs(5), std::slice::from_ref(&stats));
         for i in 0..high_water(10_000) {
-            assert!(pipeline.hand_off(closed(meta)).is_none(), "span {i} is buffered");
+            assert!(pipeline.hand_off(item(&released)).is_none(), "span {i} is buffered");
         }
-        assert!(pipeline.hand_off(closed(meta)).is_some(), "past the mark, the span comes back");
+        assert!(pipeline.hand_off(item(&released)).is_some(), "past the mark, the span comes back");
         assert_eq!(stats.dropped(), 0, "given back, not dropped");
-        // At shutdown what is still buffered is counted dropped (it was handed off before).
+        // At shutdown what is still buffered is counted dropped (it was handed off before) and released.
         let _ = pipeline.shut_down(Duration::from_millis(10));
         assert_eq!(stats.dropped(), high_water(10_000) as u64);
+        assert_eq!(released.load(Ordering::Relaxed), high_water(10_000) as u64);
         // Afterwards spans are discarded uncounted.
-        assert!(pipeline.hand_off(closed(meta)).is_none());
+        assert!(pipeline.hand_off(item(&released)).is_none());
         assert_eq!(stats.dropped(), high_water(10_000) as u64);
     }
 
     #[test]
     fn a_run_waiting_for_children_is_given_back_past_the_bound_not_dropped() {
-        let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
-        let span = tracing::info_span!("x");
-        let meta = span.metadata().expect("an enabled span has metadata");
+        let released = Arc::new(AtomicU64::new(0));
         let stats = Arc::new(ExportStats::default());
         let pipeline = Pipeline::new(100, Duration::from_secs(5), std::slice::from_ref(&stats));
-        let run = Arc::new(RunContext::new(Arc::from("r"), Arc::from("w"), Arc::from("r"), None, 1, Arc::from("test")));
-        run.cost.handed_off();
-        let run_span = || {
-            let mut c = closed(meta);
-            c.state.kind = Kind::Run;
-            c.state.run = Some(run.clone());
-            c
-        };
         for i in 0..100 {
-            assert!(pipeline.hand_off(closed(meta)).is_none(), "span {i} is buffered");
+            assert!(pipeline.hand_off(item(&released)).is_none(), "span {i} is buffered");
         }
         // At the bound a waiting run comes back to be finished where it closed, with the roll-up so far.
-        assert!(pipeline.hand_off(run_span()).is_some(), "the run comes back");
+        let run = Item { waits: true, released: released.clone() };
+        assert!(pipeline.hand_off(run).is_some(), "the run comes back");
         assert_eq!(stats.dropped(), 0, "given back, not dropped");
         let _ = pipeline.shut_down(Duration::from_millis(10));
     }

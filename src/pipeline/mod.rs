@@ -1,0 +1,32 @@
+//! The pipeline: where a closed span goes once the application thread lets go of it.
+//!
+//! ```text
+//! application thread ── hand_off ──► finisher (finisher.rs) ── stage ──► export queue (queue.rs) ──► exporter
+//!                        per-thread      one thread: runs the          bounded, counted       its own thread
+//!                        buffers         layer's stage per item         (ExportStats)
+//! ```
+//!
+//! Nothing here knows what a span is: the finisher moves items that implement [`Handoff`] and finishes
+//! them with the function it was started with (the layer's `closed::finish`); the export queue is an
+//! OpenTelemetry `SpanProcessor` that drains whatever feeds it (an [`Upstream`]) before its own flush
+//! and shutdown. The layer composes them; the builder assembles them.
+
+mod finisher;
+mod queue;
+
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+
+pub(crate) use finisher::{Handoff, Pipeline};
+pub use queue::ExportStats;
+pub(crate) use queue::{report_drops, QueueProcessor};
+
+/// A stage before the export queue (the finisher) that the queue drains first at its flush and
+/// shutdown, so spans it buffers reach the exporter (also through `SdkTracerProvider::force_flush`).
+pub(crate) trait Upstream: Send + Sync {
+    /// Finishes what was handed off before the call, within `timeout`.
+    fn drain(&self, timeout: Duration) -> OTelSdkResult;
+    /// Drains (within `timeout`), then stops; what is left is counted dropped. Idempotent.
+    fn shut_down(&self, timeout: Duration) -> OTelSdkResult;
+}
