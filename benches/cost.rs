@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
-use botanu::cost::{price_data_operation, DataUsage, PriceOverrides, PricingConfig, PricingEngine, TokenUsage};
+use botanu::cost::{price_data_operation, DataUsage, PriceOverrides, PricingConfig, PricingEngine, Tokens};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn cost(c: &mut Criterion) {
@@ -16,8 +16,8 @@ fn cost(c: &mut Criterion) {
     let overridden =
         PricingEngine::new(&PricingConfig { overrides, ..PricingConfig::default() }).expect("valid pricing config");
     let at = SystemTime::now();
-    let plain = TokenUsage::openai(1_200, 0, 300);
-    let cached = TokenUsage::anthropic(2_000, 10_000, 1_000, 500).with_reasoning(200);
+    let plain = Tokens::openai(1_200, 0, 300);
+    let cached = Tokens::anthropic(2_000, 10_000, 1_000, 500).with_reasoning(200);
     // Warm the lookup caches: the benchmark measures the per-span cost after the first call.
     let _ = engine.price_llm("openai", "gpt-4o", &plain, at);
     let _ = engine.price_llm("anthropic", "claude-3-5-sonnet", &cached, at);

@@ -85,13 +85,13 @@ fn main() {
         // Pricing alone (no span): a plain gpt-4o call, and a claude call with cache reads, cache writes
         // and reasoning tokens, through the engine with the bundled catalog, lookup cache warm.
         "price_plain" | "price_cached" => {
-            use botanu::cost::{PricingConfig, PricingEngine, TokenUsage};
+            use botanu::cost::{PricingConfig, PricingEngine, Tokens};
             let engine = PricingEngine::new(&PricingConfig::default()).expect("default pricing config");
             let at = std::time::SystemTime::now();
             let (provider, model, usage) = if variant == "price_plain" {
-                ("openai", "gpt-4o", TokenUsage::openai(1_200, 0, 300))
+                ("openai", "gpt-4o", Tokens::openai(1_200, 0, 300))
             } else {
-                ("anthropic", "claude-3-5-sonnet", TokenUsage::anthropic(2_000, 10_000, 1_000, 500).with_reasoning(200))
+                ("anthropic", "claude-3-5-sonnet", Tokens::anthropic(2_000, 10_000, 1_000, 500).with_reasoning(200))
             };
             run(iterations, || {
                 black_box(engine.price_llm(black_box(provider), black_box(model), black_box(&usage), at));

@@ -44,7 +44,7 @@ fn value_text(v: &Value) -> String {
 }
 
 /// Formats one span as the console shows it.
-pub fn format_span(span: &SpanData) -> String {
+pub(crate) fn format_span(span: &SpanData) -> String {
     let mut out = String::new();
     let ms = span.end_time.duration_since(span.start_time).unwrap_or_default().as_secs_f64() * 1000.0;
     let status = match &span.status {
@@ -95,7 +95,7 @@ impl SpanExporter for ConsoleExporter {
 /// Prints a short summary of the metrics on each collection (at shutdown for the console pipeline):
 /// per instrument and attribute set, a counter's total or a histogram's count and sum.
 #[derive(Debug, Default)]
-pub struct ConsoleMetricExporter {
+pub(crate) struct ConsoleMetricExporter {
     shut_down: AtomicBool,
 }
 
@@ -112,7 +112,7 @@ fn attrs_text<'a>(attrs: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> S
 }
 
 /// Formats the metrics summary the console shows.
-pub fn format_metrics(metrics: &opentelemetry_sdk::metrics::data::ResourceMetrics) -> String {
+pub(crate) fn format_metrics(metrics: &opentelemetry_sdk::metrics::data::ResourceMetrics) -> String {
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
     let mut out = String::new();
     for scope in metrics.scope_metrics() {

@@ -7,10 +7,14 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use opentelemetry_sdk::error::OTelSdkError;
-
 use crate::config::ConfigError;
 use crate::content::ScrubError;
+
+/// The error a dependency reported, kept as the [`source`](std::error::Error::source) of botanu's own:
+/// boxed, so botanu's public types name no dependency's error type and a major version of one of them
+/// (the OpenTelemetry SDK, the OTLP exporter, `tracing`) is not a breaking change of botanu's. Downcast
+/// it to read the dependency's own error.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong while building or shutting down the pipeline.
 ///
@@ -36,11 +40,11 @@ use crate::content::ScrubError;
 #[non_exhaustive]
 pub enum Error {
     /// A global `tracing` subscriber was already installed (by this process, before `init`).
-    AlreadyInstalled(tracing::subscriber::SetGlobalDefaultError),
-    /// Flushing spans or metrics failed or timed out.
-    Flush(OTelSdkError),
-    /// Shutting the providers down failed or timed out.
-    Shutdown(OTelSdkError),
+    AlreadyInstalled(Cause),
+    /// Flushing spans or metrics failed or timed out (the SDK's error is the [`Cause`]).
+    Flush(Cause),
+    /// Shutting the providers down failed or timed out (the SDK's error is the [`Cause`]).
+    Shutdown(Cause),
     /// The configuration is invalid (see [`ConfigError`]).
     Config(ConfigError),
     /// A PII scrubber option is invalid (an unknown detector, a custom pattern that does not compile).
@@ -69,8 +73,8 @@ pub enum ExporterError {
         /// What is wrong with it.
         message: String,
     },
-    /// The OpenTelemetry OTLP exporter refused its settings.
-    Build(opentelemetry_otlp::ExporterBuildError),
+    /// The OpenTelemetry OTLP exporter refused its settings (its error is the [`Cause`]).
+    Build(Cause),
     /// The gRPC exporter's private runtime could not start.
     Runtime(std::io::Error),
     /// Building the exporter panicked (on the thread botanu builds it on).
@@ -235,8 +239,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::AlreadyInstalled(e) => Some(e),
-            Error::Flush(e) | Error::Shutdown(e) => Some(e),
+            Error::AlreadyInstalled(e) | Error::Flush(e) | Error::Shutdown(e) => Some(&**e),
             Error::Config(e) => Some(e),
             Error::Scrub(e) => Some(e),
             Error::Exporter(e) => Some(e),
@@ -268,7 +271,7 @@ impl fmt::Display for ExporterError {
 impl std::error::Error for ExporterError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ExporterError::Build(e) => Some(e),
+            ExporterError::Build(e) => Some(&**e),
             ExporterError::Runtime(e) => Some(e),
             ExporterError::Tls(e) => Some(e),
             ExporterError::TlsUnavailable { .. }
@@ -294,7 +297,8 @@ mod tests {
         let io = exporter.and_then(|e| e.source()).and_then(|e| e.downcast_ref::<std::io::Error>());
         assert_eq!(io.map(ToString::to_string).as_deref(), Some("no threads left"));
 
-        let flush = Error::Flush(OTelSdkError::Timeout(std::time::Duration::from_secs(1)));
+        use opentelemetry_sdk::error::OTelSdkError;
+        let flush = Error::Flush(Box::new(OTelSdkError::Timeout(std::time::Duration::from_secs(1))));
         assert!(flush.source().and_then(|e| e.downcast_ref::<OTelSdkError>()).is_some());
         assert!(flush.to_string().starts_with("flushing telemetry failed: "), "{flush}");
     }

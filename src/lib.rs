@@ -70,13 +70,12 @@ mod text;
 // The metrics are recorded by the layer at export; the builder names them here to create them.
 pub(crate) use layer::metrics;
 
-pub use builder::{init, BotanuGuard, Builder, ExportCounts};
+pub use builder::{init, BotanuGuard, Builder, ExportCounter, ExportCounts};
 pub use config::{Config, ConfigError, QueueSettings, DEFAULT_MAX_EVENTS_PER_SPAN};
-pub use console::{format_metrics, format_span, ConsoleExporter, ConsoleMetricExporter};
-pub use error::{Error, ExporterError, TlsError};
+pub use console::ConsoleExporter;
+pub use error::{Cause, Error, ExporterError, TlsError};
 pub use layer::BotanuLayer;
 pub use otel::OtelSpanExt;
-pub use pipeline::ExportStats;
 pub use run::{PreviousRun, RunAttempt};
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
@@ -89,9 +88,9 @@ pub use span_ext::{
 /// The macros, the setter traits and their argument types.
 pub mod prelude {
     pub use crate::{
-        db_span, llm_span, messaging_span, run_span, step_span, storage_span, tool_span, BotanuSpanExt, DbResult,
-        DbSpanExt, LlmSpanExt, MessagingResult, RequestParams, RunFutureExt, StorageResult, StorageSpanExt, Tokens,
-        ToolResult, ToolSpanExt,
+        cost::InputCounting, db_span, llm_span, messaging_span, run_span, step_span, storage_span, tool_span,
+        BotanuSpanExt, DbResult, DbSpanExt, LlmSpanExt, MessagingResult, RequestParams, RunFutureExt, StorageResult,
+        StorageSpanExt, Tokens, ToolResult, ToolSpanExt,
     };
 }
 

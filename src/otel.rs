@@ -4,7 +4,7 @@
 //! - While an exported botanu span is entered, `opentelemetry::Context::current()` is its context
 //!   (span context plus a `Baggage` with the run's keys), so OTel-native instrumentation that injects
 //!   the current context through the global propagator carries the trace and the run. Install
-//!   [`BotanuPropagator`] with `opentelemetry::global::set_text_map_propagator`.
+//!   [`BotanuPropagator`](crate::propagation::BotanuPropagator) with `opentelemetry::global::set_text_map_propagator`.
 //! - [`OtelSpanExt::otel_context`] gives a span's context, [`current_context`] the current one, and
 //!   [`current_trace_ids`] the ids to put in log lines.
 //! - [`OtelSpanExt::set_parent`] makes a span the child of any OTel `Context` (what another propagator
@@ -18,7 +18,6 @@ use opentelemetry::Context;
 use tracing::Span;
 use tracing_core::{Interest, Metadata};
 
-pub use crate::propagation::BotanuPropagator;
 use crate::propagation::RunRelation;
 
 /// OpenTelemetry views of a botanu span.

@@ -6,12 +6,11 @@
 #![cfg_attr(not(feature = "bundled-prices"), allow(unused_imports, dead_code))]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use botanu::cost::{
-    price_data_operation, AttributeValue, Catalog, Cost, CostCategory, DataUsage, PriceConfigErrorKind, PriceOverrides,
-    Priced, PricingConfig, PricingEngine, RunCost, TokenUsage, UnpricedReason, DATA_PRICES, DATA_PRICES_SOURCE,
+    price_data_operation, Catalog, Cost, CostCategory, DataUsage, PriceConfigErrorKind, PriceOverrides, Priced,
+    PricingConfig, PricingEngine, RunCost, Tokens, UnpricedReason, DATA_PRICES, DATA_PRICES_SOURCE,
     LOOKUP_CACHE_CAPACITY,
 };
 use botanu::semconv;
@@ -57,7 +56,7 @@ fn reason(cost: Cost) -> UnpricedReason {
 #[cfg(feature = "bundled-prices")]
 fn gpt_4o_openai_style_cached_tokens_priced_once() {
     let priced =
-        priced(engine().price_llm("openai", "gpt-4o", &TokenUsage::openai(10_000, 4_000, 2_000), SystemTime::now()));
+        priced(engine().price_llm("openai", "gpt-4o", &Tokens::openai(10_000, 4_000, 2_000), SystemTime::now()));
     assert_usd(priced.total_usd, 0.040);
     assert_usd(priced.parts.input_usd, 0.015);
     assert_usd(priced.parts.cache_read_usd, 0.005);
@@ -76,7 +75,7 @@ fn gpt_4o_openai_style_cached_tokens_priced_once() {
 #[test]
 #[cfg(feature = "bundled-prices")]
 fn claude_anthropic_style_cache_reads_and_writes() {
-    let usage = TokenUsage::anthropic(2_000, 10_000, 1_000, 500);
+    let usage = Tokens::anthropic(2_000, 10_000, 1_000, 500);
     let priced = priced(engine().price_llm("anthropic", "claude-3-5-sonnet", &usage, SystemTime::now()));
     assert_usd(priced.total_usd, 0.02025);
     assert_usd(priced.parts.input_usd, 0.006);
@@ -88,7 +87,7 @@ fn claude_anthropic_style_cache_reads_and_writes() {
     assert_eq!(priced.provenance.model.as_deref(), Some("claude-3-5-sonnet"));
 
     // The same call reported the OpenAI / semconv way (input includes the cache) costs the same.
-    let semconv = TokenUsage::semconv(13_000, 500, 10_000, 1_000, 0);
+    let semconv = Tokens::semconv(13_000, 500, 10_000, 1_000, 0);
     let same = priced_usd(engine().price_llm("anthropic", "claude-3-5-sonnet", &semconv, SystemTime::now()));
     assert_usd(same, 0.02025);
 }
@@ -103,7 +102,7 @@ fn priced_usd(cost: Cost) -> f64 {
 #[test]
 #[cfg(feature = "bundled-prices")]
 fn price_history_prices_at_the_calls_start_time() {
-    let usage = TokenUsage::openai(1_000_000, 0, 1_000_000);
+    let usage = Tokens::openai(1_000_000, 0, 1_000_000);
     let engine = engine();
     assert_usd(priced_usd(engine.price_llm("openai", "o3", &usage, at_day(JAN_2025))), 50.0);
     assert_usd(priced_usd(engine.price_llm("openai", "o3", &usage, at_day(JUL_2025))), 10.0);
@@ -116,7 +115,7 @@ fn price_history_prices_at_the_calls_start_time() {
 #[test]
 #[cfg(feature = "bundled-prices")]
 fn reasoning_tokens_are_a_part_of_output() {
-    let usage = TokenUsage::openai(1_000, 0, 5_000).with_reasoning(4_000);
+    let usage = Tokens::openai(1_000, 0, 5_000).with_reasoning(4_000);
     let priced = priced(engine().price_llm("openai", "o3", &usage, at_day(JUL_2025)));
     assert_usd(priced.total_usd, 0.042);
     assert_usd(priced.parts.input_usd, 0.002);
@@ -137,7 +136,7 @@ fn tiered_prices_follow_the_prompt_size() {
     let above = priced(engine.price_llm(
         "gcp.vertex_ai",
         "gemini-2.5-pro",
-        &TokenUsage::openai(250_000, 50_000, 1_000),
+        &Tokens::openai(250_000, 50_000, 1_000),
         SystemTime::now(),
     ));
     assert_usd(above.total_usd, 0.5275);
@@ -148,7 +147,7 @@ fn tiered_prices_follow_the_prompt_size() {
     let below = priced(engine.price_llm(
         "gcp.vertex_ai",
         "gemini-2.5-pro",
-        &TokenUsage::openai(100_000, 20_000, 1_000),
+        &Tokens::openai(100_000, 20_000, 1_000),
         SystemTime::now(),
     ));
     assert_usd(below.total_usd, 0.1125);
@@ -161,12 +160,12 @@ fn tiered_prices_follow_the_prompt_size() {
 #[cfg(feature = "bundled-prices")]
 fn unknown_and_unusable_are_unpriced_with_a_reason() {
     let engine = engine();
-    let usage = TokenUsage::openai(1_000, 0, 100);
+    let usage = Tokens::openai(1_000, 0, 100);
     let now = SystemTime::now();
     let table = [
         ("openai", "no-such-model-xyz", usage, UnpricedReason::UnknownModel),
         ("acme-llm", "gpt-4o", usage, UnpricedReason::UnknownProvider),
-        ("openai", "gpt-4o", TokenUsage::default(), UnpricedReason::NoUsage),
+        ("openai", "gpt-4o", Tokens::default(), UnpricedReason::NoUsage),
         // github-copilot lists gpt-4o with no prices ("included in the subscription").
         ("github-copilot", "gpt-4o", usage, UnpricedReason::NoPrice),
     ];
@@ -178,46 +177,10 @@ fn unknown_and_unusable_are_unpriced_with_a_reason() {
 }
 
 #[test]
-fn unpriced_attributes_mark_it_and_never_carry_a_cost() {
-    let attributes = Cost::unpriced(UnpricedReason::UnknownModel).attributes();
-    assert_eq!(
-        attributes,
-        vec![
-            (semconv::COST_UNPRICED, AttributeValue::Bool(true)),
-            (semconv::COST_UNPRICED_REASON, AttributeValue::Str(Arc::from("unknown_model"))),
-        ]
-    );
-    assert!(!attributes.iter().any(|(key, _)| *key == semconv::COST_USD));
-}
-
-#[test]
-#[cfg(feature = "bundled-prices")]
-fn priced_attributes_carry_total_nonzero_parts_and_provenance() {
-    let cost = engine().price_llm("openai", "gpt-4o", &TokenUsage::openai(10_000, 4_000, 2_000), SystemTime::now());
-    let attributes = cost.attributes();
-    let keys: Vec<&str> = attributes.iter().map(|(key, _)| *key).collect();
-    assert_eq!(
-        keys,
-        [
-            semconv::COST_USD,
-            semconv::COST_INPUT_USD,
-            semconv::COST_OUTPUT_USD,
-            semconv::COST_CACHE_READ_USD,
-            semconv::COST_SOURCE,
-            semconv::COST_PROVIDER,
-            semconv::COST_MODEL,
-            semconv::COST_ESTIMATED,
-        ]
-    );
-    assert_eq!(attributes[4].1, AttributeValue::Str(Arc::from("genai-prices 0.2.1")));
-    assert_eq!(attributes[7].1, AttributeValue::Bool(true));
-}
-
-#[test]
 #[cfg(feature = "bundled-prices")]
 fn lookup_cache_is_bounded_against_endless_model_names() {
     let catalog = Catalog::bundled();
-    let usage = TokenUsage::openai(10, 0, 1);
+    let usage = Tokens::openai(10, 0, 1);
     let now = SystemTime::now();
     for index in 0..LOOKUP_CACHE_CAPACITY + 200 {
         let cost = catalog.price("openai", &format!("hostile-model-{index}"), &usage, now);
@@ -225,7 +188,7 @@ fn lookup_cache_is_bounded_against_endless_model_names() {
     }
     assert_eq!(catalog.cached_lookups(), LOOKUP_CACHE_CAPACITY);
     // Past the bound, known models still price (looked up every time).
-    assert_usd(priced(catalog.price("openai", "gpt-4o", &TokenUsage::openai(1_000_000, 0, 0), now)).total_usd, 2.5);
+    assert_usd(priced(catalog.price("openai", "gpt-4o", &Tokens::openai(1_000_000, 0, 0), now)).total_usd, 2.5);
 }
 
 // === overrides ===
@@ -236,14 +199,13 @@ fn lookup_cache_is_bounded_against_endless_model_names() {
 fn model_override_prices_without_any_catalog() {
     let overrides = PriceOverrides::parse("openai/gpt-4o=input:2,output:8", "test").unwrap();
     let engine = PricingEngine::with_catalogs(overrides, None, None).unwrap();
-    let priced =
-        priced(engine.price_llm("openai", "GPT-4o", &TokenUsage::openai(10_000, 4_000, 2_000), SystemTime::now()));
+    let priced = priced(engine.price_llm("openai", "GPT-4o", &Tokens::openai(10_000, 4_000, 2_000), SystemTime::now()));
     assert_usd(priced.total_usd, 0.036);
     assert_usd(priced.parts.cache_read_usd, 0.008);
     assert_eq!(&*priced.provenance.source, "override");
     // No catalog and no override for another model: unpriced, not zero.
     assert_eq!(
-        reason(engine.price_llm("openai", "gpt-4.1", &TokenUsage::openai(1, 0, 1), SystemTime::now())),
+        reason(engine.price_llm("openai", "gpt-4.1", &Tokens::openai(1, 0, 1), SystemTime::now())),
         UnpricedReason::UnknownProvider
     );
 }
@@ -253,7 +215,7 @@ fn model_override_prices_without_any_catalog() {
 #[test]
 #[cfg(feature = "bundled-prices")]
 fn overrides_and_discounts_win_in_the_documented_order() {
-    let usage = TokenUsage::anthropic(2_000, 10_000, 1_000, 500);
+    let usage = Tokens::anthropic(2_000, 10_000, 1_000, 500);
     let now = SystemTime::now();
     let with = |text: &str| {
         let overrides = PriceOverrides::parse(text, "test").unwrap();
@@ -279,10 +241,7 @@ fn overrides_and_discounts_win_in_the_documented_order() {
 
     // A price override is the negotiated price: the discount does not stack on it.
     let both = with("openai/gpt-4o=input:2,output:8,discount:0.5");
-    assert_usd(
-        priced(both.price_llm("openai", "gpt-4o", &TokenUsage::openai(10_000, 4_000, 2_000), now)).total_usd,
-        0.036,
-    );
+    assert_usd(priced(both.price_llm("openai", "gpt-4o", &Tokens::openai(10_000, 4_000, 2_000), now)).total_usd, 0.036);
 
     // Later sources win: merge appends the higher-precedence one.
     let merged = PriceOverrides::parse("openai/gpt-4o=input:1,output:1", "yaml")
@@ -290,7 +249,7 @@ fn overrides_and_discounts_win_in_the_documented_order() {
         .merge(PriceOverrides::parse("openai/gpt-4o=input:2,output:8", "env").unwrap());
     let engine = PricingEngine::with_catalogs(merged, None, None).unwrap();
     assert_usd(
-        priced(engine.price_llm("openai", "gpt-4o", &TokenUsage::openai(10_000, 4_000, 2_000), now)).total_usd,
+        priced(engine.price_llm("openai", "gpt-4o", &Tokens::openai(10_000, 4_000, 2_000), now)).total_usd,
         0.036,
     );
 }
@@ -312,13 +271,13 @@ fn catalog_file_prices_and_names_itself() {
     let config = PricingConfig { catalog_file: Some(path.clone()), ..PricingConfig::default() };
     let engine = PricingEngine::new(&config).unwrap();
     let now = SystemTime::now();
-    let priced = priced(engine.price_llm("openai", "gpt-4o", &TokenUsage::openai(1_000, 0, 100), now));
+    let priced = priced(engine.price_llm("openai", "gpt-4o", &Tokens::openai(1_000, 0, 100), now));
     assert_usd(priced.total_usd, 0.007);
     assert_eq!(&*priced.provenance.source, "catalog-file negotiated.json");
     #[cfg(feature = "bundled-prices")]
     {
         // Not in the file: the bundled catalog prices it (claude, see above).
-        let usage = TokenUsage::anthropic(2_000, 10_000, 1_000, 500);
+        let usage = Tokens::anthropic(2_000, 10_000, 1_000, 500);
         let fallback = self::priced(engine.price_llm("anthropic", "claude-3-5-sonnet", &usage, now));
         assert_usd(fallback.total_usd, 0.02025);
         assert_eq!(&*fallback.provenance.source, "genai-prices 0.2.1");
@@ -477,8 +436,8 @@ fn every_list_price_row_says_where_it_comes_from() {
 fn run_roll_up_equals_the_sum_of_its_children() {
     let engine = engine();
     let now = SystemTime::now();
-    let gpt = TokenUsage::openai(10_000, 4_000, 2_000);
-    let claude = TokenUsage::anthropic(2_000, 10_000, 1_000, 500);
+    let gpt = Tokens::openai(10_000, 4_000, 2_000);
+    let claude = Tokens::anthropic(2_000, 10_000, 1_000, 500);
     let scan = DataUsage { system: "bigquery", operation: "SELECT", bytes_scanned: 1 << 40, ..Default::default() };
     let mut run = RunCost::default();
     run.add_llm_call(&gpt, &engine.price_llm("openai", "gpt-4o", &gpt, now));
@@ -498,26 +457,17 @@ fn run_roll_up_equals_the_sum_of_its_children() {
     assert_usd(run.cost_per_unit(5.0).unwrap(), 1.26205);
     assert_eq!(run.cost_per_unit(0.0), None);
     assert_eq!(run.cost_per_unit(f64::NAN), None);
-    let attributes = run.attributes(Some(5.0));
-    let get = |key: &str| attributes.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
-    assert_eq!(get(semconv::RUN_COST_USD), Some(AttributeValue::F64(run.total_usd)));
-    assert_eq!(get(semconv::RUN_LLM_CALLS), Some(AttributeValue::I64(3)));
-    assert_eq!(get(semconv::RUN_TOKENS_CACHE_READ), Some(AttributeValue::I64(18_000)));
-    assert_eq!(get(semconv::RUN_COST_UNPRICED_COUNT), Some(AttributeValue::I64(1)));
-    assert_eq!(get(semconv::RUN_COST_SCOPE), Some(AttributeValue::Str(Arc::from("process"))));
-    assert_eq!(get(semconv::OUTCOME_COST_PER_UNIT), Some(AttributeValue::F64(run.total_usd / 5.0)));
-    assert_eq!(run.attributes(None).iter().filter(|(k, _)| *k == semconv::OUTCOME_COST_PER_UNIT).count(), 0);
 }
 
 #[test]
 fn merged_roll_ups_add_up_and_nested_runs_stay_separate() {
-    let usage = TokenUsage::openai(100, 10, 20);
+    let usage = Tokens::openai(100, 10, 20);
     let priced = |usd: f64| {
         let overrides = PriceOverrides::parse(&format!("x/m=input:{usd},output:0"), "t").unwrap();
         PricingEngine::with_catalogs(overrides, None, None).unwrap().price_llm(
             "x",
             "m",
-            &TokenUsage::openai(1_000_000, 0, 0),
+            &Tokens::openai(1_000_000, 0, 0),
             SystemTime::now(),
         )
     };

@@ -31,7 +31,7 @@ fn assert_usd(actual: f64, expected: f64) {
 fn gpt_4o_cached() {
     llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
         input: 10_000,
-        cached: 4_000,
+        cache_read: 4_000,
         output: 2_000,
         ..Default::default()
     });
@@ -43,6 +43,7 @@ fn claude_cache_read_and_write() {
         cache_read: 10_000,
         cache_write: 1_000,
         output: 500,
+        input_counting: InputCounting::ExcludesCache,
         ..Default::default()
     });
 }

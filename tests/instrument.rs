@@ -46,7 +46,7 @@ fn instrument_as_run_step_and_llm_call() {
     assert_eq!(run.attr_str(k::WORKFLOW), Some("support"));
     assert_eq!(run.kind(), SpanKind::Server);
     assert_eq!(run.attr_str(k::CUSTOMER_ID), Some("acme"));
-    assert_eq!(run.outcome(), Some("success"));
+    assert_eq!(run.run_status(), Some("success"));
 
     let step = cap.span("retrieve");
     assert_eq!(step.attr_str(k::STEP), Some("retrieve"));
@@ -184,14 +184,14 @@ fn charge(fail: bool) -> Result<u32, QuotaExceeded> {
 fn err_fails_the_run_and_ret_records_the_ok_value() {
     let cap = capture_content(|| charge(true));
     let run = cap.run();
-    assert_eq!(run.outcome(), Some("failure"), "{cap}");
+    assert_eq!(run.run_status(), Some("failure"), "{cap}");
     assert!(run.is_error());
     assert!(run.event(k::EVENT_EXCEPTION).is_some(), "{cap}");
     assert!(!run.has_attr(k::EVAL_OUTPUT_CONTENT), "no return value on the error path");
 
     let cap = capture_content(|| charge(false));
     let run = cap.run();
-    assert_eq!(run.outcome(), Some("success"));
+    assert_eq!(run.run_status(), Some("success"));
     assert_eq!(run.attr_str(k::EVAL_OUTPUT_CONTENT), Some("12"));
 }
 

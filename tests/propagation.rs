@@ -13,7 +13,7 @@ use common::*;
 use opentelemetry_sdk::trace::SpanData;
 
 /// Runs a producer run in `h` and returns (its headers, injected inside `llm`'s scope).
-fn produce(h: &Harness, carrier: &mut dyn propagation::Injector) {
+fn produce(h: &Harness, carrier: &mut dyn propagation::CarrierMut) {
     h.run(|| {
         run_span!(workflow = "ingest", event_id = "E-1", customer_id = "acme", tenant_id = "t-1").in_scope(|| {
             let call = messaging_span!(system = "sqs", operation = "publish", destination = "q");

@@ -914,10 +914,10 @@ fn env_map() -> impl Strategy<Value = HashMap<String, String>> {
 
 /// What every loaded configuration satisfies, however it was written.
 fn check_loaded(config: &Config) -> Result<(), TestCaseError> {
-    prop_assert!(config.batch_size >= 1 && config.batch_size <= config.queue_size, "{config:?}");
-    prop_assert!((0.0..=1.0).contains(&config.content_capture_rate), "{config:?}");
-    prop_assert!(!config.service_name.is_empty(), "{config:?}");
-    prop_assert!(!config.schedule_delay.is_zero() && !config.export_timeout.is_zero(), "{config:?}");
+    prop_assert!(config.batch_size() >= 1 && config.batch_size() <= config.queue_size(), "{config:?}");
+    prop_assert!((0.0..=1.0).contains(&config.content_capture_rate()), "{config:?}");
+    prop_assert!(!config.service_name().is_empty(), "{config:?}");
+    prop_assert!(!config.schedule_delay().is_zero() && !config.export_timeout().is_zero(), "{config:?}");
     Ok(())
 }
 
@@ -1128,15 +1128,15 @@ fn config_layers_apply_code_over_environment_over_yaml_over_defaults() {
         if let Some(full) = s.full_mode.code {
             config = config.with_propagation_mode(if full { PropagationMode::Full } else { PropagationMode::Lean });
         }
-        prop_assert_eq!(&config.service_name, &s.service_name.expected("unknown_service".to_owned()));
-        prop_assert_eq!(&config.environment, &s.environment.expected("production".to_owned()));
-        prop_assert_eq!(config.batch_size, s.batch_size.expected(512));
-        prop_assert_eq!(config.queue_size, s.queue_size.expected(65_536));
-        prop_assert_eq!(config.schedule_delay, Duration::from_millis(s.delay_ms.expected(5_000)));
-        prop_assert_eq!(config.export_timeout, Duration::from_millis(s.timeout_ms.expected(30_000)));
-        prop_assert_eq!(config.content_capture_rate, s.capture_rate.expected(0.0));
+        prop_assert_eq!(&config.service_name(), &s.service_name.expected("unknown_service".to_owned()));
+        prop_assert_eq!(&config.environment(), &s.environment.expected("production".to_owned()));
+        prop_assert_eq!(config.batch_size(), s.batch_size.expected(512));
+        prop_assert_eq!(config.queue_size(), s.queue_size.expected(65_536));
+        prop_assert_eq!(config.schedule_delay(), Duration::from_millis(s.delay_ms.expected(5_000)));
+        prop_assert_eq!(config.export_timeout(), Duration::from_millis(s.timeout_ms.expected(30_000)));
+        prop_assert_eq!(config.content_capture_rate(), s.capture_rate.expected(0.0));
         let full = s.full_mode.expected(false);
-        prop_assert_eq!(config.propagation_mode, if full { PropagationMode::Full } else { PropagationMode::Lean });
+        prop_assert_eq!(config.propagation_mode(), if full { PropagationMode::Full } else { PropagationMode::Lean });
         Ok(())
     });
 }

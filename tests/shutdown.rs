@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use botanu::prelude::*;
-use botanu::{ExportCounts, ExportStats, QueueSettings};
+use botanu::{ExportCounter, ExportCounts, QueueSettings};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
@@ -87,13 +87,8 @@ fn hung_pipeline(gate: &Gate) -> (Dispatch, botanu::BotanuGuard, HungSpans) {
 }
 
 /// The totals of `stats`, readable after the guard is gone.
-fn counts(stats: &[Arc<ExportStats>]) -> ExportCounts {
-    ExportCounts {
-        exported: stats.iter().map(|s| s.exported()).sum(),
-        failed: stats.iter().map(|s| s.failed()).sum(),
-        dropped: stats.iter().map(|s| s.dropped()).sum(),
-        ..ExportCounts::default()
-    }
+fn counts(stats: &ExportCounter) -> ExportCounts {
+    stats.counts()
 }
 
 fn create(dispatch: &Dispatch, n: u64) {
@@ -111,7 +106,7 @@ fn shutdown_with_a_hung_collector_takes_one_timeout_and_accounts_for_every_span(
     create(&dispatch, CREATED);
     // Let the worker take a batch into the hung export.
     std::thread::sleep(Duration::from_millis(100));
-    let stats = guard.export_stats().to_vec();
+    let stats = guard.export_counter();
     let start = Instant::now();
     let result = guard.shutdown();
     let elapsed = start.elapsed();
@@ -161,7 +156,7 @@ fn a_clean_shutdown_exports_everything_within_the_timeout() {
     gate.open();
     let (dispatch, guard, exporter) = hung_pipeline(&gate);
     create(&dispatch, CREATED);
-    let stats = guard.export_stats().to_vec();
+    let stats = guard.export_counter();
     let start = Instant::now();
     guard.shutdown().expect("shutdown");
     assert!(start.elapsed() < TIMEOUT, "{:?}", start.elapsed());

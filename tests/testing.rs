@@ -76,7 +76,7 @@ async fn concurrent_async_captures_on_a_multi_thread_runtime_are_isolated() {
 fn structure_outcome_cost_and_metrics_are_read_from_the_export() {
     let cap = capture(|| handler("support", 2));
     let run = cap.run();
-    assert_eq!(run.outcome(), Some("success"));
+    assert_eq!(run.run_status(), Some("success"));
     assert!(!run.is_error());
     let step = cap.span("botanu.step/retrieve");
     assert_eq!(cap.children_of(run).len(), 1);
@@ -103,7 +103,7 @@ fn a_failed_run_and_an_emitted_outcome_are_outcomes() {
     let cap = capture(|| {
         run_span!(workflow = "failing").in_scope(|| tracing::error!(error.type = "Timeout", "upstream timed out"));
     });
-    assert_eq!(cap.run().outcome(), Some("failure"));
+    assert_eq!(cap.run().run_status(), Some("failure"));
     assert!(cap.run().is_error());
 
     let cap = capture(|| {
@@ -111,9 +111,9 @@ fn a_failed_run_and_an_emitted_outcome_are_outcomes() {
             botanu::emit_outcome("partial", botanu::Outcome::default()).expect("a valid status");
         });
     });
-    assert_eq!(cap.run().outcome(), Some("partial"));
+    assert_eq!(cap.run().run_status(), Some("partial"));
     // Not a run: no outcome.
-    assert_eq!(cap.spans().iter().filter(|s| s.outcome().is_some()).count(), 1);
+    assert_eq!(cap.spans().iter().filter(|s| s.run_status().is_some()).count(), 1);
 }
 
 #[test]

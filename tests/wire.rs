@@ -285,6 +285,7 @@ fn semconv_token_keys_both_ways() {
             cache_read: 1500,
             cache_write: 200,
             reasoning: 120,
+            input_counting: InputCounting::ExcludesCache,
             ..Default::default()
         });
         tracing::info_span!(

@@ -34,7 +34,13 @@ pub fn handle_ticket(ticket_id: u64, customer: &str) -> Result<(), Box<dyn std::
         second.in_scope(|| { /* the HTTP call to the model */ });
         second
             .set_attempt(2)
-            .set_tokens(Tokens { input: 1250, output: 310, cache_read: 800, ..Default::default() })
+            .set_tokens(Tokens {
+                input: 1250,
+                output: 310,
+                cache_read: 800,
+                input_counting: InputCounting::ExcludesCache,
+                ..Default::default()
+            })
             .set_request_id("msg_01XFDUDYJgAACzvnptvVoYEL", None)
             .set_response_model("claude-3-5-sonnet-20241022")
             .set_finish_reason("end_turn");

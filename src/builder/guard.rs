@@ -18,6 +18,31 @@ pub struct ExportCounts {
     pub metric_exports_failed: u64,
 }
 
+/// A live reader of botanu's export counters ([`BotanuGuard::export_counter`]): it outlives the guard,
+/// so the counts can be read after [`BotanuGuard::shutdown`].
+#[derive(Debug, Clone)]
+pub struct ExportCounter {
+    spans: Vec<Arc<ExportStats>>,
+    otlp: Vec<Arc<crate::otlp::ExportHealth>>,
+}
+
+impl ExportCounter {
+    /// The totals now.
+    pub fn counts(&self) -> ExportCounts {
+        let spans = self.spans.iter().fold(ExportCounts::default(), |acc, s| ExportCounts {
+            exported: acc.exported + s.exported(),
+            failed: acc.failed + s.failed(),
+            dropped: acc.dropped + s.dropped(),
+            ..acc
+        });
+        self.otlp.iter().filter(|h| h.is_metrics()).fold(spans, |acc, h| ExportCounts {
+            metric_exports: acc.metric_exports + h.exports(),
+            metric_exports_failed: acc.metric_exports_failed + h.failures(),
+            ..acc
+        })
+    }
+}
+
 /// Keeps the providers alive; flushes and shuts them down when dropped, bounded by the export timeout.
 pub struct BotanuGuard {
     pub(super) export_stats: Vec<Arc<ExportStats>>,
@@ -69,7 +94,7 @@ impl BotanuGuard {
         let deadline = std::time::Instant::now() + self.timeout;
         // Spans still on the finisher's buffers are finished first: their metrics and cost too.
         if let Some(pipeline) = &self.pipeline {
-            pipeline.drain(self.timeout).map_err(Error::Flush)?;
+            pipeline.drain(self.timeout).map_err(|e| Error::Flush(Box::new(e)))?;
         }
         let traces = self.tracer_provider.clone();
         let metrics = self.meter_provider.clone();
@@ -78,8 +103,8 @@ impl BotanuGuard {
             [Box::new(move || traces.force_flush()), Box::new(move || metrics.map_or(Ok(()), |mp| mp.force_flush()))],
         );
         crate::pipeline::report_drops(&self.export_stats);
-        traces.map_err(Error::Flush)?;
-        metrics.map_err(Error::Flush)
+        traces.map_err(|e| Error::Flush(Box::new(e)))?;
+        metrics.map_err(|e| Error::Flush(Box::new(e)))
     }
 
     /// What happened to the spans given to botanu's export queues so far: exported, failed to send,
@@ -100,17 +125,7 @@ impl BotanuGuard {
     /// # Ok::<(), botanu::Error>(())
     /// ```
     pub fn export_counts(&self) -> ExportCounts {
-        let spans = self.export_stats.iter().fold(ExportCounts::default(), |acc, s| ExportCounts {
-            exported: acc.exported + s.exported(),
-            failed: acc.failed + s.failed(),
-            dropped: acc.dropped + s.dropped(),
-            ..acc
-        });
-        self.otlp_health.iter().filter(|h| h.is_metrics()).fold(spans, |acc, h| ExportCounts {
-            metric_exports: acc.metric_exports + h.exports(),
-            metric_exports_failed: acc.metric_exports_failed + h.failures(),
-            ..acc
-        })
+        self.export_counter().counts()
     }
 
     /// Why the last failed OTLP export failed, if one did: `OTLP {traces|metrics} export to {url} failed:
@@ -127,8 +142,8 @@ impl BotanuGuard {
         self.otlp_health.iter().filter_map(|h| h.last_failure()).next_back()
     }
 
-    /// The counters of botanu's export queues, to keep past [`shutdown`](Self::shutdown) (which
-    /// consumes the guard): their values are final once it returns.
+    /// A handle on the export counters, to read past [`shutdown`](Self::shutdown) (which consumes the
+    /// guard): [`ExportCounter::counts`] is final once shutdown returns.
     ///
     /// ```
     /// use opentelemetry_sdk::trace::InMemorySpanExporter;
@@ -138,13 +153,13 @@ impl BotanuGuard {
     /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
     ///     botanu::run_span!(workflow = "a").in_scope(|| {});
     /// });
-    /// let stats = guard.export_stats().to_vec();
+    /// let counter = guard.export_counter();
     /// guard.shutdown()?;
-    /// assert_eq!(stats.iter().map(|s| s.exported()).sum::<u64>(), 1);
+    /// assert_eq!(counter.counts().exported, 1);
     /// # Ok::<(), botanu::Error>(())
     /// ```
-    pub fn export_stats(&self) -> &[Arc<ExportStats>] {
-        &self.export_stats
+    pub fn export_counter(&self) -> ExportCounter {
+        ExportCounter { spans: self.export_stats.clone(), otlp: self.otlp_health.clone() }
     }
 
     /// The tracer provider botanu exports through.
@@ -207,6 +222,11 @@ impl BotanuGuard {
     /// and cost per unit of outcome, from the roll-up of each run that closed in this process. Empty
     /// when pricing is off. `Display` prints it as a table.
     ///
+    /// Runs closed but not yet finished (with botanu's export queue they are finished on its own
+    /// thread) are counted first: this call waits for the finisher to take what was closed before it,
+    /// which is quick, but **may block up to the export timeout** when the finisher is stuck (a span
+    /// processor that does not return). Do not call it on a latency-critical path.
+    ///
     /// ```
     /// use botanu::{emit_outcome, llm_span, run_span, LlmSpanExt, Outcome, Tokens};
     /// use tracing_subscriber::prelude::*;
@@ -217,7 +237,7 @@ impl BotanuGuard {
     /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
     ///     run_span!(workflow = "support-ticket").in_scope(|| {
     ///         llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| {
-    ///             tracing::Span::current().set_tokens(Tokens { input: 10_000, cached: 4_000, output: 2_000, ..Default::default() });
+    ///             tracing::Span::current().set_tokens(Tokens { input: 10_000, cache_read: 4_000, output: 2_000, ..Default::default() });
     ///         });
     ///         emit_outcome("success", Outcome { value_amount: Some(2.0), ..Default::default() }).unwrap();
     ///     });
@@ -309,8 +329,8 @@ impl BotanuGuard {
             stats.abandon();
         }
         crate::pipeline::report_drops(&self.export_stats);
-        traces.map_err(Error::Shutdown)?;
-        metrics.map_err(Error::Shutdown)
+        traces.map_err(|e| Error::Shutdown(Box::new(e)))?;
+        metrics.map_err(|e| Error::Shutdown(Box::new(e)))
     }
 }
 

@@ -76,7 +76,7 @@ impl Config {
 
 /// The pricing engine of `settings`. Overrides from the environment and the file were checked when the
 /// configuration loaded, so an invalid one here came from code.
-pub(super) fn pricing_engine(settings: &PricingSettings) -> Result<PricingEngine, Error> {
+pub(super) fn pricing_engine(settings: &PricingConfig) -> Result<PricingEngine, Error> {
     let invalid = |key: String, value: String, expected: String| {
         Error::Config(ConfigError::InvalidValue { key, value, expected, location: None })
     };
@@ -84,12 +84,7 @@ pub(super) fn pricing_engine(settings: &PricingSettings) -> Result<PricingEngine
         .overrides
         .validate("Config::with_price_override")
         .map_err(|error| invalid(error.key, String::new(), error.kind.expected()))?;
-    let config = PricingConfig {
-        overrides: settings.overrides.clone(),
-        catalog_file: settings.catalog_file.clone(),
-        ..PricingConfig::default()
-    };
-    PricingEngine::new(&config).map_err(|error| {
+    PricingEngine::new(settings).map_err(|error| {
         let path = settings.catalog_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
         invalid("pricing.catalog_file".to_owned(), path, error.kind.expected())
     })

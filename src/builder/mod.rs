@@ -21,7 +21,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer as _;
 
 use crate::config::QueueSettings;
-use crate::config::{Config, ConfigError, PricingSettings, PropagationMode, TracesExporter};
+use crate::config::{Config, ConfigError, PropagationMode, TracesExporter};
 use crate::content::{CaptureMode, ScrubOptions, Scrubber};
 use crate::cost::{CostSummary, PriceOverride, PricingConfig, PricingEngine};
 use crate::error::Error;
@@ -34,7 +34,7 @@ mod build;
 mod guard;
 mod install;
 
-pub use guard::{BotanuGuard, ExportCounts};
+pub use guard::{BotanuGuard, ExportCounter, ExportCounts};
 pub use install::init;
 use install::log_problems;
 
@@ -111,8 +111,8 @@ impl Builder {
     ///
     /// ```
     /// let builder = botanu::Builder::new();
-    /// assert_eq!(builder.config().service_name, "unknown_service");
-    /// assert_eq!(builder.config().environment, "production");
+    /// assert_eq!(builder.config().service_name(), "unknown_service");
+    /// assert_eq!(builder.config().environment(), "production");
     /// ```
     pub fn new() -> Self {
         Builder {
@@ -213,7 +213,7 @@ impl Builder {
     ///
     /// ```
     /// let builder = botanu::Builder::new().with_environment("staging");
-    /// assert_eq!(builder.config().environment, "staging");
+    /// assert_eq!(builder.config().environment(), "staging");
     /// ```
     pub fn config(&self) -> &Config {
         &self.config
@@ -223,7 +223,7 @@ impl Builder {
     ///
     /// ```
     /// let builder = botanu::Builder::new().with_service_name("checkout");
-    /// assert_eq!(builder.config().service_name, "checkout");
+    /// assert_eq!(builder.config().service_name(), "checkout");
     /// ```
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.config = self.config.with_service_name(name);
@@ -257,7 +257,7 @@ impl Builder {
     ///
     /// ```
     /// let builder = botanu::Builder::new().with_resource_attribute("team", "search");
-    /// assert_eq!(builder.config().resource_attributes, [("team".to_string(), "search".to_string())]);
+    /// assert_eq!(builder.config().resource_attributes(), [("team".to_string(), "search".to_string())]);
     /// ```
     pub fn with_resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.config = self.config.with_resource_attribute(key, value);
@@ -425,20 +425,31 @@ impl Builder {
     }
 
     /// Sizes and timing of the export queue used by [`Builder::with_batch_exporter`] (set it before
-    /// adding the exporter). Its `export_timeout` is not used: the bound is
-    /// [`Builder::with_export_timeout`].
+    /// adding the exporter), every field of it: `export_timeout` is the bound on flush, shutdown and one
+    /// export call, as [`Builder::with_export_timeout`] sets it.
     ///
     /// ```
     /// use std::time::Duration;
     /// use botanu::QueueSettings;
     ///
-    /// let settings = QueueSettings { queue_size: 1_000, batch_size: 100, ..QueueSettings::default() };
+    /// let settings = QueueSettings {
+    ///     queue_size: 1_000,
+    ///     batch_size: 100,
+    ///     export_timeout: Duration::from_secs(2),
+    ///     ..QueueSettings::default()
+    /// };
     /// let builder = botanu::Builder::new().with_queue_settings(settings);
-    /// assert_eq!((builder.config().queue_size, builder.config().batch_size), (1_000, 100));
+    /// assert_eq!((builder.config().queue_size(), builder.config().batch_size()), (1_000, 100));
+    /// assert_eq!(builder.config().export_timeout(), Duration::from_secs(2));
     /// ```
     pub fn with_queue_settings(mut self, settings: QueueSettings) -> Self {
-        let QueueSettings { queue_size, batch_size, delay, export_timeout: _ } = settings;
-        self.config = self.config.with_queue_size(queue_size).with_batch_size(batch_size).with_schedule_delay(delay);
+        let QueueSettings { queue_size, batch_size, delay, export_timeout } = settings;
+        self.config = self
+            .config
+            .with_queue_size(queue_size)
+            .with_batch_size(batch_size)
+            .with_schedule_delay(delay)
+            .with_export_timeout(export_timeout);
         self
     }
 
@@ -525,7 +536,7 @@ impl Builder {
     /// use std::time::Duration;
     ///
     /// let builder = botanu::Builder::new().with_metric_export_interval(Duration::from_secs(10));
-    /// assert_eq!(builder.config().metric_export_interval, Duration::from_secs(10));
+    /// assert_eq!(builder.config().metric_export_interval(), Duration::from_secs(10));
     /// ```
     pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
         self.config = self.config.with_metric_export_interval(interval);
@@ -646,7 +657,7 @@ impl Builder {
     /// use botanu::config::PropagationMode;
     ///
     /// let builder = botanu::Builder::new().with_propagation_mode(PropagationMode::Full);
-    /// assert_eq!(builder.config().propagation_mode, PropagationMode::Full);
+    /// assert_eq!(builder.config().propagation_mode(), PropagationMode::Full);
     /// ```
     pub fn with_propagation_mode(mut self, mode: PropagationMode) -> Self {
         self.config = self.config.with_propagation_mode(mode);
@@ -657,7 +668,7 @@ impl Builder {
     ///
     /// ```
     /// let builder = botanu::Builder::new().with_propagation_trust_inbound(true);
-    /// assert!(builder.config().propagation_trust_inbound);
+    /// assert!(builder.config().propagation_trust_inbound());
     /// ```
     pub fn with_propagation_trust_inbound(mut self, trust: bool) -> Self {
         self.config = self.config.with_propagation_trust_inbound(trust);
@@ -684,7 +695,7 @@ impl Builder {
     ///
     /// ```
     /// let builder = botanu::Builder::new().with_pricing_enabled(false);
-    /// assert!(!builder.config().pricing.enabled);
+    /// assert!(!builder.config().pricing().enabled);
     /// ```
     pub fn with_pricing_enabled(mut self, enabled: bool) -> Self {
         self.config = self.config.with_pricing_enabled(enabled);
@@ -763,7 +774,7 @@ impl Builder {
             .with_writer(std::io::stderr)
             .with_filter(filter);
         let subscriber = tracing_subscriber::registry().with(layer).with(fmt);
-        tracing::subscriber::set_global_default(subscriber).map_err(Error::AlreadyInstalled)?;
+        tracing::subscriber::set_global_default(subscriber).map_err(|e| Error::AlreadyInstalled(Box::new(e)))?;
         log_problems(&warnings, &errors);
         guard.warnings = warnings;
         guard.warnings.extend(errors);

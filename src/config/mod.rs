@@ -120,12 +120,13 @@
 //! let config = config.with_environment("staging"); // code wins over everything else
 //!
 //! assert!(warnings.is_empty());
-//! assert_eq!(config.service_name, "checkout");
-//! assert_eq!(config.protocol, Protocol::HttpProtobuf);
+//! assert_eq!(config.service_name(), "checkout");
+//! assert_eq!(config.protocol(), Protocol::HttpProtobuf);
 //! assert_eq!(config.traces_url().as_deref(), Some("http://collector:4318/v1/traces"));
 //! # Ok::<(), botanu::config::ConfigError>(())
 //! ```
 
+mod accessors;
 mod error;
 mod file;
 mod grammar;
@@ -145,7 +146,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::content::{ScrubOptions, DEFAULT_MAX_CHARS};
-use crate::cost::PriceOverrides;
+use crate::cost::PricingConfig;
 
 pub use error::{ApiKeyWithheld, ConfigError, FileLocation};
 use file::find_config_file;
@@ -186,8 +187,9 @@ const SENSITIVE_HEADERS: [&str; 6] =
 ///
 /// Build it with [`Config::load`] / [`Config::load_from`] (environment and file) or [`Config::default`]
 /// (defaults only), then apply code overrides with the `with_*` methods, which win over every other
-/// source. Prefer the `with_*` methods to assigning fields: they keep derived values consistent (setting an
-/// endpoint switches the default exporter from console to OTLP, credentials are stripped from URLs).
+/// source. Each setting is read through its accessor (`config.queue_size()`); it is changed only through
+/// the `with_*` methods, which keep derived values consistent (setting an endpoint switches the default
+/// exporter from console to OTLP, credentials are stripped from URLs, a batch never exceeds the queue).
 ///
 /// `Debug` never prints `api_key` or credential header values.
 ///
@@ -199,69 +201,69 @@ const SENSITIVE_HEADERS: [&str; 6] =
 ///     .with_service_name("checkout")
 ///     .with_endpoint("https://user:secret@collector.example.com:4318")
 ///     .with_schedule_delay(Duration::from_secs(1));
-/// assert_eq!(config.traces_exporter, TracesExporter::Otlp);
+/// assert_eq!(config.traces_exporter(), TracesExporter::Otlp);
 /// assert_eq!(config.traces_url().as_deref(), Some("https://collector.example.com:4318/v1/traces"));
 /// assert!(!format!("{config:?}").contains("secret"));
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct Config {
     /// `service.name` of the resource.
-    pub service_name: String,
+    pub(crate) service_name: String,
     /// `service.version` of the resource.
-    pub service_version: Option<String>,
+    pub(crate) service_version: Option<String>,
     /// `service.namespace` of the resource.
-    pub service_namespace: Option<String>,
+    pub(crate) service_namespace: Option<String>,
     /// `deployment.environment` of the resource and `botanu.environment` on run spans.
-    pub environment: String,
+    pub(crate) environment: String,
     /// Where traces are exported; `None` with the default exporter means console output.
-    pub traces_endpoint: Option<Endpoint>,
+    pub(crate) traces_endpoint: Option<Endpoint>,
     /// Where metrics are exported.
-    pub metrics_endpoint: Option<Endpoint>,
+    pub(crate) metrics_endpoint: Option<Endpoint>,
     /// Extra headers sent with every export request, in order.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The Botanu API key; sent only to trusted hosts, see [`Config::auth_header`].
-    pub api_key: Option<String>,
+    pub(crate) api_key: Option<String>,
     /// The OTLP transport.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// How traces are sent: TLS, compression, timeout ([`OtlpTransport`]).
-    pub traces_otlp: OtlpTransport,
+    pub(crate) traces_otlp: OtlpTransport,
     /// How metrics are sent.
-    pub metrics_otlp: OtlpTransport,
+    pub(crate) metrics_otlp: OtlpTransport,
     /// Spans per export request (never above `queue_size` after loading).
-    pub batch_size: usize,
+    pub(crate) batch_size: usize,
     /// Spans buffered before new ones are dropped.
-    pub queue_size: usize,
+    pub(crate) queue_size: usize,
     /// Time between two scheduled exports.
-    pub schedule_delay: Duration,
+    pub(crate) schedule_delay: Duration,
     /// Time an export may take before it is abandoned.
-    pub export_timeout: Duration,
+    pub(crate) export_timeout: Duration,
     /// Time between two metric exports.
-    pub metric_export_interval: Duration,
+    pub(crate) metric_export_interval: Duration,
     /// Share of LLM/tool/retrieval calls whose content is captured, in `0.0..=1.0`.
-    pub content_capture_rate: f64,
+    pub(crate) content_capture_rate: f64,
     /// Captured content is cut to this many chars (after scrubbing).
-    pub content_max_chars: usize,
+    pub(crate) content_max_chars: usize,
     /// PII scrubbing of captured content.
-    pub pii: PiiConfig,
+    pub(crate) pii: PiiConfig,
     /// Which run fields travel in baggage.
-    pub propagation_mode: PropagationMode,
+    pub(crate) propagation_mode: PropagationMode,
     /// Whether inbound `botanu.customer_id` / `botanu.tenant_id` (baggage or fallback headers) are
     /// honored. Off by default, so a client cannot bill its usage to another tenant; turn it on only
     /// where callers are trusted (service to service behind your own gateway).
-    pub propagation_trust_inbound: bool,
+    pub(crate) propagation_trust_inbound: bool,
     /// Where spans go: OTLP, console, or nowhere.
-    pub traces_exporter: TracesExporter,
+    pub(crate) traces_exporter: TracesExporter,
     /// `OTEL_SDK_DISABLED`: when true the pipeline exports nothing (no traces, no metrics).
-    pub sdk_disabled: bool,
+    pub(crate) sdk_disabled: bool,
     /// Export every span, not only botanu's and those inside a run.
-    pub export_all_spans: bool,
+    pub(crate) export_all_spans: bool,
     /// Span events kept per span; past it events are counted in `botanu.dropped_events`, not kept.
-    pub max_events_per_span: usize,
+    pub(crate) max_events_per_span: usize,
     /// Extra resource attributes from `OTEL_RESOURCE_ATTRIBUTES`, in order, without the keys that feed
     /// `service_name`, `service_version`, `service_namespace` and `environment`.
-    pub resource_attributes: Vec<(String, String)>,
+    pub(crate) resource_attributes: Vec<(String, String)>,
     /// Pricing of LLM calls and data operations (see [`crate::cost`]).
-    pub pricing: PricingSettings,
+    pub(crate) pricing: PricingConfig,
     /// Whether `traces_exporter` was chosen (env or code) rather than derived from the endpoint.
     traces_exporter_explicit: bool,
     /// What loading found worth saying (see [`Config::warnings`]).
@@ -343,25 +345,6 @@ pub struct PiiConfig {
     pub replacement: String,
 }
 
-/// Pricing settings: whether spans are priced, negotiated prices and discounts, and the operator's
-/// catalog file (see [`crate::cost`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PricingSettings {
-    /// Whether LLM calls and data operations are priced at all (default true). Off: no cost attributes,
-    /// no roll-up, no `botanu.cost` metric.
-    pub enabled: bool,
-    /// Price overrides and discounts; later entries win for the same target.
-    pub overrides: PriceOverrides,
-    /// A price catalog in `genai-prices`' JSON format, consulted before the bundled one.
-    pub catalog_file: Option<PathBuf>,
-}
-
-impl Default for PricingSettings {
-    fn default() -> Self {
-        PricingSettings { enabled: true, overrides: PriceOverrides::default(), catalog_file: None }
-    }
-}
-
 impl Default for PiiConfig {
     fn default() -> Self {
         PiiConfig {
@@ -400,7 +383,7 @@ type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 ///
 /// let env = HashMap::from([("BOTANU_CONTENT_CAPTURE_RATE".to_string(), "0.25".to_string())]);
 /// let (config, _) = Config::load_from(&ConfigSource::from_env_map(env).with_search_dir("/nonexistent"))?;
-/// assert_eq!(config.content_capture_rate, 0.25);
+/// assert_eq!(config.content_capture_rate(), 0.25);
 /// # Ok::<(), botanu::config::ConfigError>(())
 /// ```
 pub struct ConfigSource {
@@ -497,7 +480,7 @@ impl Default for Config {
             export_all_spans: false,
             max_events_per_span: DEFAULT_MAX_EVENTS_PER_SPAN,
             resource_attributes: Vec::new(),
-            pricing: PricingSettings::default(),
+            pricing: PricingConfig::default(),
             traces_exporter_explicit: false,
             warnings: Warnings::default(),
         }

@@ -12,7 +12,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_service_name("checkout");
-    /// assert_eq!(config.service_name, "checkout");
+    /// assert_eq!(config.service_name(), "checkout");
     /// ```
     #[must_use]
     pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
@@ -26,7 +26,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_service_version("1.4.2");
-    /// assert_eq!(config.service_version.as_deref(), Some("1.4.2"));
+    /// assert_eq!(config.service_version().as_deref(), Some("1.4.2"));
     /// ```
     #[must_use]
     pub fn with_service_version(mut self, version: impl Into<String>) -> Self {
@@ -40,7 +40,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_service_namespace("payments");
-    /// assert_eq!(config.service_namespace.as_deref(), Some("payments"));
+    /// assert_eq!(config.service_namespace().as_deref(), Some("payments"));
     /// ```
     #[must_use]
     pub fn with_service_namespace(mut self, namespace: impl Into<String>) -> Self {
@@ -54,7 +54,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_environment("staging");
-    /// assert_eq!(config.environment, "staging");
+    /// assert_eq!(config.environment(), "staging");
     /// ```
     #[must_use]
     pub fn with_environment(mut self, environment: impl Into<String>) -> Self {
@@ -71,7 +71,7 @@ impl Config {
     /// use botanu::config::TracesExporter;
     ///
     /// let config = Config::default().with_endpoint("http://collector:4318");
-    /// assert_eq!(config.traces_exporter, TracesExporter::Otlp);
+    /// assert_eq!(config.traces_exporter(), TracesExporter::Otlp);
     /// assert_eq!(config.traces_url().as_deref(), Some("http://collector:4318/v1/traces"));
     /// assert_eq!(config.metrics_url().as_deref(), Some("http://collector:4318/v1/metrics"));
     /// ```
@@ -120,7 +120,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_header("x-team", "search").with_header("X-Team", "ads");
-    /// assert_eq!(config.headers, [("X-Team".to_string(), "ads".to_string())]);
+    /// assert_eq!(config.headers(), [("X-Team".to_string(), "ads".to_string())]);
     /// ```
     #[must_use]
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -170,7 +170,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_batch_size(128);
-    /// assert_eq!(config.batch_size, 128);
+    /// assert_eq!(config.batch_size(), 128);
     /// ```
     #[must_use]
     pub fn with_batch_size(mut self, spans: usize) -> Self {
@@ -184,7 +184,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_queue_size(4_096);
-    /// assert_eq!(config.queue_size, 4_096);
+    /// assert_eq!(config.queue_size(), 4_096);
     /// ```
     #[must_use]
     pub fn with_queue_size(mut self, spans: usize) -> Self {
@@ -199,7 +199,7 @@ impl Config {
     /// use std::time::Duration;
     ///
     /// let config = Config::default().with_schedule_delay(Duration::from_millis(500));
-    /// assert_eq!(config.schedule_delay, Duration::from_millis(500));
+    /// assert_eq!(config.schedule_delay(), Duration::from_millis(500));
     /// ```
     #[must_use]
     pub fn with_schedule_delay(mut self, delay: Duration) -> Self {
@@ -214,7 +214,7 @@ impl Config {
     /// use std::time::Duration;
     ///
     /// let config = Config::default().with_export_timeout(Duration::from_secs(5));
-    /// assert_eq!(config.export_timeout, Duration::from_secs(5));
+    /// assert_eq!(config.export_timeout(), Duration::from_secs(5));
     /// ```
     #[must_use]
     pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
@@ -229,7 +229,7 @@ impl Config {
     /// use std::time::Duration;
     ///
     /// let config = Config::default().with_metric_export_interval(Duration::from_secs(15));
-    /// assert_eq!(config.metric_export_interval, Duration::from_secs(15));
+    /// assert_eq!(config.metric_export_interval(), Duration::from_secs(15));
     /// ```
     #[must_use]
     pub fn with_metric_export_interval(mut self, interval: Duration) -> Self {
@@ -244,7 +244,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_content_capture_rate(0.1);
-    /// assert_eq!(config.content_capture_rate, 0.1);
+    /// assert_eq!(config.content_capture_rate(), 0.1);
     /// ```
     #[must_use]
     pub fn with_content_capture_rate(mut self, rate: f64) -> Self {
@@ -258,7 +258,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_content_max_chars(1_000);
-    /// assert_eq!(config.content_max_chars, 1_000);
+    /// assert_eq!(config.content_max_chars(), 1_000);
     /// ```
     #[must_use]
     pub fn with_content_max_chars(mut self, chars: usize) -> Self {
@@ -272,7 +272,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_pii_enabled(false);
-    /// assert!(!config.pii.enabled);
+    /// assert!(!config.pii().enabled);
     /// ```
     #[must_use]
     pub fn with_pii_enabled(mut self, enabled: bool) -> Self {
@@ -286,7 +286,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_pii_disable_patterns(["IP_Address", "email"]);
-    /// assert_eq!(config.pii.disable_patterns, ["ip_address", "email"]);
+    /// assert_eq!(config.pii().disable_patterns, ["ip_address", "email"]);
     /// ```
     #[must_use]
     pub fn with_pii_disable_patterns<I, S>(mut self, names: I) -> Self
@@ -304,7 +304,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_pii_custom_pattern("order_id", r"ORD-\d{6}");
-    /// assert_eq!(config.pii.custom_patterns, [("order_id".to_string(), r"ORD-\d{6}".to_string())]);
+    /// assert_eq!(config.pii().custom_patterns, [("order_id".to_string(), r"ORD-\d{6}".to_string())]);
     /// ```
     #[must_use]
     pub fn with_pii_custom_pattern(mut self, name: impl Into<String>, regex: impl Into<String>) -> Self {
@@ -320,7 +320,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_pii_replacement("***");
-    /// assert_eq!(config.pii.replacement, "***");
+    /// assert_eq!(config.pii().replacement, "***");
     /// ```
     #[must_use]
     pub fn with_pii_replacement(mut self, replacement: impl Into<String>) -> Self {
@@ -334,7 +334,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_propagation_trust_inbound(true);
-    /// assert!(config.propagation_trust_inbound);
+    /// assert!(config.propagation_trust_inbound());
     /// ```
     #[must_use]
     pub fn with_propagation_trust_inbound(mut self, trust: bool) -> Self {
@@ -349,7 +349,7 @@ impl Config {
     /// use botanu::config::PropagationMode;
     ///
     /// let config = Config::default().with_propagation_mode(PropagationMode::Full);
-    /// assert_eq!(config.propagation_mode, PropagationMode::Full);
+    /// assert_eq!(config.propagation_mode(), PropagationMode::Full);
     /// ```
     #[must_use]
     pub fn with_propagation_mode(mut self, mode: PropagationMode) -> Self {
@@ -365,7 +365,7 @@ impl Config {
     ///
     /// // Chosen explicitly, the exporter no longer follows the endpoint.
     /// let config = Config::default().with_traces_exporter(TracesExporter::None).with_endpoint("http://collector:4318");
-    /// assert_eq!(config.traces_exporter, TracesExporter::None);
+    /// assert_eq!(config.traces_exporter(), TracesExporter::None);
     /// ```
     #[must_use]
     pub fn with_traces_exporter(mut self, exporter: TracesExporter) -> Self {
@@ -381,7 +381,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_endpoint("http://collector:4318").with_sdk_disabled(true);
-    /// assert!(config.sdk_disabled);
+    /// assert!(config.sdk_disabled());
     /// assert_eq!(config.metrics_url(), None);
     /// ```
     #[must_use]
@@ -396,7 +396,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_max_events_per_span(16);
-    /// assert_eq!(config.max_events_per_span, 16);
+    /// assert_eq!(config.max_events_per_span(), 16);
     /// ```
     #[must_use]
     pub fn with_max_events_per_span(mut self, events: usize) -> Self {
@@ -410,7 +410,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_export_all_spans(true);
-    /// assert!(config.export_all_spans);
+    /// assert!(config.export_all_spans());
     /// ```
     #[must_use]
     pub fn with_export_all_spans(mut self, all: bool) -> Self {
@@ -424,7 +424,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_resource_attribute("team", "a").with_resource_attribute("team", "b");
-    /// assert_eq!(config.resource_attributes, [("team".to_string(), "b".to_string())]);
+    /// assert_eq!(config.resource_attributes(), [("team".to_string(), "b".to_string())]);
     /// ```
     #[must_use]
     pub fn with_resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -438,7 +438,7 @@ impl Config {
     ///
     /// ```
     /// let config = botanu::Config::default().with_pricing_enabled(false);
-    /// assert!(!config.pricing.enabled);
+    /// assert!(!config.pricing().enabled);
     /// ```
     #[must_use]
     pub fn with_pricing_enabled(mut self, enabled: bool) -> Self {
@@ -459,7 +459,7 @@ impl Config {
     ///     prices: TokenPrices { input: Some(2.0), output: Some(8.0), ..Default::default() },
     ///     discount: None,
     /// });
-    /// assert_eq!(config.pricing.overrides.entries.len(), 1);
+    /// assert_eq!(config.pricing().overrides.entries.len(), 1);
     /// ```
     #[must_use]
     pub fn with_price_override(mut self, price: crate::cost::PriceOverride) -> Self {
@@ -472,7 +472,7 @@ impl Config {
     ///
     /// ```
     /// let config = botanu::Config::default().with_price_catalog_file("/etc/botanu/prices.json");
-    /// assert!(config.pricing.catalog_file.is_some());
+    /// assert!(config.pricing().catalog_file.is_some());
     /// ```
     #[must_use]
     pub fn with_price_catalog_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {

@@ -7,8 +7,8 @@ use super::layers::Layers;
 use super::raw::{push_unique, Raw};
 use super::tls::Signal;
 use super::url::{split_url, strip_credentials};
-use super::{Config, Endpoint, EndpointKind, PiiConfig, PricingSettings, Protocol, TracesExporter};
-use crate::cost::{PriceConfigError, PriceOverrides};
+use super::{Config, Endpoint, EndpointKind, PiiConfig, Protocol, TracesExporter};
+use crate::cost::{PriceConfigError, PriceOverrides, PricingConfig};
 
 impl Layers<'_> {
     /// Every field, in the order errors and warnings are reported, then one exhaustive `Config` literal:
@@ -189,7 +189,7 @@ impl Layers<'_> {
     /// bad price fails the load naming the entry and field (`BOTANU_PRICE_OVERRIDES[openai/gpt-4o].input`,
     /// `pricing.overrides[openai/gpt-4o].input` with the file and line); a catalog file must be a
     /// regular file (its contents are read when the pipeline is built).
-    fn pricing(&self, defaults: PricingSettings) -> Result<PricingSettings, ConfigError> {
+    fn pricing(&self, defaults: PricingConfig) -> Result<PricingConfig, ConfigError> {
         use keys::*;
         let enabled =
             self.value(&[BOTANU_PRICING_ENABLED], &[], Y_PRICING_ENABLED, parse_bool)?.unwrap_or(defaults.enabled);
@@ -216,7 +216,7 @@ impl Layers<'_> {
                 }
             })?
             .or(defaults.catalog_file);
-        Ok(PricingSettings { enabled, overrides, catalog_file })
+        Ok(PricingConfig { enabled, overrides, catalog_file, ..defaults })
     }
 
     /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as

@@ -232,8 +232,8 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_tls_ca_file("/etc/ssl/collector-ca.pem");
-    /// assert_eq!(config.traces_otlp.tls.ca_file, config.metrics_otlp.tls.ca_file);
-    /// assert_eq!(config.traces_otlp.tls.ca_file.as_deref(), Some(std::path::Path::new("/etc/ssl/collector-ca.pem")));
+    /// assert_eq!(config.traces_otlp().tls.ca_file, config.metrics_otlp().tls.ca_file);
+    /// assert_eq!(config.traces_otlp().tls.ca_file.as_deref(), Some(std::path::Path::new("/etc/ssl/collector-ca.pem")));
     /// ```
     #[must_use]
     pub fn with_tls_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
@@ -250,7 +250,7 @@ impl Config {
     /// use botanu::config::TlsRoots;
     ///
     /// let config = Config::default().with_tls_roots(TlsRoots::Webpki);
-    /// assert_eq!(config.metrics_otlp.tls.roots, TlsRoots::Webpki);
+    /// assert_eq!(config.metrics_otlp().tls.roots, TlsRoots::Webpki);
     /// ```
     #[must_use]
     pub fn with_tls_roots(mut self, roots: TlsRoots) -> Self {
@@ -265,7 +265,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_tls_client_identity("/run/secrets/client.pem", "/run/secrets/client.key");
-    /// assert!(config.traces_otlp.tls.client_cert.is_some() && config.metrics_otlp.tls.client_key.is_some());
+    /// assert!(config.traces_otlp().tls.client_cert.is_some() && config.metrics_otlp().tls.client_key.is_some());
     /// ```
     #[must_use]
     pub fn with_tls_client_identity(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
@@ -284,7 +284,7 @@ impl Config {
     /// use botanu::config::Compression;
     ///
     /// let config = Config::default().with_compression(Compression::Gzip);
-    /// assert_eq!(config.traces_otlp.compression, Compression::Gzip);
+    /// assert_eq!(config.traces_otlp().compression, Compression::Gzip);
     /// ```
     #[must_use]
     pub fn with_compression(mut self, compression: Compression) -> Self {
@@ -300,7 +300,7 @@ impl Config {
     /// use botanu::Config;
     ///
     /// let config = Config::default().with_otlp_timeout(Duration::from_secs(3));
-    /// assert_eq!(config.metrics_otlp.timeout, Some(Duration::from_secs(3)));
+    /// assert_eq!(config.metrics_otlp().timeout, Some(Duration::from_secs(3)));
     /// ```
     #[must_use]
     pub fn with_otlp_timeout(mut self, timeout: Duration) -> Self {

@@ -1,25 +1,26 @@
 //! Captured prompt, response and retrieval content: gated, scrubbed, cut.
 //!
-//! Content reaches the wire only through [`ContentPolicy::capture`]: first the [`ContentGate`] decides
+//! Content reaches the wire only through `ContentPolicy::capture`: first the `ContentGate` decides
 //! whether this run's content is captured at all (rate 0.0 by default, so nothing is), then the PII
 //! [`Scrubber`] replaces secrets and personal data, then the text is cut to `max_chars` on a character
 //! boundary. Scrubbing happens before the cut, on a bounded window, so a huge input costs no more than
 //! `max_chars` of work and no fragment of a PII token survives the cut.
 
 mod gate;
-pub mod scrub;
+pub(crate) mod scrub;
 mod secret_keys;
 
-pub use gate::{CaptureMode, ContentGate};
+pub use gate::CaptureMode;
+pub(crate) use gate::ContentGate;
 pub use scrub::{truncate_chars, ScrubError, ScrubOptions, Scrubber};
-pub use secret_keys::SecretKeys;
+pub(crate) use secret_keys::SecretKeys;
 
 /// Default cut for captured content, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 4096;
 
 /// The full path from a raw value to what may be exported.
 #[derive(Debug)]
-pub struct ContentPolicy {
+pub(crate) struct ContentPolicy {
     gate: ContentGate,
     scrubber: Scrubber,
     max_chars: usize,

@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use genai_prices::{Calculator, ErrorKind, PriceCalculation, PriceRequest, Usage, UsageKey};
 
 use super::overrides::{PriceConfigError, PriceConfigErrorKind};
-use super::{Cost, CostParts, Priced, Provenance, TokenUsage, UnpricedReason};
+use super::{Cost, CostParts, Priced, Provenance, Tokens, UnpricedReason};
 
 /// `botanu.cost.source` of prices from the bundled catalog. The bundled data carries no date of its own,
 /// so the provenance is the crate version that ships it (pinned exactly in `Cargo.toml` for that reason).
@@ -281,7 +281,7 @@ impl Catalog {
     /// The first call for a model matches it in the catalog; then, per prompt-size tier and UTC minute,
     /// its rates are derived once from the catalog, and every call inside them is priced by arithmetic
     /// on those rates (tens of nanoseconds instead of the catalog's microseconds).
-    pub fn price(&self, provider: &str, model: &str, usage: &TokenUsage, at: SystemTime) -> Cost {
+    pub fn price(&self, provider: &str, model: &str, usage: &Tokens, at: SystemTime) -> Cost {
         if usage.is_empty() {
             return Cost::unpriced(UnpricedReason::NoUsage);
         }
@@ -324,7 +324,7 @@ impl Catalog {
         matched: &Matched,
         provider_id: &str,
         model: &str,
-        usage: &TokenUsage,
+        usage: &Tokens,
         at: SystemTime,
         minute: u64,
     ) -> Option<(f64, CostParts)> {
@@ -486,7 +486,7 @@ impl Catalog {
         &self,
         provider_id: &str,
         model: &str,
-        usage: &TokenUsage,
+        usage: &Tokens,
         at: SystemTime,
     ) -> Option<(f64, CostParts)> {
         // genai-prices' `input_tokens` includes cache reads and writes, and `output_tokens` includes
@@ -554,7 +554,7 @@ impl Catalog {
 /// The total and its parts of `usage` at `rates`. The same split as the catalog's: uncached input is
 /// every input token not read from or written to the cache; plain output is every output token that
 /// is not reasoning.
-fn price_with(rates: &Rates, usage: &TokenUsage) -> (f64, CostParts) {
+fn price_with(rates: &Rates, usage: &Tokens) -> (f64, CostParts) {
     let input = usage.total_input();
     let cache_read = usage.cache_read.min(input);
     let cache_write = usage.cache_write.min(input - cache_read);
@@ -586,13 +586,13 @@ mod tests {
         let catalog = Catalog::bundled();
         let now = SystemTime::now();
         let usages = [
-            TokenUsage::openai(1_200, 0, 300),
-            TokenUsage::openai(10_000, 4_000, 2_000),
-            TokenUsage::anthropic(2_000, 10_000, 1_000, 500).with_reasoning(200),
-            TokenUsage::openai(200_000, 50_000, 1_000),
-            TokenUsage::openai(200_001, 50_000, 1_000).with_reasoning(600),
-            TokenUsage::semconv(900_000, 10_000, 100_000, 20_000, 5_000),
-            TokenUsage::openai(0, 0, 700),
+            Tokens::openai(1_200, 0, 300),
+            Tokens::openai(10_000, 4_000, 2_000),
+            Tokens::anthropic(2_000, 10_000, 1_000, 500).with_reasoning(200),
+            Tokens::openai(200_000, 50_000, 1_000),
+            Tokens::openai(200_001, 50_000, 1_000).with_reasoning(600),
+            Tokens::semconv(900_000, 10_000, 100_000, 20_000, 5_000),
+            Tokens::openai(0, 0, 700),
         ];
         let models = [
             ("openai", "gpt-4o"),
@@ -643,7 +643,7 @@ mod tests {
     #[test]
     fn older_start_times_bypass_the_cards() {
         let catalog = Catalog::bundled();
-        let usage = TokenUsage::openai(1_000_000, 0, 1_000_000);
+        let usage = Tokens::openai(1_000_000, 0, 1_000_000);
         let july_2025 = UNIX_EPOCH + std::time::Duration::from_secs(1_751_328_000);
         let january_2025 = UNIX_EPOCH + std::time::Duration::from_secs(1_735_689_600);
         assert_eq!(catalog.price("openai", "o3", &usage, july_2025).usd(), Some(10.0));

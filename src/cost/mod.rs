@@ -7,7 +7,7 @@
 //!   ([`Provenance`]): the catalog and its version, the list-price table and its date, or `override`.
 //! - **Unknown is not zero.** A model or provider no catalog knows, a call without usage, or a model the
 //!   catalog lists without a price gives [`Cost::Unpriced`] with an [`UnpricedReason`], never `0.0`.
-//! - **Cached tokens are priced as cached, once.** [`TokenUsage`] records whether its `input` includes
+//! - **Cached tokens are priced as cached, once.** [`Tokens`] records whether its `input` includes
 //!   the cached tokens (OpenAI, OpenTelemetry semconv) or not (Anthropic), and prices both right.
 //! - **Prices apply at the call's start time** (the catalog keeps price history and tiers).
 //!
@@ -23,11 +23,11 @@
 //! ```
 //! # #[cfg(feature = "bundled-prices")] {
 //! use std::time::SystemTime;
-//! use botanu::cost::{Cost, PricingConfig, PricingEngine, TokenUsage};
+//! use botanu::cost::{Cost, PricingConfig, PricingEngine, Tokens};
 //!
 //! let engine = PricingEngine::new(&PricingConfig::default())?;
 //! // OpenAI style: 10,000 prompt tokens of which 4,000 cached, 2,000 completion tokens.
-//! let usage = TokenUsage::openai(10_000, 4_000, 2_000);
+//! let usage = Tokens::openai(10_000, 4_000, 2_000);
 //! let Cost::Priced(priced) = engine.price_llm("openai", "gpt-4o", &usage, SystemTime::now()) else {
 //!     panic!("gpt-4o is in the bundled catalog");
 //! };
@@ -51,14 +51,14 @@ mod tokens;
 pub(crate) use catalog::FxBuild;
 pub use catalog::{catalog_provider_id, Catalog, BUNDLED_SOURCE, LOOKUP_CACHE_CAPACITY};
 pub use data_prices::{price_data_operation, DataPriceRow, DataUnit, DataUsage, DATA_PRICES, DATA_PRICES_SOURCE};
+pub(crate) use overrides::PRICE_OVERRIDES_ENV;
 pub use overrides::{
     PriceConfigError, PriceConfigErrorKind, PriceOverride, PriceOverrides, PricingConfig, PricingEngine, TokenPrices,
-    OVERRIDE_SOURCE, PRICE_OVERRIDES_ENV,
 };
 pub(crate) use rollup::RunCostCell;
 pub use rollup::{CostCategory, RunCost};
 pub use summary::{CostSummary, WorkflowCost};
-pub use tokens::{InputCounting, TokenUsage};
+pub use tokens::{InputCounting, Tokens};
 
 /// The result of pricing one LLM call or data operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +89,7 @@ impl Cost {
     /// The span attributes this result produces (contract §7), as plain data for the layer to export:
     /// for a priced result `botanu.cost.usd`, the parts that are > 0 and the provenance; for an unpriced
     /// one `botanu.cost.unpriced = true` and the reason.
-    pub fn attributes(&self) -> Vec<(&'static str, AttributeValue)> {
+    pub(crate) fn attributes(&self) -> Vec<(&'static str, AttributeValue)> {
         match self {
             Cost::Priced(priced) => priced.attributes(),
             Cost::Unpriced { reason } => vec![
@@ -231,7 +231,7 @@ impl std::fmt::Display for UnpricedReason {
 
 /// The value of a cost attribute, as plain data (the layer turns it into an OpenTelemetry value).
 #[derive(Debug, Clone, PartialEq)]
-pub enum AttributeValue {
+pub(crate) enum AttributeValue {
     /// A double (USD amounts, cost per unit).
     F64(f64),
     /// An integer (counts, tokens), clamped to `i64::MAX`.
@@ -241,3 +241,6 @@ pub enum AttributeValue {
     /// A string.
     Str(Arc<str>),
 }
+
+#[cfg(test)]
+mod tests;

@@ -27,13 +27,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::data_prices::{price_data_operation, DataUsage};
-use super::{Catalog, Cost, CostParts, Priced, Provenance, TokenUsage, UnpricedReason};
+use super::{Catalog, Cost, CostParts, Priced, Provenance, Tokens, UnpricedReason};
 
 /// `botanu.cost.source` of a price an override set or changed.
-pub const OVERRIDE_SOURCE: &str = "override";
+pub(crate) const OVERRIDE_SOURCE: &str = "override";
 
 /// Environment variable read by the configuration layer for [`PriceOverrides::parse`].
-pub const PRICE_OVERRIDES_ENV: &str = "BOTANU_PRICE_OVERRIDES";
+pub(crate) const PRICE_OVERRIDES_ENV: &str = "BOTANU_PRICE_OVERRIDES";
 
 /// Prices in USD per million tokens. `None` = not overridden.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -237,9 +237,13 @@ impl PriceOverrides {
     }
 }
 
-/// Everything the pricing engine is built from; plain data for the configuration layer.
+/// Pricing settings: whether spans are priced, negotiated prices and discounts, the operator's catalog
+/// file; what the pricing engine is built from (`Config::pricing`, `PricingEngine::new`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PricingConfig {
+    /// Whether LLM calls and data operations are priced at all (default true). Off: no cost attributes,
+    /// no roll-up, no `botanu.cost` metric. The engine itself ignores it; the layer does not build one.
+    pub enabled: bool,
     /// Price overrides and discounts.
     pub overrides: PriceOverrides,
     /// An operator-supplied catalog in `genai-prices`' JSON format, consulted before the bundled one.
@@ -253,6 +257,7 @@ pub struct PricingConfig {
 impl Default for PricingConfig {
     fn default() -> Self {
         PricingConfig {
+            enabled: true,
             overrides: PriceOverrides::default(),
             catalog_file: None,
             bundled_catalog: cfg!(feature = "bundled-prices"),
@@ -293,7 +298,7 @@ impl PricingEngine {
 
     /// Prices one LLM call of `model` from `provider` (a normalized botanu vendor) with `usage`, at `at`
     /// (the call's start time).
-    pub fn price_llm(&self, provider: &str, model: &str, usage: &TokenUsage, at: SystemTime) -> Cost {
+    pub fn price_llm(&self, provider: &str, model: &str, usage: &Tokens, at: SystemTime) -> Cost {
         if usage.is_empty() {
             return Cost::unpriced(UnpricedReason::NoUsage);
         }
@@ -327,7 +332,7 @@ impl PricingEngine {
         price_data_operation(usage)
     }
 
-    fn price_override(&self, entry: &PriceOverride, provider: &str, model: &str, usage: &TokenUsage) -> Priced {
+    fn price_override(&self, entry: &PriceOverride, provider: &str, model: &str, usage: &Tokens) -> Priced {
         let prices = &entry.prices;
         // `validate` guarantees input and output are set whenever any price is.
         let input_rate = prices.input.unwrap_or(0.0);

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{AttributeValue, Cost, TokenUsage};
+use super::{AttributeValue, Cost, Tokens};
 use crate::semconv;
 
 /// What a priced child is, for the run's cost by category and the `botanu.cost` metric.
@@ -36,10 +36,10 @@ impl CostCategory {
 /// The roll-up of one run.
 ///
 /// ```
-/// use botanu::cost::{Cost, CostCategory, RunCost, TokenUsage, UnpricedReason};
+/// use botanu::cost::{Cost, CostCategory, RunCost, Tokens, UnpricedReason};
 ///
 /// let mut run = RunCost::default();
-/// run.add_llm_call(&TokenUsage::openai(1_000, 0, 100), &Cost::unpriced(UnpricedReason::UnknownModel));
+/// run.add_llm_call(&Tokens::openai(1_000, 0, 100), &Cost::unpriced(UnpricedReason::UnknownModel));
 /// assert_eq!(run.llm_calls, 1);
 /// assert_eq!(run.unpriced_count, 1);
 /// assert_eq!(run.cost_per_unit(2.0), Some(0.0));
@@ -91,14 +91,14 @@ impl RunCost {
     }
 
     /// Adds one LLM call: the call, its tokens and its cost.
-    pub fn add_llm_call(&mut self, usage: &TokenUsage, cost: &Cost) {
+    pub fn add_llm_call(&mut self, usage: &Tokens, cost: &Cost) {
         self.llm_calls += 1;
         self.add_tokens(usage);
         self.add(CostCategory::Llm, cost);
     }
 
     /// Adds tokens by type.
-    pub fn add_tokens(&mut self, usage: &TokenUsage) {
+    pub fn add_tokens(&mut self, usage: &Tokens) {
         self.tokens_input = self.tokens_input.saturating_add(usage.total_input());
         self.tokens_output = self.tokens_output.saturating_add(usage.total_output());
         self.tokens_cache_read = self.tokens_cache_read.saturating_add(usage.cache_read.min(usage.total_input()));
@@ -130,7 +130,7 @@ impl RunCost {
 
     /// The run-span attributes (contract §7) as plain data; `botanu.outcome.cost_per_unit` only when
     /// `value_amount` is given and > 0.
-    pub fn attributes(&self, value_amount: Option<f64>) -> Vec<(&'static str, AttributeValue)> {
+    pub(crate) fn attributes(&self, value_amount: Option<f64>) -> Vec<(&'static str, AttributeValue)> {
         let int = |value: u64| AttributeValue::I64(i64::try_from(value).unwrap_or(i64::MAX));
         let mut attributes = vec![
             (semconv::RUN_COST_USD, AttributeValue::F64(self.total_usd)),

@@ -3,10 +3,10 @@
 //! OpenAI's `prompt_tokens` (and OpenTelemetry's `gen_ai.usage.input_tokens`) **include** the tokens read
 //! from the prompt cache (`cached_tokens` is a part of them). Anthropic's `input_tokens` **exclude** cache
 //! reads and cache writes, which come besides it (`cache_read_input_tokens`, `cache_creation_input_tokens`).
-//! Pricing either as the other double-counts or drops the cached tokens, so [`TokenUsage`] records which
+//! Pricing either as the other double-counts or drops the cached tokens, so [`Tokens`] records which
 //! convention its `input` follows and derives the rest from that.
 
-/// Whether [`TokenUsage::input`] includes the cache-read and cache-write tokens.
+/// Whether [`Tokens::input`] includes the cache-read and cache-write tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputCounting {
     /// `input` is every input token, cached ones included: OpenAI (`prompt_tokens` / `cached_tokens`),
@@ -18,12 +18,23 @@ pub enum InputCounting {
     ExcludesCache,
 }
 
-/// The tokens of one LLM call.
+/// Token counts of an LLM call (`set_tokens`, and what the pricing engine prices), as the provider's
+/// response reports them.
 ///
-/// - `input`: input (prompt) tokens, cached ones included or not as [`TokenUsage::input_counting`] says;
+/// Providers count cached input tokens differently; [`Tokens::input_counting`] says which way `input` was
+/// counted, so the call is priced right (cached tokens at the cache price, never twice):
+///
+/// | provider convention | `input` | `input_counting` | constructor |
+/// |---|---|---|---|
+/// | OpenAI (and most others, and the OTel semconv): `prompt_tokens`, `prompt_tokens_details.cached_tokens` | **includes** `cache_read` (and `cache_write`) | `IncludesCache` (the default) | [`Tokens::openai`], [`Tokens::semconv`] |
+/// | Anthropic: `input_tokens`, `cache_read_input_tokens`, `cache_creation_input_tokens` | **excludes** cache reads and writes | `ExcludesCache` | [`Tokens::anthropic`] |
+///
+/// Each field has one meaning whichever convention the counts came in:
+/// - `input`: input (prompt) tokens, cached ones included or not as `input_counting` says;
 /// - `output`: output (completion) tokens, reasoning tokens included (OpenAI `completion_tokens`,
 ///   Anthropic `output_tokens`, semconv `gen_ai.usage.output_tokens` all include them);
-/// - `cache_read`: input tokens read from the provider's prompt cache (OpenAI `cached_tokens`);
+/// - `cache_read`: input tokens read from the provider's prompt cache (OpenAI `cached_tokens`, Anthropic
+///   `cache_read_input_tokens`);
 /// - `cache_write`: input tokens written to the prompt cache (Anthropic `cache_creation_input_tokens`);
 /// - `reasoning`: reasoning (thinking) tokens, a part of `output`.
 ///
@@ -32,17 +43,20 @@ pub enum InputCounting {
 /// their sum, and reasoning above `output` raises the output total to it.
 ///
 /// ```
-/// use botanu::cost::TokenUsage;
+/// use botanu::Tokens;
 ///
+/// // OpenAI: 10,000 prompt tokens of which 4,000 cached.
+/// let openai = Tokens { input: 10_000, cache_read: 4_000, output: 2_000, ..Default::default() };
+/// // Anthropic: 2,000 uncached input tokens, besides 10,000 read from and 1,000 written to the cache.
+/// let anthropic = Tokens::anthropic(2_000, 10_000, 1_000, 500);
 /// // The same call reported both ways prices the same.
-/// let openai = TokenUsage::openai(12_000, 10_000, 500);
-/// let anthropic = TokenUsage::anthropic(2_000, 10_000, 0, 500);
-/// assert_eq!(openai.total_input(), anthropic.total_input());
-/// assert_eq!(openai.uncached_input(), 2_000);
+/// assert_eq!(Tokens::openai(12_000, 10_000, 500).total_input(), Tokens::anthropic(2_000, 10_000, 0, 500).total_input());
+/// assert_eq!(openai.uncached_input(), 6_000);
+/// assert_eq!(anthropic.total_input(), 13_000);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TokenUsage {
-    /// Input tokens; whether cached ones are included is [`TokenUsage::input_counting`].
+pub struct Tokens {
+    /// Input tokens; whether cached ones are included is [`Tokens::input_counting`].
     pub input: u64,
     /// Output tokens, reasoning ones included.
     pub output: u64,
@@ -56,10 +70,10 @@ pub struct TokenUsage {
     pub input_counting: InputCounting,
 }
 
-impl TokenUsage {
+impl Tokens {
     /// OpenAI's usage: `prompt_tokens` (cached included), `cached_tokens`, `completion_tokens`.
     pub const fn openai(prompt_tokens: u64, cached_tokens: u64, completion_tokens: u64) -> Self {
-        TokenUsage {
+        Tokens {
             input: prompt_tokens,
             output: completion_tokens,
             cache_read: cached_tokens,
@@ -72,7 +86,7 @@ impl TokenUsage {
     /// Anthropic's usage: `input_tokens` (cache excluded), `cache_read_input_tokens`,
     /// `cache_creation_input_tokens`, `output_tokens`.
     pub const fn anthropic(input_tokens: u64, cache_read: u64, cache_write: u64, output_tokens: u64) -> Self {
-        TokenUsage {
+        Tokens {
             input: input_tokens,
             output: output_tokens,
             cache_read,
@@ -86,7 +100,7 @@ impl TokenUsage {
     /// `gen_ai.usage.output_tokens`, `gen_ai.usage.cache_read.input_tokens`,
     /// `gen_ai.usage.cache_creation.input_tokens`, `gen_ai.usage.reasoning.output_tokens`.
     pub const fn semconv(input: u64, output: u64, cache_read: u64, cache_write: u64, reasoning: u64) -> Self {
-        TokenUsage { input, output, cache_read, cache_write, reasoning, input_counting: InputCounting::IncludesCache }
+        Tokens { input, output, cache_read, cache_write, reasoning, input_counting: InputCounting::IncludesCache }
     }
 
     /// The same usage with `reasoning` reasoning tokens (a part of `output`).
@@ -128,20 +142,20 @@ mod tests {
     fn both_conventions_agree() {
         // (usage, total input, uncached input, total output)
         let table = [
-            (TokenUsage::openai(10_000, 4_000, 2_000), 10_000, 6_000, 2_000),
-            (TokenUsage::anthropic(2_000, 10_000, 1_000, 500), 13_000, 2_000, 500),
-            (TokenUsage::semconv(100, 50, 20, 10, 30), 100, 70, 50),
+            (Tokens::openai(10_000, 4_000, 2_000), 10_000, 6_000, 2_000),
+            (Tokens::anthropic(2_000, 10_000, 1_000, 500), 13_000, 2_000, 500),
+            (Tokens::semconv(100, 50, 20, 10, 30), 100, 70, 50),
             // Inconsistent: cached above an including input; reasoning above output.
-            (TokenUsage::openai(10, 40, 0).with_reasoning(7), 40, 0, 7),
-            (TokenUsage::default(), 0, 0, 0),
-            (TokenUsage::anthropic(u64::MAX, u64::MAX, 1, 0), u64::MAX, 0, 0),
+            (Tokens::openai(10, 40, 0).with_reasoning(7), 40, 0, 7),
+            (Tokens::default(), 0, 0, 0),
+            (Tokens::anthropic(u64::MAX, u64::MAX, 1, 0), u64::MAX, 0, 0),
         ];
         for (usage, total, uncached, output) in table {
             assert_eq!(usage.total_input(), total, "{usage:?}");
             assert_eq!(usage.uncached_input(), uncached, "{usage:?}");
             assert_eq!(usage.total_output(), output, "{usage:?}");
         }
-        assert!(TokenUsage::default().is_empty());
-        assert!(!TokenUsage::anthropic(0, 5, 0, 0).is_empty());
+        assert!(Tokens::default().is_empty());
+        assert!(!Tokens::anthropic(0, 5, 0, 0).is_empty());
     }
 }

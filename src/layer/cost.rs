@@ -24,7 +24,7 @@ use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
 use super::Shared;
 use crate::cost::{
-    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, FxBuild, InputCounting, PricingEngine, TokenUsage,
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, FxBuild, InputCounting, PricingEngine, Tokens,
     UnpricedReason, WorkflowCost, DATA_PRICES,
 };
 use crate::normalize::is_model_operation;
@@ -261,7 +261,7 @@ fn outcome_amount(state: &SpanState) -> Option<f64> {
 ///   `gen_ai.usage.cache_read.input_tokens` and `gen_ai.usage.cache_creation.input_tokens`.
 ///
 /// Reasoning tokens come from `gen_ai.usage.reasoning.output_tokens`, a part of the output tokens.
-fn token_usage(state: &SpanState) -> TokenUsage {
+fn token_usage(state: &SpanState) -> Tokens {
     // One pass over the attributes for the eight counts, not one search per key (this runs on every LLM
     // span); the first attribute of a key counts, as with `SpanState::get`.
     let mut counts = [0u64; 8];
@@ -286,10 +286,10 @@ fn token_usage(state: &SpanState) -> TokenUsage {
     }
     let [input, output, reasoning, read, write, cached, cache_read_input, cache_creation_input] = counts;
     let usage = if read > 0 || write > 0 {
-        TokenUsage::anthropic(input, read, write, output)
+        Tokens::anthropic(input, read, write, output)
     } else {
         let cached = cached.max(cache_read_input);
-        TokenUsage {
+        Tokens {
             input,
             output,
             cache_read: cached,
@@ -301,7 +301,7 @@ fn token_usage(state: &SpanState) -> TokenUsage {
     usage.with_reasoning(reasoning)
 }
 
-fn price_llm(state: &SpanState, engine: &PricingEngine, usage: &TokenUsage) -> Cost {
+fn price_llm(state: &SpanState, engine: &PricingEngine, usage: &Tokens) -> Cost {
     let Some(provider) = state.get_str(k::GEN_AI_PROVIDER_NAME) else {
         return Cost::unpriced(UnpricedReason::UnknownProvider);
     };

@@ -150,7 +150,7 @@ pub(crate) fn settle_dropped(span: &tracing::Span) {
 fn end_without_outcome(state: &mut SpanState, status: OutcomeStatus, reason: &'static str, max_events: usize) {
     let Some(run) = state.run.clone() else { return };
     {
-        let mut fields = run.fields();
+        let mut fields = run.fields_mut();
         if fields.outcome_status.is_some() {
             return;
         }

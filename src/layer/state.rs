@@ -212,10 +212,18 @@ impl SpanState {
         self.kind.spec().metadata_prefix
     }
 
+    /// Sets an unsigned count: past `i64::MAX` (OTel integers are signed) it is clamped there and the key
+    /// listed once in `botanu.clamped_attributes`; a later value that fits takes it off the list.
     pub(crate) fn set_u64(&mut self, key: Key, value: u64) {
-        let v = match i64::try_from(value) {
-            Ok(v) => v,
-            Err(_) => {
+        let listed = self.clamped.iter().position(|k| k == key.as_str());
+        let v = match (i64::try_from(value), listed) {
+            (Ok(v), None) => v,
+            (Ok(v), Some(i)) => {
+                self.clamped.swap_remove(i);
+                v
+            }
+            (Err(_), Some(_)) => i64::MAX,
+            (Err(_), None) => {
                 self.clamped.push(Cow::Owned(key.as_str().to_owned()));
                 i64::MAX
             }

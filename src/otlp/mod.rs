@@ -243,7 +243,7 @@ macro_rules! build_exporter {
                     if gzip {
                         builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
                     }
-                    builder.build().map_err(|e| ExporterError::Build(e).into())
+                    builder.build().map_err(|e| ExporterError::Build(Box::new(e)).into())
                 })?;
                 Ok($wrapper { inner, runtime: None, health })
             }
@@ -269,7 +269,7 @@ macro_rules! build_exporter {
                 if gzip {
                     builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
-                let inner = builder.build().map_err(ExporterError::Build)?;
+                let inner = builder.build().map_err(|e| ExporterError::Build(Box::new(e)))?;
                 Ok($wrapper { inner, runtime: Some(rt.clone()), health })
             }
             #[cfg(not(feature = "grpc"))]

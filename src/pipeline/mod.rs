@@ -19,7 +19,7 @@ use std::time::Duration;
 use opentelemetry_sdk::error::OTelSdkResult;
 
 pub(crate) use finisher::{Handoff, Pipeline};
-pub use queue::ExportStats;
+pub(crate) use queue::ExportStats;
 pub(crate) use queue::{report_drops, QueueProcessor};
 
 /// A stage before the export queue (the finisher) that the queue drains first at its flush and

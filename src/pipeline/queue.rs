@@ -49,7 +49,7 @@ pub(crate) fn report_drops(stats: &[Arc<ExportStats>]) {
 
 /// What happened to the spans handed to the export queue.
 #[derive(Debug, Default)]
-pub struct ExportStats {
+pub(crate) struct ExportStats {
     exported: AtomicU64,
     failed: AtomicU64,
     dropped: AtomicU64,
@@ -64,17 +64,17 @@ pub struct ExportStats {
 
 impl ExportStats {
     /// Spans the exporter accepted.
-    pub fn exported(&self) -> u64 {
+    pub(crate) fn exported(&self) -> u64 {
         self.exported.load(Ordering::Relaxed)
     }
 
     /// Spans in batches the exporter failed to send (collector down, timeout).
-    pub fn failed(&self) -> u64 {
+    pub(crate) fn failed(&self) -> u64 {
         self.failed.load(Ordering::Relaxed)
     }
 
     /// Spans dropped because the queue was full (or arrived after shutdown).
-    pub fn dropped(&self) -> u64 {
+    pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 

@@ -48,25 +48,28 @@ pub use crate::run::{InboundRun, RemoteContext, RunRelation};
 use crate::semconv::propagation as p;
 pub use otel::BotanuPropagator;
 
-/// Where `inject` writes headers.
-pub trait Injector {
+/// Where [`inject`] writes headers: a header map, a message's headers. Named apart from OpenTelemetry's
+/// `Injector` so the two never shadow each other in one file; botanu's is implemented for `BTreeMap` and
+/// `Vec<(String, String)>` (Kafka, NATS headers) too, which a foreign trait could not be.
+pub trait CarrierMut {
     /// Sets `key` (lower-case) to `value`.
     fn set(&mut self, key: &str, value: String);
 }
 
-/// Where `extract` reads headers from.
-pub trait Extractor {
+/// Where [`extract`] reads headers from (see [`CarrierMut`] for why it is not OpenTelemetry's
+/// `Extractor`).
+pub trait Carrier {
     /// The value of `key`, matched case-insensitively where the carrier is a header map.
     fn get(&self, key: &str) -> Option<&str>;
 }
 
-impl<S: std::hash::BuildHasher> Injector for HashMap<String, String, S> {
+impl<S: std::hash::BuildHasher> CarrierMut for HashMap<String, String, S> {
     fn set(&mut self, key: &str, value: String) {
         self.insert(key.to_owned(), value);
     }
 }
 
-impl<S: std::hash::BuildHasher> Extractor for HashMap<String, String, S> {
+impl<S: std::hash::BuildHasher> Carrier for HashMap<String, String, S> {
     fn get(&self, key: &str) -> Option<&str> {
         HashMap::get(self, key)
             .or_else(|| self.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
@@ -74,13 +77,13 @@ impl<S: std::hash::BuildHasher> Extractor for HashMap<String, String, S> {
     }
 }
 
-impl Injector for BTreeMap<String, String> {
+impl CarrierMut for BTreeMap<String, String> {
     fn set(&mut self, key: &str, value: String) {
         self.insert(key.to_owned(), value);
     }
 }
 
-impl Extractor for BTreeMap<String, String> {
+impl Carrier for BTreeMap<String, String> {
     fn get(&self, key: &str) -> Option<&str> {
         BTreeMap::get(self, key)
             .or_else(|| self.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
@@ -89,7 +92,7 @@ impl Extractor for BTreeMap<String, String> {
 }
 
 /// Message headers as a list (Kafka, NATS): `set` replaces an existing key.
-impl Injector for Vec<(String, String)> {
+impl CarrierMut for Vec<(String, String)> {
     fn set(&mut self, key: &str, value: String) {
         match self.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
             Some(entry) => entry.1 = value,
@@ -98,7 +101,7 @@ impl Injector for Vec<(String, String)> {
     }
 }
 
-impl Extractor for Vec<(String, String)> {
+impl Carrier for Vec<(String, String)> {
     fn get(&self, key: &str) -> Option<&str> {
         self.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
@@ -106,7 +109,7 @@ impl Extractor for Vec<(String, String)> {
 
 /// Values that are not valid header values (non-visible ASCII) are not written.
 #[cfg(feature = "http")]
-impl Injector for http::HeaderMap {
+impl CarrierMut for http::HeaderMap {
     fn set(&mut self, key: &str, value: String) {
         if let (Ok(name), Ok(value)) =
             (http::header::HeaderName::from_bytes(key.as_bytes()), http::header::HeaderValue::from_str(&value))
@@ -118,7 +121,7 @@ impl Injector for http::HeaderMap {
 
 /// A header whose value is not visible ASCII (non-UTF-8 bytes, say) reads as absent.
 #[cfg(feature = "http")]
-impl Extractor for http::HeaderMap {
+impl Carrier for http::HeaderMap {
     fn get(&self, key: &str) -> Option<&str> {
         http::HeaderMap::get(self, key).and_then(|v| v.to_str().ok())
     }
@@ -126,7 +129,7 @@ impl Extractor for http::HeaderMap {
 
 /// Reads trace context, baggage and the `x-botanu-*` fallback headers from `carrier`. Never fails:
 /// whatever is malformed is left out.
-pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
+pub fn extract(carrier: &dyn Carrier) -> RemoteContext {
     let trace = carrier.get(p::TRACEPARENT).and_then(w3c::parse_traceparent).map(|t| RemoteSpan {
         trace_id: TraceId::from(t.trace_id),
         span_id: SpanId::from(t.span_id),
@@ -138,7 +141,7 @@ pub fn extract(carrier: &dyn Extractor) -> RemoteContext {
 }
 
 /// Writes the current span's trace context and run baggage into `carrier`.
-pub fn inject(carrier: &mut dyn Injector) {
+pub fn inject(carrier: &mut dyn CarrierMut) {
     inject_span(&Span::current(), carrier);
 }
 
@@ -147,7 +150,7 @@ pub fn inject(carrier: &mut dyn Injector) {
 ///
 /// This is [`BotanuPropagator`]'s `inject_context` of the span's OTel context: the same code path as
 /// OTel-native instrumentation that injects through the global propagator.
-pub fn inject_span(span: &Span, carrier: &mut dyn Injector) {
+pub fn inject_span(span: &Span, carrier: &mut dyn CarrierMut) {
     if let Some(cx) = crate::layer::otel_context_of(span) {
         otel::inject_into(&cx, carrier);
     }

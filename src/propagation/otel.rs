@@ -15,7 +15,7 @@ use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceState}
 use opentelemetry::Context;
 
 use super::w3c::{self, TraceParent};
-use super::{Extractor, InboundRun, Injector, RemoteContext};
+use super::{Carrier, CarrierMut, InboundRun, RemoteContext};
 use crate::run::RUN_ENTRIES;
 use crate::semconv::{self as k, propagation as p};
 
@@ -114,7 +114,7 @@ impl TextMapPropagator for BotanuPropagator {
 }
 
 /// Writes `cx`'s span context and baggage into `carrier` (nothing for an empty context).
-pub(crate) fn inject_into(cx: &Context, carrier: &mut dyn Injector) {
+pub(crate) fn inject_into(cx: &Context, carrier: &mut dyn CarrierMut) {
     let span = cx.span();
     let sc = span.span_context();
     if sc.is_valid() {
@@ -205,7 +205,7 @@ fn run_members(run: &InboundRun, trust_inbound: bool) -> Vec<(&'static str, Stri
 /// An OTel injector seen as botanu's.
 struct ToBotanu<'a>(&'a mut dyn OtelInjector);
 
-impl Injector for ToBotanu<'_> {
+impl CarrierMut for ToBotanu<'_> {
     fn set(&mut self, key: &str, value: String) {
         self.0.set(key, value);
     }
@@ -214,7 +214,7 @@ impl Injector for ToBotanu<'_> {
 /// An OTel extractor seen as botanu's.
 struct FromOtel<'a>(&'a dyn OtelExtractor);
 
-impl Extractor for FromOtel<'_> {
+impl Carrier for FromOtel<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key)
     }

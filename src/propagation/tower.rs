@@ -50,7 +50,7 @@ use http::request::Parts;
 use http::{Request, Response};
 use tracing::Span;
 
-use super::{Extractor, Injector, RemoteContext, RunRelation};
+use super::{Carrier, CarrierMut, RemoteContext, RunRelation};
 use crate::semconv::{self as k, propagation as p};
 use crate::BotanuSpanExt;
 use crate::RunFuture;
@@ -241,12 +241,12 @@ fn inbound_workflow(headers: &http::HeaderMap, remote: &RemoteContext) -> Option
         return Some(run.workflow.clone());
     }
     let from_baggage = || {
-        let baggage = super::w3c::parse_baggage(Extractor::get(headers, p::BAGGAGE)?);
+        let baggage = super::w3c::parse_baggage(Carrier::get(headers, p::BAGGAGE)?);
         let (_, workflow) = baggage.into_iter().find(|(key, _)| key == k::WORKFLOW)?;
         super::w3c::valid_text(&workflow, crate::run::MAX_NAME)
     };
     from_baggage().or_else(|| {
-        Extractor::get(headers, p::HEADER_WORKFLOW).and_then(|w| super::w3c::valid_text(w, crate::run::MAX_NAME))
+        Carrier::get(headers, p::HEADER_WORKFLOW).and_then(|w| super::w3c::valid_text(w, crate::run::MAX_NAME))
     })
 }
 
@@ -287,9 +287,9 @@ where
                     // OpenTelemetry's HTTP conventions: a server's 5xx is an error, typed by its code.
                     span.set_error_type(status.as_str(), status.canonical_reason().unwrap_or_default());
                 }
-                // `Injector for HeaderMap` skips what is not a valid header value instead of panicking.
+                // `CarrierMut for HeaderMap` skips what is not a valid header value instead of panicking.
                 for (key, value) in std::mem::take(this.headers) {
-                    Injector::set(response.headers_mut(), key, value);
+                    CarrierMut::set(response.headers_mut(), key, value);
                 }
             }
             Err(error) => {

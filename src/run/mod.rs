@@ -120,6 +120,18 @@ pub struct RunContext {
     otel_baggage: Mutex<Option<(u64, opentelemetry::Context)>>,
 }
 
+/// A run's mutable fields, locked for reading: `Deref` only, so a write must go through
+/// [`RunContext::fields_mut`], which bumps the revision the baggage cache relies on.
+#[derive(Debug)]
+pub struct RunFieldsRef<'a>(MutexGuard<'a, RunFields>);
+
+impl std::ops::Deref for RunFieldsRef<'_> {
+    type Target = RunFields;
+    fn deref(&self) -> &RunFields {
+        &self.0
+    }
+}
+
 /// The parts of a run that may be set or changed while it is open.
 #[derive(Debug, Default, Clone)]
 pub struct RunFields {
@@ -168,18 +180,22 @@ impl RunContext {
         }
     }
 
-    /// The mutable fields, to read. A poisoned lock is recovered: the data is plain values, never
-    /// half-written. To change them, use [`fields_mut`](Self::fields_mut).
-    pub fn fields(&self) -> MutexGuard<'_, RunFields> {
-        self.mutable.lock().unwrap_or_else(|p| p.into_inner())
+    /// The mutable fields, to read (the guard gives no `&mut`). A poisoned lock is recovered: the data
+    /// is plain values, never half-written. To change them, use [`fields_mut`](Self::fields_mut).
+    pub fn fields(&self) -> RunFieldsRef<'_> {
+        RunFieldsRef(self.lock())
     }
 
     /// The mutable fields, to change: marks the run's cached views (see [`revision`](Self::revision))
-    /// stale.
+    /// stale. The only way to write them, so no change can bypass the revision.
     pub fn fields_mut(&self) -> MutexGuard<'_, RunFields> {
-        let guard = self.fields();
+        let guard = self.lock();
         self.revision.fetch_add(1, Ordering::Release);
         guard
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RunFields> {
+        self.mutable.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// How many times the mutable fields were taken for a change.
@@ -291,7 +307,7 @@ impl RunContext {
         };
         {
             let own_fields = own.map(|o| o.fields().clone()).unwrap_or_default();
-            let mut fields = ctx.fields();
+            let mut fields = ctx.fields_mut();
             let arc = |v: &Option<String>| v.as_deref().map(Arc::from);
             fields.event_id = own_fields.event_id.or_else(|| arc(&inbound.event_id));
             let continued = relation == RunRelation::Continue || !is_run_span;

@@ -77,7 +77,7 @@ pub fn emit_outcome(status: &str, outcome: Outcome) -> Result<(), InvalidOutcome
             shared.max_events,
         );
         if let Some(run) = &state.run {
-            run.fields().outcome_status = Some(status.as_str());
+            run.fields_mut().outcome_status = Some(status.as_str());
         }
     });
     Ok(())
@@ -260,7 +260,7 @@ pub fn set_llm_attributes(call: LlmAttributes) {
 /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
 /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
 /// llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| {
-///     botanu::set_token_usage(Tokens { input: 500, output: 40, cached: 300, ..Default::default() });
+///     botanu::set_token_usage(Tokens { input: 500, output: 40, cache_read: 300, ..Default::default() });
 /// });
 /// # });
 /// # guard.force_flush()?;
@@ -523,4 +523,34 @@ pub fn structured<T: valuable::Valuable + fmt::Debug>(value: &T) -> valuable::Va
 #[cfg(not(all(tracing_unstable, feature = "valuable")))]
 pub fn structured<T: fmt::Debug>(value: &T) -> tracing::field::DebugValue<&T> {
     tracing::field::debug(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry_sdk::trace::InMemorySpanExporter;
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+    use crate::layer::with_state;
+
+    /// The run's revision, read from the current span's state.
+    fn revision() -> u64 {
+        let mut out = 0;
+        with_state(&Span::current(), |state, _| out = state.run.as_ref().map_or(0, |run| run.revision()));
+        out
+    }
+
+    #[test]
+    fn emit_outcome_marks_the_run_changed() {
+        let exporter = InMemorySpanExporter::default();
+        let (layer, _guard) = crate::Builder::new().with_span_exporter(exporter).build().expect("a pipeline");
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            crate::run_span!(workflow = "w").in_scope(|| {
+                let before = revision();
+                emit_outcome("success", Outcome::default()).expect("a known status");
+                // The baggage cache rebuilds only when the revision moved.
+                assert!(revision() > before, "emit_outcome changed the run without bumping its revision");
+            });
+        });
+    }
 }

@@ -51,7 +51,7 @@ pin_project_lite::pin_project! {
 
 impl<F> RunFuture<F> {
     /// Drives `future` inside `span`, a run span (see [`RunFutureExt::run_in`]).
-    pub fn new(future: F, span: Span) -> Self {
+    pub(crate) fn new(future: F, span: Span) -> Self {
         RunFuture { inner: future.instrument(span), completed: false }
     }
 

@@ -18,7 +18,7 @@ pub trait LlmSpanExt {
     /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
     /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
     /// let span = llm_span!(provider = "openai", model = "gpt-4o");
-    /// span.set_tokens(Tokens { input: 120, output: 30, cache_read: 100, ..Default::default() });
+    /// span.set_tokens(Tokens { input: 120, output: 30, cache_read: 100, input_counting: InputCounting::ExcludesCache, ..Default::default() });
     /// # });
     /// # guard.force_flush()?;
     /// # let spans = exporter.get_finished_spans().unwrap();
@@ -278,11 +278,14 @@ impl LlmSpanExt for Span {
                 put_u64(self, k::GEN_AI_USAGE_OUTPUT_TOKENS, tokens.output);
             }
         }
-        let cached = if tokens.cached > 0 { tokens.cached } else { tokens.cache_read };
-        put_positive(self, k::USAGE_CACHED_TOKENS, cached);
-        put_positive(self, k::USAGE_CACHE_READ_TOKENS, tokens.cache_read);
-        put_positive(self, k::USAGE_CACHE_WRITE_TOKENS, tokens.cache_write);
-        put_positive(self, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cached);
+        // Which keys carry the cache counts says how `input` was counted: `botanu.usage.cache_read_tokens`
+        // / `cache_write_tokens` for an input that excludes them (what the layer reads back to price it).
+        put_positive(self, k::USAGE_CACHED_TOKENS, tokens.cache_read);
+        if tokens.input_counting == crate::cost::InputCounting::ExcludesCache {
+            put_positive(self, k::USAGE_CACHE_READ_TOKENS, tokens.cache_read);
+            put_positive(self, k::USAGE_CACHE_WRITE_TOKENS, tokens.cache_write);
+        }
+        put_positive(self, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, tokens.cache_read);
         put_positive(self, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, tokens.cache_write);
         put_positive(self, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, tokens.reasoning);
         self

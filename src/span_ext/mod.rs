@@ -17,6 +17,7 @@ use opentelemetry::trace::Event;
 use opentelemetry::{Key, KeyValue, Value};
 use tracing::Span;
 
+pub use crate::cost::Tokens;
 use crate::layer::values::string_array;
 use crate::layer::with_state;
 pub use crate::run::{InvalidOutcomeStatus, OutcomeStatus};
@@ -137,51 +138,6 @@ metadata_from! {
     usize => U64 via |v: usize| v as u64,
     f64 => F64 via std::convert::identity,
     bool => Bool via std::convert::identity,
-}
-
-/// Token counts of an LLM call (`set_tokens`), passed as the provider's response reports them.
-///
-/// Providers count cached input tokens differently, and the field you fill says which way, so the call
-/// is priced right (cached tokens at the cache price, never twice):
-///
-/// | provider convention | `input` | cache fields | priced as |
-/// |---|---|---|---|
-/// | OpenAI (and most others): `prompt_tokens`, `prompt_tokens_details.cached_tokens` | **includes** the cached tokens | `cached` (a part of `input`) | `input − cached` at the input price, `cached` at the cache-read price |
-/// | Anthropic: `input_tokens`, `cache_read_input_tokens`, `cache_creation_input_tokens` | **excludes** cache reads and writes | `cache_read`, `cache_write` (besides `input`) | `input` at the input price, `cache_read` and `cache_write` at their prices |
-///
-/// So: fill `cached` for an OpenAI-style response and `cache_read` / `cache_write` for an
-/// Anthropic-style one; do not mix them on one call (with `cache_read` or `cache_write` set, `input` is
-/// read as excluding the cache). `output` includes reasoning tokens for every provider. Spans from other
-/// instrumentations are read by the OpenTelemetry semconv fields, where `gen_ai.usage.input_tokens`
-/// includes `gen_ai.usage.cache_read.input_tokens` and `gen_ai.usage.cache_creation.input_tokens`, and
-/// `gen_ai.usage.reasoning.output_tokens` is a part of `gen_ai.usage.output_tokens`.
-///
-/// ```
-/// use botanu::Tokens;
-///
-/// // OpenAI: 10,000 prompt tokens of which 4,000 cached.
-/// let openai = Tokens { input: 10_000, cached: 4_000, output: 2_000, ..Default::default() };
-/// // Anthropic: 2,000 uncached input tokens, besides 10,000 read from and 1,000 written to the cache.
-/// let anthropic = Tokens { input: 2_000, cache_read: 10_000, cache_write: 1_000, output: 500, ..Default::default() };
-/// # let _ = (openai, anthropic);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tokens {
-    /// Input (prompt) tokens: with `cached` (OpenAI), every input token, cached ones included; with
-    /// `cache_read` / `cache_write` (Anthropic), only the uncached ones.
-    pub input: u64,
-    /// Output (completion) tokens, reasoning tokens included.
-    pub output: u64,
-    /// OpenAI's `cached_tokens`: input tokens read from the prompt cache, a part of `input`.
-    pub cached: u64,
-    /// Anthropic's `cache_read_input_tokens`: input tokens read from the prompt cache, besides `input`.
-    pub cache_read: u64,
-    /// Anthropic's `cache_creation_input_tokens`: input tokens written to the prompt cache, besides
-    /// `input`.
-    pub cache_write: u64,
-    /// Reasoning (thinking) tokens, a part of `output` (written as `gen_ai.usage.reasoning.output_tokens`
-    /// if > 0).
-    pub reasoning: u64,
 }
 
 /// Request parameters of an LLM call (`set_request_params`); only those given are written.

@@ -3,13 +3,13 @@
 //!
 //! | feature | type | `input` | cache fields | `reasoning` |
 //! |---|---|---|---|---|
-//! | `async-openai` | `async_openai::types::chat::CompletionUsage` | `prompt_tokens` | `prompt_tokens_details.cached_tokens` as `cached`; with `cache_write_tokens` (gateways that report it), Anthropic-style (below) | `completion_tokens_details.reasoning_tokens` |
-//! | `genai` | `genai::chat::Usage` | `prompt_tokens` | `prompt_tokens_details.cached_tokens` as `cached`; with `cache_creation_tokens`, Anthropic-style | `completion_tokens_details.reasoning_tokens` |
+//! | `async-openai` | `async_openai::types::chat::CompletionUsage` | `prompt_tokens` | `prompt_tokens_details.cached_tokens` as `cache_read`; with `cache_write_tokens` (gateways that report it), Anthropic-style (below) | `completion_tokens_details.reasoning_tokens` |
+//! | `genai` | `genai::chat::Usage` | `prompt_tokens` | `prompt_tokens_details.cached_tokens` as `cache_read`; with `cache_creation_tokens`, Anthropic-style | `completion_tokens_details.reasoning_tokens` |
 //!
 //! Both clients report every input token in `prompt_tokens`, cached and cache-written ones included
 //! (genai adds Anthropic's cache reads and writes into it). Without cache writes that is
-//! [`Tokens`]' OpenAI convention (`cached` is a part of `input`). With cache writes, [`Tokens`] needs
-//! the Anthropic convention, where `input` excludes the cache: the conversion then subtracts the cache
+//! [`Tokens`]' default convention (`cache_read` is a part of `input`). With cache writes the conversion
+//! uses the Anthropic convention (`InputCounting::ExcludesCache`), where `input` excludes the cache: the conversion then subtracts the cache
 //! reads and writes from `prompt_tokens` and reports them as `cache_read` and `cache_write`, so each
 //! token is priced once, at its own price.
 //!
@@ -31,10 +31,10 @@ fn from_inclusive_total(total_input: u64, cache_read: u64, cache_write: u64, out
             cache_write,
             output,
             reasoning,
-            ..Tokens::default()
+            input_counting: crate::cost::InputCounting::ExcludesCache,
         }
     } else {
-        Tokens { input: total_input, cached: cache_read, output, reasoning, ..Tokens::default() }
+        Tokens { input: total_input, cache_read, output, reasoning, ..Tokens::default() }
     }
 }
 
@@ -58,7 +58,7 @@ mod async_openai_usage {
     ///     completion_tokens_details: None,
     /// };
     /// let tokens: Tokens = usage.into();
-    /// assert_eq!(tokens, Tokens { input: 1_000, cached: 600, output: 200, ..Default::default() });
+    /// assert_eq!(tokens, Tokens { input: 1_000, cache_read: 600, output: 200, ..Default::default() });
     /// ```
     impl From<&CompletionUsage> for Tokens {
         fn from(usage: &CompletionUsage) -> Tokens {
@@ -115,7 +115,7 @@ mod genai_usage {
     /// let tokens: Tokens = usage.into();
     /// assert_eq!(
     ///     tokens,
-    ///     Tokens { input: 2_000, cache_read: 10_000, cache_write: 1_000, output: 500, ..Default::default() }
+    ///     Tokens::anthropic(2_000, 10_000, 1_000, 500)
     /// );
     /// ```
     impl From<&Usage> for Tokens {
@@ -151,14 +151,11 @@ mod tests {
             ((1_000, 0, 0, 10, 0), Tokens { input: 1_000, output: 10, ..Tokens::default() }),
             (
                 (1_000, 600, 0, 10, 4),
-                Tokens { input: 1_000, cached: 600, output: 10, reasoning: 4, ..Tokens::default() },
+                Tokens { input: 1_000, cache_read: 600, output: 10, reasoning: 4, ..Tokens::default() },
             ),
-            (
-                (13_000, 10_000, 1_000, 500, 0),
-                Tokens { input: 2_000, cache_read: 10_000, cache_write: 1_000, output: 500, ..Tokens::default() },
-            ),
+            ((13_000, 10_000, 1_000, 500, 0), Tokens::anthropic(2_000, 10_000, 1_000, 500)),
             // A total smaller than its parts (a client's rounding, a malformed response) never wraps.
-            ((100, 80, 50, 1, 0), Tokens { input: 0, cache_read: 80, cache_write: 50, output: 1, ..Tokens::default() }),
+            ((100, 80, 50, 1, 0), Tokens::anthropic(0, 80, 50, 1)),
         ];
         for ((total, read, write, output, reasoning), want) in table {
             assert_eq!(from_inclusive_total(total, read, write, output, reasoning), want, "{total} {read} {write}");

@@ -328,8 +328,10 @@ impl CapturedSpan {
     }
 
     /// How a run ended, as its `botanu.run.completed` event says: `success`, `failure`, `partial`,
-    /// `timeout` or `canceled`. `None` for a span that is not a run.
-    pub fn outcome(&self) -> Option<&str> {
+    /// `timeout` or `canceled`. `None` for a span that is not a run. (Not the business outcome a run
+    /// emitted with `emit_outcome`: that is the `botanu.outcome.status` attribute, an
+    /// [`OutcomeStatus`](crate::OutcomeStatus).)
+    pub fn run_status(&self) -> Option<&str> {
         let completed = self.event(k::EVENT_RUN_COMPLETED)?;
         completed.attributes.iter().find(|kv| kv.key.as_str() == k::RUN_EVENT_STATUS).and_then(|kv| match &kv.value {
             Value::String(s) => Some(s.as_str()),

@@ -28,7 +28,7 @@
 //! let cap = botanu::testing::capture(answer_ticket);
 //! let run = cap.run();
 //! assert_eq!(run.attr_str("botanu.workflow"), Some("support"));
-//! assert_eq!(run.outcome(), Some("success"));
+//! assert_eq!(run.run_status(), Some("success"));
 //! let calls = cap.llm_calls();
 //! assert_eq!(calls.len(), 2);
 //! assert!(calls.iter().all(|call| cap.is_in_run(call, run)));

@@ -84,8 +84,6 @@ use std::fmt;
 use regex::Regex;
 
 /// Re-exported so the path `botanu::content::scrub::SecretKeys` keeps working.
-pub use super::secret_keys::SecretKeys;
-
 use detectors::{Builtin, BUILTIN_NAMES};
 use prefilter::{cut_after, cut_before, is_safe_cut, next_trigger};
 
