@@ -51,6 +51,7 @@ pub mod content;
 pub mod cost;
 mod error;
 mod fmt_fields;
+mod fxhash;
 mod layer;
 #[doc(hidden)]
 pub mod macros;

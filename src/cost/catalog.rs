@@ -122,45 +122,9 @@ impl Matched {
     }
 }
 
-/// FxHash (rustc's) over the short provider and model names hashed on every priced span: a third of the
-/// cost of the default SipHash here. Collisions cannot grow the map (it is bounded at
-/// [`LOOKUP_CACHE_CAPACITY`]), so a hostile name can at worst slow lookups, as with the metric attribute
-/// sets the layer hashes the same way.
-#[derive(Default)]
-pub(crate) struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-}
-
-pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+// Provider and model names are hashed on every priced span: FxHash (`crate::fxhash`) costs a third of the
+// default SipHash here. Collisions cannot grow the map (it is bounded at [`LOOKUP_CACHE_CAPACITY`]).
+use crate::fxhash::FxBuild;
 
 /// Model → resolution, for one provider.
 type ModelLookups = HashMap<Box<str>, Lookup, FxBuild>;

@@ -48,7 +48,6 @@ mod rollup;
 mod summary;
 mod tokens;
 
-pub(crate) use catalog::FxBuild;
 pub use catalog::{catalog_provider_id, Catalog, BUNDLED_SOURCE, LOOKUP_CACHE_CAPACITY};
 pub use data_prices::{price_data_operation, DataPriceRow, DataUnit, DataUsage, DATA_PRICES, DATA_PRICES_SOURCE};
 pub(crate) use overrides::PRICE_OVERRIDES_ENV;

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{PoisonError, RwLock};
 
+use crate::fxhash;
+
 /// Combinations kept at most (the instruments' own bound maps keep 1,024 attribute sets).
 const MAX_ENTRIES: usize = 1024;
 
@@ -98,29 +100,10 @@ fn same<const N: usize>(stored: &Stored<N>, parts: &Parts<'_, N>) -> bool {
 
 /// FxHash of the parts, each with its length (so `None`, `""` and adjacent parts stay distinct).
 fn hash<const N: usize>(parts: &Parts<'_, N>) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h = 0u64;
-    let mut mix = |word: u64| h = (h.rotate_left(5) ^ word).wrapping_mul(K);
-    for part in parts {
-        let Some(s) = part else {
-            mix(u64::MAX);
-            continue;
-        };
-        mix(s.len() as u64);
-        let mut chunks = s.as_bytes().chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            mix(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            mix(u64::from_le_bytes(word));
-        }
-    }
-    h
+    parts.iter().fold(0, |h, part| match part {
+        None => fxhash::mix(h, u64::MAX),
+        Some(s) => fxhash::mix_bytes(fxhash::mix(h, s.len() as u64), s.as_bytes()),
+    })
 }
 
 #[cfg(test)]

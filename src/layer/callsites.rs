@@ -41,7 +41,7 @@ pub(crate) struct CallsiteTable {
 #[derive(Default)]
 struct Overflow {
     entries: usize,
-    map: HashMap<Identifier, &'static CallsiteInfo, std::hash::BuildHasherDefault<AddrHasher>>,
+    map: HashMap<Identifier, &'static CallsiteInfo, crate::fxhash::FxBuild>,
 }
 
 impl std::fmt::Debug for CallsiteTable {
@@ -62,7 +62,7 @@ impl Default for CallsiteTable {
 /// The first slot to probe for `id`: the high bits of a multiplicative hash of its address.
 #[inline]
 fn home(id: &Identifier) -> usize {
-    let mut h = AddrHasher::default();
+    let mut h = crate::fxhash::FxHasher::default();
     id.hash(&mut h);
     (h.finish() >> (64 - SLOTS_BITS)) as usize
 }
@@ -136,27 +136,6 @@ impl CallsiteTable {
             }
             i = (i + 1) & (SLOTS - 1);
         }
-    }
-}
-
-/// Hashes a callsite identifier (a pointer) by address: FxHash's mix, instead of SipHash.
-#[derive(Default)]
-pub(crate) struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
     }
 }
 

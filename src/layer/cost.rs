@@ -13,33 +13,30 @@
 //! without being its descendants). A nested run rolls up into itself only, not into its parent.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry::metrics::{BoundCounter, Counter, Meter};
 use opentelemetry::{Key, KeyValue, Value};
 
+use super::bound_cache::BoundCache;
 use super::bound_index::BoundIndex;
 use super::kinds::Kind;
 use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
 use super::Shared;
 use crate::cost::{
-    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, FxBuild, InputCounting, PricingEngine, Tokens,
-    UnpricedReason, WorkflowCost, DATA_PRICES,
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, InputCounting, PricingEngine, Tokens, UnpricedReason,
+    WorkflowCost, DATA_PRICES,
 };
-use crate::normalize::is_model_operation;
 use crate::run::RunContext;
 use crate::semconv as k;
-
-/// Attribute sets of `botanu.cost` kept bound at most; past it, adds take the unbound path.
-const MAX_BOUND: usize = 1024;
 
 /// The layer's pricing: the engine, the `botanu.cost` counter (bound per attribute set, as the LLM
 /// metrics are) and the per-workflow summary.
 pub(crate) struct CostLayer {
     engine: PricingEngine,
     usd: Counter<f64>,
-    bound: RwLock<HashMap<Vec<KeyValue>, BoundCounter<f64>, FxBuild>>,
+    bound: BoundCache<BoundCounter<f64>>,
     /// The bound counters by the raw strings they came from (see [`CostParts`]), in front of `bound`.
     index: BoundIndex<BoundCounter<f64>, 5>,
     summary: Arc<SummaryStore>,
@@ -54,29 +51,21 @@ impl std::fmt::Debug for CostLayer {
 impl CostLayer {
     pub(crate) fn new(engine: PricingEngine, meter: &Meter, summary: Arc<SummaryStore>) -> Self {
         let usd = meter.f64_counter(k::METRIC_COST).with_unit(k::METRIC_COST_UNIT).build();
-        CostLayer { engine, usd, bound: RwLock::new(HashMap::default()), index: BoundIndex::default(), summary }
+        CostLayer { engine, usd, bound: BoundCache::default(), index: BoundIndex::default(), summary }
     }
 
     /// Adds `usd` to the series of `attrs`, bound on first use; the bound counter is kept in the index
     /// under `parts`, the raw values `attrs` was built from (`None`: not indexable).
     fn add(&self, usd: f64, attrs: Vec<KeyValue>, parts: Option<&CostParts<'_>>) {
-        if let Some(bound) = self.bound.read().unwrap_or_else(PoisonError::into_inner).get(attrs.as_slice()) {
-            if let Some(parts) = parts {
-                self.index.insert(parts, bound.clone());
-            }
-            return bound.add(usd);
-        }
-        let mut map = self.bound.write().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= MAX_BOUND && !map.contains_key(attrs.as_slice()) {
-            drop(map);
-            return self.usd.add(usd, &attrs);
-        }
-        let counter = &self.usd;
-        let bound = map.entry(attrs).or_insert_with_key(|attrs| counter.bind(attrs));
+        let bound = match self.bound.get(&attrs) {
+            Some(bound) => bound,
+            None => match self.bound.get_or_bind(attrs, |attrs| self.usd.bind(attrs)) {
+                Ok(bound) => bound,
+                Err(attrs) => return self.usd.add(usd, &attrs),
+            },
+        };
         bound.add(usd);
         if let Some(parts) = parts {
-            let bound = bound.clone();
-            drop(map);
             self.index.insert(parts, bound);
         }
     }
@@ -143,7 +132,7 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
         }
     }
     let (category, usage, cost) = match state.kind {
-        Kind::Llm if is_model_call(state) => {
+        Kind::Llm if state.is_model_call() => {
             let usage = token_usage(state);
             (CostCategory::Llm, Some(usage), price_llm(state, &layer.engine, &usage))
         }
@@ -211,13 +200,6 @@ fn value_of(value: AttributeValue) -> Value {
 }
 
 /// Only model operations are LLM calls to price (`invoke_agent`, `execute_tool`, … are not).
-fn is_model_call(state: &SpanState) -> bool {
-    match state.get(k::GEN_AI_OPERATION_NAME) {
-        Some(Value::String(operation)) => is_model_operation(operation.as_str()),
-        Some(_) => false,
-        None => true,
-    }
-}
 
 /// A whole, non-negative count recorded on the span (integer, float or numeric text); 0 when absent.
 fn count(state: &SpanState, key: &str) -> u64 {

@@ -37,6 +37,7 @@
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::{Key, KeyValue, Value};
 
+use super::bound_cache::BoundCache;
 use super::bound_index::{BoundIndex, Parts};
 use super::state::SpanState;
 use crate::semconv::{self as k, metrics as m};
@@ -78,45 +79,6 @@ impl Distinct {
             Value::String(s) => self.admit(s.as_str()),
             other => other.clone(),
         }
-    }
-}
-
-/// FxHash (rustc's): the metric attribute sets are short strings hashed on every span.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            self.add(u64::from_le_bytes(b));
-        }
-        let rem = chunks.remainder();
-        if !rem.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rem.len()].copy_from_slice(rem);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
     }
 }
 
@@ -198,12 +160,6 @@ pub(crate) fn outcome(state: &SpanState) -> Outcome {
     }
 }
 
-/// Bound attribute sets kept at most; past it measurements take the unbound path.
-const MAX_BOUND: usize = 1024;
-
-type BoundMap =
-    std::collections::HashMap<Vec<KeyValue>, std::sync::Arc<LlmBound>, std::hash::BuildHasherDefault<FxHasher>>;
-
 /// Operation, provider, model and error type of an LLM span as the span holds them (before admission):
 /// the key of [`Instruments::llm_index`]. `None` when one of them is not a string (a foreign span's).
 fn llm_parts(state: &SpanState) -> Option<Parts<'_, 4>> {
@@ -223,7 +179,7 @@ fn llm_parts(state: &SpanState) -> Option<Parts<'_, 4>> {
 
 /// The instruments, created once per layer.
 pub(crate) struct Instruments {
-    llm_bound: std::sync::RwLock<BoundMap>,
+    llm_bound: BoundCache<std::sync::Arc<LlmBound>>,
     /// The entries of `llm_bound` by the raw values they were built from ([`llm_parts`]), so that a
     /// repeated combination is found without building its attribute vector.
     llm_index: BoundIndex<std::sync::Arc<LlmBound>, 4>,
@@ -258,7 +214,7 @@ impl Instruments {
     pub(crate) fn new(meter: &Meter) -> Self {
         let counter = |name: &'static str, unit: &'static str| meter.u64_counter(name).with_unit(unit).build();
         Instruments {
-            llm_bound: std::sync::RwLock::new(BoundMap::default()),
+            llm_bound: BoundCache::default(),
             llm_index: BoundIndex::default(),
             workflows: Distinct::default(),
             models: Distinct::default(),
@@ -302,7 +258,7 @@ impl Instruments {
     pub(crate) fn record(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
         use super::Kind as C;
         match state.kind {
-            C::Llm if is_model_call(state) => self.record_llm(state, seconds, outcome),
+            C::Llm if state.is_model_call() => self.record_llm(state, seconds, outcome),
             C::Llm => {}
             C::Tool => self.record_tool(state, seconds, outcome),
             C::Db => self.record_db(state),
@@ -358,51 +314,51 @@ impl Instruments {
         }
         // The bound map holds only sets whose free-form values were admitted, so a set found there
         // needs no admission: the common case costs one lookup.
-        if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
-            remember(b);
-            record(b);
+        if let Some(b) = self.llm_bound.get(&attrs) {
+            remember(&b);
+            record(&b);
             return;
         }
         self.admit_llm(&mut attrs);
-        if let Some(b) = self.llm_bound.read().unwrap_or_else(|p| p.into_inner()).get(attrs.as_slice()) {
-            remember(b);
-            record(b);
-            return;
-        }
-        let mut map = self.llm_bound.write().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_BOUND && !map.contains_key(attrs.as_slice()) {
-            drop(map);
-            if let Some(s) = first_chunk {
-                // Without the trailing `error.type` of a failed call, as in the bound path.
-                self.time_to_first_chunk.record(s, &attrs[..attrs.len() - usize::from(failed)]);
+        let bound = self.llm_bound.get(&attrs).map_or_else(
+            || {
+                self.llm_bound.get_or_bind(attrs, |attrs| {
+                    let bind_with = |extra: KeyValue| {
+                        let mut a = attrs.to_vec();
+                        a.push(extra);
+                        a
+                    };
+                    let mut attempt_attrs = attrs.to_vec();
+                    if failed {
+                        attempt_attrs.pop();
+                    }
+                    std::sync::Arc::new(LlmBound {
+                        duration: self.operation_duration.bind(attrs),
+                        input: std::sync::OnceLock::new(),
+                        output: std::sync::OnceLock::new(),
+                        time_to_first_chunk: std::sync::OnceLock::new(),
+                        input_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_INPUT)),
+                        output_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_OUTPUT)),
+                        attempts: Default::default(),
+                        attempt_attrs,
+                    })
+                })
+            },
+            Ok,
+        );
+        match bound {
+            Ok(bound) => {
+                remember(&bound);
+                record(&bound);
             }
-            return self.record_llm_unbound(attrs, failed, outcome, input, output, seconds);
+            Err(attrs) => {
+                if let Some(s) = first_chunk {
+                    // Without the trailing `error.type` of a failed call, as in the bound path.
+                    self.time_to_first_chunk.record(s, &attrs[..attrs.len() - usize::from(failed)]);
+                }
+                self.record_llm_unbound(attrs, failed, outcome, input, output, seconds);
+            }
         }
-        let bind_with = |extra: KeyValue| {
-            let mut a = attrs.clone();
-            a.push(extra);
-            a
-        };
-        let mut attempt_attrs = attrs.clone();
-        if failed {
-            attempt_attrs.pop();
-        }
-        let bound = map.entry(attrs.clone()).or_insert_with(|| {
-            std::sync::Arc::new(LlmBound {
-                duration: self.operation_duration.bind(&attrs),
-                input: std::sync::OnceLock::new(),
-                output: std::sync::OnceLock::new(),
-                time_to_first_chunk: std::sync::OnceLock::new(),
-                input_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_INPUT)),
-                output_attrs: bind_with(KeyValue::new(k::GEN_AI_TOKEN_TYPE, m::TOKEN_OUTPUT)),
-                attempts: Default::default(),
-                attempt_attrs,
-            })
-        });
-        let bound = bound.clone();
-        drop(map);
-        remember(&bound);
-        record(&bound);
     }
 
     /// Provider, model and error type of an LLM attribute set, each bounded to [`MAX_WORKFLOWS`] values.
@@ -531,12 +487,6 @@ impl Instruments {
 
 /// Whether an LLM span is a model call: its operation (`chat` unless it says otherwise) is a model
 /// operation, not an agent, workflow or tool one.
-fn is_model_call(state: &SpanState) -> bool {
-    match state.get(k::GEN_AI_OPERATION_NAME) {
-        Some(Value::String(op)) => crate::normalize::is_model_operation(op.as_str()),
-        _ => true,
-    }
-}
 
 fn copy(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str) {
     if let Some(v) = state.get(key) {

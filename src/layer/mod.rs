@@ -1,18 +1,26 @@
 //! [`BotanuLayer`]: the `tracing_subscriber::Layer` that turns botanu spans into OpenTelemetry spans.
 //!
 //! The layer is thin on purpose; it composes small parts:
-//! - [`classify`]: per-callsite decision of a span's kind and each field's role;
-//! - [`state`]: the per-span state in the Registry's extensions and the field visitor;
-//! - [`export`]: turning a closed span's state into one OpenTelemetry span.
+//! - recognizing: [`classify`] (per-callsite decision of a span's kind and each field's role, over the
+//!   one table of kinds in [`kinds`]), [`callsites`] (the lock-free per-callsite cache);
+//! - recording: [`state`] (the per-span state in the Registry's extensions), [`recorder`] (the field
+//!   visitor), [`values`] (field value parsers), [`side_channel`] (setters with dynamic keys),
+//!   [`instrument`] (`#[instrument]` arguments and return values), [`run_span`] (the run's rules),
+//!   [`otel_context`] (the OTel context while a span is entered);
+//! - finishing: [`closed`] (the hand-off to the finisher in `crate::pipeline` and the run roll-up's
+//!   pending protocol), [`export`] (a closed span's state into one OpenTelemetry span), [`cost`] (pricing
+//!   and the roll-up), [`metrics`] with its caches [`bound_index`] and [`recent_strings`].
 //!
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
+mod bound_cache;
 mod bound_index;
 mod callsites;
 mod classify;
 mod closed;
 pub(crate) mod cost;
+mod event;
 mod export;
 mod instrument;
 mod kinds;
@@ -32,10 +40,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use opentelemetry::trace::{Event, Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
-use opentelemetry::{Key, KeyValue, Value};
+use opentelemetry::trace::{Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use opentelemetry::{Key, Value};
 use opentelemetry_sdk::trace::SdkTracer;
-use tracing_core::field::{Field, Visit};
 use tracing_core::span::{self, Attributes, Record};
 use tracing_core::{Event as TracingEvent, Interest, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -50,7 +57,6 @@ use classify::CallsiteInfo;
 pub(crate) use export::PresetIdGenerator;
 /// The finisher of the layer's closed spans.
 pub(crate) type Pipeline = crate::pipeline::Pipeline<closed::Closed>;
-use crate::text::{cut_str, MAX_VALUE_BYTES, SCRUB_INPUT_BYTES};
 pub(crate) use kinds::Kind;
 use metrics::Instruments;
 use otel_context::Attached;
@@ -395,46 +401,7 @@ where
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
-        // Before the level filter: `#[instrument(level = "debug", ret)]` returns at DEBUG.
-        if instrument::is_return_event(event.metadata()) && instrument::record_return(event, &ctx, &self.shared) {
-            return;
-        }
-        // Libraries' DEBUG/TRACE chatter (an HTTP client's connection pool, say) is not cost data.
-        // In `tracing`, more verbose levels compare greater.
-        if *event.metadata().level() > self.shared.event_level
-            || opentelemetry::Context::is_current_telemetry_suppressed()
-        {
-            return;
-        }
-        let Some(span) = ctx.event_span(event) else { return };
-        for s in span.scope() {
-            let mut ext = s.extensions_mut();
-            let Some(state) = ext.get_mut::<SpanState>() else { continue };
-            let mut visitor = EventFields::new(&self.shared.secret_keys, self.shared.content.scrubber().replacement());
-            event.record(&mut visitor);
-            let meta = event.metadata();
-            let is_error = *meta.level() == Level::ERROR || visitor.error_type.is_some();
-            if is_error && owns_event(s.metadata(), event) {
-                let error_type = visitor.error_type.take().unwrap_or_else(|| "error".to_owned());
-                let message = visitor.message.take().unwrap_or_default();
-                state.fail(&error_type, &message);
-            } else {
-                // A library's error that is not this span's own work (see `owns_event`) is kept as an
-                // ordinary event: visible, but it does not fail the span.
-                if let Some(error_type) = visitor.error_type.take() {
-                    visitor.attrs.push(KeyValue::new(k::ERROR_TYPE, error_type));
-                }
-                let name = match visitor.message.take() {
-                    // A log message may quote a key or an address: events are scrubbed like content,
-                    // on a bounded window (the message was formatted to at most the scrubber's input).
-                    Some(m) => self.shared.content.scrubber().scrub_capped(&m, MAX_VALUE_BYTES).into_owned(),
-                    None => meta.name().to_owned(),
-                };
-                let event = Event::new(name, SystemTime::now(), visitor.attrs, 0);
-                state.push_event(event, self.shared.max_events);
-            }
-            return;
-        }
+        event::on_event(&self.shared, event, &ctx);
     }
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
@@ -479,93 +446,5 @@ where
         } else {
             None
         }
-    }
-}
-
-/// Whether an error event belongs to the work of the exported span it is recorded on, and so fails it.
-///
-/// `tracing` hands the layer an event with the span that is current (or the explicit parent), but a
-/// library often logs an error it handles or returns while none of its own spans is entered (genai logs
-/// a failed stream that way), so the event lands on the caller's span — typically the business run. The
-/// rule, from what is knowable in `on_event`:
-/// - an event with an explicit parent (`error!(parent: &span, …)`) belongs to that span: its author chose it;
-/// - otherwise the event belongs to the span when both callsites are in the same crate (the first
-///   segment of their module paths): the user's own `tracing::error!` inside their step fails the step,
-///   a library's log inside the user's span does not. The library's own spans fail through what it
-///   records on them (`error.type`, `otel.status_code`, an error field), and the caller's through
-///   `set_error` or an error of their own.
-fn owns_event(span: &Metadata<'_>, event: &TracingEvent<'_>) -> bool {
-    event.parent().is_some() || crate_of(span) == crate_of(event.metadata())
-}
-
-/// The crate of a callsite: the first segment of its module path (its target when it has none). The
-/// module path, not the target: `error!(target: "audit", …)` is still the caller's own event.
-fn crate_of<'a>(meta: &Metadata<'a>) -> &'a str {
-    let path = meta.module_path().unwrap_or_else(|| meta.target());
-    path.split("::").next().unwrap_or(path)
-}
-
-/// Collects an event's message, error and other fields; values of secret-looking fields are redacted.
-struct EventFields<'a> {
-    secret_keys: &'a SecretKeys,
-    replacement: &'a str,
-    message: Option<String>,
-    error_type: Option<String>,
-    attrs: Vec<KeyValue>,
-}
-
-impl<'a> EventFields<'a> {
-    fn new(secret_keys: &'a SecretKeys, replacement: &'a str) -> Self {
-        EventFields { secret_keys, replacement, message: None, error_type: None, attrs: Vec::new() }
-    }
-
-    fn put(&mut self, field: &Field, value: Value) {
-        match field.name() {
-            k::MESSAGE => self.message = Some(value.to_string()),
-            k::ERROR_TYPE => self.error_type = Some(cut_str(&value.to_string(), MAX_VALUE_BYTES).to_owned()),
-            name if self.secret_keys.is_secret(name) => {
-                self.attrs.push(KeyValue::new(Key::from_static_str(name), self.replacement.to_owned()))
-            }
-            name => self.attrs.push(KeyValue::new(Key::from_static_str(name), value)),
-        }
-    }
-}
-
-impl Visit for EventFields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        // The message keeps the scrubber's look-ahead (it is scrubbed, then cut); other values the cap.
-        let max = if field.name() == k::MESSAGE { SCRUB_INPUT_BYTES } else { MAX_VALUE_BYTES };
-        self.put(field, Value::from(cut_str(value, max).to_owned()));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, Value::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, Value::I64(i64::try_from(value).unwrap_or(i64::MAX)));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, Value::F64(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, Value::Bool(value));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if self.error_type.is_none() {
-            self.error_type = Some(crate::text::error_type_name(value));
-        }
-        if self.message.is_none() {
-            self.message = Some(crate::text::display_string(value));
-        }
-        let _ = field;
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == k::ERROR_FIELD && self.error_type.is_none() {
-            self.error_type = Some("error".to_owned());
-        }
-        let mut s = crate::text::debug_string(value);
-        if field.name() != k::MESSAGE {
-            s.truncate(cut_str(&s, MAX_VALUE_BYTES).len());
-        }
-        self.put(field, Value::from(s));
     }
 }

@@ -11,6 +11,8 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use crate::fxhash;
+
 /// Entries per thread (a power of two: the slot is the hash's low bits).
 const SLOTS: usize = 64;
 /// Longest value cached, in bytes: vocabulary (model, provider, feature names) is short; longer values
@@ -61,22 +63,7 @@ fn lookup(cache: &mut Vec<Slot>, s: &str) -> Arc<str> {
 /// FxHash over 8-byte words: a few instructions per word, plenty to spread short strings over 64 slots
 /// (a collision only costs a copy, never a wrong value: the cached string is compared whole).
 fn hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-    let mut h = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = mix(h, u64::from_le_bytes(word));
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        h = mix(h, u64::from_le_bytes(word));
-    }
-    h
+    fxhash::mix_bytes(bytes.len() as u64, bytes)
 }
 
 #[cfg(test)]

@@ -207,6 +207,13 @@ impl SpanState {
         }
     }
 
+    /// Whether this (LLM) span is a model call — priced, counted in the token metrics — rather than an
+    /// agent or workflow step: its `gen_ai.operation.name` is a model operation, or absent. The one
+    /// definition, for cost and metrics alike (a non-string operation is read as its text).
+    pub(crate) fn is_model_call(&self) -> bool {
+        self.get(k::GEN_AI_OPERATION_NAME).is_none_or(|op| crate::normalize::is_model_operation(&op.as_str()))
+    }
+
     /// Prefix of free-form metadata keys for this kind of span.
     pub(crate) fn metadata_prefix(&self) -> &'static str {
         self.kind.spec().metadata_prefix

@@ -17,7 +17,7 @@
 //! - application thread: the fields (open, record), the run's `open` count, the hand-off: one lock of
 //!   a mutex only this thread and the finisher touch, no shared cache line written;
 //! - finisher thread: everything `export::finish` does;
-//! - exporter thread (`export_queue`): batching and the network.
+//! - exporter thread (`queue.rs`): batching and the network.
 //!
 //! Buffers: one per application thread and pipeline, found through a thread-local (several pipelines may
 //! live in one process: each test builds its own), registered once in the pipeline's list, so a buffer
