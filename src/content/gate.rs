@@ -34,13 +34,6 @@ impl Default for ContentGate {
 
 impl ContentGate {
     /// A gate capturing the given share of runs (or calls). The rate is clamped to [0, 1]; NaN is 0.
-    ///
-    /// ```
-    /// use botanu::content::{CaptureMode, ContentGate};
-    /// let gate = ContentGate::new(1.0, CaptureMode::PerRun);
-    /// assert!(gate.decide(Some("01901234-5678-7fff-bfff-ffffffffffff")));
-    /// assert!(!ContentGate::default().decide(Some("01901234-5678-7fff-bfff-ffffffffffff")));
-    /// ```
     pub fn new(rate: f64, mode: CaptureMode) -> Self {
         let rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
         ContentGate { threshold: (rate * u64::MAX as f64) as u64, always: rate >= 1.0, mode }
