@@ -1,5 +1,6 @@
 //! End-to-end: the quickstart workload exported to a real OpenTelemetry collector (`rotel`), read back
-//! from what the collector prints. Skips loudly without a collector unless `BOTANU_E2E=require`.
+//! from what the collector prints. The test support installs the collector when it is missing, and a
+//! test fails when it cannot; `BOTANU_E2E=skip` skips them with a `SKIPPED` line (`support/collector.rs`).
 
 #[path = "support/collector.rs"]
 mod collector;

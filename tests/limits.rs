@@ -312,7 +312,7 @@ fn inbound_names_with_bidi_or_zero_width_characters_are_rejected() {
 }
 
 /// Over gRPC a collector refuses a message above 4 MiB, which used to fail the whole batch of a span
-/// with a 10 MiB event. After the cuts every neighbour arrives. Skipped without a collector.
+/// with a 10 MiB event. After the cuts every neighbour arrives. Against the real collector.
 #[cfg(feature = "grpc")]
 #[test]
 fn one_huge_span_does_not_fail_its_batch_over_grpc() {
