@@ -1,5 +1,6 @@
 //! Metrics read from the in-memory metric exporter after a scripted workload: instrument names, units,
-//! attributes, bucket boundaries, and counts/sums/values exactly as the workload implies.
+//! attributes, bucket boundaries, and counts/sums/values exactly as the workload implies; only model
+//! calls (not agent, workflow or tool operations) in the model-call metrics.
 mod common;
 
 use std::collections::BTreeMap;
@@ -454,4 +455,35 @@ fn repeated_combinations_accumulate_on_their_series() {
     assert!(one_run > 0.0);
     let other = cost.iter().find(|p| p.attrs[k::WORKFLOW] == "_other").expect("overflow series").sum;
     assert!((other - 44.0 * one_run).abs() < 1e-9 * other, "{other} vs 44 × {one_run}");
+}
+
+/// Names of the metrics that have at least one data point.
+fn metric_names(rms: &[ResourceMetrics]) -> Vec<String> {
+    rms.last()
+        .map(|rm| rm.scope_metrics().flat_map(|s| s.metrics()).map(|x| x.name().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn agent_workflow_and_tool_operations_are_not_model_calls() {
+    let h = Harness::new();
+    h.run(|| {
+        llm_span!(provider = "openai", model = "planner", operation = "invoke_agent").in_scope(|| {
+            llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
+                input: 10,
+                output: 1,
+                ..Default::default()
+            });
+        });
+        tracing::info_span!("wf", gen_ai.provider.name = "openai", gen_ai.operation.name = "invoke_workflow")
+            .in_scope(|| {});
+        tracing::info_span!("create", gen_ai.provider.name = "openai", gen_ai.operation.name = "create_agent")
+            .in_scope(|| {});
+    });
+    let rms = h.metrics();
+    let attempts = attempts_by_status(&rms);
+    assert_eq!(attempts.values().sum::<u64>(), 1, "only the chat: {attempts:?}");
+    assert!(metric_names(&rms).contains(&m::OPERATION_DURATION.to_owned()));
+    let spans = h.spans();
+    assert_eq!(str_attr(find(&spans, "invoke_agent planner"), k::GEN_AI_OPERATION_NAME), "invoke_agent");
 }

@@ -281,3 +281,21 @@ impl std::fmt::Display for Treacherous {
 }
 
 impl std::error::Error for Treacherous {}
+
+/// `botanu.gen_ai.attempts` by its `status` attribute.
+pub fn attempts_by_status(rms: &[ResourceMetrics]) -> std::collections::BTreeMap<String, u64> {
+    use botanu::semconv::metrics as m;
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(rm) = rms.last() {
+        for metric in rm.scope_metrics().flat_map(|s| s.metrics()).filter(|x| x.name() == m::ATTEMPTS) {
+            if let AggregatedMetrics::U64(MetricData::Sum(sum)) = metric.data() {
+                for dp in sum.data_points() {
+                    let status = dp.attributes().find(|kv| kv.key.as_str() == m::STATUS).map(|kv| kv.value.to_string());
+                    *out.entry(status.unwrap_or_default()).or_insert(0) += dp.value();
+                }
+            }
+        }
+    }
+    out
+}
