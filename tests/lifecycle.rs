@@ -181,6 +181,7 @@ async fn a_caller_deadline_from_baggage_times_out_a_continued_run() {
     assert_eq!(ended(continued).0, "timeout");
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn the_run_attempts_metric_agrees_with_the_completed_event() {
     let h = Harness::new();

@@ -7,16 +7,19 @@
 mod collector;
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+#[cfg(feature = "testing")]
+use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use botanu::prelude::*;
 use botanu::propagation;
-use botanu::semconv::{self as k, metrics as m, propagation as p};
+#[cfg(feature = "testing")]
+use botanu::semconv::metrics as m;
+use botanu::semconv::{self as k, propagation as p};
 use common::*;
 use opentelemetry::trace::Status;
 use opentelemetry::Value;
-use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::trace::SpanData;
 
 /// The cut every exported string gets (README "Reliability").
@@ -229,35 +232,22 @@ fn set_error_with_a_panicking_display_neither_panics_nor_loses_the_span() {
     assert!(is_error(find(&spans, "execute_tool t")));
 }
 
+#[cfg(feature = "testing")]
 fn metric_values(h: &Harness, name: &str, key: &str) -> (BTreeSet<String>, u64) {
     let rms = h.metrics();
+    let metric = common::metric(&rms, name);
+    // A histogram counts its recordings, a counter its value.
+    let histogram = is_histogram(&metric);
     let mut values = BTreeSet::new();
     let mut count = 0;
-    let metric = rms
-        .last()
-        .expect("a metrics export")
-        .scope_metrics()
-        .flat_map(|s| s.metrics())
-        .find(|mm| mm.name() == name)
-        .unwrap_or_else(|| panic!("no metric {name}"));
-    match metric.data() {
-        AggregatedMetrics::F64(MetricData::Histogram(hist)) => {
-            for dp in hist.data_points() {
-                count += dp.count();
-                values.extend(dp.attributes().filter(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string()));
-            }
-        }
-        AggregatedMetrics::U64(MetricData::Sum(sum)) => {
-            for dp in sum.data_points() {
-                count += dp.value();
-                values.extend(dp.attributes().filter(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string()));
-            }
-        }
-        other => panic!("{name}: unexpected {other:?}"),
+    for p in metric.points() {
+        count += if histogram { p.count } else { p.sum as u64 };
+        values.extend(p.attributes.iter().filter(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string()));
     }
     (values, count)
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn model_tool_and_vendor_metric_values_are_capped_like_the_workflow() {
     let h = Harness::new();

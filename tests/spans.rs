@@ -6,17 +6,20 @@
 //! message only on the exception event, and the `status` of the attempt and tool metrics.
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+#[cfg(feature = "testing")]
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, UNIX_EPOCH};
 
 use botanu::prelude::*;
 use botanu::semconv;
-use botanu::semconv::{self as k, metrics as m};
+use botanu::semconv as k;
+#[cfg(feature = "testing")]
+use botanu::semconv::metrics as m;
 use common::*;
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::Value;
-use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::trace::SpanData;
 
 /// A user error type: `set_error` reports its type name.
@@ -1740,6 +1743,7 @@ fn registry_span_id_reuse_never_leaks_state() {
 
 // === status and errors: Unset on success, ERROR only on the span's own evidence ===
 
+#[cfg(feature = "testing")]
 #[test]
 fn success_is_unset_for_all_but_runs_and_no_evidence_is_unknown() {
     let h = Harness::new();
@@ -1769,6 +1773,7 @@ fn success_is_unset_for_all_but_runs_and_no_evidence_is_unknown() {
     assert_eq!(attempts.get(m::STATUS_ERROR), None, "{attempts:?}");
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn otel_status_code_and_description_set_the_status_and_are_not_exported() {
     let h = Harness::new();
@@ -1860,6 +1865,7 @@ fn error_attributes_hold_the_bounded_type_name_and_the_message_only_the_exceptio
     assert_eq!(str_attr(messaging, k::MESSAGING_ERROR), "Error");
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn a_tool_without_a_result_is_not_claimed_successful() {
     let h = Harness::new();
@@ -1872,16 +1878,9 @@ fn a_tool_without_a_result_is_not_claimed_successful() {
     assert!(bool_attr(find(&spans, "execute_tool done"), k::TOOL_SUCCESS));
     let rms = h.metrics();
     let mut statuses = BTreeMap::new();
-    if let Some(rm) = rms.last() {
-        for metric in rm.scope_metrics().flat_map(|s| s.metrics()).filter(|x| x.name() == m::TOOL_EXECUTIONS) {
-            if let AggregatedMetrics::U64(MetricData::Sum(sum)) = metric.data() {
-                for dp in sum.data_points() {
-                    let attrs: BTreeMap<String, String> =
-                        dp.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
-                    statuses.insert(attrs[k::GEN_AI_TOOL_NAME].clone(), attrs[m::STATUS].clone());
-                }
-            }
-        }
+    for point in find_metric(&rms, m::TOOL_EXECUTIONS).map(|series| series.points()).unwrap_or_default() {
+        let attrs = point_attrs(&point);
+        statuses.insert(attrs[k::GEN_AI_TOOL_NAME].clone(), attrs[m::STATUS].clone());
     }
     assert_eq!(statuses.get("silent").map(String::as_str), Some(m::STATUS_UNKNOWN), "{statuses:?}");
     assert_eq!(statuses.get("done").map(String::as_str), Some(m::STATUS_SUCCESS), "{statuses:?}");
