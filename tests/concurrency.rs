@@ -1,5 +1,6 @@
 //! Concurrent runs never mix: OS threads sharing one dispatcher, tokio tasks on a multi-threaded
-//! runtime with `.await` points between child spans, and one run fanned out to several threads.
+//! runtime with `.await` points between child spans, and one run fanned out to several threads; at
+//! load (8 threads × 50,000 spans, 1,000 tasks) every span keeps its parent and its run.
 mod common;
 
 use std::collections::{HashMap, HashSet};
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use botanu::prelude::*;
 use botanu::semconv;
+use botanu::semconv as k;
 use common::*;
 use opentelemetry_sdk::trace::SpanData;
 use tracing::instrument::WithSubscriber;
@@ -243,4 +245,84 @@ fn one_run_fanned_out_to_threads_and_spans_closed_on_other_threads() {
     assert_in_run(handed, run);
     assert_eq!(int_attr(handed, semconv::GEN_AI_USAGE_INPUT_TOKENS), 3);
     assert_eq!(int_attr(handed, semconv::GEN_AI_USAGE_OUTPUT_TOKENS), 4);
+}
+
+#[test]
+fn eight_threads_of_fifty_thousand_spans_keep_parents_and_runs() {
+    let h = Harness::new();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let d = h.dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&d, || {
+                    // 500 runs of 1 run span + 99 LLM spans = 50,000 spans per thread.
+                    for r in 0..500 {
+                        run_span!(workflow = "load", event_id = %format!("{t}-{r}")).in_scope(|| {
+                            for _ in 0..99 {
+                                llm_span!(provider = "openai", model = "m");
+                            }
+                        });
+                    }
+                })
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    let spans = h.spans();
+    assert_eq!(spans.len(), 8 * 50_000);
+    let by_id: HashMap<_, _> = spans.iter().map(|s| (s.span_context.span_id(), s)).collect();
+    assert_eq!(by_id.len(), spans.len(), "span ids are unique");
+    let mut runs = 0;
+    for span in &spans {
+        if span.name == "botanu.run/load" {
+            runs += 1;
+            continue;
+        }
+        let parent = by_id[&span.parent_span_id];
+        assert_eq!(parent.name, "botanu.run/load");
+        assert_eq!(str_attr(span, k::RUN_ID), str_attr(parent, k::RUN_ID));
+        assert_eq!(str_attr(span, k::EVENT_ID), str_attr(parent, k::EVENT_ID));
+        assert_eq!(span.span_context.trace_id(), parent.span_context.trace_id());
+    }
+    assert_eq!(runs, 8 * 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_tasks_keep_their_runs() {
+    use tracing::instrument::{Instrument, WithSubscriber};
+    let h = Harness::new();
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let run = h.run(|| run_span!(workflow = "tasks", event_id = %i));
+            tokio::spawn(
+                async move {
+                    for _ in 0..3 {
+                        tokio::task::yield_now().await;
+                        async {
+                            tokio::task::yield_now().await;
+                        }
+                        .instrument(llm_span!(provider = "openai", model = "m"))
+                        .await;
+                    }
+                }
+                .instrument(run)
+                .with_subscriber(h.dispatch.clone()),
+            )
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let spans = h.spans();
+    assert_eq!(spans.len(), 4000);
+    let runs: HashMap<_, _> =
+        spans.iter().filter(|s| s.name == "botanu.run/tasks").map(|s| (s.span_context.span_id(), s)).collect();
+    assert_eq!(runs.len(), 1000);
+    for span in spans.iter().filter(|s| s.name == "chat m") {
+        let run = runs[&span.parent_span_id];
+        assert_eq!(str_attr(span, k::RUN_ID), str_attr(run, k::RUN_ID));
+        assert_eq!(str_attr(span, k::EVENT_ID), str_attr(run, k::EVENT_ID));
+    }
 }

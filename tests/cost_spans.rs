@@ -21,6 +21,7 @@ use botanu::prelude::*;
 use botanu::semconv as k;
 use botanu::{emit_outcome, Outcome};
 use common::*;
+#[cfg(feature = "testing")]
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::trace::SpanData;
 
@@ -272,6 +273,7 @@ fn cost_per_outcome_is_not_written_when_nothing_was_priced() {
 }
 
 /// `botanu.cost` (f64 counter, USD) by category, provider or system, catalog model and workflow.
+#[cfg(feature = "testing")]
 #[test]
 fn cost_metric_by_category_provider_model_and_workflow() {
     let h = Harness::new();
@@ -288,24 +290,14 @@ fn cost_metric_by_category_provider_model_and_workflow() {
         });
     });
     let rms = h.metrics();
-    let rm = rms.last().expect("an export");
-    let metric = rm
-        .scope_metrics()
-        .flat_map(|s| s.metrics())
-        .find(|m| m.name() == k::METRIC_COST)
-        .expect("botanu.cost exported");
+    let metric = common::metric(&rms, k::METRIC_COST);
     assert_eq!(metric.unit(), "USD");
-    let AggregatedMetrics::F64(MetricData::Sum(sum)) = metric.data() else {
-        panic!("botanu.cost is an f64 counter: {:?}", metric.data());
+    let AggregatedMetrics::F64(MetricData::Sum(sum)) = metric.metric().data() else {
+        panic!("botanu.cost is an f64 counter: {:?}", metric.metric().data());
     };
     assert!(sum.is_monotonic());
-    let mut points: HashMap<Vec<(String, String)>, f64> = HashMap::new();
-    for point in sum.data_points() {
-        let mut attrs: Vec<(String, String)> =
-            point.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
-        attrs.sort();
-        points.insert(attrs, point.value());
-    }
+    let points: HashMap<Vec<(String, String)>, f64> =
+        metric.points().iter().map(|point| (sorted_attrs(point), point.sum)).collect();
     let key = |pairs: &[(&str, &str)]| {
         let mut attrs: Vec<(String, String)> = pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         attrs.sort();

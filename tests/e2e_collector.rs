@@ -1,5 +1,7 @@
 //! End-to-end: the quickstart workload exported to a real OpenTelemetry collector (`rotel`), read back
-//! from what the collector prints. Skips loudly without a collector unless `BOTANU_E2E=require`.
+//! from what the collector prints, and delivery across a collector outage and restarts (what arrives,
+//! and every span counted exported, failed or dropped). The test support installs the collector when it is missing, and a
+//! test fails when it cannot; `BOTANU_E2E=skip` skips them with a `SKIPPED` line (`support/collector.rs`).
 
 #[path = "support/collector.rs"]
 mod collector;
@@ -10,7 +12,10 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use botanu::config::{Config, Protocol};
+use botanu::prelude::*;
+use botanu::BotanuGuard;
 use collector::Collector;
+use tracing::Dispatch;
 use tracing_subscriber::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -152,4 +157,62 @@ fn shutdown_is_bounded_when_the_collector_hangs() {
         timeout + Duration::from_secs(1)
     );
     drop(hang);
+}
+
+// === delivery across a collector outage and restarts ===
+
+fn pipeline(config: Config) -> (Dispatch, BotanuGuard) {
+    let (layer, guard) = config.build().expect("pipeline builds");
+    (Dispatch::new(tracing_subscriber::registry().with(layer)), guard)
+}
+
+fn emit(dispatch: &Dispatch, prefix: &str, n: usize) {
+    tracing::dispatcher::with_default(dispatch, || {
+        run_span!(workflow = "outage").in_scope(|| {
+            for i in 0..n {
+                llm_span!(provider = "openai", model = %format!("{prefix}-{i}"));
+            }
+        });
+    });
+}
+
+fn arrived(collector: &Collector, prefix: &str, n: usize) -> bool {
+    collector.wait_for(
+        |out| (0..n).all(|i| out.contains(&format!("Name           : chat {prefix}-{i}\n"))),
+        Duration::from_secs(20),
+    )
+}
+
+#[test]
+fn spans_after_a_collector_outage_and_a_restart_arrive() {
+    let Some(mut collector) = Collector::start() else { return };
+    collector.stop();
+    let config = Config::default()
+        .with_service_name("outage")
+        .with_endpoint(collector.http_endpoint())
+        .with_schedule_delay(Duration::from_millis(50))
+        .with_export_timeout(Duration::from_secs(3));
+    let (dispatch, guard) = pipeline(config);
+
+    // The app starts with the collector down: exports fail, nothing blocks, every span is accounted for.
+    emit(&dispatch, "down", 100);
+    let _ = guard.force_flush();
+    let counts = guard.export_counts();
+    assert_eq!(counts.exported, 0);
+    assert_eq!(counts.failed + counts.dropped, 101, "{counts:?}");
+
+    // The collector comes up mid-run: everything created after that arrives.
+    collector.restart();
+    emit(&dispatch, "up", 50);
+    guard.force_flush().expect("flush");
+    assert!(arrived(&collector, "up", 50), "spans after the collector came up\n{}", collector.output());
+
+    // Restarted mid-stream: spans after the restart arrive.
+    collector.restart();
+    emit(&dispatch, "restarted", 50);
+    guard.force_flush().expect("flush");
+    assert!(arrived(&collector, "restarted", 50), "spans after the restart\n{}", collector.output());
+    let counts = guard.export_counts();
+    assert_eq!(counts.exported + counts.failed + counts.dropped, 101 + 51 + 51, "{counts:?}");
+    drop(guard);
 }

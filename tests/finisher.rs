@@ -1,20 +1,28 @@
 //! The production pipeline (botanu's export queue): spans are finished on botanu's finisher thread, not
 //! where they closed. What must hold whatever the threads do: the run roll-up is exact when children
 //! close on other threads than their run, every flush path sees buffered spans, several pipelines share
-//! threads without mixing, and every span handed off is counted exported, failed or dropped.
+//! threads without mixing, and every span handed off is counted exported, failed or dropped. A full
+//! queue behind a stuck exporter drops, counts and warns once without blocking the application, and an
+//! exporter that emits telemetry itself neither deadlocks nor feeds its own spans back into the queue.
 #![cfg(feature = "bundled-prices")]
 
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
+#[cfg(feature = "testing")]
+use std::time::Instant;
 
 use botanu::prelude::*;
 use botanu::semconv as k;
+#[cfg(feature = "testing")]
+use botanu::semconv::metrics as m;
 use botanu::{BotanuGuard, Builder, QueueSettings};
 use common::*;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData, SpanExporter};
 use tracing::Dispatch;
 use tracing_subscriber::prelude::*;
 
@@ -185,10 +193,11 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarnCounter {
     }
 }
 
-/// An exporter stuck until opened.
+/// An exporter stuck until opened, like a collector that stopped answering; counts the spans it took.
 #[derive(Debug, Clone, Default)]
 struct GateExporter {
     gate: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    seen: Arc<AtomicUsize>,
 }
 
 impl GateExporter {
@@ -199,11 +208,12 @@ impl GateExporter {
 }
 
 impl opentelemetry_sdk::trace::SpanExporter for GateExporter {
-    async fn export(&self, _batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
+    async fn export(&self, batch: Vec<SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
         let mut open = self.gate.0.lock().unwrap();
         while !*open {
             open = self.gate.1.wait(open).unwrap();
         }
+        self.seen.fetch_add(batch.len(), Ordering::SeqCst);
         Ok(())
     }
 }
@@ -289,4 +299,110 @@ fn flush_and_shutdown_complete_while_threads_keep_closing_spans() {
     }
     result.expect("shutdown completes under sustained load");
     assert!(shutdown_took < Duration::from_secs(10), "shutdown took {shutdown_took:?} under load");
+}
+
+/// Runs `f` on another thread and fails the test (instead of hanging CI) if it has not finished in
+/// `limit`: a deadlock detector.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit).unwrap_or_else(|_| panic!("did not finish within {limit:?}: deadlock or hang"))
+}
+
+#[cfg(feature = "testing")]
+#[test]
+fn a_full_queue_drops_counts_and_warns_once_without_blocking_the_app() {
+    let exporter = GateExporter::default();
+    let metrics = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    let (layer, guard) = botanu::Builder::new()
+        .with_queue_settings(QueueSettings {
+            queue_size: 10,
+            batch_size: 5,
+            delay: Duration::from_millis(10),
+            export_timeout: Duration::from_secs(10),
+        })
+        .with_batch_exporter(exporter.clone())
+        .with_metric_exporter(metrics.clone())
+        .build()
+        .expect("pipeline");
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer).with(WarnCounter(warnings.clone())));
+    // The exporter is stuck; the application thread must still finish (or this would hang).
+    let d = dispatch.clone();
+    within(Duration::from_secs(30), move || {
+        tracing::dispatcher::with_default(&d, || {
+            for i in 0..200 {
+                llm_span!(provider = "openai", model = %i);
+            }
+        })
+    });
+    // Spans are finished (and dropped at the full queue) on botanu's finisher thread: let it get
+    // through them before the collector comes back.
+    let settle = Instant::now() + Duration::from_secs(10);
+    while guard.export_counts().dropped < 200 - 15 && Instant::now() < settle {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    exporter.open();
+    guard.force_flush().expect("flush");
+    let counts = guard.export_counts();
+    assert!(counts.dropped >= 200 - 15, "at most a batch in flight plus the queue survive: {counts:?}");
+    assert_eq!(counts.exported + counts.dropped, 200, "nothing unaccounted for: {counts:?}");
+    assert_eq!(exporter.seen.load(Ordering::SeqCst) as u64, counts.exported);
+    assert_eq!(warnings.load(Ordering::SeqCst), 1, "one warning, not one per dropped span");
+    let rms = metrics.get_finished_metrics().expect("metrics");
+    let dropped_metric = common::metric(&rms, m::EXPORT_DROPPED_SPANS);
+    match dropped_metric.metric().data() {
+        opentelemetry_sdk::metrics::data::AggregatedMetrics::U64(
+            opentelemetry_sdk::metrics::data::MetricData::Sum(_),
+        ) => {
+            let total = dropped_metric.total() as u64;
+            assert_eq!(total, counts.dropped);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// An exporter that logs and opens spans itself, as instrumented HTTP clients do.
+#[derive(Debug, Clone, Default)]
+struct NoisyExporter(opentelemetry_sdk::trace::InMemorySpanExporter);
+
+impl SpanExporter for NoisyExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        tracing::error!(n = batch.len(), "exporting");
+        tracing::info_span!("exporter.request", gen_ai.system = "openai").in_scope(|| {
+            llm_span!(provider = "openai", model = "from-exporter");
+        });
+        self.0.export(batch).await
+    }
+}
+
+#[test]
+fn an_exporter_that_emits_telemetry_neither_deadlocks_nor_loops() {
+    for batch in [false, true] {
+        let exporter = NoisyExporter::default();
+        let builder = botanu::Builder::new();
+        let builder = if batch {
+            builder.with_batch_exporter(exporter.clone())
+        } else {
+            builder.with_span_exporter(exporter.clone())
+        };
+        let (layer, guard) = builder.build().expect("pipeline");
+        let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+        let spans = within(Duration::from_secs(30), move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                run_span!(workflow = "w").in_scope(|| {
+                    for _ in 0..50 {
+                        llm_span!(provider = "openai", model = "app");
+                    }
+                });
+            });
+            guard.force_flush().expect("flush");
+            exporter.0.get_finished_spans().expect("spans")
+        });
+        let names: Vec<_> = spans.iter().map(|s| s.name.to_string()).collect();
+        assert_eq!(spans.len(), 51, "only the application spans (batch={batch}): {names:?}");
+        assert!(spans.iter().all(|s| s.name != "chat from-exporter" && !is_error(s)));
+    }
 }

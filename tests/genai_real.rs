@@ -10,6 +10,7 @@
 
 mod common;
 
+#[cfg(feature = "testing")]
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -18,14 +19,17 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use botanu::prelude::*;
-use botanu::semconv::{self as k, metrics as m};
+use botanu::semconv as k;
+#[cfg(feature = "testing")]
+use botanu::semconv::metrics as m;
 use common::*;
 use genai::adapter::AdapterKind;
 use genai::chat::{ChatMessage, ChatOptions, ChatRequest, ChatStreamEvent};
 use genai::resolver::{AuthData, Endpoint, ServiceTargetResolver};
 use genai::{Client, ModelIden, ServiceTarget};
 use opentelemetry::trace::Status;
-use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
+#[cfg(feature = "testing")]
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, ResourceMetrics};
 use opentelemetry_sdk::trace::SpanData;
 use tracing::Instrument;
 
@@ -135,47 +139,22 @@ fn run_async<F: Future<Output = ()>>(h: &Harness, work: impl FnOnce(String) -> F
 // === reading metrics ===
 
 /// Counter values by their attribute set (as strings), for one metric.
+#[cfg(feature = "testing")]
 fn counter(rms: &[ResourceMetrics], name: &str) -> BTreeMap<BTreeMap<String, String>, u64> {
-    let mut out = BTreeMap::new();
-    if let Some(rm) = rms.last() {
-        for metric in rm.scope_metrics().flat_map(|s| s.metrics()).filter(|m| m.name() == name) {
-            if let AggregatedMetrics::U64(MetricData::Sum(sum)) = metric.data() {
-                for dp in sum.data_points() {
-                    let attrs = dp.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
-                    out.insert(attrs, dp.value());
-                }
-            }
-        }
-    }
-    out
+    let points = find_metric(rms, name).map(|series| series.points()).unwrap_or_default();
+    points.iter().map(|p| (point_attrs(p), p.sum as u64)).collect()
 }
 
-/// Data points of a histogram (count per attribute set).
+/// Data points of a histogram: the recordings per attribute set, or for a u64 histogram (tokens) the
+/// sum of what was recorded.
+#[cfg(feature = "testing")]
 fn histogram_counts(rms: &[ResourceMetrics], name: &str) -> BTreeMap<BTreeMap<String, String>, u64> {
-    let mut out = BTreeMap::new();
-    if let Some(rm) = rms.last() {
-        for metric in rm.scope_metrics().flat_map(|s| s.metrics()).filter(|m| m.name() == name) {
-            let mut put = |attrs: BTreeMap<String, String>, count: u64| {
-                out.insert(attrs, count);
-            };
-            match metric.data() {
-                AggregatedMetrics::F64(MetricData::Histogram(hist)) => {
-                    for dp in hist.data_points() {
-                        put(dp.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect(), dp.count());
-                    }
-                }
-                AggregatedMetrics::U64(MetricData::Histogram(hist)) => {
-                    for dp in hist.data_points() {
-                        put(dp.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect(), dp.sum());
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out
+    let Some(series) = find_metric(rms, name).filter(is_histogram) else { return BTreeMap::new() };
+    let tokens = matches!(series.metric().data(), AggregatedMetrics::U64(_));
+    series.points().iter().map(|p| (point_attrs(p), if tokens { p.sum as u64 } else { p.count })).collect()
 }
 
+#[cfg(feature = "testing")]
 fn with(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
@@ -186,6 +165,7 @@ fn chat_spans(spans: &[SpanData]) -> Vec<&SpanData> {
 
 // === the tests ===
 
+#[cfg(feature = "testing")]
 #[test]
 fn unary_stream_and_429_are_stamped_parented_and_statused() {
     let h = Harness::new();
@@ -362,6 +342,7 @@ fn the_users_own_error_inside_a_step_fails_the_step_and_the_run_stays_apart() {
     assert_eq!(str_attr(chat, k::STEP), "generate");
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn an_abandoned_stream_is_unknown_not_success() {
     let h = Harness::new();
@@ -396,6 +377,7 @@ fn an_abandoned_stream_is_unknown_not_success() {
     assert_eq!(attempts.values().sum::<u64>(), 1, "{attempts:?}");
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn genai_vendor_spellings_are_normalized_and_agent_spans_are_not_model_calls() {
     let h = Harness::new();
@@ -439,6 +421,7 @@ fn genai_vendor_spellings_are_normalized_and_agent_spans_are_not_model_calls() {
     assert_eq!(durations.values().sum::<u64>(), 2, "{durations:?}");
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn a_streamed_call_through_genai_has_its_time_to_first_chunk() {
     let h = Harness::new();

@@ -1,6 +1,7 @@
-//! Deadlines and cancellation: how a run ends when its future is dropped, times out, or completes past
-//! its deadline, read from the exported run span (`botanu.outcome.status`, the `botanu.run.completed`
-//! status, `botanu.outcome.reason`, the `botanu.outcome_emitted` event).
+//! How a run ends: failed, or the outcome it emitted (with the reference SDK's event keys), and under
+//! deadlines and cancellation — its future dropped, timed out, or completed past its deadline. Read from
+//! the exported run span (`botanu.outcome.status`, the `botanu.run.completed` status,
+//! `botanu.outcome.reason`, the `botanu.outcome_emitted` event).
 mod common;
 
 use std::future::Future;
@@ -180,6 +181,7 @@ async fn a_caller_deadline_from_baggage_times_out_a_continued_run() {
     assert_eq!(ended(continued).0, "timeout");
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn the_run_attempts_metric_agrees_with_the_completed_event() {
     let h = Harness::new();
@@ -212,4 +214,64 @@ async fn a_run_whose_future_panics_fails() {
     assert!(is_error(run));
     assert_eq!(str_attr(run, k::ERROR_TYPE), "panic");
     assert_eq!(ended(run), (String::new(), k::RUN_STATUS_FAILURE.to_owned()));
+}
+
+#[test]
+fn run_status_is_failure_or_the_outcome() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "failing").in_scope(|| tracing::error!("boom"));
+        run_span!(workflow = "partial").in_scope(|| {
+            botanu::emit_outcome("partial", botanu::Outcome::default()).expect("a known status");
+        });
+        run_span!(workflow = "timed-out").in_scope(|| {
+            botanu::emit_outcome("timeout", botanu::Outcome::default()).expect("a known status");
+        });
+    });
+    let spans = h.spans();
+    let status =
+        |name: &str| event_str(one_event(find(&spans, name), k::EVENT_RUN_COMPLETED), k::RUN_EVENT_STATUS).to_owned();
+    assert_eq!(status("botanu.run/failing"), "failure");
+    assert_eq!(status("botanu.run/partial"), "partial");
+    assert_eq!(status("botanu.run/timed-out"), "timeout");
+}
+
+#[test]
+fn outcome_event_uses_the_reference_keys() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "outcome-keys").in_scope(|| {
+            botanu::emit_outcome(
+                "failed",
+                botanu::Outcome {
+                    value_type: Some("tickets".into()),
+                    value_amount: Some(2.0),
+                    confidence: Some(0.5),
+                    reason: Some("escalated".into()),
+                    error_type: Some("Escalation".into()),
+                    ..Default::default()
+                },
+            )
+            .expect("a known status");
+            botanu::emit_outcome("success", botanu::Outcome::default()).expect("a known status");
+        });
+    });
+    let spans = h.spans();
+    let run = find(&spans, "botanu.run/outcome-keys");
+    let events = events_named(run, k::EVENT_OUTCOME_EMITTED);
+    assert_eq!(events.len(), 2);
+    let full = events[0];
+    assert_eq!(event_str(full, "value_type"), "tickets");
+    assert_eq!(event_f64(full, "value_amount"), 2.0);
+    assert_eq!(event_f64(full, "confidence"), 0.5);
+    assert_eq!(event_str(full, "reason"), "escalated");
+    assert_eq!(event_str(full, "error_type"), "Escalation");
+    assert_eq!(event_str(full, "status"), "failed");
+    assert!(full.attributes.iter().all(|kv| !kv.key.as_str().starts_with("botanu.")), "{:?}", full.attributes);
+    // Only what was given.
+    let bare = events[1];
+    let keys: Vec<_> = bare.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    assert_eq!(keys, vec!["status"]);
+    // The span attributes keep the long keys.
+    assert_eq!(str_attr(run, k::OUTCOME_VALUE_TYPE), "tickets");
 }

@@ -1,20 +1,25 @@
-//! Hostile input (issue 18): huge strings, event floods, panicking `Display`, unbounded metric values
-//! and invisible characters in inbound names. Everything is asserted on the exported spans and metrics.
+//! Hostile input and bounded memory (issue 18): huge strings, event floods (a run open for a million
+//! events), attribute floods, panicking `Debug`/`Display`, NaN and out-of-range numbers, recording from
+//! other threads and after close, unbounded metric values and invisible characters in inbound names.
+//! Everything is asserted on the exported spans and metrics.
 #[cfg(feature = "grpc")]
 #[path = "support/collector.rs"]
 mod collector;
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+#[cfg(feature = "testing")]
+use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use botanu::prelude::*;
 use botanu::propagation;
-use botanu::semconv::{self as k, metrics as m, propagation as p};
+#[cfg(feature = "testing")]
+use botanu::semconv::metrics as m;
+use botanu::semconv::{self as k, propagation as p};
 use common::*;
 use opentelemetry::trace::Status;
 use opentelemetry::Value;
-use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::trace::SpanData;
 
 /// The cut every exported string gets (README "Reliability").
@@ -227,35 +232,22 @@ fn set_error_with_a_panicking_display_neither_panics_nor_loses_the_span() {
     assert!(is_error(find(&spans, "execute_tool t")));
 }
 
+#[cfg(feature = "testing")]
 fn metric_values(h: &Harness, name: &str, key: &str) -> (BTreeSet<String>, u64) {
     let rms = h.metrics();
+    let metric = common::metric(&rms, name);
+    // A histogram counts its recordings, a counter its value.
+    let histogram = is_histogram(&metric);
     let mut values = BTreeSet::new();
     let mut count = 0;
-    let metric = rms
-        .last()
-        .expect("a metrics export")
-        .scope_metrics()
-        .flat_map(|s| s.metrics())
-        .find(|mm| mm.name() == name)
-        .unwrap_or_else(|| panic!("no metric {name}"));
-    match metric.data() {
-        AggregatedMetrics::F64(MetricData::Histogram(hist)) => {
-            for dp in hist.data_points() {
-                count += dp.count();
-                values.extend(dp.attributes().filter(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string()));
-            }
-        }
-        AggregatedMetrics::U64(MetricData::Sum(sum)) => {
-            for dp in sum.data_points() {
-                count += dp.value();
-                values.extend(dp.attributes().filter(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string()));
-            }
-        }
-        other => panic!("{name}: unexpected {other:?}"),
+    for p in metric.points() {
+        count += if histogram { p.count } else { p.sum as u64 };
+        values.extend(p.attributes.iter().filter(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string()));
     }
     (values, count)
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn model_tool_and_vendor_metric_values_are_capped_like_the_workflow() {
     let h = Harness::new();
@@ -312,7 +304,7 @@ fn inbound_names_with_bidi_or_zero_width_characters_are_rejected() {
 }
 
 /// Over gRPC a collector refuses a message above 4 MiB, which used to fail the whole batch of a span
-/// with a 10 MiB event. After the cuts every neighbour arrives. Skipped without a collector.
+/// with a 10 MiB event. After the cuts every neighbour arrives. Against the real collector.
 #[cfg(feature = "grpc")]
 #[test]
 fn one_huge_span_does_not_fail_its_batch_over_grpc() {
@@ -348,4 +340,97 @@ fn one_huge_span_does_not_fail_its_batch_over_grpc() {
         Duration::from_secs(20),
     );
     assert!(arrived, "not every span arrived");
+}
+
+#[test]
+fn a_run_open_for_a_million_events_stays_bounded() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "long").in_scope(|| {
+            for i in 0..1_000_000u32 {
+                tracing::info!(i, "tick");
+            }
+        });
+    });
+    let spans = h.spans();
+    let run = find(&spans, "botanu.run/long");
+    assert!(run.events.len() <= botanu::DEFAULT_MAX_EVENTS_PER_SPAN + 2, "{}", run.events.len());
+    let kept_ticks = run.events.iter().filter(|e| e.name == "tick").count() as i64;
+    assert_eq!(int_attr(run, k::DROPPED_EVENTS) + kept_ticks, 1_000_000);
+    assert_eq!(event_names(run).last().map(String::as_str), Some(k::EVENT_RUN_COMPLETED));
+}
+
+#[test]
+fn attributes_and_values_are_bounded_per_span() {
+    let h = Harness::new();
+    h.run(|| {
+        let span = llm_span!(provider = "openai", model = "m");
+        for i in 0..10_000 {
+            span.add_metadata(&format!("k{i}"), i);
+        }
+        span.add_metadata("huge", "é".repeat(5_000_000));
+    });
+    let spans = h.spans();
+    let span = find(&spans, "chat m");
+    assert!(span.attributes.len() <= 256, "{}", span.attributes.len());
+    assert!(int_attr(span, k::DROPPED_ATTRIBUTES) > 9_000);
+    // The contract's keys survive the flood.
+    assert_eq!(str_attr(span, k::GEN_AI_PROVIDER_NAME), "openai");
+    let h2 = Harness::new();
+    h2.run(|| {
+        let span = llm_span!(provider = "openai", model = "m2");
+        span.add_metadata("huge", "é".repeat(5_000_000));
+    });
+    let spans = h2.spans();
+    let span = find(&spans, "chat m2");
+    let huge = str_attr(span, "botanu.huge");
+    assert!(huge.len() <= 16 * 1024 && huge.chars().all(|c| c == 'é'), "cut on a char boundary");
+    assert_eq!(str_array_attr(span, k::TRUNCATED_ATTRIBUTES), vec!["botanu.huge"]);
+}
+
+#[test]
+fn hostile_field_values_neither_panic_nor_lose_valid_data() {
+    let h = Harness::new();
+    let other_thread_span = h.run(|| {
+        let span = llm_span!(provider = "openai", model = "hostile", bad = ?Booby, nan = f64::NAN, inf = f64::INFINITY, big = u64::MAX, text = %"x".repeat(10_000_000));
+        span.in_scope(|| tracing::info!(boom = ?Booby, "event with a bad field"));
+        run_span!(workflow = "").in_scope(|| {});
+        run_span!(workflow = "日本語のワークフロー").in_scope(|| {});
+        llm_span!(provider = "openai", model = "threads")
+    });
+    // Recording from another thread.
+    let d = h.dispatch.clone();
+    let moved = other_thread_span.clone();
+    std::thread::spawn(move || {
+        tracing::dispatcher::with_default(&d, || {
+            moved.set_tokens(Tokens { input: 7, output: 8, ..Default::default() });
+        })
+    })
+    .join()
+    .expect("thread");
+    // Recording after close, through the raw dispatcher with the closed span's id.
+    let (id, meta) = (other_thread_span.id().expect("enabled"), other_thread_span.metadata().expect("meta"));
+    drop(other_thread_span);
+    let field = meta.fields().field(k::GEN_AI_USAGE_INPUT_TOKENS).expect("declared");
+    let value: &dyn tracing::Value = &99i64;
+    let values = [(&field, Some(value))];
+    let value_set = meta.fields().value_set(&values);
+    h.dispatch.record(&id, &tracing::span::Record::new(&value_set));
+
+    let spans = h.spans();
+    let hostile = find(&spans, "chat hostile");
+    assert_eq!(str_attr(hostile, "bad"), "<Debug panicked>");
+    assert!(f64_attr(hostile, "nan").is_nan());
+    assert_eq!(f64_attr(hostile, "inf"), f64::INFINITY);
+    assert_eq!(int_attr(hostile, "big"), i64::MAX);
+    assert_eq!(str_attr(hostile, "text").len(), 16 * 1024);
+    assert_eq!(str_attr(hostile, k::GEN_AI_REQUEST_MODEL), "hostile");
+    assert_eq!(event_names(hostile), vec!["event with a bad field"]);
+    find(&spans, "botanu.run/");
+    find(&spans, "botanu.run/日本語のワークフロー");
+    let threads = find(&spans, "chat threads");
+    assert_eq!(
+        (int_attr(threads, k::GEN_AI_USAGE_INPUT_TOKENS), int_attr(threads, k::GEN_AI_USAGE_OUTPUT_TOKENS)),
+        (7, 8)
+    );
 }

@@ -1,5 +1,8 @@
 //! Metrics read from the in-memory metric exporter after a scripted workload: instrument names, units,
-//! attributes, bucket boundaries, and counts/sums/values exactly as the workload implies.
+//! attributes, bucket boundaries, and counts/sums/values exactly as the workload implies; only model
+//! calls (not agent, workflow or tool operations) in the model-call metrics. Read through
+//! `botanu::testing::MetricSeries` (`common::metric`), hence the `testing` feature.
+#![cfg(feature = "testing")]
 mod common;
 
 use std::collections::BTreeMap;
@@ -7,7 +10,7 @@ use std::collections::BTreeMap;
 use botanu::prelude::*;
 use botanu::semconv::{self as k, metrics as m};
 use common::*;
-use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 
 type Attrs = BTreeMap<String, String>;
@@ -22,69 +25,29 @@ struct Point {
     buckets: Vec<u64>,
 }
 
-fn attrs<'a>(it: impl Iterator<Item = &'a opentelemetry::KeyValue>) -> Attrs {
-    it.map(|kv| (kv.key.to_string(), kv.value.to_string())).collect()
-}
-
-fn points(metric: &Metric) -> Vec<Point> {
-    let mut out = Vec::new();
-    match metric.data() {
-        AggregatedMetrics::U64(MetricData::Histogram(h)) => {
-            for dp in h.data_points() {
-                out.push(Point {
-                    attrs: attrs(dp.attributes()),
-                    count: dp.count(),
-                    sum: dp.sum() as f64,
-                    bounds: dp.bounds().collect(),
-                    buckets: dp.bucket_counts().collect(),
-                });
-            }
-        }
-        AggregatedMetrics::F64(MetricData::Histogram(h)) => {
-            for dp in h.data_points() {
-                out.push(Point {
-                    attrs: attrs(dp.attributes()),
-                    count: dp.count(),
-                    sum: dp.sum(),
-                    bounds: dp.bounds().collect(),
-                    buckets: dp.bucket_counts().collect(),
-                });
-            }
-        }
-        AggregatedMetrics::U64(MetricData::Sum(s)) => {
-            for dp in s.data_points() {
-                out.push(Point {
-                    attrs: attrs(dp.attributes()),
-                    count: dp.value(),
-                    sum: dp.value() as f64,
-                    bounds: vec![],
-                    buckets: vec![],
-                });
-            }
-        }
-        // `botanu.cost` (USD): a float counter; `count` holds the whole dollars, `sum` the value.
-        AggregatedMetrics::F64(MetricData::Sum(s)) => {
-            for dp in s.data_points() {
-                out.push(Point {
-                    attrs: attrs(dp.attributes()),
-                    count: dp.value() as u64,
-                    sum: dp.value(),
-                    bounds: vec![],
-                    buckets: vec![],
-                });
-            }
-        }
-        other => panic!("{}: unexpected data {other:?}", metric.name()),
-    }
+/// The data points of `metric` (a [`MetricSeries`], or an SDK metric), sorted by attributes, with
+/// `count` the recordings of a histogram point or the value of a counter point.
+fn points<'a>(metric: impl Into<MetricSeries<'a>>) -> Vec<Point> {
+    let series = metric.into();
+    let histogram = is_histogram(&series);
+    let mut out: Vec<Point> = series
+        .points()
+        .into_iter()
+        .map(|p| Point {
+            attrs: point_attrs(&p),
+            // `botanu.cost` (USD) is a float counter: `count` holds the whole dollars, `sum` the value.
+            count: if histogram { p.count } else { p.sum as u64 },
+            sum: p.sum,
+            bounds: p.bounds,
+            buckets: p.bucket_counts,
+        })
+        .collect();
     out.sort_by(|a, b| a.attrs.cmp(&b.attrs));
     out
 }
 
-fn metric<'a>(rm: &'a ResourceMetrics, name: &str) -> &'a Metric {
-    rm.scope_metrics()
-        .flat_map(|s| s.metrics())
-        .find(|m| m.name() == name)
-        .unwrap_or_else(|| panic!("no metric {name}"))
+fn metric<'a>(rm: &'a ResourceMetrics, name: &str) -> MetricSeries<'a> {
+    common::metric(std::slice::from_ref(rm), name)
 }
 
 fn point(rm: &ResourceMetrics, name: &str, want: &[(&str, &str)]) -> Point {
@@ -454,4 +417,28 @@ fn repeated_combinations_accumulate_on_their_series() {
     assert!(one_run > 0.0);
     let other = cost.iter().find(|p| p.attrs[k::WORKFLOW] == "_other").expect("overflow series").sum;
     assert!((other - 44.0 * one_run).abs() < 1e-9 * other, "{other} vs 44 × {one_run}");
+}
+
+#[test]
+fn agent_workflow_and_tool_operations_are_not_model_calls() {
+    let h = Harness::new();
+    h.run(|| {
+        llm_span!(provider = "openai", model = "planner", operation = "invoke_agent").in_scope(|| {
+            llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
+                input: 10,
+                output: 1,
+                ..Default::default()
+            });
+        });
+        tracing::info_span!("wf", gen_ai.provider.name = "openai", gen_ai.operation.name = "invoke_workflow")
+            .in_scope(|| {});
+        tracing::info_span!("create", gen_ai.provider.name = "openai", gen_ai.operation.name = "create_agent")
+            .in_scope(|| {});
+    });
+    let rms = h.metrics();
+    let attempts = attempts_by_status(&rms);
+    assert_eq!(attempts.values().sum::<u64>(), 1, "only the chat: {attempts:?}");
+    assert!(metric_names(&rms).contains(&m::OPERATION_DURATION.to_owned()));
+    let spans = h.spans();
+    assert_eq!(str_attr(find(&spans, "invoke_agent planner"), k::GEN_AI_OPERATION_NAME), "invoke_agent");
 }

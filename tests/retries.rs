@@ -231,6 +231,7 @@ fn a_redelivered_message_in_lean_mode_retries_the_run_it_carries() {
     assert_absent(retry, k::EVENT_ID);
 }
 
+#[cfg(feature = "testing")]
 #[test]
 fn run_attempts_are_counted_per_workflow_status_and_retry() {
     let h = Harness::new();

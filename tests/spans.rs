@@ -1,12 +1,22 @@
-//! CONTRACT §1 — every span row: exported name, kind, ids, start and later attributes with their
-//! OpenTelemetry value types, vendor normalization, cloud provider, errors, and the macro surface.
+//! CONTRACT §1 — every span row: exported name (only botanu's macros choose one), kind, ids, start and
+//! later attributes with their OpenTelemetry value types (semconv token keys, finish reasons as arrays,
+//! `client_request_id`), vendor normalization, cloud provider, the macro surface, span state that never
+//! outlives its span (Registry id reuse), and status and errors: Unset on success, ERROR only on the
+//! span's own evidence (its errors, its error events, `otel.status_*`), bounded error type names, the
+//! message only on the exception event, and the `status` of the attempt and tool metrics.
 mod common;
 
+#[cfg(feature = "testing")]
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, UNIX_EPOCH};
 
 use botanu::prelude::*;
 use botanu::semconv;
+use botanu::semconv as k;
+#[cfg(feature = "testing")]
+use botanu::semconv::metrics as m;
 use common::*;
 use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::Value;
@@ -1612,4 +1622,279 @@ fn a_fmt_layer_with_an_env_filter_does_not_hide_botanu_spans() {
     let spans = exporter.get_finished_spans().expect("spans");
     assert_eq!(spans.len(), 2);
     assert_eq!(event_names(find(&spans, "chat m")), vec!["not printed, still recorded"]);
+}
+
+// === names, attributes and span state ===
+
+#[test]
+fn only_botanus_macros_choose_names() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "names").in_scope(|| {
+            tracing::info_span!("app.warehouse_query", db.system = "bigquery", db.operation = "select").in_scope(|| {});
+            tracing::info_span!("renamed", db.system = "bigquery", otel.name = "nightly export").in_scope(|| {});
+            tracing::info_span!("llm.call", gen_ai.provider.name = "gemini", gen_ai.request.model = "g")
+                .in_scope(|| {});
+            db_span!(system = "bigquery", operation = "select").in_scope(|| {});
+        });
+    });
+    let spans = h.spans();
+    let own = find(&spans, "app.warehouse_query");
+    // Recognized and enriched, not renamed.
+    assert_eq!(str_attr(own, k::DB_SYSTEM), "bigquery");
+    assert_eq!(str_attr(own, k::DB_OPERATION), "SELECT");
+    assert_eq!(str_attr(own, k::WORKFLOW), "names");
+    find(&spans, "nightly export");
+    assert_eq!(str_attr(find(&spans, "llm.call"), k::GEN_AI_PROVIDER_NAME), "gcp.vertex_ai");
+    find(&spans, "db.bigquery.select");
+}
+
+#[test]
+fn client_request_id_keyword_is_the_vendor_key() {
+    let h = Harness::new();
+    h.run(|| {
+        llm_span!(provider = "openai", model = "gpt-4o", client_request_id = "req-42").in_scope(|| {});
+    });
+    let spans = h.spans();
+    let llm = find(&spans, "chat gpt-4o");
+    assert_eq!(str_attr(llm, k::VENDOR_CLIENT_REQUEST_ID), "req-42");
+    assert_absent(llm, "client_request_id");
+}
+
+#[test]
+fn finish_reasons_are_a_string_array_from_any_source() {
+    let h = Harness::new();
+    h.run(|| {
+        tracing::info_span!(
+            "json",
+            gen_ai.provider.name = "openai",
+            gen_ai.response.finish_reasons = r#"["stop","length"]"#
+        )
+        .in_scope(|| {});
+        tracing::info_span!("plain", gen_ai.provider.name = "openai", gen_ai.response.finish_reasons = "stop")
+            .in_scope(|| {});
+        tracing::info_span!("broken", gen_ai.provider.name = "openai", gen_ai.response.finish_reasons = r#"["stop"#)
+            .in_scope(|| {});
+        llm_span!(provider = "openai", model = "setter").set_finish_reason("tool_calls");
+    });
+    let spans = h.spans();
+    let reasons = |name: &str| str_array_attr(find(&spans, name), k::GEN_AI_RESPONSE_FINISH_REASONS);
+    assert_eq!(reasons("json"), vec!["stop", "length"]);
+    assert_eq!(reasons("plain"), vec!["stop"]);
+    assert_eq!(reasons("broken"), vec![r#"["stop"#]);
+    assert_eq!(reasons("chat setter"), vec!["tool_calls"]);
+}
+
+#[test]
+fn semconv_token_keys_both_ways() {
+    let h = Harness::new();
+    h.run(|| {
+        llm_span!(provider = "anthropic", model = "ours").set_tokens(Tokens {
+            input: 2000,
+            output: 300,
+            cache_read: 1500,
+            cache_write: 200,
+            reasoning: 120,
+            input_counting: InputCounting::ExcludesCache,
+        });
+        tracing::info_span!(
+            "theirs",
+            gen_ai.provider.name = "openai",
+            gen_ai.usage.input_tokens = 900,
+            gen_ai.usage.output_tokens = 50,
+            gen_ai.usage.cache_read.input_tokens = 800,
+            gen_ai.usage.cache_creation.input_tokens = 40,
+        )
+        .in_scope(|| {});
+    });
+    let spans = h.spans();
+    let ours = find(&spans, "chat ours");
+    assert_eq!(int_attr(ours, k::USAGE_CACHE_READ_TOKENS), 1500);
+    assert_eq!(int_attr(ours, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), 1500);
+    assert_eq!(int_attr(ours, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS), 200);
+    assert_eq!(int_attr(ours, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS), 120);
+    let theirs = find(&spans, "theirs");
+    assert_eq!(int_attr(theirs, k::USAGE_CACHED_TOKENS), 800);
+    assert_eq!(int_attr(theirs, k::USAGE_CACHE_READ_TOKENS), 800);
+    assert_eq!(int_attr(theirs, k::USAGE_CACHE_WRITE_TOKENS), 40);
+}
+
+#[test]
+fn registry_span_id_reuse_never_leaks_state() {
+    let h = Harness::new();
+    h.run(|| {
+        for i in 0..500 {
+            if i % 2 == 0 {
+                let span = llm_span!(provider = "openai", model = "even", customer_note = "only-even");
+                span.add_metadata("secret_sauce", "only-even").set_error_type("E", "only-even");
+                drop(span);
+                // A remote parent on a plain span must not outlive it either.
+                let plain = tracing::info_span!("plain");
+                let remote = botanu::propagation::extract(&HashMap::from([(
+                    "traceparent".to_owned(),
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+                )]));
+                plain.set_remote_parent(&remote, botanu::propagation::RunRelation::Continue);
+            } else {
+                tracing::info_span!("plain").in_scope(|| {
+                    llm_span!(provider = "openai", model = "odd");
+                });
+            }
+        }
+    });
+    let spans = h.spans();
+    let odd = find_all(&spans, "chat odd");
+    assert_eq!(odd.len(), 250);
+    for span in odd {
+        assert_absent(span, "customer_note");
+        assert_absent(span, "botanu.secret_sauce");
+        assert!(!is_error(span));
+        assert!(is_root(span), "the remote parent of a closed span leaked");
+        assert_ne!(span.span_context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+}
+
+// === status and errors: Unset on success, ERROR only on the span's own evidence ===
+
+#[cfg(feature = "testing")]
+#[test]
+fn success_is_unset_for_all_but_runs_and_no_evidence_is_unknown() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "statuses").in_scope(|| {
+            step_span!("work").in_scope(|| {
+                llm_span!(provider = "openai", model = "answered").set_tokens(Tokens {
+                    input: 10,
+                    output: 2,
+                    ..Default::default()
+                });
+                llm_span!(provider = "openai", model = "silent").in_scope(|| {});
+                db_span!(system = "postgres", operation = "select").in_scope(|| {});
+                tracing::info_span!("foreign.call", gen_ai.provider.name = "openai", gen_ai.request.model = "f")
+                    .in_scope(|| {});
+            });
+        });
+    });
+    let spans = h.spans();
+    assert_eq!(find(&spans, "botanu.run/statuses").status, Status::Ok, "a run says how it ended");
+    for name in ["botanu.step/work", "chat answered", "chat silent", "db.postgresql.select", "foreign.call"] {
+        assert_eq!(find(&spans, name).status, Status::Unset, "{name}");
+    }
+    let attempts = attempts_by_status(&h.metrics());
+    assert_eq!(attempts.get(m::STATUS_SUCCESS), Some(&1), "{attempts:?}");
+    assert_eq!(attempts.get(m::STATUS_UNKNOWN), Some(&2), "the silent call and the foreign one: {attempts:?}");
+    assert_eq!(attempts.get(m::STATUS_ERROR), None, "{attempts:?}");
+}
+
+#[cfg(feature = "testing")]
+#[test]
+fn otel_status_code_and_description_set_the_status_and_are_not_exported() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "otel-status").in_scope(|| {
+            let failed = tracing::info_span!(
+                "client.failed",
+                gen_ai.provider.name = "openai",
+                gen_ai.request.model = "m",
+                otel.status_code = tracing::field::Empty,
+                otel.status_description = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+                otel.scope.name = "some-lib",
+            );
+            // Status first, error type after (genai's order): the type still names the failure.
+            failed.record("otel.status_code", "error");
+            failed.record("otel.status_description", "quota exhausted");
+            failed.record("error.type", "429");
+            drop(failed);
+            tracing::info_span!("client.ok", gen_ai.provider.name = "openai", otel.status_code = "OK").in_scope(|| {});
+            tracing::info_span!("client.bare_error", db.system = "postgres", otel.status_code = "error")
+                .in_scope(|| {});
+        });
+    });
+    let spans = h.spans();
+    let failed = find(&spans, "client.failed");
+    assert_eq!(failed.status, Status::error("quota exhausted"));
+    assert_eq!(str_attr(failed, k::ERROR_TYPE), "429");
+    let ex = one_event(failed, k::EVENT_EXCEPTION);
+    assert_eq!(event_str(ex, k::EXCEPTION_TYPE), "429");
+    assert_eq!(event_str(ex, k::EXCEPTION_MESSAGE), "quota exhausted");
+    assert_eq!(find(&spans, "client.ok").status, Status::Ok, "a span that says OK itself is OK");
+    let bare = find(&spans, "client.bare_error");
+    assert!(is_error(bare));
+    assert_eq!(str_attr(bare, k::ERROR_TYPE), "error");
+    assert_eq!(str_attr(bare, k::DATA_ERROR), "error");
+    for span in &spans {
+        assert!(
+            span.attributes.iter().all(|kv| !kv.key.as_str().starts_with("otel.")),
+            "{}: {:?}",
+            span.name,
+            span.attributes
+        );
+    }
+    let attempts = attempts_by_status(&h.metrics());
+    assert_eq!(attempts.get(m::STATUS_ERROR), Some(&1), "{attempts:?}");
+    assert_eq!(attempts.get(m::STATUS_SUCCESS), Some(&1), "otel.status_code = ok is evidence: {attempts:?}");
+}
+
+#[test]
+fn an_error_event_fails_the_span_of_its_own_crate_or_its_explicit_parent() {
+    let h = Harness::new();
+    h.run(|| {
+        let run = run_span!(workflow = "events");
+        run.in_scope(|| {
+            step_span!("own").in_scope(|| tracing::error!("my own failure"));
+            step_span!("explicit")
+                .in_scope(|| tracing::warn!(parent: &run, error.type = "Late", "reported on the run"));
+        });
+    });
+    let spans = h.spans();
+    let own = find(&spans, "botanu.step/own");
+    assert!(is_error(own));
+    assert_eq!(event_str(one_event(own, k::EVENT_EXCEPTION), k::EXCEPTION_MESSAGE), "my own failure");
+    let run = find(&spans, "botanu.run/events");
+    assert!(is_error(run), "an explicit parent is the span's own work");
+    assert_eq!(str_attr(run, k::ERROR_TYPE), "Late");
+    assert_eq!(find(&spans, "botanu.step/explicit").status, Status::Unset);
+}
+
+#[test]
+fn error_attributes_hold_the_bounded_type_name_and_the_message_only_the_exception() {
+    let h = Harness::new();
+    let long_type = "E".repeat(300);
+    h.run(|| {
+        db_span!(system = "postgres", operation = "select").set_error_type("StatementTimeout", "took 30s on t1");
+        storage_span!(system = "s3", operation = "get").set_error_type(&long_type, "gone");
+        messaging_span!(system = "sqs", operation = "send", destination = "q")
+            .set_error(&std::io::Error::other("broker went away"));
+    });
+    let spans = h.spans();
+    let db = find(&spans, "db.postgresql.select");
+    assert_eq!(str_attr(db, k::DATA_ERROR), "StatementTimeout");
+    assert_eq!(event_str(one_event(db, k::EVENT_EXCEPTION), k::EXCEPTION_MESSAGE), "took 30s on t1");
+    assert!(db.attributes.iter().all(|kv| kv.value.as_str() != "took 30s on t1"));
+    let storage = find(&spans, "storage.s3.get");
+    assert_eq!(str_attr(storage, k::STORAGE_ERROR), "E".repeat(128), "bounded");
+    let messaging = find(&spans, "messaging.sqs.send");
+    assert_eq!(str_attr(messaging, k::MESSAGING_ERROR), "Error");
+}
+
+#[cfg(feature = "testing")]
+#[test]
+fn a_tool_without_a_result_is_not_claimed_successful() {
+    let h = Harness::new();
+    h.run(|| {
+        tool_span!(name = "silent").in_scope(|| {});
+        tool_span!(name = "done").set_result(ToolResult { items_returned: 1, ..Default::default() });
+    });
+    let spans = h.spans();
+    assert_absent(find(&spans, "execute_tool silent"), k::TOOL_SUCCESS);
+    assert!(bool_attr(find(&spans, "execute_tool done"), k::TOOL_SUCCESS));
+    let rms = h.metrics();
+    let mut statuses = BTreeMap::new();
+    for point in find_metric(&rms, m::TOOL_EXECUTIONS).map(|series| series.points()).unwrap_or_default() {
+        let attrs = point_attrs(&point);
+        statuses.insert(attrs[k::GEN_AI_TOOL_NAME].clone(), attrs[m::STATUS].clone());
+    }
+    assert_eq!(statuses.get("silent").map(String::as_str), Some(m::STATUS_UNKNOWN), "{statuses:?}");
+    assert_eq!(statuses.get("done").map(String::as_str), Some(m::STATUS_SUCCESS), "{statuses:?}");
 }

@@ -354,6 +354,33 @@ impl CapturedSpan {
 #[derive(Debug, Clone, Copy)]
 pub struct MetricSeries<'a>(&'a Metric);
 
+/// Reads a metric exported elsewhere than through a capture (your own in-memory exporter or meter
+/// provider, e.g. `opentelemetry_sdk::metrics::InMemoryMetricExporter`).
+///
+/// ```
+/// use botanu::prelude::*;
+/// use botanu::testing::MetricSeries;
+///
+/// let cap = botanu::testing::capture(|| {
+///     llm_span!(provider = "openai", model = "gpt-4o")
+///         .set_tokens(Tokens { input: 100, output: 20, ..Default::default() });
+/// });
+/// // Metrics as an exporter hands them over: batches of scopes of metrics.
+/// let usage = cap.resource_metrics()
+///     .iter()
+///     .flat_map(|rm| rm.scope_metrics())
+///     .flat_map(|scope| scope.metrics())
+///     .find(|m| m.name() == "gen_ai.client.token.usage")
+///     .map(MetricSeries::from)
+///     .expect("exported");
+/// assert_eq!(usage.total(), 120.0);
+/// ```
+impl<'a> From<&'a Metric> for MetricSeries<'a> {
+    fn from(metric: &'a Metric) -> Self {
+        MetricSeries(metric)
+    }
+}
+
 impl<'a> MetricSeries<'a> {
     /// The SDK's metric.
     pub fn metric(&self) -> &'a Metric {
@@ -394,6 +421,12 @@ pub struct MetricPoint {
     pub count: u64,
     /// A histogram's sum of recorded values, a counter's total, a gauge's value.
     pub sum: f64,
+    /// A histogram's bucket boundaries (upper bounds, in order); empty for any other instrument and for
+    /// an exponential histogram.
+    pub bounds: Vec<f64>,
+    /// A histogram's count per bucket (one more than `bounds`: the last is above every bound); empty
+    /// where `bounds` is.
+    pub bucket_counts: Vec<u64>,
 }
 
 impl MetricPoint {
@@ -409,12 +442,17 @@ impl MetricPoint {
 /// The data points of one metric's data, whatever its number type (`as_f64` converts a value).
 fn points_of<T: Copy>(data: &MetricData<T>, as_f64: impl Fn(T) -> f64) -> Vec<MetricPoint> {
     fn point<'k>(attrs: impl Iterator<Item = &'k KeyValue>, count: u64, sum: f64) -> MetricPoint {
-        MetricPoint { attributes: attrs.cloned().collect(), count, sum }
+        MetricPoint { attributes: attrs.cloned().collect(), count, sum, bounds: Vec::new(), bucket_counts: Vec::new() }
     }
     match data {
-        MetricData::Histogram(h) => {
-            h.data_points().map(|p| point(p.attributes(), p.count(), as_f64(p.sum()))).collect()
-        }
+        MetricData::Histogram(h) => h
+            .data_points()
+            .map(|p| MetricPoint {
+                bounds: p.bounds().collect(),
+                bucket_counts: p.bucket_counts().collect(),
+                ..point(p.attributes(), p.count(), as_f64(p.sum()))
+            })
+            .collect(),
         MetricData::Sum(s) => s.data_points().map(|p| point(p.attributes(), 1, as_f64(p.value()))).collect(),
         MetricData::Gauge(g) => g.data_points().map(|p| point(p.attributes(), 1, as_f64(p.value()))).collect(),
         MetricData::ExponentialHistogram(h) => {

@@ -1,6 +1,8 @@
 //! Test harness: a botanu pipeline with in-memory span and metric exporters, scoped to the test.
 #![allow(dead_code)]
 
+#[cfg(feature = "testing")]
+pub use botanu::testing::{MetricPoint, MetricSeries};
 use botanu::{BotanuGuard, Builder};
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{Array, Value};
@@ -236,22 +238,60 @@ pub fn parse_rfc3339_utc(s: &str) -> Option<f64> {
     Some((days * 86_400 + h * 3600 + mi * 60 + se) as f64 + frac)
 }
 
+// === reading metrics: every test reads them through `botanu::testing::MetricSeries` ===
+
+/// The metric `name` in the last export (cumulative temporality: the last export holds everything
+/// recorded), or `None`.
+#[cfg(feature = "testing")]
+pub fn find_metric<'a>(rms: &'a [ResourceMetrics], name: &str) -> Option<MetricSeries<'a>> {
+    let rm = rms.last()?;
+    rm.scope_metrics().flat_map(|s| s.metrics()).find(|m| m.name() == name).map(MetricSeries::from)
+}
+
+/// The metric `name` in the last export; panics listing the exported names when it is not there.
+#[cfg(feature = "testing")]
+#[track_caller]
+pub fn metric<'a>(rms: &'a [ResourceMetrics], name: &str) -> MetricSeries<'a> {
+    find_metric(rms, name).unwrap_or_else(|| panic!("no metric {name}; have {:?}", metric_names(rms)))
+}
+
+/// The names of the metrics in the last export.
+pub fn metric_names(rms: &[ResourceMetrics]) -> Vec<String> {
+    rms.last()
+        .map(|rm| rm.scope_metrics().flat_map(|s| s.metrics()).map(|x| x.name().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Whether `series` is a histogram: its points count recordings (`count`) and sum them (`sum`); a
+/// counter's point has its value in `sum`.
+#[cfg(feature = "testing")]
+pub fn is_histogram(series: &MetricSeries<'_>) -> bool {
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics as A, MetricData as D};
+    matches!(
+        series.metric().data(),
+        A::F64(D::Histogram(_) | D::ExponentialHistogram(_))
+            | A::U64(D::Histogram(_) | D::ExponentialHistogram(_))
+            | A::I64(D::Histogram(_) | D::ExponentialHistogram(_))
+    )
+}
+
+/// A point's attributes as `key → value` strings.
+#[cfg(feature = "testing")]
+pub fn point_attrs(point: &MetricPoint) -> std::collections::BTreeMap<String, String> {
+    point.attributes.iter().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect()
+}
+
+/// A point's attributes as sorted `(key, value)` strings, comparable with [`attr_set`].
+#[cfg(feature = "testing")]
+pub fn sorted_attrs(point: &MetricPoint) -> Vec<(String, String)> {
+    point_attrs(point).into_iter().collect()
+}
+
 /// The values of a u64 counter by attribute set (`key=value` pairs, sorted), from the last export.
+#[cfg(feature = "testing")]
 pub fn counter_values(rms: &[ResourceMetrics], name: &str) -> std::collections::BTreeMap<Vec<(String, String)>, u64> {
-    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
-    let mut out = std::collections::BTreeMap::new();
-    let Some(rm) = rms.last() else { return out };
-    for metric in rm.scope_metrics().flat_map(|s| s.metrics()).filter(|m| m.name() == name) {
-        if let AggregatedMetrics::U64(MetricData::Sum(sum)) = metric.data() {
-            for dp in sum.data_points() {
-                let mut attrs: Vec<(String, String)> =
-                    dp.attributes().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
-                attrs.sort();
-                out.insert(attrs, dp.value());
-            }
-        }
-    }
-    out
+    let points = find_metric(rms, name).map(|series| series.points()).unwrap_or_default();
+    points.iter().map(|p| (sorted_attrs(p), p.sum as u64)).collect()
 }
 
 /// A sorted attribute set for [`counter_values`].
@@ -281,3 +321,15 @@ impl std::fmt::Display for Treacherous {
 }
 
 impl std::error::Error for Treacherous {}
+
+/// `botanu.gen_ai.attempts` by its `status` attribute.
+#[cfg(feature = "testing")]
+pub fn attempts_by_status(rms: &[ResourceMetrics]) -> std::collections::BTreeMap<String, u64> {
+    use botanu::semconv::metrics as m;
+    let mut out = std::collections::BTreeMap::new();
+    for p in find_metric(rms, m::ATTEMPTS).map(|series| series.points()).unwrap_or_default() {
+        let status = point_attrs(&p).remove(m::STATUS);
+        *out.entry(status.unwrap_or_default()).or_insert(0) += p.sum as u64;
+    }
+    out
+}
