@@ -675,7 +675,7 @@ impl Builder {
         self
     }
 
-    /// Bound on flush and shutdown (default [`DEFAULT_EXPORT_TIMEOUT`](crate::DEFAULT_EXPORT_TIMEOUT)).
+    /// Bound on flush and shutdown (default 30 s).
     ///
     /// ```
     /// use std::time::Duration;

@@ -134,7 +134,7 @@ pub struct PriceOverrides {
 
 impl PriceOverrides {
     /// Parses the compact text form (see the module docs); `key` names the source in errors
-    /// (e.g. [`PRICE_OVERRIDES_ENV`]), and each error names the entry and field:
+    /// (e.g. `BOTANU_PRICE_OVERRIDES`), and each error names the entry and field:
     /// `BOTANU_PRICE_OVERRIDES[openai/gpt-4o].input`.
     ///
     /// ```

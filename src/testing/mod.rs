@@ -5,7 +5,7 @@
 //! tests running in parallel never see each other's spans), and a flush before reading. [`capture`]
 //! and [`capture_async`] are that pipeline in one call; [`Captured`] holds what was exported, with the
 //! look-ups tests need ([`Captured::run`], [`Captured::children_of`], [`Captured::llm_calls`],
-//! [`CapturedSpan::attr`], [`CapturedSpan::outcome`], [`CapturedSpan::cost_usd`], [`Captured::metric`]),
+//! [`CapturedSpan::attr`], [`CapturedSpan::run_status`], [`CapturedSpan::cost_usd`], [`Captured::metric`]),
 //! each panicking with a listing of everything exported when what it looks for is not there.
 //!
 //! Needs the `testing` feature (it brings the OpenTelemetry SDK's in-memory exporters), typically only
