@@ -49,6 +49,10 @@ struct Identity {
 }
 
 /// The one provider botanu's TLS runs on, never installed process-wide.
+///
+/// rustls 0.23.48 deprecates this constructor because ring offers no post-quantum key exchange; the
+/// provider that does (aws-lc-rs) needs a C toolchain and cmake in every build, which botanu avoids.
+#[allow(deprecated)]
 fn ring() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
