@@ -96,14 +96,9 @@ async fn serve_mock() -> String {
 /// A genai client whose every model goes to the mock, as `adapter` (an OpenAI-compatible one), with a
 /// fake key made at run time.
 fn client(base_url: String, adapter: AdapterKind) -> Client {
-    // botanu's `tls` feature turns on reqwest's `rustls-no-provider` for the whole build (cargo unifies
-    // features), so a reqwest client built by a crate without a TLS feature of its own — genai here, with
-    // its default features off — needs a process-wide rustls provider. That is the application's choice to
-    // make (README, "TLS"), never botanu's; this test process makes it once.
-    #[cfg(feature = "tls")]
-    {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
+    // genai's reqwest has no TLS feature here (its default features are off) and no process-wide rustls
+    // provider is installed: botanu enables no feature of reqwest (issue 23; tests/canary checks the same
+    // from an application's own build).
     let key = format!("sk-{}", "test-not-a-real-key-0000000000");
     let resolver = ServiceTargetResolver::from_resolver_fn(
         move |target: ServiceTarget| -> Result<ServiceTarget, genai::resolver::Error> {

@@ -3,6 +3,35 @@
 
 use super::*;
 
+/// The filter of `init()`'s stderr layer, from `RUST_LOG`: `target=level` and `level` directives
+/// (tracing-subscriber's `Targets`), INFO when unset or when no directive can be used; with the directives
+/// it skipped, for a warning.
+///
+/// Not an `EnvFilter`: tracing-subscriber's `env-filter` feature would be enabled for the application's
+/// copy of tracing-subscriber too, and it changes the application's own `tracing_subscriber::fmt::init()`
+/// (an `EnvFilter` that shows ERROR only when `RUST_LOG` is unset, instead of INFO). Span and field
+/// directives (`app[request]=debug`) are what that costs; they are skipped, with a warning.
+pub(super) fn stderr_filter(rust_log: Option<&str>) -> (tracing_subscriber::filter::Targets, Vec<String>) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let mut skipped = Vec::new();
+    let mut directives: Vec<String> = Vec::new();
+    for directive in rust_log.unwrap_or("").split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        // `Targets` would read a span or field directive as a target name that matches nothing.
+        let span_or_field = directive.contains(['[', ']', '{', '}']);
+        match directive.parse::<Targets>() {
+            Ok(_) if !span_or_field => directives.push(directive.to_owned()),
+            _ => skipped.push(format!(
+                "RUST_LOG: `{directive}` ignored (botanu's stderr log takes `level` and `target=level` directives)"
+            )),
+        }
+    }
+    let filter = match directives.join(",").parse::<Targets>() {
+        Ok(targets) if !directives.is_empty() => targets,
+        _ => Targets::new().with_default(LevelFilter::INFO),
+    };
+    (filter, skipped)
+}
+
 /// Logs configuration problems on the current dispatcher.
 pub(super) fn log_problems(warnings: &[String], errors: &[String]) {
     for warning in warnings {
@@ -128,4 +157,34 @@ pub(super) fn register_metric_export_failures(
             .with_callback(move |observer| observer.observe(metrics.iter().map(|h| h.failures()).sum(), &[]))
             .build(),
     )
+}
+
+#[cfg(test)]
+mod stderr_filter_tests {
+    use tracing::Level;
+
+    use super::stderr_filter;
+
+    #[test]
+    fn rust_log_directives_filter_the_stderr_layer() {
+        // (RUST_LOG, target, level, shown, directives skipped)
+        let cases: &[(Option<&str>, &str, Level, bool, usize)] = &[
+            (None, "app", Level::INFO, true, 0),
+            (None, "app", Level::DEBUG, false, 0),
+            (Some(""), "app", Level::INFO, true, 0),
+            (Some("debug"), "app", Level::DEBUG, true, 0),
+            (Some("warn"), "botanu", Level::INFO, false, 0),
+            (Some("warn,app=trace"), "app::db", Level::TRACE, true, 0),
+            (Some("warn,app=trace"), "other", Level::INFO, false, 0),
+            (Some("app=debug"), "other", Level::ERROR, false, 0),
+            (Some("app[request]=debug,info"), "app", Level::INFO, true, 1),
+            (Some("app=loud"), "app", Level::INFO, true, 1),
+            (Some("app[{user}]=trace"), "app", Level::DEBUG, false, 1),
+        ];
+        for &(rust_log, target, level, shown, skipped) in cases {
+            let (filter, warnings) = stderr_filter(rust_log);
+            assert_eq!(filter.would_enable(target, &level), shown, "{rust_log:?} {target} {level}");
+            assert_eq!(warnings.len(), skipped, "{rust_log:?}: {warnings:?}");
+        }
+    }
 }

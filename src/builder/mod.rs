@@ -740,7 +740,8 @@ impl Builder {
     }
 
     /// Installs a global subscriber: `Registry` + the botanu layer + a `fmt` layer on stderr filtered
-    /// by `RUST_LOG` (INFO by default). The filter applies to the `fmt` layer only, so botanu spans are
+    /// by `RUST_LOG`'s `level` and `target=level` directives (INFO by default; colours only if the
+    /// application enables tracing-subscriber's `ansi` feature). The filter applies to the `fmt` layer only, so botanu spans are
     /// exported whatever `RUST_LOG` says. The warnings ([`BotanuGuard::warnings`]) are logged once the
     /// subscriber is installed, so they are seen.
     ///
@@ -762,12 +763,12 @@ impl Builder {
     ///
     /// [`Error::AlreadyInstalled`] when a global subscriber exists already.
     pub fn init(mut self) -> Result<BotanuGuard, Error> {
-        use tracing_subscriber::filter::{EnvFilter, LevelFilter};
         // Not logged by `build`: nobody listens yet.
-        let warnings = std::mem::take(&mut self.warnings);
+        let mut warnings = std::mem::take(&mut self.warnings);
         let errors = std::mem::take(&mut self.errors);
         let (layer, mut guard) = self.build()?;
-        let filter = EnvFilter::builder().with_default_directive(LevelFilter::INFO.into()).from_env_lossy();
+        let (filter, skipped) = install::stderr_filter(std::env::var("RUST_LOG").ok().as_deref());
+        warnings.extend(skipped);
         // Fields are printed redacted and panic-safe, like the exported copy (see `fmt_fields`).
         let fmt = tracing_subscriber::fmt::layer()
             .fmt_fields(layer.redacting_fields())

@@ -1,6 +1,14 @@
-//! The HTTP client botanu hands the http/protobuf exporter: reqwest's blocking client (with botanu's
-//! rustls configuration under feature `tls`), wrapped so that what goes on the wire is what botanu
+//! The HTTP client botanu hands the http/protobuf exporter: a [`ureq`] agent (with botanu's rustls roots,
+//! identity and provider under feature `tls`), wrapped so that what goes on the wire is what botanu
 //! resolved.
+//!
+//! Why ureq and not the exporter library's reqwest: a feature botanu enables on a crate is enabled for the
+//! application's copy of it too, and reqwest's TLS features decide how every reqwest client in the
+//! process finds its crypto provider (`rustls-no-provider` made the application's own
+//! `reqwest::Client::new()` panic, issue 23). No HTTP client of the application reads its features from
+//! ureq. And ureq is blocking, which is what the export queue's thread wants: no runtime and no thread of
+//! its own (it resolves a host name on a short-lived thread, so the timeout bounds the lookup too); its
+//! rustls provider and roots are values it is given.
 //!
 //! opentelemetry-otlp reads `OTEL_EXPORTER_OTLP_{,TRACES_,METRICS_}HEADERS` from the process environment
 //! itself and lays them over the headers it is given, so the environment would beat code. Endpoint,
@@ -9,20 +17,28 @@
 //! (content type and encoding, user agent) and then exactly botanu's. Compression likewise: gzip is passed
 //! explicitly when configured; when it is not and the library compressed anyway (from
 //! `OTEL_EXPORTER_OTLP_*COMPRESSION` against the code's choice), the body is sent uncompressed.
+//!
+//! Redirects are not followed: a collector that answers 3xx fails the export with its status, counted and
+//! logged once like any failure, and the headers (an API key) go nowhere but the configured endpoint.
 
 use std::io::Read as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
+use ureq::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
 
 use super::ExportHealth;
 use crate::config::Compression;
 
+/// The most of a response body read (the collector's answer to an export is a few bytes); the same bound
+/// as opentelemetry-http's own clients.
+const MAX_RESPONSE_BODY_BYTES: u64 = 4 * 1024 * 1024;
+
 /// See the module docs.
 #[derive(Debug)]
 pub(super) struct BotanuHttpClient {
-    pub(super) inner: reqwest::blocking::Client,
+    pub(super) agent: ureq::Agent,
     /// Exactly the headers to send besides the library's own.
     pub(super) headers: HeaderMap,
     pub(super) compression: Compression,
@@ -44,18 +60,17 @@ pub(super) fn header_map(headers: &[(String, String)]) -> HeaderMap {
     map
 }
 
-/// reqwest's blocking client, with botanu's rustls configuration under feature `tls`. Call it outside any
-/// async context (the client owns a runtime).
-pub(super) fn blocking_client(
-    timeout: std::time::Duration,
-    #[cfg(feature = "tls")] tls: Arc<rustls::ClientConfig>,
-) -> Result<reqwest::blocking::Client, reqwest::Error> {
-    let builder = reqwest::blocking::Client::builder().timeout(timeout);
-    // Always a preconfigured config, also for `http://`: with `rustls-no-provider`, reqwest would
-    // otherwise look for a process-wide provider, and panic without one.
+/// The agent: `timeout` bounds each export as a whole (resolve, connect, handshake, send, response); an
+/// HTTP error status is a response for the exporter library to judge, not a transport error; no redirects.
+pub(super) fn agent(timeout: Duration, #[cfg(feature = "tls")] tls: ureq::tls::TlsConfig) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false);
     #[cfg(feature = "tls")]
-    let builder = builder.tls_backend_preconfigured((*tls).clone());
-    builder.build()
+    let config = config.tls_config(tls);
+    config.build().new_agent()
 }
 
 impl BotanuHttpClient {
@@ -87,25 +102,36 @@ impl BotanuHttpClient {
         }
         Ok(Request::from_parts(parts, body))
     }
+
+    /// Sends `request` and reads the whole response; its body at most [`MAX_RESPONSE_BODY_BYTES`]. Any
+    /// status is a response; only the transport fails.
+    fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, ureq::Error> {
+        let (parts, body) = request.into_parts();
+        let response = self.agent.run(Request::from_parts(parts, body.as_ref()))?;
+        let (parts, mut body) = response.into_parts();
+        let body = body.with_config().limit(MAX_RESPONSE_BODY_BYTES).read_to_vec()?;
+        Ok(Response::from_parts(parts, Bytes::from(body)))
+    }
 }
 
 #[async_trait::async_trait]
 impl HttpClient for BotanuHttpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         let request = self.prepare(request)?;
-        match self.inner.send_bytes(request).await {
+        // Blocking, on the export queue's own thread (which drives this future); never the application's.
+        match self.send(request) {
             Ok(response) => Ok(response),
             Err(error) => {
                 // The library reports only "network error"; the chain says which (a refused certificate,
                 // a handshake alert, a refused connection).
-                self.health.transport_failed(error_chain(error.as_ref()));
-                Err(error)
+                self.health.transport_failed(error_chain(&error));
+                Err(Box::new(error))
             }
         }
     }
 }
 
-/// An error and its sources, `: `-separated, without repeats (reqwest repeats its source's text).
+/// An error and its sources, `: `-separated, without repeats (an error may repeat its source's text).
 pub(super) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(error);
@@ -125,19 +151,12 @@ mod tests {
 
     fn client(compression: Compression, headers: &[(&str, &str)]) -> BotanuHttpClient {
         let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        // Built on a plain thread: a blocking client may not be created inside a runtime, and tests may run in one.
-        let inner = std::thread::spawn(|| {
-            blocking_client(
-                std::time::Duration::from_secs(1),
-                #[cfg(feature = "tls")]
-                crate::otlp::tls::plaintext_only().expect("ring config"),
-            )
-            .expect("client")
-        })
-        .join()
-        .expect("thread");
         BotanuHttpClient {
-            inner,
+            agent: agent(
+                Duration::from_secs(1),
+                #[cfg(feature = "tls")]
+                crate::otlp::tls::plaintext_only(),
+            ),
             headers: header_map(&headers),
             compression,
             health: Arc::new(ExportHealth::new("traces", "http://127.0.0.1:1/v1/traces".to_owned())),

@@ -1,11 +1,12 @@
 //! OTLP exporters built from the configuration.
 //!
 //! Two constraints shape this module. The application must not need an async runtime: http/protobuf
-//! uses reqwest's blocking client, driven by the export queue's own thread; gRPC (feature `grpc`) needs
-//! tokio for tonic, so botanu gives the exporter a private single-threaded runtime and drives each export
-//! on it. And a blocking reqwest client must not be created or dropped inside an async context (it owns a
-//! runtime of its own), so the HTTP exporters are built on a short-lived plain thread, and are dropped on
-//! the export thread at shutdown.
+//! uses a blocking client (ureq, see [`http`] for why), driven by the export queue's own thread; gRPC
+//! (feature `grpc`) needs tokio for tonic, so botanu gives the exporter a private single-threaded runtime
+//! and drives each export on it. And botanu must not change how the rest of the application behaves: its
+//! transports enable no feature of an HTTP or TLS crate the application's own clients read, and install no
+//! process-wide crypto provider (the canary in `tests/canary` checks both). The HTTP exporters are built on
+//! a short-lived plain thread, so a panic in the exporter library's builder is an error, not the caller's.
 //!
 //! botanu resolves every OTLP setting itself (code > environment > YAML > defaults) and builds the
 //! exporter so the library cannot read the environment again behind it: endpoint, protocol, timeout and
@@ -94,7 +95,7 @@ impl ExportHealth {
         *self.transport_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
     }
 
-    /// `text` with this exporter's endpoint shown without its query (reqwest's errors quote the request URL).
+    /// `text` with this exporter's endpoint shown without its query (a transport's error may quote the URL).
     fn redact(&self, text: String) -> String {
         let Some(start) = text.find(self.url.as_str()) else { return text };
         let rest = &text[start + self.url.len()..];
@@ -166,7 +167,7 @@ fn is_https(url: &str) -> bool {
     url.trim().get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
-/// Builds `build` on a plain thread, outside any async context the caller may be in.
+/// Builds `build` on a plain thread: a panic in the exporter library's builder becomes an error.
 fn on_plain_thread<T: Send + 'static>(build: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
     std::thread::spawn(build).join().map_err(|_| ExporterError::BuilderPanicked)?
 }
@@ -192,11 +193,11 @@ fn grpc_unavailable() -> Error {
     ExporterError::GrpcUnavailable.into()
 }
 
-/// The rustls configuration of one signal: the configured one for `https://`, one that trusts nothing
-/// otherwise (see `tls::plaintext_only`).
+/// The HTTP client's TLS configuration of one signal: the configured one for `https://`, one that trusts
+/// nothing otherwise (see `tls::plaintext_only`).
 #[cfg(feature = "tls")]
-fn tls_config(transport: &OtlpTransport, https: bool, alpn: tls::Alpn) -> Result<Arc<rustls::ClientConfig>, Error> {
-    Ok(if https { tls::client_config(&transport.tls, alpn)? } else { tls::plaintext_only()? })
+fn http_tls_config(transport: &OtlpTransport, https: bool) -> Result<ureq::tls::TlsConfig, Error> {
+    Ok(if https { tls::http_config(&transport.tls)? } else { tls::plaintext_only() })
 }
 
 /// Builds an OTLP exporter of either signal: the two builders (`opentelemetry_otlp::SpanExporter`,
@@ -217,19 +218,18 @@ macro_rules! build_exporter {
         match $config.protocol {
             Protocol::HttpProtobuf => {
                 #[cfg(feature = "tls")]
-                let tls = tls_config(transport, https, tls::Alpn::Http1)?;
+                let tls = http_tls_config(transport, https)?;
                 let pairs: Vec<(String, String)> = headers.into_iter().collect();
                 let compression = transport.compression;
                 let client_health = health.clone();
                 let inner = on_plain_thread(move || {
-                    let inner = http::blocking_client(
+                    let agent = http::agent(
                         timeout,
                         #[cfg(feature = "tls")]
                         tls,
-                    )
-                    .map_err(|e| ExporterError::InvalidEndpoint { endpoint: url.clone(), message: e.to_string() })?;
+                    );
                     let client = http::BotanuHttpClient {
-                        inner,
+                        agent,
                         headers: http::header_map(&pairs),
                         compression,
                         health: client_health,
