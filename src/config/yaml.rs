@@ -307,7 +307,11 @@ pub(super) fn parse_yaml(text: &str, path: &Path) -> Result<Option<Node>, Config
 
 /// A container being filled.
 pub(super) enum Frame {
-    Seq { anchor: usize, line: usize, items: Vec<Node> },
+    Seq {
+        anchor: usize,
+        line: usize,
+        items: Vec<Node>,
+    },
     Map {
         anchor: usize,
         line: usize,

@@ -199,8 +199,6 @@ fn value_of(value: AttributeValue) -> Value {
     }
 }
 
-/// Only model operations are LLM calls to price (`invoke_agent`, `execute_tool`, … are not).
-
 /// A whole, non-negative count recorded on the span (integer, float or numeric text); 0 when absent.
 fn count(state: &SpanState, key: &str) -> u64 {
     state.get(key).map_or(0, count_of)

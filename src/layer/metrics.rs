@@ -485,9 +485,6 @@ impl Instruments {
     }
 }
 
-/// Whether an LLM span is a model call: its operation (`chat` unless it says otherwise) is a model
-/// operation, not an agent, workflow or tool one.
-
 fn copy(state: &SpanState, attrs: &mut Vec<KeyValue>, key: &'static str) {
     if let Some(v) = state.get(key) {
         attrs.push(KeyValue::new(Key::from_static_str(key), v.clone()));
