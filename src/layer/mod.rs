@@ -198,12 +198,9 @@ where
     }
 
     /// A field formatter for a `fmt` layer that redacts like this layer does (same secret keys, same
-    /// replacement).
+    /// replacement, event messages through the same scrubber).
     pub(crate) fn redacting_fields(&self) -> crate::fmt_fields::RedactingFields {
-        crate::fmt_fields::RedactingFields::new(
-            self.shared.secret_keys.clone(),
-            self.shared.content.scrubber().replacement(),
-        )
+        crate::fmt_fields::RedactingFields::new(self.shared.clone())
     }
 }
 
