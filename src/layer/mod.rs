@@ -60,7 +60,7 @@ pub(crate) type Pipeline = crate::pipeline::Pipeline<closed::Closed>;
 pub(crate) use kinds::Kind;
 use metrics::Instruments;
 use otel_context::Attached;
-use recorder::Recorder;
+use recorder::{Formatting, Preformatted, Recorder};
 use run_span::{adopt_remote, start_run};
 pub(crate) use side_channel::{set_remote_parent, with_state};
 use side_channel::{RemoteParent, WithContext};
@@ -322,7 +322,9 @@ where
                 state.parent_is_remote = false;
             }
         }
-        attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared });
+        // No lock is held: the state is not in the extensions yet, so a field's `Debug` may call back
+        // into botanu (the setter then finds the parent, the current span).
+        attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared, formatting: Formatting::Inline });
         match info.kind {
             Kind::Run => start_run(&mut state, &self.shared),
             Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
@@ -346,13 +348,18 @@ where
 
     fn on_record(&self, id: &span::Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        let info = self.shared.callsite(span.metadata());
+        // A span of a kind botanu does not export has no state: nothing to format, no lock to take.
+        if !self.shared.export_all && info.kind == Kind::Other {
+            return;
+        }
+        // User code (a value's `Debug`, `Display`, `Error`) runs here, before the lock: it may call a
+        // setter, record on this span, log or open a span, all of which lock this span's extensions.
+        let done = Preformatted::collect(values, info, &self.shared);
         let mut ext = span.extensions_mut();
         let Some(state) = ext.get_mut::<SpanState>() else { return };
-        let info = match state.info {
-            Some(info) => info,
-            None => self.shared.callsite(span.metadata()),
-        };
-        values.record(&mut Recorder { state, info, shared: &self.shared });
+        let info = state.info.unwrap_or(info);
+        values.record(&mut Recorder { state, info, shared: &self.shared, formatting: Formatting::Done(&done) });
         if state.kind == Kind::Run {
             let fields = span.metadata().fields();
             run_span::sync_recorded(state, |key| fields.field(key).is_some_and(|f| values.contains(&f)));
