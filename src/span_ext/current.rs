@@ -67,7 +67,7 @@ pub fn emit_outcome(status: &str, outcome: Outcome) -> Result<(), InvalidOutcome
     if let Some(v) = outcome.confidence {
         event_attrs.push(KeyValue::new(k::OUTCOME_EVENT_CONFIDENCE, v));
     }
-    with_state(&Span::current(), |state, shared| {
+    with_own_state(&Span::current(), |state, shared| {
         for kv in &attrs {
             state.set(kv.key.clone(), kv.value.clone());
         }
@@ -120,7 +120,7 @@ pub struct BusinessContext {
 /// # Ok::<(), botanu::Error>(())
 /// ```
 pub fn set_business_context(ctx: BusinessContext) {
-    with_state(&Span::current(), |state, _| {
+    with_own_state(&Span::current(), |state, _| {
         for (key, v) in [
             (k::CUSTOMER_ID, &ctx.customer_id),
             (k::TEAM, &ctx.team),
@@ -158,7 +158,7 @@ pub fn set_business_context(ctx: BusinessContext) {
 /// ```
 pub fn set_correlation(key: &str, value: &str) {
     let key = format!("{}{}", k::CORRELATION_PREFIX, key);
-    with_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
+    with_own_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
 }
 
 // === seed helpers on the current span ===
@@ -227,7 +227,7 @@ pub fn set_llm_attributes(call: LlmAttributes) {
         // Declared: the layer's recorder normalizes it and mirrors `botanu.vendor`, as for the macro.
         span.record(k::GEN_AI_PROVIDER_NAME, call.provider.as_str());
     } else {
-        with_state(&span, |state, _| {
+        with_own_state(&span, |state, _| {
             crate::layer::recorder::apply_system(state, crate::layer::Kind::Llm, &call.provider)
         });
     }

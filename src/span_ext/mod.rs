@@ -19,7 +19,7 @@ use tracing::Span;
 
 pub use crate::cost::Tokens;
 use crate::layer::values::string_array;
-use crate::layer::with_state;
+use crate::layer::{with_own_state, with_state};
 pub use crate::run::{InvalidOutcomeStatus, OutcomeStatus};
 use crate::run::{RemoteContext, RunContext, RunRelation};
 use crate::semconv as k;
@@ -51,7 +51,7 @@ fn put(span: &Span, key: &'static str, value: Value) {
             _ => span.record(&field, tracing::field::display(&value)),
         };
     } else {
-        with_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
+        with_own_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
     }
 }
 
@@ -60,7 +60,7 @@ fn put_str(span: &Span, key: &'static str, value: &str) {
     if let Some(field) = span.field(key) {
         span.record(&field, value);
     } else {
-        with_state(span, |state, _| state.set(Key::from_static_str(key), crate::layer::values::shared_str(value)));
+        with_own_state(span, |state, _| state.set(Key::from_static_str(key), crate::layer::values::shared_str(value)));
     }
 }
 
@@ -68,7 +68,7 @@ fn put_u64(span: &Span, key: &'static str, value: u64) {
     if let Some(field) = span.field(key) {
         span.record(&field, value);
     } else {
-        with_state(span, |state, _| state.set_u64(Key::from_static_str(key), value));
+        with_own_state(span, |state, _| state.set_u64(Key::from_static_str(key), value));
     }
 }
 
@@ -79,11 +79,11 @@ fn put_positive(span: &Span, key: &'static str, value: u64) {
 }
 
 fn put_side(span: &Span, key: &'static str, value: Value) {
-    with_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
+    with_own_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
 }
 
 fn capture(span: &Span, key: &'static str, text: &str) {
-    with_state(span, |state, shared| {
+    with_own_state(span, |state, shared| {
         let run_id = state.run.as_ref().map(|r| r.run_id.clone());
         if let Some(text) = shared.content.capture(run_id.as_deref(), text) {
             state.set(Key::from_static_str(key), Value::from(text));
