@@ -10,6 +10,14 @@
 //! layers before the gate and the scrubber have seen them.
 //!
 //! Every setter is a no-op when no `BotanuLayer` is installed, and never panics.
+//!
+//! A setter writes on the span it is given (the current span, for the free functions), never on an
+//! ancestor. A span botanu would not export — an `info_span!` with no botanu fields — that receives
+//! botanu data through a setter is exported from then on, as a plain span carrying the data, a child of
+//! its nearest exported ancestor and in that ancestor's run (it starts at the first such call). So two
+//! sibling `info_span!`s each keep their own `set_data_metrics` figures instead of overwriting one
+//! value on the run. Readers (`current_run_id`, `baggage`) and run-level writes (`set_baggage`, the
+//! run's outcome status) still go to the enclosing run.
 
 use std::fmt;
 
