@@ -76,3 +76,17 @@ fn a_plain_span_outside_any_run_keeps_its_data_too() {
     let spans = h.spans();
     assert_eq!(int_attr(find(&spans, "standalone"), k::DATA_ROWS_AFFECTED), 5);
 }
+
+#[test]
+fn a_promoted_span_keeps_what_is_recorded_on_it_afterwards() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "etl").in_scope(|| {
+            let op = tracing::info_span!("op", table = tracing::field::Empty);
+            op.in_scope(|| botanu::set_data_metrics(DataMetrics { rows_returned: 1, ..Default::default() }));
+            op.record("table", "orders");
+        });
+    });
+    let spans = h.spans();
+    assert_eq!(str_attr(find(&spans, "op"), "table"), "orders");
+}

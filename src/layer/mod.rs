@@ -398,6 +398,11 @@ where
         if !self.shared.may_have_state(info) {
             return;
         }
+        // A plain span may have a state only once promoted: a short read lock spares formatting for one
+        // that has none.
+        if info.kind == Kind::Other && !self.shared.export_all && span.extensions().get::<SpanState>().is_none() {
+            return;
+        }
         // User code (a value's `Debug`, `Display`, `Error`) runs here, before the lock: it may call a
         // setter, record on this span, log or open a span, all of which lock this span's extensions.
         let done = Preformatted::collect(values, info, &self.shared);
