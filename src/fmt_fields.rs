@@ -6,6 +6,8 @@
 //! fields, leave the span half-made, never closed and never exported. [`RedactingFields`] prints like
 //! the stock formatter but masks values of secret-looking keys with the scrubber's replacement (the same
 //! [`SecretKeys`] the layer uses) and catches a panicking `Debug`/`Display`, printing a marker instead.
+//! An event's message (`info!("calling with Bearer {key}")`) is scrubbed with the layer's content
+//! scrubber, the same detectors that scrub the exported copy of the message.
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -16,19 +18,31 @@ use tracing_subscriber::field::{RecordFields, VisitOutput};
 use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
 use tracing_subscriber::fmt::FormatFields;
 
-use crate::content::SecretKeys;
+use crate::content::Scrubber;
+use crate::layer::Shared;
+use crate::semconv as k;
 use crate::text::{DEBUG_PANICKED, DISPLAY_PANICKED};
 
-/// Formats span and event fields for the stderr `fmt` layer: secrets masked, panics caught.
-#[derive(Debug)]
+/// Formats span and event fields for the stderr `fmt` layer: secrets masked, messages scrubbed, panics
+/// caught.
 pub(crate) struct RedactingFields {
-    secret_keys: SecretKeys,
-    replacement: Arc<str>,
+    /// The layer's secret keys and content scrubber.
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for RedactingFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedactingFields").finish_non_exhaustive()
+    }
 }
 
 impl RedactingFields {
-    pub(crate) fn new(secret_keys: SecretKeys, replacement: &str) -> Self {
-        RedactingFields { secret_keys, replacement: Arc::from(replacement) }
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        RedactingFields { shared }
+    }
+
+    fn scrubber(&self) -> &Scrubber {
+        self.shared.content.scrubber()
     }
 }
 
@@ -50,9 +64,9 @@ struct Redacting<'w, 'f> {
 impl Redacting<'_, '_> {
     /// Writes the replacement instead of `field`'s value when its name looks like a secret.
     fn redacted(&mut self, field: &Field) -> bool {
-        let secret = self.fields.secret_keys.is_secret(field.name());
+        let secret = self.fields.shared.secret_keys.is_secret(field.name());
         if secret {
-            self.inner.record_str(field, &self.fields.replacement);
+            self.inner.record_str(field, self.fields.scrubber().replacement());
         }
         secret
     }
@@ -60,7 +74,10 @@ impl Redacting<'_, '_> {
 
 impl Visit for Redacting<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.redacted(field) {
+        if field.name() == k::MESSAGE {
+            let scrubbed = self.fields.scrubber().scrub(value);
+            self.inner.record_str(field, &scrubbed);
+        } else if !self.redacted(field) {
             self.inner.record_str(field, value);
         }
     }
@@ -125,6 +142,11 @@ impl Visit for Redacting<'_, '_> {
             return;
         }
         match catch_unwind(AssertUnwindSafe(|| format!("{value:?}"))) {
+            // A message may quote a key (`info!("calling with Bearer {key}")`): scrubbed like the export's.
+            Ok(text) if field.name() == k::MESSAGE => {
+                let scrubbed = self.fields.scrubber().scrub(&text);
+                self.inner.record_debug(field, &format_args!("{scrubbed}"))
+            }
             Ok(text) => self.inner.record_debug(field, &format_args!("{text}")),
             Err(_) => self.inner.record_debug(field, &format_args!("{DEBUG_PANICKED}")),
         }

@@ -23,6 +23,9 @@ fn child() {
     let guard = botanu::Builder::new().with_span_exporter(exporter.clone()).init().expect("init");
     let key = fake_key();
     tracing::info!(authorization = %format!("Bearer {key}"), api_key = key.as_str(), token = ?key, "calling the provider");
+    // The application's own message quoting a key: scrubbed like the exported copy of the message.
+    tracing::info!("calling with Bearer {key}");
+    tracing::warn!("the key {key} was refused");
     tracing::info_span!("call", access_token = key.as_str()).in_scope(|| tracing::info!("inside the call"));
     let span = llm_span!(provider = "openai", model = "survivor", bad = ?Booby);
     span.in_scope(|| tracing::info!(boom = ?Booby, "event with a bad field"));
@@ -80,6 +83,11 @@ fn init_stderr_redacts_secrets_and_survives_panicking_fields() {
         assert!(stderr.contains(&format!("{field}=\"[REDACTED]\"")), "{field} is not redacted:\n{stderr}");
     }
     assert!(stderr.contains("calling the provider"), "{stderr}");
+    assert!(
+        stderr.contains("calling with [REDACTED]") || stderr.contains("calling with Bearer [REDACTED]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the key [REDACTED] was refused"), "{stderr}");
     assert!(stderr.contains("boom=<Debug panicked>"), "{stderr}");
     assert!(stderr.contains("bad=<Debug panicked>"), "the span's fields are printed too:\n{stderr}");
     assert!(stderr.contains("error=<Display panicked>"), "{stderr}");

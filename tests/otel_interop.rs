@@ -243,6 +243,72 @@ fn sdk_propagators_and_botanus_read_each_other() {
     assert_eq!(back.span().span_context().trace_id(), producer.trace_id());
 }
 
+/// The `botanu.*` members of an SDK-extracted context's baggage, sorted.
+fn botanu_members(cx: &Context) -> Vec<(String, String)> {
+    let mut members: Vec<(String, String)> = cx
+        .baggage()
+        .iter()
+        .filter(|(key, _)| key.as_str().starts_with("botanu."))
+        .map(|(key, (value, _))| (key.to_string(), value.to_string()))
+        .collect();
+    members.sort();
+    members
+}
+
+#[test]
+fn a_retry_chain_survives_lean_propagation_through_the_sdk() {
+    let h = Harness::new();
+    let sdk = sdk_propagator();
+    // Two attempts of one run, lean mode (the default), each injecting through botanu's propagator.
+    let (first, second, first_headers, second_headers) = h.run(|| {
+        let inject = || {
+            let mut headers = HashMap::new();
+            BotanuPropagator::new().inject_context(&Context::current(), &mut headers);
+            headers
+        };
+        let first = run_span!(workflow = "ingest");
+        let first_headers = first.in_scope(inject);
+        let previous = botanu::RunAttempt::of(&first);
+        let second = run_span!(workflow = "ingest", retry_of = previous);
+        let second_headers = second.in_scope(inject);
+        let ids = |run: &tracing::Span| botanu::RunAttempt::of(run).expect("a run").run_id;
+        (ids(&first), ids(&second), first_headers, second_headers)
+    });
+    // A first attempt stays two members.
+    let first_cx = sdk.extract(&first_headers);
+    assert_eq!(
+        botanu_members(&first_cx),
+        vec![(k::RUN_ID.to_owned(), first.clone()), (k::WORKFLOW.to_owned(), "ingest".to_owned())]
+    );
+    // A retry carries its chain; the SDK reads it and, as an OTel-only hop, sends it on unchanged.
+    let second_cx = sdk.extract(&second_headers);
+    let mut expected = vec![
+        (k::ATTEMPT.to_owned(), "2".to_owned()),
+        (k::RETRY_OF_RUN_ID.to_owned(), first.clone()),
+        (k::ROOT_RUN_ID.to_owned(), first.clone()),
+        (k::RUN_ID.to_owned(), second.clone()),
+        (k::WORKFLOW.to_owned(), "ingest".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(botanu_members(&second_cx), expected);
+    let mut forwarded = HashMap::new();
+    sdk.inject_context(&second_cx, &mut forwarded);
+
+    // A botanu consumer past the OTel-only hop continues the retry, chain included.
+    let consumer = Harness::new();
+    consumer.run(|| {
+        let run = run_span!(workflow = "ingest");
+        run.set_remote_parent(&propagation::extract(&forwarded), RunRelation::Continue);
+        run.in_scope(|| {});
+    });
+    let spans = consumer.spans();
+    let run = find(&spans, "botanu.run/ingest");
+    assert_eq!(str_attr(run, k::RUN_ID), second);
+    assert_eq!(str_attr(run, k::ROOT_RUN_ID), first);
+    assert_eq!(int_attr(run, k::ATTEMPT), 2);
+    assert_eq!(str_attr(run, k::RETRY_OF_RUN_ID), first);
+}
+
 // === (3) tracing-opentelemetry in the same subscriber ===
 
 #[test]

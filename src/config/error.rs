@@ -137,7 +137,8 @@ impl std::error::Error for ConfigError {
 /// The pipeline logs this once and exports without the key (the collector will likely refuse).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKeyWithheld {
-    /// The export URL the key was not sent to (credentials already removed).
+    /// The export URL the key was not sent to: scheme and authority (credentials removed) and the signal
+    /// path; any other path and the query are shown as `[redacted]` (they may hold a token).
     pub url: String,
 }
 

@@ -648,7 +648,8 @@ impl Config {
             return Ok(None);
         }
         if let Some(url) = urls.into_iter().find(|url| !api_key_allowed(url)) {
-            return Err(ApiKeyWithheld { url });
+            // The path and query may hold a token: the error names the host only.
+            return Err(ApiKeyWithheld { url: url::redact_after_authority(&url, REDACTED) });
         }
         Ok(Some(("Authorization".to_owned(), format!("Bearer {key}"))))
     }

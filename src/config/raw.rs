@@ -19,8 +19,15 @@ impl Raw {
     }
 
     pub(super) fn invalid(&self, expected: impl Into<String>) -> ConfigError {
-        // Header values and keys are credentials; the error (and its Debug) must not carry them.
-        let value = if is_secret_key(&self.key) { REDACTED.to_owned() } else { self.value.clone() };
+        // Header values and keys are credentials; the error (and its Debug) must not carry them. Resource
+        // attributes may hold one too (a token pasted into the list): their keys are shown, not values.
+        let value = if is_secret_key(&self.key) {
+            REDACTED.to_owned()
+        } else if self.key == keys::OTEL_RESOURCE_ATTRIBUTES {
+            super::url::redact_key_value_list(&self.value, REDACTED)
+        } else {
+            self.value.clone()
+        };
         ConfigError::InvalidValue {
             key: self.key.clone(),
             value,

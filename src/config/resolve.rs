@@ -6,7 +6,7 @@ use super::keys;
 use super::layers::Layers;
 use super::raw::{push_unique, Raw};
 use super::tls::Signal;
-use super::url::{split_url, strip_credentials};
+use super::url::{redact_after_authority, split_url, strip_credentials};
 use super::{Config, Endpoint, EndpointKind, PiiConfig, Protocol, TracesExporter};
 use crate::cost::{PriceConfigError, PriceOverrides, PricingConfig};
 
@@ -240,14 +240,21 @@ impl Layers<'_> {
             return Ok(None);
         };
         let (url, had_credentials) = strip_credentials(raw.value.trim());
-        let shown = Raw { value: url.clone(), ..raw.clone() };
+        // An error shows the scheme and authority only: a path or query may hold a token.
+        let shown = Raw { value: redact_after_authority(&url, super::REDACTED), ..raw.clone() };
         let scheme_less_grpc = protocol == Protocol::Grpc && !url.contains("://");
         let parses =
             if scheme_less_grpc { split_url(&format!("http://{url}")).is_some() } else { split_url(&url).is_some() };
         if url.chars().any(|ch| ch.is_whitespace() || ch.is_control()) || !parses {
             let expected = match protocol {
-                Protocol::HttpProtobuf => "an http:// or https:// URL such as http://localhost:4318",
-                Protocol::Grpc => "an http:// or https:// URL, or host:port, such as https://collector:4317",
+                Protocol::HttpProtobuf => {
+                    "an http:// or https:// URL such as http://localhost:4318, without spaces or control \
+                     characters (its path is not shown: it may hold a secret)"
+                }
+                Protocol::Grpc => {
+                    "an http:// or https:// URL, or host:port, such as https://collector:4317, without \
+                     spaces or control characters (its path is not shown: it may hold a secret)"
+                }
             };
             return Err(shown.invalid(expected));
         }

@@ -105,3 +105,80 @@ pub(super) fn redact_query(url: &str, replacement: &str) -> String {
         .collect();
     format!("{head}{}{fragment}", redacted.join("&"))
 }
+
+/// `url` as an error may show it: the scheme and authority (credentials already removed), the OTLP
+/// signal path (`/v1/traces`, `/v1/metrics`) if it ends the path, and `[redacted]` (`replacement`) for
+/// the rest of the path and for the query, either of which may hold a token (`http://host:4318/<secret>`).
+/// Works on malformed URLs and on `host:port` too.
+pub(super) fn redact_after_authority(url: &str, replacement: &str) -> String {
+    const SIGNAL_PATHS: [&str; 2] = ["/v1/traces", "/v1/metrics"];
+    let rest_start = url.find("://").map_or(0, |i| i + 3);
+    let end = rest_start + authority_end(&url[rest_start..]);
+    let (head, tail) = url.split_at(end);
+    if tail.is_empty() || tail == "/" {
+        return url.to_owned();
+    }
+    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+    let path = &tail[..path_end];
+    let signal = SIGNAL_PATHS.iter().copied().find(|signal| path.ends_with(signal)).unwrap_or("");
+    let mut out = head.to_owned();
+    let before_signal = &path[..path.len() - signal.len()];
+    if !before_signal.is_empty() && before_signal != "/" {
+        out.push('/');
+        out.push_str(replacement);
+    }
+    out.push_str(signal);
+    if path_end < tail.len() {
+        out.push('?');
+        out.push_str(replacement);
+    }
+    out
+}
+
+/// A `k=v,k2=v2` list as an error may show it: the keys, each value replaced by `replacement`, and an
+/// entry without `=` (which could be a value pasted on its own) replaced whole.
+pub(super) fn redact_key_value_list(list: &str, replacement: &str) -> String {
+    let entries: Vec<String> = list
+        .split(',')
+        .map(|entry| match entry.split_once('=') {
+            Some((key, _)) => format!("{key}={replacement}"),
+            None if entry.trim().is_empty() => entry.to_owned(),
+            None => replacement.to_owned(),
+        })
+        .collect();
+    entries.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_an_error_shows_of_an_endpoint() {
+        let cases = [
+            ("http://collector:4318", "http://collector:4318"),
+            ("http://collector:4318/", "http://collector:4318/"),
+            ("http://collector:4318/tok-123 x", "http://collector:4318/[r]"),
+            ("https://collector/v1/traces?key=abc#f", "https://collector/v1/traces?[r]"),
+            ("https://collector/tok-123/v1/metrics", "https://collector/[r]/v1/metrics"),
+            ("https://collector/v1/traces", "https://collector/v1/traces"),
+            ("collector:4317/tok-123", "collector:4317/[r]"),
+            ("http://collector:43x8\\tok-123", "http://collector:43x8/[r]"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_after_authority(url, "[r]"), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn what_an_error_shows_of_a_key_value_list() {
+        let cases = [
+            ("service.name=shop,api.key=tok-123", "service.name=[r],api.key=[r]"),
+            ("service.name=shop,tok-123", "service.name=[r],[r]"),
+            ("a=1,,b=2", "a=[r],,b=[r]"),
+        ];
+        for (list, shown) in cases {
+            assert_eq!(redact_key_value_list(list, "[r]"), shown, "{list}");
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! stream.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use yaml_rust2::parser::{Event, Parser};
@@ -18,6 +18,9 @@ use super::ConfigSource;
 const MAX_YAML_DEPTH: usize = 32;
 /// Upper bound on nodes after alias expansion, so `&a [*b, *b, ...]` chains cannot exhaust memory.
 const MAX_YAML_NODES: usize = 100_000;
+
+/// Unknown keys a warning names; the rest are counted.
+const MAX_NAMED_UNKNOWN: usize = 20;
 
 /// How a known YAML key's value is shaped.
 #[derive(Clone, Copy)]
@@ -100,7 +103,13 @@ impl YamlSettings {
             }
         }
         if !unknown.is_empty() {
-            warnings.push(format!("{}: unknown keys ignored: {}", path.display(), unknown.join(", ")));
+            // Named up to a few: a file of thousands of stray keys makes a warning, not a megabyte.
+            let named = unknown.iter().take(MAX_NAMED_UNKNOWN).map(String::as_str).collect::<Vec<_>>().join(", ");
+            let more = match unknown.len().saturating_sub(MAX_NAMED_UNKNOWN) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            warnings.push(format!("{}: unknown keys ignored: {named}{more}", path.display()));
         }
         Ok(settings)
     }
@@ -298,8 +307,20 @@ pub(super) fn parse_yaml(text: &str, path: &Path) -> Result<Option<Node>, Config
 
 /// A container being filled.
 pub(super) enum Frame {
-    Seq { anchor: usize, line: usize, items: Vec<Node> },
-    Map { anchor: usize, line: usize, entries: Vec<Entry>, pending_key: Option<(String, usize)> },
+    Seq {
+        anchor: usize,
+        line: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        anchor: usize,
+        line: usize,
+        entries: Vec<Entry>,
+        pending_key: Option<(String, usize)>,
+        /// The keys so far, for the duplicate check: one lookup per key, so a mapping of n keys loads in
+        /// O(n) (a scan of `entries` made 49k keys take seconds, issue 28).
+        keys: HashSet<String>,
+    },
 }
 
 /// Builds [`Node`]s from parser events; errors are `(line, message)`.
@@ -309,6 +330,9 @@ pub(super) struct TreeBuilder {
     pub(super) documents: Vec<Node>,
     pub(super) anchors: HashMap<usize, Node>,
     pub(super) nodes: usize,
+    /// Key comparisons made by the duplicate check, so a test can see that it stays linear.
+    #[cfg(test)]
+    pub(super) key_probes: usize,
 }
 
 impl TreeBuilder {
@@ -323,7 +347,8 @@ impl TreeBuilder {
             }
             Event::SequenceStart(anchor, _tag) => self.open(Frame::Seq { anchor, line, items: Vec::new() }, line),
             Event::MappingStart(anchor, _tag) => {
-                self.open(Frame::Map { anchor, line, entries: Vec::new(), pending_key: None }, line)
+                let frame = Frame::Map { anchor, line, entries: Vec::new(), pending_key: None, keys: HashSet::new() };
+                self.open(frame, line)
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq { anchor, line, items }) => {
@@ -374,13 +399,17 @@ impl TreeBuilder {
         match self.stack.last_mut() {
             None => self.documents.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Frame::Map { entries, pending_key, keys, .. }) => match pending_key.take() {
                 None => match node.kind {
                     NodeKind::Scalar(key) => *pending_key = Some((key, node.line)),
                     _ => return Err((node.line, "a mapping key must be a string".to_owned())),
                 },
                 Some((key, key_line)) => {
-                    if entries.iter().any(|e| e.key == key) {
+                    #[cfg(test)]
+                    {
+                        self.key_probes += 1;
+                    }
+                    if !keys.insert(key.clone()) {
                         return Err((key_line, format!("duplicate key `{key}`")));
                     }
                     entries.push(Entry { key, value: node });
@@ -388,5 +417,43 @@ impl TreeBuilder {
             },
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mapping of `keys` keys, block or flow style.
+    fn mapping(keys: usize, flow: bool) -> String {
+        let items: Vec<String> = (0..keys).map(|i| format!("k{i}: v")).collect();
+        if flow {
+            format!("{{{}}}\n", items.join(", "))
+        } else {
+            items.join("\n") + "\n"
+        }
+    }
+
+    #[test]
+    fn the_duplicate_key_check_is_linear_in_the_number_of_keys() {
+        for flow in [false, true] {
+            let keys = 49_000;
+            let text = mapping(keys, flow);
+            let mut parser = Parser::new_from_str(&text);
+            let mut tree = TreeBuilder::default();
+            loop {
+                let (event, mark) = parser.next_token().expect("valid YAML");
+                if event == Event::StreamEnd {
+                    break;
+                }
+                tree.push(event, mark).expect("within the limits");
+            }
+            match &tree.documents[0].kind {
+                NodeKind::Map(entries) => assert_eq!(entries.len(), keys),
+                other => panic!("{other:?}"),
+            }
+            // One probe per key (a hash lookup), not one comparison per earlier key.
+            assert!(tree.key_probes <= keys, "flow {flow}: {} probes for {keys} keys", tree.key_probes);
+        }
     }
 }

@@ -69,19 +69,22 @@ where
     if span_meta.target() != meta.target() || span_meta.file() != meta.file() {
         return false;
     }
-    let mut ext = span.extensions_mut();
-    let Some(state) = ext.get_mut::<SpanState>() else { return false };
-    if !state.info.is_some_and(|info| info.takes_arguments) {
+    let is_run_return =
+        span.extensions().get::<SpanState>().is_some_and(|state| state.info.is_some_and(|info| info.takes_arguments));
+    if !is_run_return {
         return false;
     }
     if !shared.content.is_enabled() {
         // Dropped unformatted: with capture off it could never be exported.
         return true;
     }
+    // Formatted with no lock held: the value's `Debug` is user code and may call back into botanu.
     let mut value = ReturnValue(None);
     event.record(&mut value);
     if let Some(output) = value.0 {
-        state.io.get_or_insert_with(Box::default).output = Some(output);
+        if let Some(state) = span.extensions_mut().get_mut::<SpanState>() {
+            state.io.get_or_insert_with(Box::default).output = Some(output);
+        }
     }
     true
 }

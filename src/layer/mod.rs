@@ -37,6 +37,7 @@ pub(crate) mod values;
 
 use std::any::TypeId;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -60,9 +61,9 @@ pub(crate) type Pipeline = crate::pipeline::Pipeline<closed::Closed>;
 pub(crate) use kinds::Kind;
 use metrics::Instruments;
 use otel_context::Attached;
-use recorder::Recorder;
+use recorder::{Formatting, Preformatted, Recorder};
 use run_span::{adopt_remote, start_run};
-pub(crate) use side_channel::{set_remote_parent, with_state};
+pub(crate) use side_channel::{set_remote_parent, with_own_state, with_state};
 use side_channel::{RemoteParent, WithContext};
 use state::SpanState;
 
@@ -95,6 +96,9 @@ pub(crate) struct Shared {
     /// table holds at most one small `CallsiteInfo` per callsite per layer built, and spans can keep a
     /// `&'static` to it without reference counting on the hot path. Read without a lock.
     callsites: callsites::CallsiteTable,
+    /// Set once a setter has given botanu data to a span botanu did not export (see `side_channel`):
+    /// from then on a plain span may have a state, and the paths that skip plain spans look.
+    promoted: AtomicBool,
 }
 
 /// What [`Shared`] is built from besides the resolved [`Config`]: parts the builder makes (the tracer,
@@ -145,7 +149,18 @@ impl Shared {
             cost,
             pipeline,
             callsites: callsites::CallsiteTable::default(),
+            promoted: AtomicBool::new(false),
         }
+    }
+
+    /// Whether a span of `info`'s callsite may have a [`SpanState`]: botanu exports its kind, every span
+    /// is exported, or a setter has given a plain span botanu data (see `side_channel`).
+    #[inline]
+    pub(crate) fn may_have_state(&self, info: &CallsiteInfo) -> bool {
+        // Relaxed: a promotion happens before the span's later record, enter or close through the
+        // span's own synchronization (its extensions' lock, its reference count), and coherence makes
+        // a flag written before that visible after it.
+        self.export_all || info.kind != Kind::Other || self.promoted.load(Ordering::Relaxed)
     }
 
     /// The callsite's classification, computed on first sight (normally at registration).
@@ -198,12 +213,9 @@ where
     }
 
     /// A field formatter for a `fmt` layer that redacts like this layer does (same secret keys, same
-    /// replacement).
+    /// replacement, event messages through the same scrubber).
     pub(crate) fn redacting_fields(&self) -> crate::fmt_fields::RedactingFields {
-        crate::fmt_fields::RedactingFields::new(
-            self.shared.secret_keys.clone(),
-            self.shared.content.scrubber().replacement(),
-        )
+        crate::fmt_fields::RedactingFields::new(self.shared.clone())
     }
 }
 
@@ -230,6 +242,43 @@ struct Inherited {
     trace_state: Option<Arc<str>>,
     /// Set when the nearest ancestor with context is a non-exported span carrying a remote parent.
     remote: Option<RemoteParent>,
+}
+
+impl Inherited {
+    fn apply(self, state: &mut SpanState) {
+        state.parent_span_id = self.parent_span_id;
+        state.parent_is_remote = self.parent_is_remote && self.parent_span_id != SpanId::INVALID;
+        state.run = self.run;
+        state.step = self.step;
+        state.trace_state = self.trace_state;
+    }
+}
+
+/// The state of `span`, a span botanu does not export, when a setter gives it botanu data: it is
+/// exported from now on as a plain span carrying that data, a child of its nearest exported ancestor
+/// (or of the remote parent set on it or above it), in that ancestor's run. It starts now: `tracing`
+/// does not say when a span opened, and botanu keeps nothing for spans it does not export. Children
+/// opened before the promotion keep the ancestor as their parent.
+fn promoted_state<S>(span: &SpanRef<'_, S>, own_remote: Option<RemoteParent>, shared: &Shared) -> SpanState
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let info = shared.callsite(span.metadata());
+    shared.promoted.store(true, Ordering::Relaxed);
+    let mut inherited = inherit(span.parent());
+    let remote = own_remote.or_else(|| inherited.as_mut().and_then(|i| i.remote.take()));
+    let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
+    let (trace_id, span_id) = export::new_ids(parent_trace);
+    let mut state = SpanState::new(info.kind, trace_id, span_id, SystemTime::now());
+    state.info = Some(info);
+    if let Some(inh) = inherited {
+        inh.apply(&mut state);
+    }
+    if let Some(rp) = remote {
+        adopt_remote(&mut state, shared, &rp.remote, rp.relation);
+    }
+    cost::opened(&state, shared);
+    state
 }
 
 fn inherit<S>(parent: Option<SpanRef<'_, S>>) -> Option<Inherited>
@@ -316,16 +365,11 @@ where
         let mut state = SpanState::new(info.kind, trace_id, span_id, SystemTime::now());
         state.info = Some(info);
         if let Some(inh) = inherited {
-            state.parent_span_id = inh.parent_span_id;
-            state.parent_is_remote = inh.parent_is_remote;
-            state.run = inh.run;
-            state.step = inh.step;
-            state.trace_state = inh.trace_state;
-            if inh.parent_span_id == SpanId::INVALID {
-                state.parent_is_remote = false;
-            }
+            inh.apply(&mut state);
         }
-        attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared });
+        // No lock is held: the state is not in the extensions yet, so a field's `Debug` may call back
+        // into botanu (the setter then finds the parent, the current span).
+        attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared, formatting: Formatting::Inline });
         match info.kind {
             Kind::Run => start_run(&mut state, &self.shared),
             Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
@@ -349,13 +393,23 @@ where
 
     fn on_record(&self, id: &span::Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        let info = self.shared.callsite(span.metadata());
+        // A span of a kind botanu does not export has no state: nothing to format, no lock to take.
+        if !self.shared.may_have_state(info) {
+            return;
+        }
+        // A plain span may have a state only once promoted: a short read lock spares formatting for one
+        // that has none.
+        if info.kind == Kind::Other && !self.shared.export_all && span.extensions().get::<SpanState>().is_none() {
+            return;
+        }
+        // User code (a value's `Debug`, `Display`, `Error`) runs here, before the lock: it may call a
+        // setter, record on this span, log or open a span, all of which lock this span's extensions.
+        let done = Preformatted::collect(values, info, &self.shared);
         let mut ext = span.extensions_mut();
         let Some(state) = ext.get_mut::<SpanState>() else { return };
-        let info = match state.info {
-            Some(info) => info,
-            None => self.shared.callsite(span.metadata()),
-        };
-        values.record(&mut Recorder { state, info, shared: &self.shared });
+        let info = state.info.unwrap_or(info);
+        values.record(&mut Recorder { state, info, shared: &self.shared, formatting: Formatting::Done(&done) });
         if state.kind == Kind::Run {
             let fields = span.metadata().fields();
             run_span::sync_recorded(state, |key| fields.field(key).is_some_and(|f| values.contains(&f)));
@@ -368,7 +422,7 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         // A span of a kind botanu does not export has no state: skip the extensions' lock.
-        if !self.shared.export_all && self.shared.callsite(span.metadata()).kind == Kind::Other {
+        if !self.shared.may_have_state(self.shared.callsite(span.metadata())) {
             return;
         }
         // One read lock answers both "is it exported?" (a span botanu does not export has no state) and
@@ -407,7 +461,7 @@ where
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
         // A span of a kind botanu does not export has no state: skip the extensions' lock.
-        if !self.shared.export_all && self.shared.callsite(span.metadata()).kind == Kind::Other {
+        if !self.shared.may_have_state(self.shared.callsite(span.metadata())) {
             return;
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.

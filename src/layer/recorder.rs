@@ -1,6 +1,13 @@
 //! The field visitor: each recorded field, by the role its callsite gave it (decided once per callsite),
 //! stored into the span's [`SpanState`] in its exported shape — vendors normalized, operations
 //! case-normalized, integers kept as integers, content gated and scrubbed.
+//!
+//! A field's `Debug`, `Display` or `Error` is user code, and user code may call back into botanu: a
+//! setter, `current_run_id()`, a `record` on the same span, an event, a child span. Every one of those
+//! takes the span's extensions lock, so on a span that already has its state (`on_record`) the values
+//! are formatted first, by [`Preformatted::collect`], with no lock held, and the [`Recorder`] then runs
+//! under the lock with the formatted text only (issue 28). In `on_new_span` the state is still a local
+//! value, so the recorder formats as it goes.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -40,10 +47,95 @@ fn apply_operation(state: &mut SpanState, kind: Kind, raw: &str) {
     state.set(Key::from_static_str(op.key), Value::String(cow_to_string_value(normalized)));
 }
 
+/// A value formatted before the span's state was locked.
+enum Formatted {
+    /// `record_debug` (and `record_bytes`, which `tracing` routes through it): the `Debug` text.
+    Debug(String),
+    /// `record_error`: the error's type name and its `Display` text.
+    Error { error_type: String, message: String },
+}
+
+/// The user-formatted values of one `record`, by field index, formatted with no lock held. Empty (and
+/// not allocated) when the record has only strings and numbers, which need no formatting.
+#[derive(Default)]
+pub(crate) struct Preformatted(Vec<(usize, Formatted)>);
+
+impl Preformatted {
+    /// Formats what the recorder will need of `values` formatted: nothing for an ignored field, nor for
+    /// an argument while content capture is off (it could never be exported).
+    pub(crate) fn collect(values: &tracing_core::span::Record<'_>, info: &CallsiteInfo, shared: &Shared) -> Self {
+        let mut collector = Collector { info, shared, out: Preformatted::default() };
+        values.record(&mut collector);
+        collector.out
+    }
+
+    fn get(&self, field: &Field) -> Option<&Formatted> {
+        self.0.iter().find(|(index, _)| *index == field.index()).map(|(_, f)| f)
+    }
+}
+
+/// The first pass of `on_record`: formats the `Debug` and `Error` values, ignores the rest.
+struct Collector<'a> {
+    info: &'a CallsiteInfo,
+    shared: &'a Shared,
+    out: Preformatted,
+}
+
+impl Collector<'_> {
+    fn wanted(&self, field: &Field) -> bool {
+        match self.info.role(field.index()) {
+            Role::Ignore => false,
+            Role::Argument { .. } => self.shared.content.is_enabled(),
+            _ => true,
+        }
+    }
+}
+
+impl Visit for Collector<'_> {
+    // `Visit`'s defaults route these through `record_debug`; they need no formatting, so they are
+    // recorded in the second pass, under the lock, straight from the value.
+    fn record_str(&mut self, _: &Field, _: &str) {}
+    fn record_i64(&mut self, _: &Field, _: i64) {}
+    fn record_u64(&mut self, _: &Field, _: u64) {}
+    fn record_i128(&mut self, _: &Field, _: i128) {}
+    fn record_u128(&mut self, _: &Field, _: u128) {}
+    fn record_f64(&mut self, _: &Field, _: f64) {}
+    fn record_bool(&mut self, _: &Field, _: bool) {}
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        let formatted = Formatted::Error { error_type: error_type_name(value), message: display_string(value) };
+        self.out.0.push((field.index(), formatted));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.wanted(field) {
+            self.out.0.push((field.index(), Formatted::Debug(debug_string(value))));
+        }
+    }
+
+    #[cfg(all(tracing_unstable, feature = "valuable"))]
+    fn record_value(&mut self, field: &Field, value: valuable::Value<'_>) {
+        // Flattened under the lock by `structured` (valuable's derived visitors); only an argument's
+        // `Debug` text is formatted here.
+        if matches!(self.info.role(field.index()), Role::Argument { .. }) && self.wanted(field) {
+            self.out.0.push((field.index(), Formatted::Debug(debug_string(&value))));
+        }
+    }
+}
+
+/// How the recorder gets the text of a `Debug` or `Error` value.
+pub(crate) enum Formatting<'a> {
+    /// Formats it itself: the state is not locked (`on_new_span`, where it is still a local value).
+    Inline,
+    /// Takes it from the first pass; a value not there is not formatted (it was not wanted).
+    Done(&'a Preformatted),
+}
+
 pub(crate) struct Recorder<'a> {
     pub(crate) state: &'a mut SpanState,
     pub(crate) info: &'a CallsiteInfo,
     pub(crate) shared: &'a Shared,
+    pub(crate) formatting: Formatting<'a>,
 }
 
 impl Recorder<'_> {
@@ -172,8 +264,14 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let message = display_string(value);
-        self.state.fail(&error_type_name(value), &message);
+        let (error_type, message) = match self.formatting {
+            Formatting::Inline => (error_type_name(value), display_string(value)),
+            Formatting::Done(done) => match done.get(field) {
+                Some(Formatted::Error { error_type, message }) => (error_type.clone(), message.clone()),
+                _ => return,
+            },
+        };
+        self.state.fail(&error_type, &message);
         self.str_value(field, &message);
     }
 
@@ -182,8 +280,17 @@ impl Visit for Recorder<'_> {
         if matches!(self.info.role(field.index()), Role::Argument { .. }) && !self.shared.content.is_enabled() {
             return;
         }
-        let s = debug_string(value);
-        self.str_value(field, &s);
+        match self.formatting {
+            Formatting::Inline => {
+                let s = debug_string(value);
+                self.str_value(field, &s);
+            }
+            Formatting::Done(done) => {
+                if let Some(Formatted::Debug(s)) = done.get(field) {
+                    self.str_value(field, s);
+                }
+            }
+        }
     }
 
     #[cfg(all(tracing_unstable, feature = "valuable"))]
@@ -191,7 +298,16 @@ impl Visit for Recorder<'_> {
         let prefix = match self.info.role(field.index()) {
             Role::Metadata => self.state.metadata_prefix().to_owned(),
             Role::Ignore => return,
-            Role::Argument { .. } => return self.str_value(field, &debug_string(&value)),
+            Role::Argument { .. } => {
+                return match self.formatting {
+                    Formatting::Inline => self.str_value(field, &debug_string(&value)),
+                    Formatting::Done(done) => {
+                        if let Some(Formatted::Debug(s)) = done.get(field) {
+                            self.str_value(field, s);
+                        }
+                    }
+                }
+            }
             _ => format!("{}.", field.name()),
         };
         super::structured::flatten(self.state, &prefix, value);

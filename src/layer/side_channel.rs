@@ -5,6 +5,17 @@
 //! layer by downcasting the dispatcher to [`WithContext`], as `tracing-error` and
 //! `tracing-opentelemetry` do. The layer hands out a `WithContext` from `downcast_raw`; it holds plain
 //! function pointers monomorphized for the subscriber type, so a caller needs no type parameter.
+//!
+//! Two ways in, for two kinds of caller:
+//! - [`with_own_state`], for setters: botanu data goes on the span it was given to. A span botanu does
+//!   not export (an `info_span!` with no botanu fields) is promoted: from then on it is exported, as a
+//!   plain span carrying that data (see `promoted_state`). Data is never redirected to an ancestor,
+//!   where a second span's value would overwrite the first's (issue 28).
+//! - [`with_state`], for readers (the current run, the OTel context, what to inject): the span's state or
+//!   its nearest exported ancestor's.
+//!
+//! Either runs its closure with the span's extensions locked; the closures are botanu's own and call no
+//! user code (setters format their arguments before they get here).
 
 use std::sync::Arc;
 
@@ -21,6 +32,8 @@ use crate::run::{RemoteContext, RunRelation};
 pub(crate) struct WithContext {
     #[allow(clippy::type_complexity)]
     state: fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
+    #[allow(clippy::type_complexity)]
+    own_state: fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
     remote: fn(&Dispatch, &span::Id, &RemoteContext, RunRelation),
 }
 
@@ -30,7 +43,7 @@ impl WithContext {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        WithContext { state: state_of::<S>, remote: set_remote::<S> }
+        WithContext { state: state_of::<S>, own_state: own_state_of::<S>, remote: set_remote::<S> }
     }
 }
 
@@ -40,6 +53,17 @@ pub(crate) fn with_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)
     span.with_subscriber(|(id, dispatch)| {
         if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
             (wc.state)(dispatch, id, &mut f);
+        }
+    });
+}
+
+/// Runs `f` on the state of `span` itself, if a `BotanuLayer` is installed; a span botanu does not export
+/// is promoted to an exported plain span first (see the module docs). Without a layer, or outside any
+/// span, `f` is not called.
+pub(crate) fn with_own_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)) {
+    span.with_subscriber(|(id, dispatch)| {
+        if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
+            (wc.own_state)(dispatch, id, &mut f);
         }
     });
 }
@@ -81,6 +105,38 @@ where
             f(state, &layer.shared);
             return;
         }
+    }
+}
+
+fn own_state_of<S>(dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared))
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some((span, layer)) = lookup::<S>(dispatch, id) else { return };
+    if opentelemetry::Context::is_current_telemetry_suppressed() {
+        return;
+    }
+    let mut ext = span.extensions_mut();
+    let promoted_now = ext.get_mut::<SpanState>().is_none();
+    if promoted_now {
+        // Built under this span's lock, which only ever comes before its ancestors' (read) locks, so
+        // two threads promoting the same span make one state.
+        let own_remote = ext.get_mut::<RemoteParent>().cloned();
+        let promoted = super::promoted_state(&span, own_remote, &layer.shared);
+        ext.insert(promoted);
+    }
+    let Some(state) = ext.get_mut::<SpanState>() else { return };
+    f(state, &layer.shared);
+    // The span was entered before it had a state, so `on_enter` did not make it the current OTel
+    // context; if it is this thread's current span, it becomes so now (and stops at its exit), so spans
+    // opened inside it from now on are its children.
+    let entered = promoted_now
+        && layer.shared.activate_context
+        && dispatch.current_span().id().is_some_and(|current| current == id);
+    let cx = entered.then(|| super::otel_context::context_of(state, &layer.shared));
+    drop(ext);
+    if let Some(cx) = cx {
+        super::otel_context::activate(id, cx);
     }
 }
 

@@ -16,12 +16,13 @@ use crate::semconv::{self as k, propagation as p};
 /// When an entry travels in the `baggage` header.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Wire {
-    /// In lean and full propagation mode.
+    /// In lean and full propagation mode (when the run has a value).
     Lean,
     /// In full mode only.
     Full,
-    /// In full mode, unless the run has the entry's default value (the test says whether it has).
-    FullUnless(fn(&RunContext) -> bool),
+    /// In lean and full mode, unless the run has the entry's default value (the test says whether it
+    /// has): the retry chain, so it survives default propagation while a first attempt stays two members.
+    LeanUnless(fn(&RunContext) -> bool),
 }
 
 /// Which exported spans carry an entry as an attribute.
@@ -137,7 +138,7 @@ pub(crate) static RUN_ENTRIES: [RunEntry; 12] = [
         key: k::ROOT_RUN_ID,
         baggage_key: k::ROOT_RUN_ID,
         // Absent on the wire means "the run is its own root".
-        wire: Wire::FullUnless(|run| run.root_run_id == run.run_id),
+        wire: Wire::LeanUnless(|run| run.root_run_id == run.run_id),
         stamp: Stamp::RunSpan,
         readable: true,
         input: Input::None,
@@ -146,7 +147,7 @@ pub(crate) static RUN_ENTRIES: [RunEntry; 12] = [
     RunEntry {
         key: k::ATTEMPT,
         baggage_key: k::ATTEMPT,
-        wire: Wire::FullUnless(|run| run.attempt <= 1),
+        wire: Wire::LeanUnless(|run| run.attempt <= 1),
         stamp: Stamp::RunSpan,
         readable: true,
         input: Input::None,
@@ -155,7 +156,8 @@ pub(crate) static RUN_ENTRIES: [RunEntry; 12] = [
     RunEntry {
         key: k::RETRY_OF_RUN_ID,
         baggage_key: k::RETRY_OF_RUN_ID,
-        wire: Wire::Full,
+        // Read as `None` (so not sent) unless the run is a retry.
+        wire: Wire::Lean,
         stamp: Stamp::RunSpan,
         readable: false,
         input: Input::Str(|f| &mut f.retry_of_run_id),
@@ -187,7 +189,7 @@ impl RunEntry {
         match self.wire {
             Wire::Lean => true,
             Wire::Full => full,
-            Wire::FullUnless(is_default) => full && !is_default(run),
+            Wire::LeanUnless(is_default) => !is_default(run),
         }
     }
 

@@ -170,7 +170,7 @@ impl BotanuSpanExt for Span {
     }
 
     fn set_error_type(&self, error_type: &str, message: &str) -> &Self {
-        with_state(self, |state, _| state.fail(error_type, message));
+        with_own_state(self, |state, _| state.fail(error_type, message));
         self
     }
 
@@ -190,7 +190,7 @@ impl BotanuSpanExt for Span {
         let value = value.into();
         // Cut before the key is copied and split into words.
         let key = crate::text::cut_str(key, crate::text::MAX_VALUE_BYTES);
-        with_state(self, |state, shared| {
+        with_own_state(self, |state, shared| {
             let full = Key::new(format!("{}{}", state.metadata_prefix(), key));
             match &value {
                 _ if shared.secret_keys.is_secret(key) => {

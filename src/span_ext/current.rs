@@ -67,7 +67,7 @@ pub fn emit_outcome(status: &str, outcome: Outcome) -> Result<(), InvalidOutcome
     if let Some(v) = outcome.confidence {
         event_attrs.push(KeyValue::new(k::OUTCOME_EVENT_CONFIDENCE, v));
     }
-    with_state(&Span::current(), |state, shared| {
+    with_own_state(&Span::current(), |state, shared| {
         for kv in &attrs {
             state.set(kv.key.clone(), kv.value.clone());
         }
@@ -120,7 +120,7 @@ pub struct BusinessContext {
 /// # Ok::<(), botanu::Error>(())
 /// ```
 pub fn set_business_context(ctx: BusinessContext) {
-    with_state(&Span::current(), |state, _| {
+    with_own_state(&Span::current(), |state, _| {
         for (key, v) in [
             (k::CUSTOMER_ID, &ctx.customer_id),
             (k::TEAM, &ctx.team),
@@ -158,7 +158,7 @@ pub fn set_business_context(ctx: BusinessContext) {
 /// ```
 pub fn set_correlation(key: &str, value: &str) {
     let key = format!("{}{}", k::CORRELATION_PREFIX, key);
-    with_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
+    with_own_state(&Span::current(), |state, _| state.set(Key::new(key.clone()), Value::from(value.to_owned())));
 }
 
 // === seed helpers on the current span ===
@@ -227,7 +227,7 @@ pub fn set_llm_attributes(call: LlmAttributes) {
         // Declared: the layer's recorder normalizes it and mirrors `botanu.vendor`, as for the macro.
         span.record(k::GEN_AI_PROVIDER_NAME, call.provider.as_str());
     } else {
-        with_state(&span, |state, _| {
+        with_own_state(&span, |state, _| {
             crate::layer::recorder::apply_system(state, crate::layer::Kind::Llm, &call.provider)
         });
     }
@@ -291,7 +291,8 @@ pub struct DataMetrics {
 }
 
 /// Writes data-operation figures (`botanu.data.*`) on the current span (the reference's
-/// `set_data_metrics`).
+/// `set_data_metrics`). They never land on an enclosing span: a plain `info_span!` that receives them is
+/// exported with them, as a plain span in its ancestor's run.
 ///
 /// ```
 /// # use botanu::prelude::*;
@@ -311,6 +312,32 @@ pub struct DataMetrics {
 /// assert_eq!(attr(k::DATA_ROWS_RETURNED).as_deref(), Some("42"));
 /// assert_eq!(attr(k::DATA_BYTES_READ).as_deref(), Some("8192"));
 /// assert_eq!(attr(k::DATA_ROWS_AFFECTED), None);
+/// # Ok::<(), botanu::Error>(())
+/// ```
+///
+/// In plain spans inside a run, each span keeps its own figures:
+///
+/// ```
+/// # use botanu::prelude::*;
+/// # use botanu::semconv as k;
+/// # use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// # use tracing_subscriber::prelude::*;
+/// # let exporter = InMemorySpanExporter::default();
+/// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+/// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+/// run_span!(workflow = "etl").in_scope(|| {
+///     tracing::info_span!("op1").in_scope(|| botanu::set_data_metrics(botanu::DataMetrics { rows_returned: 100, ..Default::default() }));
+///     tracing::info_span!("op2").in_scope(|| botanu::set_data_metrics(botanu::DataMetrics { rows_returned: 7, ..Default::default() }));
+/// });
+/// # });
+/// # guard.force_flush()?;
+/// # let spans = exporter.get_finished_spans().unwrap();
+/// let rows = |name: &str| {
+///     let span = spans.iter().find(|s| s.name == name).expect("exported");
+///     span.attributes.iter().find(|kv| kv.key.as_str() == k::DATA_ROWS_RETURNED).map(|kv| kv.value.to_string())
+/// };
+/// assert_eq!((rows("op1").as_deref(), rows("op2").as_deref()), (Some("100"), Some("7")));
+/// assert_eq!(rows("botanu.run/etl"), None);
 /// # Ok::<(), botanu::Error>(())
 /// ```
 pub fn set_data_metrics(metrics: DataMetrics) {

@@ -10,6 +10,14 @@
 //! layers before the gate and the scrubber have seen them.
 //!
 //! Every setter is a no-op when no `BotanuLayer` is installed, and never panics.
+//!
+//! A setter writes on the span it is given (the current span, for the free functions), never on an
+//! ancestor. A span botanu would not export — an `info_span!` with no botanu fields — that receives
+//! botanu data through a setter is exported from then on, as a plain span carrying the data, a child of
+//! its nearest exported ancestor and in that ancestor's run (it starts at the first such call). So two
+//! sibling `info_span!`s each keep their own `set_data_metrics` figures instead of overwriting one
+//! value on the run. Readers (`current_run_id`, `baggage`) and run-level writes (`set_baggage`, the
+//! run's outcome status) still go to the enclosing run.
 
 use std::fmt;
 
@@ -19,7 +27,7 @@ use tracing::Span;
 
 pub use crate::cost::Tokens;
 use crate::layer::values::string_array;
-use crate::layer::with_state;
+use crate::layer::{with_own_state, with_state};
 pub use crate::run::{InvalidOutcomeStatus, OutcomeStatus};
 use crate::run::{RemoteContext, RunContext, RunRelation};
 use crate::semconv as k;
@@ -51,7 +59,7 @@ fn put(span: &Span, key: &'static str, value: Value) {
             _ => span.record(&field, tracing::field::display(&value)),
         };
     } else {
-        with_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
+        with_own_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
     }
 }
 
@@ -60,7 +68,7 @@ fn put_str(span: &Span, key: &'static str, value: &str) {
     if let Some(field) = span.field(key) {
         span.record(&field, value);
     } else {
-        with_state(span, |state, _| state.set(Key::from_static_str(key), crate::layer::values::shared_str(value)));
+        with_own_state(span, |state, _| state.set(Key::from_static_str(key), crate::layer::values::shared_str(value)));
     }
 }
 
@@ -68,7 +76,7 @@ fn put_u64(span: &Span, key: &'static str, value: u64) {
     if let Some(field) = span.field(key) {
         span.record(&field, value);
     } else {
-        with_state(span, |state, _| state.set_u64(Key::from_static_str(key), value));
+        with_own_state(span, |state, _| state.set_u64(Key::from_static_str(key), value));
     }
 }
 
@@ -79,11 +87,11 @@ fn put_positive(span: &Span, key: &'static str, value: u64) {
 }
 
 fn put_side(span: &Span, key: &'static str, value: Value) {
-    with_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
+    with_own_state(span, |state, _| state.set(Key::from_static_str(key), value.clone()));
 }
 
 fn capture(span: &Span, key: &'static str, text: &str) {
-    with_state(span, |state, shared| {
+    with_own_state(span, |state, shared| {
         let run_id = state.run.as_ref().map(|r| r.run_id.clone());
         if let Some(text) = shared.content.capture(run_id.as_deref(), text) {
             state.set(Key::from_static_str(key), Value::from(text));

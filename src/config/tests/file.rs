@@ -293,6 +293,65 @@ fn a_secret_in_the_endpoint_query_string_is_not_in_debug_output() {
 }
 
 #[test]
+fn config_errors_never_print_a_secret_in_the_endpoint_path_or_the_resource_attributes() {
+    let secret = format!("{}{}", "tok-", "Zq9x".repeat(6));
+    let dir = TempDir::new();
+    let cases: Vec<(&str, String)> = vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://collector:4318/{secret} x")),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://collector:43x8/{secret}")),
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", format!("http://collector:4318/v1/{secret}?q=1\t2")),
+        ("OTEL_RESOURCE_ATTRIBUTES", format!("service.name=shop,{secret}")),
+        ("OTEL_RESOURCE_ATTRIBUTES", format!("api.key={secret},broken")),
+        ("OTEL_RESOURCE_ATTRIBUTES", format!("=,{secret}")),
+    ];
+    for (variable, value) in &cases {
+        let err = match load(&dir, &[(variable, value.as_str())]) {
+            Err(err) => err,
+            Ok(_) => panic!("{variable}={value} loaded"),
+        };
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains(&secret), "{variable}: {shown}");
+            assert!(shown.contains(variable), "{variable}: {shown}");
+        }
+    }
+    // What is not secret is still shown, so the error stays actionable.
+    let err = load(&dir, &[("OTEL_EXPORTER_OTLP_ENDPOINT", &format!("http://collector:43x8/{secret}"))]).unwrap_err();
+    assert!(err.to_string().contains("http://collector:43x8/[redacted]"), "{err}");
+    let err = load(&dir, &[("OTEL_RESOURCE_ATTRIBUTES", &format!("service.name=shop,{secret}"))]).unwrap_err();
+    assert!(err.to_string().contains("service.name=[redacted],[redacted]"), "{err}");
+    assert!(err.to_string().contains("entry 2 has no '='"), "{err}");
+    // The API key refusal names the host, not the path.
+    let config = Config::default()
+        .with_endpoint(format!("https://collector.example.com/{secret}"))
+        .with_api_key(format!("{}-{}", "test", "key"));
+    let withheld = config.auth_header().unwrap_err();
+    assert!(!withheld.to_string().contains(&secret), "{withheld}");
+    assert!(withheld.to_string().contains("https://collector.example.com/[redacted]/v1/traces"), "{withheld}");
+}
+
+#[test]
+fn a_mapping_of_49k_keys_loads_in_linear_time() {
+    // Near the node cap (100,000 with keys): 49,000 keys, block and flow style, at the top level and as
+    // headers. Timed for the record only (BENCHMARKS.md); the linear bound is
+    // `yaml::tests::the_duplicate_key_check_is_linear_in_the_number_of_keys`.
+    let keys = 49_000;
+    let block: String = (0..keys).map(|i| format!("k{i}: v\n")).collect();
+    let flow = format!("{{{}}}\n", (0..keys).map(|i| format!("k{i}: v")).collect::<Vec<_>>().join(", "));
+    let headers: String =
+        "otlp:\n  headers:\n".to_owned() + &(0..keys).map(|i| format!("    x-h{i}: v\n")).collect::<String>();
+    for (name, yaml) in [("block", block), ("flow", flow), ("headers", headers)] {
+        let started = std::time::Instant::now();
+        let (config, warnings) = load_yaml_ok(&yaml, &[]);
+        eprintln!("{name}: {keys} keys loaded in {:?}", started.elapsed());
+        if name == "headers" {
+            assert_eq!(config.headers.len(), keys);
+        } else {
+            assert!(warnings[0].contains(&format!("and {} more", keys - 20)), "{}", &warnings[0][..200]);
+        }
+    }
+}
+
+#[test]
 fn load_warnings_travel_with_the_config() {
     let (config, warnings) = load_yaml_ok("service:\n  name: shop\n  colour: blue\n", &[]);
     assert_eq!(config.warnings(), warnings.as_slice());

@@ -29,9 +29,9 @@ fn invalid_environment_values_name_key_value_and_expectation() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://", "http://", "http:// or https://"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:port", "http://h:port", "http:// or https://"),
         ("BOTANU_COLLECTOR_ENDPOINT", "http://h 1", "http://h 1", "http:// or https://"),
-        ("OTEL_RESOURCE_ATTRIBUTES", "a=1,broken", "a=1,broken", "entry 2 has no '='"),
-        ("OTEL_RESOURCE_ATTRIBUTES", "=v", "=v", "entry 1 has an empty key"),
-        ("OTEL_RESOURCE_ATTRIBUTES", "k=%FF", "k=%FF", "not UTF-8"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "a=1,broken", "a=[redacted],[redacted]", "entry 2 has no '='"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "=v", "=[redacted]", "entry 1 has an empty key"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "k=%FF", "k=[redacted]", "not UTF-8"),
         ("OTEL_EXPORTER_OTLP_HEADERS", "x-a=1,x-b", REDACTED, "entry 2 has no '='"),
         ("OTEL_EXPORTER_OTLP_HEADERS", "bad name=x", REDACTED, "header names"),
         ("OTEL_EXPORTER_OTLP_HEADERS", "x=a%0D%0Ab", REDACTED, "control characters"),
@@ -283,8 +283,8 @@ fn auth_header_is_withheld_from_untrusted_hosts() {
     let mixed = with_key().with_endpoint("https://ingest.botanu.ai").with_metrics_endpoint("https://metrics.example/m");
     assert_eq!(
         mixed.auth_header().map_err(|e| e.url),
-        Err("https://metrics.example/m".to_owned()),
-        "every export URL must be trusted"
+        Err("https://metrics.example/[redacted]".to_owned()),
+        "every export URL must be trusted (a path other than the signal's is not shown: it may hold a token)"
     );
 }
 
