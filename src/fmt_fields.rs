@@ -19,15 +19,22 @@ use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
 use tracing_subscriber::fmt::FormatFields;
 
 use crate::content::Scrubber;
-use crate::layer::Shared;
 use crate::semconv as k;
 use crate::text::{DEBUG_PANICKED, DISPLAY_PANICKED};
+
+/// What the formatter redacts with: the layer's secret keys and content scrubber (the layer implements
+/// it, so this module needs nothing of the layer's).
+pub(crate) trait Redaction: Send + Sync {
+    /// Whether a field of this name holds a secret.
+    fn is_secret(&self, name: &str) -> bool;
+    /// The content scrubber (its replacement masks secret fields).
+    fn scrubber(&self) -> &Scrubber;
+}
 
 /// Formats span and event fields for the stderr `fmt` layer: secrets masked, messages scrubbed, panics
 /// caught.
 pub(crate) struct RedactingFields {
-    /// The layer's secret keys and content scrubber.
-    shared: Arc<Shared>,
+    redaction: Arc<dyn Redaction>,
 }
 
 impl fmt::Debug for RedactingFields {
@@ -37,12 +44,12 @@ impl fmt::Debug for RedactingFields {
 }
 
 impl RedactingFields {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        RedactingFields { shared }
+    pub(crate) fn new(redaction: Arc<dyn Redaction>) -> Self {
+        RedactingFields { redaction }
     }
 
     fn scrubber(&self) -> &Scrubber {
-        self.shared.content.scrubber()
+        self.redaction.scrubber()
     }
 }
 
@@ -64,7 +71,7 @@ struct Redacting<'w, 'f> {
 impl Redacting<'_, '_> {
     /// Writes the replacement instead of `field`'s value when its name looks like a secret.
     fn redacted(&mut self, field: &Field) -> bool {
-        let secret = self.fields.shared.secret_keys.is_secret(field.name());
+        let secret = self.fields.redaction.is_secret(field.name());
         if secret {
             self.inner.record_str(field, self.fields.scrubber().replacement());
         }

@@ -116,6 +116,16 @@ pub(crate) struct SharedParts {
     pub(crate) pipeline: Option<Arc<Pipeline>>,
 }
 
+impl crate::fmt_fields::Redaction for Shared {
+    fn is_secret(&self, name: &str) -> bool {
+        self.secret_keys.is_secret(name)
+    }
+
+    fn scrubber(&self) -> &crate::content::Scrubber {
+        self.content.scrubber()
+    }
+}
+
 impl Shared {
     /// One expression from the resolved settings: a field added to `Shared` and not set here fails to
     /// compile, and a setting the layer reads comes straight from `config`.
