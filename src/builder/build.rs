@@ -101,6 +101,11 @@ impl Builder {
             inline_processors = true;
         }
         let tracer_provider = provider.build();
+        // Nothing fails past this point: the export queues' workers start now, not when the exporters
+        // were added, so a builder dropped unbuilt or failing above leaves no thread behind.
+        for stats in &export_stats {
+            stats.start();
+        }
         let scope = InstrumentationScope::builder(k::SDK_NAME).with_version(env!("CARGO_PKG_VERSION")).build();
         let tracer = tracer_provider.tracer_with_scope(scope.clone());
 
