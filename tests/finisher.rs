@@ -439,3 +439,30 @@ fn the_providers_own_shutdown_accounts_for_every_span_the_finisher_held() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(counter.counts(), counts, "the counts are final");
 }
+
+/// The meter provider's own shutdown (not the guard's) exports the metrics of every span closed
+/// before it, also those the finisher still held: its collection drains the finisher first.
+#[cfg(feature = "testing")]
+#[test]
+fn the_meter_providers_own_shutdown_includes_the_spans_the_finisher_held() {
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 2_000;
+    let metrics = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    let (layer, guard) = Builder::new()
+        .with_queue_settings(QueueSettings { delay: Duration::from_secs(60), ..QueueSettings::default() })
+        .with_batch_exporter(InMemorySpanExporter::default())
+        .with_metric_exporter(metrics.clone())
+        .build()
+        .expect("pipeline builds");
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            let d = dispatch.clone();
+            scope.spawn(move || tracing::dispatcher::with_default(&d, || (0..PER_THREAD).for_each(|_| gpt_4o_call())));
+        }
+    });
+    guard.meter_provider().expect("botanu's meter provider").shutdown().expect("the meter provider shuts down");
+    let rms = metrics.get_finished_metrics().expect("metrics");
+    let calls: u64 = common::metric(&rms, m::OPERATION_DURATION).points().iter().map(|p| p.count).sum();
+    assert_eq!(calls, (THREADS * PER_THREAD) as u64, "every LLM call closed before the shutdown is in its metrics");
+}

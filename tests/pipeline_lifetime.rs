@@ -50,13 +50,14 @@ fn settled_threads(at_most: usize) -> usize {
 
 /// Runs `round` [`ROUNDS`] times; the threads and RSS growth it left behind.
 fn leftover(what: &str, baseline: usize, mut round: impl FnMut()) -> usize {
-    let rss = rss_kib();
+    let (rss, started) = (rss_kib(), Instant::now());
     for _ in 0..ROUNDS {
         round();
     }
+    let took = started.elapsed();
     let left = settled_threads(baseline).saturating_sub(baseline);
     let grew = rss_kib().saturating_sub(rss);
-    println!("{what}: {ROUNDS} rounds, +{left} threads, RSS +{grew} KiB");
+    println!("{what}: {ROUNDS} rounds in {took:.1?}, +{left} threads, RSS +{grew} KiB");
     left
 }
 

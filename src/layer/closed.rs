@@ -54,11 +54,11 @@ impl Handoff for Closed {
 }
 
 /// Finishes one closed span (on the finisher, or on an application thread the finisher is behind);
-/// `false` if it reached no span processor, to be counted dropped: lost to a panic while finishing (a
-/// bug, or a processor's, which must take neither the finisher nor the application down: every later
-/// flush would otherwise wait its whole timeout), or built after the tracer provider was shut down
-/// through the SDK (`tracer_provider().shutdown()` reaches botanu's queue, which drains the finisher,
-/// only after the provider stopped recording spans).
+/// `false` if it did not reach botanu's export queue, to be counted dropped: lost to a panic while
+/// finishing (a bug, or a processor's, which must take neither the finisher nor the application down:
+/// every later flush would otherwise wait its whole timeout), or ended after the tracer provider was
+/// shut down through the SDK (`tracer_provider().shutdown()` reaches botanu's queue, which drains the
+/// finisher, only after the provider stopped delivering spans).
 pub(crate) fn finish(span: Closed, shared: &Shared) -> bool {
     // The run outlives the state `export::finish` consumes: its count is released after the span's
     // cost is in the run's tally.

@@ -75,9 +75,9 @@ pub(crate) fn new_ids(parent_trace: Option<TraceId>) -> (TraceId, SpanId) {
 
 /// Finishes a closed span: derived attributes, stamping, metrics, and the OTel span itself.
 /// Runs on the application thread (inline processors) or on the finisher (see `finisher`); `end` is
-/// when the span closed, `run_open` what `cost::closing` counted then. `false` if the OTel span was
-/// not recorded, so no processor saw it: the tracer provider was shut down (through the SDK, before
-/// botanu's queue drained the finisher).
+/// when the span closed, `run_open` what `cost::closing` counted then. Whether the OTel span reached
+/// botanu's export queue: not when the tracer provider was shut down through the SDK (which stops
+/// delivering spans before botanu's queue drains the finisher), nor without a botanu queue.
 pub(crate) fn finish(
     mut state: SpanState,
     shared: &Shared,
@@ -178,10 +178,8 @@ pub(crate) fn finish(
         PRESET.with(|p| p.set(Some((state.trace_id, state.span_id))));
         let mut span = shared.tracer.build_with_context(builder, &parent_cx);
         PRESET.with(|p| p.set(None));
-        let recorded = span.is_recording();
         span.set_status(status);
-        span.end_with_timestamp(end);
-        recorded
+        crate::pipeline::reaches_queue(|| span.end_with_timestamp(end))
     };
     if shared.inline_processors {
         // Span processors run right here, inside `on_close` (a SimpleSpanProcessor exports on this

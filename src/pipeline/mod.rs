@@ -20,7 +20,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 
 pub(crate) use finisher::{Handoff, Pipeline};
 pub(crate) use queue::ExportStats;
-pub(crate) use queue::{report_drops, QueueProcessor};
+pub(crate) use queue::{reaches_queue, report_drops, QueueProcessor};
 
 /// A stage before the export queue (the finisher) that the queue drains first at its flush and
 /// shutdown, so spans it buffers reach the exporter (also through `SdkTracerProvider::force_flush`).

@@ -22,6 +22,7 @@
 //! dropped, what the worker holds (a batch in a hung export) failed, and the worker counts nothing more
 //! afterwards, so the counters are final when shutdown returns.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -36,6 +37,20 @@ use opentelemetry_sdk::Resource;
 
 use super::Upstream;
 use crate::config::QueueSettings;
+
+thread_local! {
+    /// Set by [`QueueProcessor::on_end`]: whether the span this thread just ended reached a queue.
+    static REACHED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Ends a span with `end` and says whether it reached a botanu export queue (queued or counted
+/// dropped there). The SDK silently skips the processors of a provider shut down (also for a span
+/// built before): such a span must be counted by whoever ended it.
+pub(crate) fn reaches_queue(end: impl FnOnce()) -> bool {
+    REACHED.with(|r| r.set(false));
+    end();
+    REACHED.with(|r| r.replace(false))
+}
 
 /// Logs the first-drop warning of any of `stats`, on the current dispatcher. Suppressed for botanu's
 /// own layer, so it is logged, not attached to the current span.
@@ -287,6 +302,8 @@ impl SpanProcessor for QueueProcessor {
     fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
+        // From here on the span is counted: exported, failed or dropped.
+        REACHED.with(|r| r.set(true));
         let mut state = self.shared.lock();
         // The batch in flight counts: a hung export holds it.
         if state.closed || state.spans.len() + state.in_flight as usize >= self.shared.settings.queue_size {
