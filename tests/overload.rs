@@ -121,6 +121,20 @@ struct Overload {
     /// RSS over the last quarter of the run: min and max.
     rss_plateau_kib: (u64, u64),
     latencies: Latencies,
+    /// The same measurement around nothing, on the same threads: what the scheduler alone adds (a
+    /// thread preempted between the two clock reads, on a machine with more threads than cores).
+    floor: Latencies,
+    /// Context switches of the application threads over the run: voluntary ones are waits (a contended
+    /// lock parks the thread), involuntary ones preemption.
+    switches: (u64, u64),
+}
+
+/// This thread's (voluntary, involuntary) context switches so far.
+fn switches() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap_or_default();
+    let read =
+        |key: &str| status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    (read("voluntary_ctxt_switches:"), read("nonvoluntary_ctxt_switches:"))
 }
 
 fn rss_kib() -> u64 {
@@ -143,7 +157,8 @@ fn overload(queue_size: usize, threads: usize, run: Duration) -> Overload {
         .map(|t| {
             let (dispatch, created, stop) = (dispatch.clone(), created.clone(), stop.clone());
             std::thread::spawn(move || {
-                let mut latencies = Latencies::new();
+                let (mut latencies, mut floor) = (Latencies::new(), Latencies::new());
+                let before = switches();
                 tracing::dispatcher::with_default(&dispatch, || {
                     while !stop.load(Ordering::Relaxed) {
                         let span = llm_span!(provider = "openai", model = "gpt-4o");
@@ -152,9 +167,13 @@ fn overload(queue_size: usize, threads: usize, run: Duration) -> Overload {
                         drop(span);
                         latencies.record(closing.elapsed().as_nanos() as u64);
                         created[t].0.fetch_add(1, Ordering::Relaxed);
+                        let nothing = Instant::now();
+                        std::hint::black_box(&stop);
+                        floor.record(nothing.elapsed().as_nanos() as u64);
                     }
                 });
-                latencies
+                let after = switches();
+                (latencies, floor, (after.0 - before.0, after.1 - before.1))
             })
         })
         .collect();
@@ -180,9 +199,12 @@ fn overload(queue_size: usize, threads: usize, run: Duration) -> Overload {
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let mut latencies = Latencies::new();
+    let (mut latencies, mut floor, mut switched) = (Latencies::new(), Latencies::new(), (0, 0));
     for worker in workers {
-        latencies.merge(&worker.join().expect("worker"));
+        let (l, f, s) = worker.join().expect("worker");
+        latencies.merge(&l);
+        floor.merge(&f);
+        switched = (switched.0 + s.0, switched.1 + s.1);
     }
     let created = created.iter().map(|c| c.0.load(Ordering::Relaxed)).sum();
     drop(dispatch);
@@ -198,6 +220,8 @@ fn overload(queue_size: usize, threads: usize, run: Duration) -> Overload {
         rss_peak_kib,
         rss_plateau_kib: plateau,
         latencies,
+        floor,
+        switches: switched,
     }
 }
 
@@ -231,15 +255,15 @@ fn overload_figures() {
     let queue = QueueSettings::default().queue_size;
     println!("hung exporter, queue_size {queue}, bound {} spans, {secs} s per row", bound(queue));
     println!(
-        "| threads | spans closed | dropped | peak held | RSS base → peak (plateau) | close p50 | p99 | p99.9 | max |"
+        "| threads | spans closed | dropped | peak held | RSS base → peak (plateau) | close p50 | p99 | p99.9 | p99.99 | max | scheduler floor p99.99 / max | waits / preemptions |"
     );
-    println!("|---:|---:|---:|---:|---|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     for t in threads {
         let o = overload(queue, t, Duration::from_secs(secs));
         let l = &o.latencies;
         let us = |ns: u64| format!("{:.1} µs", ns as f64 / 1_000.0);
         println!(
-            "| {t} | {} | {} | {} | {} → {} MiB ({}–{}) | {} | {} | {} | {} |",
+            "| {t} | {} | {} | {} | {} → {} MiB ({}–{}) | {} | {} | {} | {} | {} | {} / {} | {} / {} |",
             o.created,
             o.dropped,
             o.peak_held,
@@ -250,7 +274,12 @@ fn overload_figures() {
             us(l.quantile(0.5)),
             us(l.quantile(0.99)),
             us(l.quantile(0.999)),
+            us(l.quantile(0.9999)),
             us(l.max_ns),
+            us(o.floor.quantile(0.9999)),
+            us(o.floor.max_ns),
+            o.switches.0,
+            o.switches.1,
         );
     }
 }
