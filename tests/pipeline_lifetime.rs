@@ -34,6 +34,8 @@ fn otlp() -> Config {
         .with_service_name("lifetime")
         .with_traces_exporter(TracesExporter::Otlp)
         .with_endpoint("http://127.0.0.1:9")
+        // Bounds the shutdown's last metric export to the closed port (each cycle waits for it).
+        .with_export_timeout(Duration::from_millis(200))
 }
 
 /// Waits (at most 5 s) for threads that are ending to be gone, and returns how many are left.
