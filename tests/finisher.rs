@@ -406,3 +406,63 @@ fn an_exporter_that_emits_telemetry_neither_deadlocks_nor_loops() {
         assert!(spans.iter().all(|s| s.name != "chat from-exporter" && !is_error(s)));
     }
 }
+
+/// The SDK's own shutdown (`tracer_provider().shutdown()`, not the guard's) reaches the queue after the
+/// provider stopped building spans: what the finisher still held then can no longer be exported, and
+/// must be counted, not lost. Every span closed before the call is exported, failed or dropped when it
+/// returns, and the counts do not move afterwards.
+#[test]
+fn the_providers_own_shutdown_accounts_for_every_span_the_finisher_held() {
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 12_500;
+    let p = pipeline(QueueSettings::default());
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            let d = p.dispatch.clone();
+            scope.spawn(move || {
+                tracing::dispatcher::with_default(&d, || {
+                    for _ in 0..PER_THREAD {
+                        gpt_4o_call();
+                    }
+                })
+            });
+        }
+    });
+    let counter = p.guard.export_counter();
+    p.guard.tracer_provider().shutdown().expect("the provider shuts down");
+    let counts = counter.counts();
+    assert_eq!(
+        counts.exported + counts.failed + counts.dropped,
+        (THREADS * PER_THREAD) as u64,
+        "every span closed before the shutdown is accounted for when it returns: {counts:?}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(counter.counts(), counts, "the counts are final");
+}
+
+/// The meter provider's own shutdown (not the guard's) exports the metrics of every span closed
+/// before it, also those the finisher still held: its collection drains the finisher first.
+#[cfg(feature = "testing")]
+#[test]
+fn the_meter_providers_own_shutdown_includes_the_spans_the_finisher_held() {
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 2_000;
+    let metrics = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    let (layer, guard) = Builder::new()
+        .with_queue_settings(QueueSettings { delay: Duration::from_secs(60), ..QueueSettings::default() })
+        .with_batch_exporter(InMemorySpanExporter::default())
+        .with_metric_exporter(metrics.clone())
+        .build()
+        .expect("pipeline builds");
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            let d = dispatch.clone();
+            scope.spawn(move || tracing::dispatcher::with_default(&d, || (0..PER_THREAD).for_each(|_| gpt_4o_call())));
+        }
+    });
+    guard.meter_provider().expect("botanu's meter provider").shutdown().expect("the meter provider shuts down");
+    let rms = metrics.get_finished_metrics().expect("metrics");
+    let calls: u64 = common::metric(&rms, m::OPERATION_DURATION).points().iter().map(|p| p.count).sum();
+    assert_eq!(calls, (THREADS * PER_THREAD) as u64, "every LLM call closed before the shutdown is in its metrics");
+}

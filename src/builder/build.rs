@@ -101,6 +101,11 @@ impl Builder {
             inline_processors = true;
         }
         let tracer_provider = provider.build();
+        // Nothing fails past this point: the export queues' workers start now, not when the exporters
+        // were added, so a builder dropped unbuilt or failing above leaves no thread behind.
+        for stats in &export_stats {
+            stats.start();
+        }
         let scope = InstrumentationScope::builder(k::SDK_NAME).with_version(env!("CARGO_PKG_VERSION")).build();
         let tracer = tracer_provider.tracer_with_scope(scope.clone());
 
@@ -122,14 +127,14 @@ impl Builder {
             }
         };
         let meter = meter_provider.meter_with_scope(scope);
-        let mut self_metrics = register_export_metrics(&meter, &export_stats);
+        // Spans are finished on botanu's finisher thread unless a processor must run inline.
+        let pipeline =
+            (!inline_processors).then(|| Pipeline::new(config.queue_size, config.schedule_delay, &export_stats));
+        let mut self_metrics = register_export_metrics(&meter, &export_stats, pipeline.as_ref(), config.export_timeout);
         self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
         let cost_summary = Arc::new(SummaryStore::default());
         let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
 
-        // Spans are finished on botanu's finisher thread unless a processor must run inline.
-        let pipeline =
-            (!inline_processors).then(|| Pipeline::new(config.queue_size, config.schedule_delay, &export_stats));
         let parts = SharedParts {
             tracer,
             content: ContentPolicy::new(

@@ -2,6 +2,7 @@
 //! assembles besides the layer: the pricing engine and the export self-metrics.
 
 use super::*;
+use std::sync::Weak;
 
 /// The filter of `init()`'s stderr layer, from `RUST_LOG`: `target=level` and `level` directives
 /// (tracing-subscriber's `Targets`), INFO when unset or when no directive can be used; with the directives
@@ -120,24 +121,36 @@ pub(super) fn pricing_engine(settings: &PricingConfig) -> Result<PricingEngine, 
 }
 
 /// Registers the export queue's self-metrics; the returned instruments keep their callbacks alive.
+///
+/// The first callback also drains `pipeline` (within `timeout`, the export timeout: the finisher never
+/// waits on the network, so this is bounded by its work): callbacks run at the start of every
+/// collection, so a flush or shutdown of the meter provider itself (`guard.meter_provider()`) includes
+/// the metrics of spans the finisher still held.
 pub(super) fn register_export_metrics(
     meter: &opentelemetry::metrics::Meter,
     stats: &[Arc<ExportStats>],
+    pipeline: Option<&Arc<Pipeline>>,
+    timeout: Duration,
 ) -> Vec<opentelemetry::metrics::ObservableCounter<u64>> {
     if stats.is_empty() {
         return Vec::new();
     }
-    let counter = |name: &'static str, read: fn(&ExportStats) -> u64| {
+    let counter = |name: &'static str, read: fn(&ExportStats) -> u64, drain: Option<Weak<Pipeline>>| {
         let stats = stats.to_vec();
         meter
             .u64_observable_counter(name)
             .with_unit(k::metrics::SPANS_UNIT)
-            .with_callback(move |observer| observer.observe(stats.iter().map(|s| read(s)).sum(), &[]))
+            .with_callback(move |observer| {
+                if let Some(pipeline) = drain.as_ref().and_then(Weak::upgrade) {
+                    let _ = pipeline.drain(timeout);
+                }
+                observer.observe(stats.iter().map(|s| read(s)).sum(), &[]);
+            })
             .build()
     };
     vec![
-        counter(k::metrics::EXPORT_DROPPED_SPANS, ExportStats::dropped),
-        counter(k::metrics::EXPORT_FAILED_SPANS, ExportStats::failed),
+        counter(k::metrics::EXPORT_DROPPED_SPANS, ExportStats::dropped, pipeline.map(Arc::downgrade)),
+        counter(k::metrics::EXPORT_FAILED_SPANS, ExportStats::failed, None),
     ]
 }
 

@@ -394,7 +394,11 @@ impl Builder {
 
     /// Exports spans through `exporter` from botanu's export queue, on a background thread: the
     /// application never waits on the network, and spans dropped because the queue is full are
-    /// counted ([`BotanuGuard::export_counts`], metric `botanu.export.dropped_spans`).
+    /// counted ([`BotanuGuard::export_counts`], metric `botanu.export.dropped_spans`). The thread starts
+    /// in [`build`](Self::build): a builder dropped unbuilt, or whose build fails, starts none. With the
+    /// queue of `queue_size` spans and the finisher's share (`queue_size / 8`, as much again for runs
+    /// waiting for children), botanu holds at most `queue_size + 2 × queue_size / 8` spans, whatever the
+    /// number of threads (see README "Reliability").
     ///
     /// ```
     /// use opentelemetry_sdk::trace::InMemorySpanExporter;

@@ -54,19 +54,22 @@ impl Handoff for Closed {
 }
 
 /// Finishes one closed span (on the finisher, or on an application thread the finisher is behind);
-/// `false` if it was lost to a panic while finishing (a bug, or a processor's), which must take neither
-/// the finisher nor the application down: every later flush would otherwise wait its whole timeout.
+/// `false` if it did not reach botanu's export queue, to be counted dropped: lost to a panic while
+/// finishing (a bug, or a processor's, which must take neither the finisher nor the application down:
+/// every later flush would otherwise wait its whole timeout), or ended after the tracer provider was
+/// shut down through the SDK (`tracer_provider().shutdown()` reaches botanu's queue, which drains the
+/// finisher, only after the provider stopped delivering spans).
 pub(crate) fn finish(span: Closed, shared: &Shared) -> bool {
     // The run outlives the state `export::finish` consumes: its count is released after the span's
     // cost is in the run's tally.
     let pending_in = if span.pending { span.state.run.clone() } else { None };
     let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        export::finish(span.state, shared, span.meta, span.end, span.run_open);
+        export::finish(span.state, shared, span.meta, span.end, span.run_open)
     }));
     if let Some(run) = pending_in {
         run.cost.finished();
     }
-    finished.is_ok()
+    finished.unwrap_or(false)
 }
 
 /// A span closed, on the application thread (whichever thread finishes it): counted closed in its run,

@@ -75,14 +75,16 @@ pub(crate) fn new_ids(parent_trace: Option<TraceId>) -> (TraceId, SpanId) {
 
 /// Finishes a closed span: derived attributes, stamping, metrics, and the OTel span itself.
 /// Runs on the application thread (inline processors) or on the finisher (see `finisher`); `end` is
-/// when the span closed, `run_open` what `cost::closing` counted then.
+/// when the span closed, `run_open` what `cost::closing` counted then. Whether the OTel span reached
+/// botanu's export queue: not when the tracer provider was shut down through the SDK (which stops
+/// delivering spans before botanu's queue drains the finisher), nor without a botanu queue.
 pub(crate) fn finish(
     mut state: SpanState,
     shared: &Shared,
     meta: &'static Metadata<'static>,
     end: SystemTime,
     run_open: u64,
-) {
+) -> bool {
     let elapsed = end.duration_since(state.start).unwrap_or_default();
     // An `#[instrument]` run's arguments and return value, through the gate and the scrubber.
     super::instrument::finish(&mut state, shared);
@@ -177,7 +179,7 @@ pub(crate) fn finish(
         let mut span = shared.tracer.build_with_context(builder, &parent_cx);
         PRESET.with(|p| p.set(None));
         span.set_status(status);
-        span.end_with_timestamp(end);
+        crate::pipeline::reaches_queue(|| span.end_with_timestamp(end))
     };
     if shared.inline_processors {
         // Span processors run right here, inside `on_close` (a SimpleSpanProcessor exports on this
@@ -188,12 +190,12 @@ pub(crate) fn finish(
         // OpenTelemetry's own telemetry suppression on for SDK components.
         tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
             let _quiet = Context::enter_telemetry_suppressed_scope();
-            export();
-        });
+            export()
+        })
     } else {
         // Only botanu's export queues (on the finisher, or inline if it could not start): `on_end`
         // just enqueues, and the exporter runs on the queue's thread.
-        export();
+        export()
     }
 }
 

@@ -92,9 +92,8 @@ pub(crate) struct Shared {
     /// Where closed spans are handed off to be finished on botanu's thread (see `finisher`); `None`
     /// when span processors run inline.
     pub(crate) pipeline: Option<Arc<Pipeline>>,
-    /// Classified callsites. Entries are leaked on purpose: a callsite is `'static` and finite, so the
-    /// table holds at most one small `CallsiteInfo` per callsite per layer built, and spans can keep a
-    /// `&'static` to it without reference counting on the hot path. Read without a lock.
+    /// Classified callsites, read without a lock; freed with the layer, their classifications interned
+    /// process-wide so spans keep a `&'static` to one (see `callsites`).
     callsites: callsites::CallsiteTable,
     /// Set once a setter has given botanu data to a span botanu did not export (see `side_channel`):
     /// from then on a plain span may have a state, and the paths that skip plain spans look.
@@ -492,7 +491,7 @@ where
             }
             None => {
                 let (run_open, _) = closed::closing(&state, shared, false);
-                export::finish(state, shared, span.metadata(), end, run_open);
+                let _ = export::finish(state, shared, span.metadata(), end, run_open);
                 crate::pipeline::report_drops(&shared.export_stats);
             }
         }

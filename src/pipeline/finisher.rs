@@ -22,15 +22,28 @@
 //! Buffers: one per application thread and pipeline, found through a thread-local (several pipelines may
 //! live in one process: each test builds its own), registered once in the pipeline's list, so a buffer
 //! of a thread that has exited is still drained. The finisher is woken when a buffer reaches
-//! [`WAKE_AT`] spans and otherwise polls every [`poll_interval`]. Past [`high_water`] spans the finisher
-//! is behind (the application closes spans faster than one thread finishes them): the application thread
-//! then finishes its spans itself, in `on_close`, until the finisher catches up — backpressure, not
-//! drops, and finishing spreads over the application's threads. A run waiting for children is not
-//! finished there; it waits in the buffer up to the buffer's bound, past which (a stalled finisher) it is
-//! finished there too, with the roll-up so far. Spans still buffered when a shutdown gives up are counted
-//! dropped; spans closed after shutdown are
-//! discarded uncounted, as the SDK does once its provider is shut down (the counters are final when
-//! shutdown returns).
+//! [`WAKE_AT`] spans (or the pipeline half its capacity) and otherwise polls every [`poll_interval`].
+//!
+//! Memory: ONE bound per pipeline, whatever the number of threads. The finisher holds at most
+//! [`capacity`] closed spans (an eighth of the queue size) — every buffer, the runs parked waiting for
+//! children and the spans being finished, counted in one pipeline-wide `held` — plus as many again for
+//! runs waiting for children (so a run is not cut off from its roll-up by its own children's burst);
+//! the export queue holds at most `queue_size` more, the batch in a hung export included. So botanu holds
+//! at most `queue_size + 2 × capacity` spans (1.25 × `queue_size`) per pipeline. Threads do not write
+//! `held` per span: a buffer reserves [`CREDIT`] spans of it at a time (under its own lock, which only its
+//! thread and the finisher take), and the finisher takes back what an idle buffer did not use.
+//!
+//! Past the bound, at the hand-off, the finisher is behind. When the export queue has room (the
+//! application closes spans faster than one thread finishes them), the application thread finishes the
+//! span itself, in `on_close` — backpressure, not drops, and finishing spreads over the application's
+//! threads. When the queue is full too (the exporter is stuck or far behind), the span is dropped there
+//! and counted (`ExportStats`, the first drop warns once): finishing it would only reach the full queue,
+//! and the application thread must neither do that work nor wait on the queue's lock because the
+//! exporter is stuck. Dropping costs the thread the span's state freed and one counter. A run waiting for
+//! children that comes back past its own (doubled) bound is finished with the roll-up so far, or dropped
+//! the same way. Spans still buffered when a shutdown gives up are counted dropped; spans closed after
+//! shutdown are discarded uncounted, as the SDK does once its provider is shut down (the counters are
+//! final when shutdown returns).
 //!
 //! Run roll-up: a run's children may close on other threads than the run, and buffers are drained one
 //! after another, so the finisher can see a run before a child that closed before it. Each child handed
@@ -45,7 +58,7 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -57,11 +70,15 @@ use super::Upstream;
 
 /// Spans in one thread's buffer that wake the finisher before its next poll.
 pub(crate) const WAKE_AT: usize = 256;
-/// Spans in one thread's buffer past which the finisher is behind: that thread finishes its spans
-/// itself until the finisher catches up. An eighth of the queue size (8,192 by default), at least
-/// 4 × [`WAKE_AT`], at most the queue size: a burst is absorbed, a sustained overload pushes back.
-pub(crate) fn high_water(queue_size: usize) -> usize {
-    (queue_size / 8).max(4 * WAKE_AT).min(queue_size.max(1))
+/// Spans of the pipeline's capacity a buffer reserves at a time, so threads do not all write the
+/// pipeline's count per span.
+pub(crate) const CREDIT: usize = 32;
+/// Closed spans the finisher holds at most (buffers, parked runs, spans being finished), apart from runs
+/// waiting for children, which may take as many again: an eighth of the queue size (8,192 by default),
+/// at least 1. A burst is absorbed; past it the application finishes its spans itself while the export
+/// queue has room, and drops them (counted) when it has none. See the module documentation.
+pub(crate) fn capacity(queue_size: usize) -> usize {
+    (queue_size / 8).max(1)
 }
 /// Longest time a run waits for children that closed before it (see the module documentation).
 pub(crate) const PARK_LIMIT: Duration = Duration::from_secs(1);
@@ -97,13 +114,15 @@ struct Buffer<T> {
 #[derive(Debug)]
 struct Slot<T> {
     spans: Vec<T>,
-    /// Set at shutdown: spans pushed afterwards are dropped and counted.
+    /// Of the pipeline's `held`, what this buffer reserved and has not used yet.
+    credit: usize,
+    /// Set at shutdown: spans pushed afterwards are discarded.
     closed: bool,
 }
 
 impl<T> Default for Buffer<T> {
     fn default() -> Self {
-        Buffer { slot: Mutex::new(Slot { spans: Vec::new(), closed: false }), dispatch: None }
+        Buffer { slot: Mutex::new(Slot { spans: Vec::new(), credit: 0, closed: false }), dispatch: None }
     }
 }
 
@@ -161,22 +180,27 @@ pub(crate) struct Pipeline<T> {
     abandon: AtomicBool,
     finisher: OnceLock<std::thread::Thread>,
     handle: Mutex<Option<JoinHandle<()>>>,
-    bound: usize,
-    high_water: usize,
+    /// Spans the finisher holds or buffers have reserved (see the module documentation): written by a
+    /// thread once per [`CREDIT`] spans, and by the finisher once per round.
+    held: AtomicUsize,
+    /// The most `held` may reach with a span that does not wait (see [`capacity`]); twice this with a run
+    /// waiting for children.
+    capacity: usize,
     poll: Duration,
     stats: Vec<Arc<ExportStats>>,
 }
 
 impl<T> std::fmt::Debug for Pipeline<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline").field("id", &self.id).field("bound", &self.bound).finish_non_exhaustive()
+        f.debug_struct("Pipeline").field("id", &self.id).field("capacity", &self.capacity).finish_non_exhaustive()
     }
 }
 
 impl<T: Handoff> Pipeline<T> {
-    /// A pipeline whose buffers hold at most `bound` spans each, polled after the queue's `delay`,
-    /// counting its drops in `stats` (the export queues it feeds).
-    pub(crate) fn new(bound: usize, delay: Duration, stats: &[Arc<ExportStats>]) -> Arc<Self> {
+    /// A pipeline in front of export queues of `queue_size` spans (it holds at most [`capacity`] of
+    /// that, twice that with runs waiting), polled after the queue's `delay`, counting its drops in
+    /// `stats` (the export queues it feeds).
+    pub(crate) fn new(queue_size: usize, delay: Duration, stats: &[Arc<ExportStats>]) -> Arc<Self> {
         let orphans = Arc::new(Buffer::default());
         Arc::new(Pipeline {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -187,8 +211,8 @@ impl<T: Handoff> Pipeline<T> {
             abandon: AtomicBool::new(false),
             finisher: OnceLock::new(),
             handle: Mutex::new(None),
-            bound: bound.max(1),
-            high_water: high_water(bound),
+            held: AtomicUsize::new(0),
+            capacity: capacity(queue_size),
             poll: poll_interval(delay),
             stats: stats.to_vec(),
         })
@@ -232,9 +256,10 @@ impl<T: Handoff> Pipeline<T> {
     }
 
     /// Hands a closed span to the finisher, through this thread's buffer. Called on the application
-    /// thread, in `on_close`. Returns the span when the finisher is behind (this thread's buffer is past
-    /// [`high_water`]): the caller finishes it itself, so an application that outruns the finisher slows
-    /// down instead of losing spans, and finishing spreads over its threads.
+    /// thread, in `on_close`. Past the pipeline's bound (the finisher is behind) the span comes back
+    /// when the export queue has room — the caller finishes it itself, so an application that outruns
+    /// the finisher slows down instead of losing spans — and is dropped and counted when it has none
+    /// (see the module documentation).
     pub(crate) fn hand_off(&self, closed: T) -> Option<T> {
         let mut closed = Some(closed);
         let mut back = None;
@@ -248,10 +273,61 @@ impl<T: Handoff> Pipeline<T> {
                 back = self.push(buffer, span);
             }
         });
-        match closed {
+        let back = match closed {
             // The thread's table is gone (thread exit) or busy: the shared fallback buffer.
             Some(span) => self.push(&self.orphans, span),
             None => back,
+        };
+        match back {
+            Some(span) if !self.queue_has_room() => {
+                self.drop_at_hand_off(span);
+                None
+            }
+            back => back,
+        }
+    }
+
+    /// Whether any export queue this pipeline feeds has room for a span (a pipeline feeding none, a
+    /// provider with only the user's processors, always has).
+    fn queue_has_room(&self) -> bool {
+        self.stats.is_empty() || self.stats.iter().any(|stats| stats.has_room())
+    }
+
+    /// Past the bound with every queue full: the span is dropped where it closed, and counted.
+    #[cold]
+    #[inline(never)]
+    fn drop_at_hand_off(&self, mut span: T) {
+        span.release();
+        self.count_dropped(1);
+        // The first drop warns here, on the application's own subscriber.
+        super::report_drops(&self.stats);
+    }
+
+    /// Reserves up to `want` spans of the pipeline's count, without passing `limit`; how many it got.
+    fn reserve(&self, want: usize, limit: usize) -> usize {
+        let mut held = self.held.load(Ordering::Relaxed);
+        loop {
+            let got = want.min(limit.saturating_sub(held));
+            if got == 0 {
+                return 0;
+            }
+            match self.held.compare_exchange_weak(held, held + got, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => {
+                    // Half full: the finisher may be asleep while many threads each stay below WAKE_AT.
+                    if held < self.capacity / 2 && held + got >= self.capacity / 2 {
+                        self.wake();
+                    }
+                    return got;
+                }
+                Err(now) => held = now,
+            }
+        }
+    }
+
+    /// Gives back `n` spans of the pipeline's count (finished, dropped, or unused credit).
+    fn unhold(&self, n: usize) {
+        if n > 0 {
+            self.held.fetch_sub(n, Ordering::Relaxed);
         }
     }
 
@@ -277,10 +353,10 @@ impl<T: Handoff> Pipeline<T> {
         local.insert(0, (self.id, buffer as Arc<dyn LocalBuffer>));
     }
 
-    /// Pushes onto `buffer`; the span back if the finisher is behind (see [`Self::hand_off`]). A run
-    /// waiting for children is not given back below the bound (finished here, its roll-up could miss
-    /// them): it waits in the buffer. Past the bound (the finisher has stalled) it comes back too: a run
-    /// finished with a partial roll-up beats a run lost, and the span carries `open_spans`. After shutdown the span is
+    /// Pushes onto `buffer`; the span back if the pipeline is at its bound (see [`Self::hand_off`]). A
+    /// run waiting for children may use twice the capacity (finished where it closed, its roll-up could
+    /// miss them): past that (the finisher has stalled) it comes back too, and a run finished with a
+    /// partial roll-up beats a run lost (the span carries `open_spans`). After shutdown the span is
     /// discarded uncounted, as the SDK does once its provider is shut down: the counters are final when
     /// shutdown returns.
     #[inline]
@@ -292,11 +368,15 @@ impl<T: Handoff> Pipeline<T> {
             span.release();
             return None;
         }
-        let len = slot.spans.len();
-        if len >= self.high_water && (len >= self.bound || !span.waits()) {
-            drop(slot);
-            return Some(span);
+        if slot.credit == 0 {
+            slot.credit =
+                if span.waits() { self.reserve(1, 2 * self.capacity) } else { self.reserve(CREDIT, self.capacity) };
+            if slot.credit == 0 {
+                drop(slot);
+                return Some(span);
+            }
         }
+        slot.credit -= 1;
         slot.spans.push(span);
         let wake = slot.spans.len() == WAKE_AT;
         drop(slot);
@@ -377,11 +457,12 @@ impl<T: Handoff> Pipeline<T> {
         self.control().stopped = true;
         let mut left = 0;
         for buffer in buffers.iter() {
-            let spans = {
+            let (spans, credit) = {
                 let mut slot = buffer.lock();
                 slot.closed = true;
-                std::mem::take(&mut slot.spans)
+                (std::mem::take(&mut slot.spans), std::mem::take(&mut slot.credit))
             };
+            self.unhold(spans.len() + credit);
             for mut span in spans {
                 span.release();
                 left += 1;
@@ -416,7 +497,10 @@ impl<T: Handoff> Pipeline<T> {
                 }
                 return true;
             }
+            // Idle since the last round: its unused credit goes back to the pipeline.
+            let credit = std::mem::take(&mut slot.credit);
             drop(slot);
+            self.unhold(credit);
             Arc::strong_count(buffer) > 1
         });
     }
@@ -455,15 +539,25 @@ fn run_finisher<T: Handoff>(pipeline: &Pipeline<T>, mut finish: impl FnMut(T) ->
         round += 1;
         pipeline.take_all(&mut batch, &mut spare, &mut dispatch);
         let took = !batch.is_empty();
+        // Spans no longer held once this round is over: finished or dropped (parked ones stay held).
+        let mut settled = 0;
         for span in batch.drain(..) {
             if pipeline.abandon.load(Ordering::Relaxed) {
                 let mut span = span;
                 span.release();
                 pipeline.count_dropped(1);
+                settled += 1;
             } else if span.waits() {
                 parked.push((span, Instant::now(), round));
-            } else if !finish(span) {
-                pipeline.count_dropped(1);
+            } else {
+                if !finish(span) {
+                    pipeline.count_dropped(1);
+                }
+                settled += 1;
+                // Given back as the round goes, not at its end: threads need the room now.
+                if settled == WAKE_AT {
+                    pipeline.unhold(std::mem::take(&mut settled));
+                }
             }
         }
         // A flush (the oldest one not completed, first seen in round `seen`) or a stop finishes the runs
@@ -482,10 +576,12 @@ fn run_finisher<T: Handoff>(pipeline: &Pipeline<T>, mut finish: impl FnMut(T) ->
                 if !finish(parked.swap_remove(i).0) {
                     pipeline.count_dropped(1);
                 }
+                settled += 1;
             } else {
                 i += 1;
             }
         }
+        pipeline.unhold(settled);
         report_drops(&pipeline.stats, dispatch.as_ref());
         let again = {
             let mut control = pipeline.control();
@@ -540,45 +636,91 @@ mod tests {
         Item { waits: false, released: released.clone() }
     }
 
-    #[test]
-    fn a_thread_whose_buffer_is_past_the_high_water_mark_finishes_its_spans_itself() {
-        let released = Arc::new(AtomicU64::new(0));
+    /// Counters of a queue of `size` spans holding `queued`.
+    fn queue(size: usize, queued: usize) -> Arc<ExportStats> {
         let stats = Arc::new(ExportStats::default());
-        // Not started: nothing drains the buffer, as when the finisher is behind.
+        stats.pretend_queue(size, queued);
+        stats
+    }
+
+    #[test]
+    fn past_its_capacity_a_span_comes_back_while_the_queue_has_room_and_is_dropped_once_it_is_full() {
+        let released = Arc::new(AtomicU64::new(0));
+        let stats = queue(10_000, 0);
+        // Not started: nothing drains the buffers, as when the finisher is behind.
         let pipeline = Pipeline::new(10_000, Duration::from_secs(5), std::slice::from_ref(&stats));
-        for i in 0..high_water(10_000) {
+        let cap = capacity(10_000);
+        for i in 0..cap {
             assert!(pipeline.hand_off(item(&released)).is_none(), "span {i} is buffered");
         }
-        assert!(pipeline.hand_off(item(&released)).is_some(), "past the mark, the span comes back");
+        assert!(pipeline.hand_off(item(&released)).is_some(), "past the capacity, the span comes back");
         assert_eq!(stats.dropped(), 0, "given back, not dropped");
+        // Other threads share the one capacity: theirs come back too.
+        let (p, r) = (pipeline.clone(), released.clone());
+        let back = std::thread::spawn(move || p.hand_off(item(&r)).is_some()).join().expect("thread");
+        assert!(back, "the capacity is the pipeline's, not the thread's");
+        // The queue is full (a hung exporter): past the capacity spans are dropped and counted, here.
+        stats.pretend_queue(10_000, 10_000);
+        assert!(pipeline.hand_off(item(&released)).is_none(), "dropped, not given back");
+        assert_eq!((stats.dropped(), released.load(Ordering::Relaxed)), (1, 1));
         // At shutdown what is still buffered is counted dropped (it was handed off before) and released.
         let _ = pipeline.shut_down(Duration::from_millis(10));
-        assert_eq!(stats.dropped(), high_water(10_000) as u64);
-        assert_eq!(released.load(Ordering::Relaxed), high_water(10_000) as u64);
+        assert_eq!(stats.dropped(), cap as u64 + 1);
+        assert_eq!(released.load(Ordering::Relaxed), cap as u64 + 1);
+        assert_eq!(pipeline.held.load(Ordering::Relaxed), 0, "nothing held after shutdown");
         // Afterwards spans are discarded uncounted.
         assert!(pipeline.hand_off(item(&released)).is_none());
-        assert_eq!(stats.dropped(), high_water(10_000) as u64);
+        assert_eq!(stats.dropped(), cap as u64 + 1);
     }
 
     #[test]
-    fn a_run_waiting_for_children_is_given_back_past_the_bound_not_dropped() {
+    fn a_run_waiting_for_children_may_use_twice_the_capacity_then_comes_back() {
         let released = Arc::new(AtomicU64::new(0));
-        let stats = Arc::new(ExportStats::default());
-        let pipeline = Pipeline::new(100, Duration::from_secs(5), std::slice::from_ref(&stats));
-        for i in 0..100 {
+        let stats = queue(800, 0);
+        let pipeline = Pipeline::new(800, Duration::from_secs(5), std::slice::from_ref(&stats));
+        let cap = capacity(800);
+        for i in 0..cap {
             assert!(pipeline.hand_off(item(&released)).is_none(), "span {i} is buffered");
         }
-        // At the bound a waiting run comes back to be finished where it closed, with the roll-up so far.
-        let run = Item { waits: true, released: released.clone() };
-        assert!(pipeline.hand_off(run).is_some(), "the run comes back");
+        let run = || Item { waits: true, released: released.clone() };
+        for i in 0..cap {
+            assert!(pipeline.hand_off(run()).is_none(), "run {i} waits in the buffer");
+        }
+        // Past twice the capacity a waiting run comes back, finished where it closed with the roll-up so far.
+        assert!(pipeline.hand_off(run()).is_some(), "the run comes back");
         assert_eq!(stats.dropped(), 0, "given back, not dropped");
         let _ = pipeline.shut_down(Duration::from_millis(10));
     }
 
     #[test]
-    fn the_high_water_mark_is_an_eighth_of_the_queue_within_bounds() {
-        for (queue, mark) in [(65_536, 8_192), (10_000, 1_250), (2_048, 1_024), (100, 100), (1, 1), (0, 1)] {
-            assert_eq!(high_water(queue), mark, "queue {queue}");
+    fn the_finisher_gives_back_what_it_finished_and_what_idle_buffers_reserved() {
+        let stats = queue(1_000, 0);
+        let pipeline = Pipeline::new(1_000, Duration::from_millis(10), std::slice::from_ref(&stats));
+        let finished = Arc::new(AtomicU64::new(0));
+        let seen = finished.clone();
+        assert!(pipeline.start(move |_item: Item| {
+            seen.fetch_add(1, Ordering::Relaxed);
+            true
+        }));
+        let released = Arc::new(AtomicU64::new(0));
+        for _ in 0..3 * capacity(1_000) {
+            if let Some(item) = pipeline.hand_off(item(&released)) {
+                drop(item);
+                finished.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        pipeline.drain(Duration::from_secs(5)).expect("drains");
+        // One more round returns the idle buffer's unused credit.
+        pipeline.drain(Duration::from_secs(5)).expect("drains");
+        assert_eq!(finished.load(Ordering::Relaxed), 3 * capacity(1_000) as u64);
+        assert_eq!(pipeline.held.load(Ordering::Relaxed), 0, "nothing held once drained");
+        let _ = pipeline.shut_down(Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_capacity_is_an_eighth_of_the_queue_at_least_one() {
+        for (queue, cap) in [(65_536, 8_192), (10_000, 1_250), (2_048, 256), (100, 12), (7, 1), (1, 1), (0, 1)] {
+            assert_eq!(capacity(queue), cap, "queue {queue}");
         }
     }
 

@@ -10,6 +10,12 @@
 //! them with the function it was started with (the layer's `closed::finish`); the export queue is an
 //! OpenTelemetry `SpanProcessor` that drains whatever feeds it (an [`Upstream`]) before its own flush
 //! and shutdown. The layer composes them; the builder assembles them.
+//!
+//! Together they hold at most `queue_size + 2 × queue_size / 8` spans, whatever the number of
+//! application threads: the queue `queue_size` (its batch in flight included), the finisher an eighth
+//! of that over all buffers and as much again for runs waiting for children (`finisher::capacity`).
+//! Past that a span is dropped at the hand-off, counted, unless the queue has room (then the
+//! application thread finishes it itself).
 
 mod finisher;
 mod queue;
@@ -20,7 +26,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 
 pub(crate) use finisher::{Handoff, Pipeline};
 pub(crate) use queue::ExportStats;
-pub(crate) use queue::{report_drops, QueueProcessor};
+pub(crate) use queue::{reaches_queue, report_drops, QueueProcessor};
 
 /// A stage before the export queue (the finisher) that the queue drains first at its flush and
 /// shutdown, so spans it buffers reach the exporter (also through `SdkTracerProvider::force_flush`).

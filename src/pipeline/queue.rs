@@ -12,13 +12,19 @@
 //! and shutdown; both are bounded by the export timeout. Its own telemetry (the HTTP client's events)
 //! is suppressed, so it never re-enters the layer.
 //!
+//! The queue holds at most `queue_size` spans, the batch the worker is exporting included (a hung
+//! export holds its batch): with the finisher's own bound (`finisher.rs`) that is what a pipeline holds.
+//! The worker thread starts when the pipeline is built ([`ExportStats::start`]), not when the exporter
+//! is given to the builder: a builder dropped unbuilt, or whose build fails, leaves no thread.
+//!
 //! Accounting is exact: every span handed to the queue ends in exactly one of exported, failed and
 //! dropped. A shutdown that reaches its deadline *abandons* the queue: what is still queued is counted
 //! dropped, what the worker holds (a batch in a hung export) failed, and the worker counts nothing more
 //! afterwards, so the counters are final when shutdown returns.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::JoinHandle;
@@ -31,6 +37,20 @@ use opentelemetry_sdk::Resource;
 
 use super::Upstream;
 use crate::config::QueueSettings;
+
+thread_local! {
+    /// Set by [`QueueProcessor::on_end`]: whether the span this thread just ended reached a queue.
+    static REACHED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Ends a span with `end` and says whether it reached a botanu export queue (queued or counted
+/// dropped there). The SDK silently skips the processors of a provider shut down (also for a span
+/// built before): such a span must be counted by whoever ended it.
+pub(crate) fn reaches_queue(end: impl FnOnce()) -> bool {
+    REACHED.with(|r| r.set(false));
+    end();
+    REACHED.with(|r| r.replace(false))
+}
 
 /// Logs the first-drop warning of any of `stats`, on the current dispatcher. Suppressed for botanu's
 /// own layer, so it is logged, not attached to the current span.
@@ -60,6 +80,10 @@ pub(crate) struct ExportStats {
     warned: AtomicBool,
     /// The queue these counters belong to, so the guard can abandon it at its shutdown deadline.
     queue: OnceLock<Weak<Shared>>,
+    /// Spans the queue holds (queued and in flight), mirrored for [`Self::has_room`].
+    queued: AtomicUsize,
+    /// The queue's size; 0 before a queue owns these counters.
+    queue_size: AtomicUsize,
 }
 
 impl ExportStats {
@@ -89,8 +113,30 @@ impl ExportStats {
     /// Counts `n` spans dropped (the queue was full, or the span arrived after shutdown).
     pub(crate) fn count_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
-        if !self.warned.swap(true, Ordering::Relaxed) {
+        // Read first: under overload every thread drops, and a swap would write the line each time.
+        if !self.warned.load(Ordering::Relaxed) && !self.warned.swap(true, Ordering::Relaxed) {
             self.warning_pending.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the queue has room for one more span now (a hint: read without its lock).
+    #[inline]
+    pub(crate) fn has_room(&self) -> bool {
+        let size = self.queue_size.load(Ordering::Relaxed);
+        size == 0 || self.queued.load(Ordering::Relaxed) < size
+    }
+
+    /// Sets the queue's size and fill level, for tests of what feeds a queue.
+    #[cfg(test)]
+    pub(crate) fn pretend_queue(&self, size: usize, queued: usize) {
+        self.queue_size.store(size, Ordering::Relaxed);
+        self.queued.store(queued, Ordering::Relaxed);
+    }
+
+    /// Starts the queue's worker thread, once the pipeline is built. Idempotent.
+    pub(crate) fn start(&self) {
+        if let Some(shared) = self.queue.get().and_then(Weak::upgrade) {
+            shared.start();
         }
     }
 
@@ -120,9 +166,15 @@ struct QueueState {
     abandoned: bool,
 }
 
+/// Spawns the worker for the exporter it holds (see [`ExportStats::start`]).
+type Starter = Box<dyn FnOnce(Arc<Shared>) -> std::io::Result<JoinHandle<()>> + Send>;
+
 struct Shared {
     state: Mutex<QueueState>,
     wake: Condvar,
+    /// The exporter, until the worker is started; dropped with the queue if it never is.
+    starter: Mutex<Option<Starter>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<ExportStats>,
     settings: QueueSettings,
     /// The finisher feeding this queue, drained before a flush or shutdown.
@@ -141,6 +193,25 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Mirrors what the queue holds into the counters (under the state's lock).
+    fn publish(&self, state: &QueueState) {
+        self.stats.queued.store(state.spans.len() + state.in_flight as usize, Ordering::Relaxed);
+    }
+
+    fn start(self: Arc<Self>) {
+        let starter = self.starter.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(starter) = starter {
+            // Not started (no thread could be spawned): the queue fills and drops, counted.
+            let worker = starter(self.clone()).ok();
+            *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = worker;
+        }
+    }
+
+    /// Whether the worker was never started (the pipeline was not built).
+    fn never_started(&self) -> bool {
+        self.starter.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
     /// Closes the queue and settles every span it holds: queued ones dropped, the worker's failed.
     /// Waiting flushes are released (they see an error). Idempotent.
     fn abandon(&self) {
@@ -157,6 +228,7 @@ impl Shared {
         // processor's own) returns only once the counts are in.
         self.stats.dropped.fetch_add(queued.len() as u64, Ordering::Relaxed);
         self.stats.failed.fetch_add(in_flight, Ordering::Relaxed);
+        self.publish(&state);
         drop(state);
         // The spans themselves are freed outside the lock.
         drop(queued);
@@ -167,7 +239,6 @@ impl Shared {
 /// A span processor that queues finished spans for an exporter on a worker thread.
 pub(crate) struct QueueProcessor {
     shared: Arc<Shared>,
-    worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for QueueProcessor {
@@ -177,28 +248,30 @@ impl std::fmt::Debug for QueueProcessor {
 }
 
 impl QueueProcessor {
-    /// Starts the worker thread for `exporter`.
+    /// A queue for `exporter`; its worker thread starts with [`ExportStats::start`].
     pub(crate) fn new<E: SpanExporter + 'static>(exporter: E, settings: QueueSettings) -> Self {
         let settings = QueueSettings {
             queue_size: settings.queue_size.max(1),
             batch_size: settings.batch_size.clamp(1, settings.queue_size.max(1)),
             ..settings
         };
+        // Captures the exporter only (the queue is passed in): a queue never started frees both.
+        let starter: Starter = Box::new(move |shared| {
+            std::thread::Builder::new().name("botanu-export".to_owned()).spawn(move || run_worker(exporter, shared))
+        });
         let shared = Arc::new(Shared {
             state: Mutex::new(QueueState::default()),
             wake: Condvar::new(),
+            starter: Mutex::new(Some(starter)),
+            worker: Mutex::new(None),
             stats: Arc::new(ExportStats::default()),
             settings,
             upstream: OnceLock::new(),
             resource: Mutex::new(None),
         });
         let _ = shared.stats.queue.set(Arc::downgrade(&shared));
-        let worker_shared = shared.clone();
-        let worker = std::thread::Builder::new()
-            .name("botanu-export".to_owned())
-            .spawn(move || run_worker(exporter, worker_shared))
-            .ok();
-        QueueProcessor { shared, worker: Mutex::new(worker) }
+        shared.stats.queue_size.store(settings.queue_size, Ordering::Relaxed);
+        QueueProcessor { shared }
     }
 
     /// The counters of this queue.
@@ -229,13 +302,17 @@ impl SpanProcessor for QueueProcessor {
     fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
+        // From here on the span is counted: exported, failed or dropped.
+        REACHED.with(|r| r.set(true));
         let mut state = self.shared.lock();
-        if state.closed || state.spans.len() >= self.shared.settings.queue_size {
+        // The batch in flight counts: a hung export holds it.
+        if state.closed || state.spans.len() + state.in_flight as usize >= self.shared.settings.queue_size {
             drop(state);
             self.drop_span();
             return;
         }
         state.spans.push_back(span);
+        self.shared.publish(&state);
         let full_batch = state.spans.len() >= self.shared.settings.batch_size;
         drop(state);
         if full_batch {
@@ -260,6 +337,13 @@ impl SpanProcessor for QueueProcessor {
         if let Some(upstream) = self.shared.upstream.get() {
             let _ = upstream.shut_down(timeout);
         }
+        if self.shared.never_started() {
+            // A provider built and shut down without botanu's build (not done by botanu itself): no
+            // worker to ask; what was queued is counted dropped, and the exporter is dropped.
+            let _ = self.shared.starter.lock().unwrap_or_else(|p| p.into_inner()).take();
+            self.shared.abandon();
+            return Ok(());
+        }
         let timeout = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
         let result = self.request(timeout, |state, tx| {
             state.closed = true;
@@ -267,7 +351,7 @@ impl SpanProcessor for QueueProcessor {
         });
         match result {
             Ok(()) => {
-                if let Some(worker) = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                if let Some(worker) = self.shared.worker.lock().unwrap_or_else(|p| p.into_inner()).take() {
                     let _ = worker.join();
                 }
             }
@@ -305,6 +389,7 @@ fn next_round(shared: &Shared, last_export: Instant) -> Round {
             // A flush or shutdown takes everything queued now; otherwise one batch.
             let take = if urgent { state.spans.len() } else { state.spans.len().min(settings.batch_size) };
             state.in_flight += take as u64;
+            shared.publish(&state);
             return Round {
                 abandoned: false,
                 batch: state.spans.drain(..take).collect(),
@@ -341,6 +426,7 @@ fn run_worker<E: SpanExporter>(mut exporter: E, shared: Arc<Shared>) {
                 return;
             }
             state.in_flight -= n;
+            shared.publish(&state);
             match result {
                 Ok(()) => shared.stats.exported.fetch_add(n, Ordering::Relaxed),
                 Err(_) => shared.stats.failed.fetch_add(n, Ordering::Relaxed),
