@@ -9,6 +9,10 @@
 //! (`BOTANU_OVERLOAD_THREADS=8,32`, `BOTANU_OVERLOAD_SECS=20` to change).
 #![cfg(feature = "bundled-prices")]
 
+#[path = "support/process.rs"]
+mod process;
+use process::*;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -135,15 +139,6 @@ fn switches() -> (u64, u64) {
     let read =
         |key: &str| status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     (read("voluntary_ctxt_switches:"), read("nonvoluntary_ctxt_switches:"))
-}
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// `threads` threads closing priced LLM spans into a hung pipeline for `run`, sampling what is held.

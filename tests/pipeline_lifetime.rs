@@ -5,6 +5,10 @@
 //! One test in its own binary: another test's threads would disturb the count.
 #![cfg(target_os = "linux")]
 
+#[path = "support/process.rs"]
+mod process;
+use process::*;
+
 use std::time::{Duration, Instant};
 
 use botanu::config::TracesExporter;
@@ -13,19 +17,6 @@ use botanu::{Builder, Config};
 use tracing_subscriber::Registry;
 
 const ROUNDS: usize = 200;
-
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|dir| dir.count()).unwrap_or(0)
-}
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 /// OTLP traces and metrics over http/protobuf to a port nothing listens on: both exporters (and their
 /// HTTP clients) are made when the builder is.

@@ -254,6 +254,19 @@ struct Inherited {
 }
 
 impl Inherited {
+    /// A new span's state: fresh ids in the inherited trace (a new one without), the inherited parent,
+    /// run and step.
+    fn new_state(info: &'static CallsiteInfo, inherited: Option<Inherited>) -> SpanState {
+        let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
+        let (trace_id, span_id) = export::new_ids(parent_trace);
+        let mut state = SpanState::new(info.kind, trace_id, span_id, SystemTime::now());
+        state.info = Some(info);
+        if let Some(inh) = inherited {
+            inh.apply(&mut state);
+        }
+        state
+    }
+
     fn apply(self, state: &mut SpanState) {
         state.parent_span_id = self.parent_span_id;
         state.parent_is_remote = self.parent_is_remote && self.parent_span_id != SpanId::INVALID;
@@ -276,13 +289,7 @@ where
     shared.promoted.store(true, Ordering::Relaxed);
     let mut inherited = inherit(span.parent());
     let remote = own_remote.or_else(|| inherited.as_mut().and_then(|i| i.remote.take()));
-    let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
-    let (trace_id, span_id) = export::new_ids(parent_trace);
-    let mut state = SpanState::new(info.kind, trace_id, span_id, SystemTime::now());
-    state.info = Some(info);
-    if let Some(inh) = inherited {
-        inh.apply(&mut state);
-    }
+    let mut state = Inherited::new_state(info, inherited);
     if let Some(rp) = remote {
         adopt_remote(&mut state, shared, &rp.remote, rp.relation);
     }
@@ -369,13 +376,7 @@ where
             inh.parent_is_remote = sc.is_remote();
         }
         let remote = inherited.as_mut().and_then(|i| i.remote.take());
-        let parent_trace = inherited.as_ref().map(|i| i.trace_id).filter(|t| *t != TraceId::INVALID);
-        let (trace_id, span_id) = export::new_ids(parent_trace);
-        let mut state = SpanState::new(info.kind, trace_id, span_id, SystemTime::now());
-        state.info = Some(info);
-        if let Some(inh) = inherited {
-            inh.apply(&mut state);
-        }
+        let mut state = Inherited::new_state(info, inherited);
         // No lock is held: the state is not in the extensions yet, so a field's `Debug` may call back
         // into botanu (the setter then finds the parent, the current span).
         attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared, formatting: Formatting::Inline });
