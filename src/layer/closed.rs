@@ -5,7 +5,7 @@
 //! counts in its run's `pending` ([`closing`], on the application thread) until it is finished or dropped
 //! ([`finish`], [`Handoff::release`]); a run whose `pending` is not zero [`waits`](Handoff::waits) (the
 //! finisher parks it; see `pipeline/finisher.rs` for how long). The counter itself is
-//! `cost::RunCost::pending`.
+//! `cost::RunCostCell::pending`.
 
 use std::time::SystemTime;
 
