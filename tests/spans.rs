@@ -510,8 +510,8 @@ fn llm_set_tokens_cache_rules() {
                 output: 10,
                 cache_read: *read,
                 cache_write: *write,
-                reasoning: 0,
                 input_counting: *input_counting,
+                ..Default::default()
             });
         }
     });
@@ -1429,8 +1429,8 @@ fn call_every_setter(spans: &[tracing::Span]) {
             output: 1,
             cache_read: 2,
             cache_write: 3,
-            reasoning: 0,
             input_counting: InputCounting::ExcludesCache,
+            ..Default::default()
         })
         .set_request_id("r", Some("c"))
         .set_response_model("m")
@@ -1696,6 +1696,7 @@ fn semconv_token_keys_both_ways() {
             cache_write: 200,
             reasoning: 120,
             input_counting: InputCounting::ExcludesCache,
+            ..Default::default()
         });
         tracing::info_span!(
             "theirs",

@@ -36,7 +36,12 @@ pub enum InputCounting {
 /// - `cache_read`: input tokens read from the provider's prompt cache (OpenAI `cached_tokens`, Anthropic
 ///   `cache_read_input_tokens`);
 /// - `cache_write`: input tokens written to the prompt cache (Anthropic `cache_creation_input_tokens`);
-/// - `reasoning`: reasoning (thinking) tokens, a part of `output`.
+/// - `reasoning`: reasoning (thinking) tokens, a part of `output`;
+/// - `cache_write_1h`: of `cache_write`, the tokens written with a 1-hour lifetime (Anthropic
+///   `cache_creation.ephemeral_1h_input_tokens`); the rest of `cache_write` are 5-minute writes;
+/// - `audio_input` / `image_input`: input tokens of that modality, a part of the input total (OpenAI
+///   `prompt_tokens_details.audio_tokens`, semconv `gen_ai.usage.audio.input_tokens`);
+/// - `audio_output` / `image_output`: output tokens of that modality, a part of `output`.
 ///
 /// Inconsistent counts are read generously rather than rejected, since they come from responses the
 /// application does not control: cached tokens above an including `input` raise the input total to
@@ -66,21 +71,39 @@ pub struct Tokens {
     pub cache_write: u64,
     /// Reasoning tokens, a part of `output`.
     pub reasoning: u64,
+    /// Of `cache_write`, the tokens written to a 1-hour cache (the rest are 5-minute writes).
+    pub cache_write_1h: u64,
+    /// Audio input tokens, a part of the input total.
+    pub audio_input: u64,
+    /// Image input tokens, a part of the input total.
+    pub image_input: u64,
+    /// Audio output tokens, a part of `output`.
+    pub audio_output: u64,
+    /// Image output tokens, a part of `output`.
+    pub image_output: u64,
     /// Whether `input` includes `cache_read` and `cache_write`.
     pub input_counting: InputCounting,
 }
 
 impl Tokens {
+    /// No tokens, input counted as including the cache (the same as `Tokens::default()`, usable in `const`).
+    pub const ZERO: Tokens = Tokens {
+        input: 0,
+        output: 0,
+        cache_read: 0,
+        cache_write: 0,
+        reasoning: 0,
+        cache_write_1h: 0,
+        audio_input: 0,
+        image_input: 0,
+        audio_output: 0,
+        image_output: 0,
+        input_counting: InputCounting::IncludesCache,
+    };
+
     /// OpenAI's usage: `prompt_tokens` (cached included), `cached_tokens`, `completion_tokens`.
     pub const fn openai(prompt_tokens: u64, cached_tokens: u64, completion_tokens: u64) -> Self {
-        Tokens {
-            input: prompt_tokens,
-            output: completion_tokens,
-            cache_read: cached_tokens,
-            cache_write: 0,
-            reasoning: 0,
-            input_counting: InputCounting::IncludesCache,
-        }
+        Tokens { input: prompt_tokens, output: completion_tokens, cache_read: cached_tokens, ..Tokens::ZERO }
     }
 
     /// Anthropic's usage: `input_tokens` (cache excluded), `cache_read_input_tokens`,
@@ -91,8 +114,8 @@ impl Tokens {
             output: output_tokens,
             cache_read,
             cache_write,
-            reasoning: 0,
             input_counting: InputCounting::ExcludesCache,
+            ..Tokens::ZERO
         }
     }
 
@@ -100,7 +123,7 @@ impl Tokens {
     /// `gen_ai.usage.output_tokens`, `gen_ai.usage.cache_read.input_tokens`,
     /// `gen_ai.usage.cache_creation.input_tokens`, `gen_ai.usage.reasoning.output_tokens`.
     pub const fn semconv(input: u64, output: u64, cache_read: u64, cache_write: u64, reasoning: u64) -> Self {
-        Tokens { input, output, cache_read, cache_write, reasoning, input_counting: InputCounting::IncludesCache }
+        Tokens { input, output, cache_read, cache_write, reasoning, ..Tokens::ZERO }
     }
 
     /// The same usage with `reasoning` reasoning tokens (a part of `output`).

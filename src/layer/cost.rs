@@ -274,8 +274,8 @@ fn token_usage(state: &SpanState) -> Tokens {
             output,
             cache_read: cached,
             cache_write: cache_creation_input,
-            reasoning: 0,
             input_counting: InputCounting::IncludesCache,
+            ..Tokens::ZERO
         }
     };
     usage.with_reasoning(reasoning)

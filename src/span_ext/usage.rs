@@ -32,6 +32,7 @@ fn from_inclusive_total(total_input: u64, cache_read: u64, cache_write: u64, out
             output,
             reasoning,
             input_counting: crate::cost::InputCounting::ExcludesCache,
+            ..Tokens::ZERO
         }
     } else {
         Tokens { input: total_input, cache_read, output, reasoning, ..Tokens::default() }
