@@ -189,6 +189,62 @@ pub const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.
 pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: &str = "gen_ai.usage.cache_creation.input_tokens";
 /// Reasoning (thinking) output tokens, a part of the output tokens (semconv).
 pub const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: &str = "gen_ai.usage.reasoning.output_tokens";
+/// Input tokens written to the provider's prompt cache: the newer semconv spelling of
+/// [`GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS`] (semantic-conventions-genai changelog 440), written under
+/// `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`; both are always read.
+pub const GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: &str = "gen_ai.usage.cache_write.input_tokens";
+/// Audio input tokens, a part of the input tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_AUDIO_INPUT_TOKENS: &str = "gen_ai.usage.audio.input_tokens";
+/// Image input tokens, a part of the input tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_IMAGE_INPUT_TOKENS: &str = "gen_ai.usage.image.input_tokens";
+/// Audio output tokens, a part of the output tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS: &str = "gen_ai.usage.audio.output_tokens";
+/// Image output tokens, a part of the output tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.image.output_tokens";
+/// A crate's own total of input and output tokens: read only as a cross-check, never added.
+pub const GEN_AI_USAGE_TOTAL_TOKENS: &str = "gen_ai.usage.total_tokens";
+/// Older semconv spelling of the input tokens (read).
+pub const GEN_AI_USAGE_PROMPT_TOKENS: &str = "gen_ai.usage.prompt_tokens";
+/// Older semconv spelling of the output tokens (read).
+pub const GEN_AI_USAGE_COMPLETION_TOKENS: &str = "gen_ai.usage.completion_tokens";
+/// adk-rust's cache-read input tokens (read; written back as [`GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS`]).
+pub const ADK_USAGE_CACHE_READ_TOKENS: &str = "gen_ai.usage.cache_read_tokens";
+/// adk-rust's cache-write input tokens (read).
+pub const ADK_USAGE_CACHE_CREATION_TOKENS: &str = "gen_ai.usage.cache_creation_tokens";
+/// adk-rust's and tirea's reasoning tokens (read).
+pub const ADK_USAGE_THINKING_TOKENS: &str = "gen_ai.usage.thinking_tokens";
+/// adk-rust's audio input tokens (read).
+pub const ADK_USAGE_AUDIO_INPUT_TOKENS: &str = "gen_ai.usage.audio_input_tokens";
+/// adk-rust's audio output tokens (read).
+pub const ADK_USAGE_AUDIO_OUTPUT_TOKENS: &str = "gen_ai.usage.audio_output_tokens";
+/// rig's reasoning tokens (read).
+pub const RIG_USAGE_REASONING_TOKENS: &str = "gen_ai.usage.reasoning_tokens";
+/// rig's Gemini tool-use prompt tokens (read, exported as recorded, not priced separately).
+pub const RIG_USAGE_TOOL_USE_PROMPT_TOKENS: &str = "gen_ai.usage.tool_use_prompt_tokens";
+/// adk-rust's spelling of the tool call id (read; exported as [`GEN_AI_TOOL_CALL_ID`]).
+pub const ADK_TOOL_CALL_ID: &str = "gen_ai.tool.call_id";
+/// swiftide's (feature `langfuse`) usage: a JSON object on an event, its members read as
+/// `langfuse.usage.<member>`.
+pub const LANGFUSE_USAGE: &str = "langfuse.usage";
+/// `prompt_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_PROMPT_TOKENS: &str = "langfuse.usage.prompt_tokens";
+/// `completion_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_COMPLETION_TOKENS: &str = "langfuse.usage.completion_tokens";
+/// `total_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_TOTAL_TOKENS: &str = "langfuse.usage.total_tokens";
+/// `input` of [`LANGFUSE_USAGE`] (Langfuse's generic usage shape).
+pub const LANGFUSE_USAGE_INPUT: &str = "langfuse.usage.input";
+/// `output` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_OUTPUT: &str = "langfuse.usage.output";
+/// swiftide's model name (read as the request model of an LLM-shaped span).
+pub const LANGFUSE_MODEL: &str = "langfuse.model";
+/// swiftide's captured prompt (content: gated and scrubbed, never exported raw).
+pub const LANGFUSE_INPUT: &str = "langfuse.input";
+/// swiftide's captured completion (content: gated and scrubbed, never exported raw).
+pub const LANGFUSE_OUTPUT: &str = "langfuse.output";
+/// Written on an LLM span whose crate-reported total (`gen_ai.usage.total_tokens`, …) differs from its
+/// input + output as read: the reported figure, for the record (never used to price).
+pub const USAGE_TOTAL_TOKENS_MISMATCH: &str = "botanu.usage.total_tokens_mismatch";
 /// Token type metric attribute.
 pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
 /// Cached input tokens.

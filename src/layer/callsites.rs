@@ -210,7 +210,12 @@ mod tests {
             let id = Identifier(*site);
             assert!(table.get(&id).is_none());
             let kind = if i % 2 == 0 { Kind::Llm } else { Kind::Other };
-            let info = table.insert_with(id, || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]) });
+            let info = table.insert_with(id, || CallsiteInfo {
+                kind,
+                takes_arguments: false,
+                roles: Box::new([]),
+                dialect: Default::default(),
+            });
             assert_eq!(info.kind, kind);
         }
         for (i, site) in sites.iter().enumerate() {
@@ -222,7 +227,9 @@ mod tests {
     #[test]
     fn tables_that_come_and_go_share_one_classification_per_callsite() {
         let sites: Vec<&'static Site> = (0..50).map(|i| &*Box::leak(Box::new(Site(i)))).collect();
-        let classify = |kind| move || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]) };
+        let classify = |kind| {
+            move || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]), dialect: Default::default() }
+        };
         let fill = |kind| {
             let table = CallsiteTable::default();
             for site in &sites {

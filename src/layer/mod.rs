@@ -331,6 +331,25 @@ where
     None
 }
 
+/// A model call closed: the nearest exported ancestor, if it is an LLM span, wraps model calls, so it is
+/// their agent or workflow (whatever its operation says) and its usage — the aggregate of theirs — is not
+/// priced or counted again. Still open (a parent closes after its children), so its state is here.
+fn mark_enclosing_agent<S>(span: &tracing_subscriber::registry::SpanRef<'_, S>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(parent) = span.parent() else { return };
+    for ancestor in parent.scope() {
+        let mut ext = ancestor.extensions_mut();
+        if let Some(state) = ext.get_mut::<SpanState>() {
+            if state.kind == Kind::Llm {
+                state.contains_model_calls = true;
+            }
+            return;
+        }
+    }
+}
+
 impl<S> Layer<S> for BotanuLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -476,6 +495,9 @@ where
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.
         let Some(state) = span.extensions_mut().remove::<SpanState>() else { return };
+        if state.kind == Kind::Llm && state.is_model_call() {
+            mark_enclosing_agent(&span);
+        }
         let end = SystemTime::now();
         let shared = &self.shared;
         match shared.pipeline.as_deref().filter(|p| p.is_running()) {
