@@ -99,6 +99,8 @@ pub(crate) static TOKEN_SPELLINGS: &[Spelling] = &[
     row(k::USAGE_CACHED_TOKENS, CacheRead, IncludesCache),
     row(k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, CacheRead, IncludesCache),
     row(k::ADK_USAGE_CACHE_READ_TOKENS, CacheRead, ByProvider),
+    row(k::LANGFUSE_USAGE_PROMPT_CACHED_TOKENS, CacheRead, IncludesCache),
+    row(k::LANGFUSE_USAGE_INPUT_CACHED_TOKENS, CacheRead, IncludesCache),
     // Cache writes: the semconv rename (cache_creation → cache_write) reads both.
     row(k::USAGE_CACHE_WRITE_TOKENS, CacheWrite, ExcludesCache),
     row(k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, CacheWrite, IncludesCache),
@@ -108,6 +110,8 @@ pub(crate) static TOKEN_SPELLINGS: &[Spelling] = &[
     row(k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, Reasoning, IncludesCache),
     row(k::RIG_USAGE_REASONING_TOKENS, Reasoning, IncludesCache),
     row(k::ADK_USAGE_THINKING_TOKENS, Reasoning, IncludesCache),
+    row(k::LANGFUSE_USAGE_COMPLETION_REASONING_TOKENS, Reasoning, IncludesCache),
+    row(k::LANGFUSE_USAGE_OUTPUT_REASONING_TOKENS, Reasoning, IncludesCache),
     // Modalities.
     row(k::GEN_AI_USAGE_AUDIO_INPUT_TOKENS, AudioInput, IncludesCache),
     row(k::ADK_USAGE_AUDIO_INPUT_TOKENS, AudioInput, IncludesCache),
@@ -149,6 +153,24 @@ pub(crate) fn callsite_dialect(has: impl Fn(&str) -> bool) -> Dialect {
         Dialect::Adk
     } else {
         Dialect::Generic
+    }
+}
+
+/// The provider a crate's module path names, for model-call spans that name none (swiftide's: its
+/// `swiftide_integrations::openai`, `::anthropic`, `::aws_bedrock_v2`, … modules), normalized; `None`
+/// unless the segment is a known provider spelling.
+pub(crate) fn provider_of_module(module_path: &str) -> Option<&'static str> {
+    let mut segments = module_path.split("::").skip_while(|s| *s != "swiftide_integrations");
+    segments.next()?;
+    let segment = segments.next()?;
+    // `aws_bedrock_v2` → `aws_bedrock`.
+    let base = match segment.rsplit_once("_v") {
+        Some((base, version)) if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => segment,
+    };
+    match crate::normalize::normalize_llm_vendor(base) {
+        std::borrow::Cow::Borrowed(provider) => Some(provider),
+        std::borrow::Cow::Owned(_) => None,
     }
 }
 
@@ -227,6 +249,91 @@ pub(crate) fn read<'a>(
         *reported != parts && *reported != parts.saturating_add(get(ToolUseInput))
     });
     Reading { tokens, any, total_mismatch }
+}
+
+/// The whole, non-negative numbers of a JSON object (swiftide's `langfuse.usage`), each under its dotted
+/// path after `prefix`: `{"prompt_tokens": 19, "details": {"prompt_tokens_details": {"cached_tokens": 4}}}`
+/// → `langfuse.usage.prompt_tokens = 19`, `langfuse.usage.details.prompt_tokens_details.cached_tokens = 4`.
+/// Just enough JSON for a usage object (botanu has no JSON dependency): strings are skipped, arrays are
+/// not descended into, and anything malformed ends the scan with what was read so far. Bounded: at most
+/// 64 numbers, nesting depth 8.
+pub(crate) fn json_counts(prefix: &str, raw: &str) -> Vec<(String, u64)> {
+    const MAX_NUMBERS: usize = 64;
+    const MAX_DEPTH: usize = 8;
+    let mut out = Vec::new();
+    let mut path: Vec<String> = Vec::new();
+    // The key whose value comes next, at the current depth.
+    let mut key: Option<String> = None;
+    let mut chars = raw.chars().peekable();
+    let mut array_depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let mut text = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        c => text.push(c),
+                    }
+                }
+                // A string is a key when a colon follows it, else a (skipped) value.
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                if array_depth == 0 && chars.peek() == Some(&':') {
+                    chars.next();
+                    key = Some(text);
+                } else {
+                    key = None;
+                }
+            }
+            '{' if array_depth == 0 => {
+                // The top-level object has no key; a member's object opens a path segment.
+                if let Some(k) = key.take() {
+                    if path.len() >= MAX_DEPTH {
+                        break;
+                    }
+                    path.push(k);
+                }
+            }
+            // Inside an array nothing is read: objects and arrays there only nest.
+            '{' | '[' => {
+                key = None;
+                array_depth += 1;
+            }
+            '}' if array_depth == 0 => {
+                path.pop();
+            }
+            ']' | '}' if array_depth > 0 => array_depth -= 1,
+            '0'..='9' if array_depth == 0 => {
+                let mut number = String::from(c);
+                while let Some(d) =
+                    chars.peek().copied().filter(|d| d.is_ascii_alphanumeric() || *d == '.' || *d == '-' || *d == '+')
+                {
+                    number.push(d);
+                    chars.next();
+                }
+                if let (Some(k), Ok(n)) = (key.take(), number.parse::<u64>()) {
+                    let mut full = String::from(prefix);
+                    for segment in &path {
+                        full.push('.');
+                        full.push_str(segment);
+                    }
+                    full.push('.');
+                    full.push_str(&k);
+                    out.push((full, n));
+                    if out.len() >= MAX_NUMBERS {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn slot_of(kind: TokenKind) -> usize {
@@ -385,6 +492,56 @@ mod tests {
                 "{pairs:?} {provider}"
             );
             assert_eq!(r.total_mismatch, None, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn swiftide_usage_json_is_flattened() {
+        // swiftide-core's `Usage`, serialized pretty as swiftide does (`langfuse_json`).
+        let raw = r#"{
+  "prompt_tokens": 120,
+  "completion_tokens": 30,
+  "total_tokens": 150,
+  "details": {
+    "prompt_tokens_details": { "audio_tokens": null, "cached_tokens": 100 },
+    "completion_tokens_details": { "reasoning_tokens": 10, "note": "x:1" },
+    "list": [ { "n": 5 }, 6 ]
+  }
+}"#;
+        let counts = json_counts(k::LANGFUSE_USAGE, raw);
+        let keys: Vec<(&str, u64)> = counts.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        assert_eq!(
+            keys,
+            [
+                (k::LANGFUSE_USAGE_PROMPT_TOKENS, 120),
+                (k::LANGFUSE_USAGE_COMPLETION_TOKENS, 30),
+                (k::LANGFUSE_USAGE_TOTAL_TOKENS, 150),
+                (k::LANGFUSE_USAGE_PROMPT_CACHED_TOKENS, 100),
+                (k::LANGFUSE_USAGE_COMPLETION_REASONING_TOKENS, 10),
+            ]
+        );
+        let r = read(keys, Some("openai"), Dialect::Generic);
+        assert_eq!(
+            (r.tokens.total_input(), r.tokens.cache_read, r.tokens.total_output(), r.tokens.reasoning),
+            (120, 100, 30, 10)
+        );
+        assert_eq!(r.total_mismatch, None);
+        for bad in ["", "{", "[1,2]", "{\"a\": -1}", "{\"a\": 1e9}", "not json"] {
+            let _ = json_counts("p", bad);
+        }
+    }
+
+    #[test]
+    fn swiftide_modules_name_their_provider() {
+        for (path, want) in [
+            ("swiftide_integrations::openai::chat_completion", Some("openai")),
+            ("app::swiftide_integrations::aws_bedrock_v2::simple_prompt", Some("aws.bedrock")),
+            ("swiftide_integrations::anthropic", Some("anthropic")),
+            ("swiftide_integrations::fastembed", None),
+            ("swiftide_integrations", None),
+            ("my_app::openai", None),
+        ] {
+            assert_eq!(provider_of_module(path), want, "{path}");
         }
     }
 

@@ -177,6 +177,10 @@ pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
 pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
 /// Third-party content field: system instructions.
 pub const GEN_AI_SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
+/// Third-party content field: a tool call's arguments (genai), gated and scrubbed like all content.
+pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
+/// Third-party content field: a tool call's result (genai), gated and scrubbed like all content.
+pub const GEN_AI_TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
 /// Third-party content field (legacy): prompt.
 pub const GEN_AI_PROMPT: &str = "gen_ai.prompt";
 /// Third-party content field (legacy): completion.
@@ -232,6 +236,19 @@ pub const LANGFUSE_USAGE_PROMPT_TOKENS: &str = "langfuse.usage.prompt_tokens";
 pub const LANGFUSE_USAGE_COMPLETION_TOKENS: &str = "langfuse.usage.completion_tokens";
 /// `total_tokens` of [`LANGFUSE_USAGE`].
 pub const LANGFUSE_USAGE_TOTAL_TOKENS: &str = "langfuse.usage.total_tokens";
+/// `details.prompt_tokens_details.cached_tokens` of [`LANGFUSE_USAGE`] (swiftide-core's `Usage`).
+pub const LANGFUSE_USAGE_PROMPT_CACHED_TOKENS: &str = "langfuse.usage.details.prompt_tokens_details.cached_tokens";
+/// `details.input_tokens_details.cached_tokens` of [`LANGFUSE_USAGE`] (the Responses API's shape).
+pub const LANGFUSE_USAGE_INPUT_CACHED_TOKENS: &str = "langfuse.usage.details.input_tokens_details.cached_tokens";
+/// `details.completion_tokens_details.reasoning_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_COMPLETION_REASONING_TOKENS: &str =
+    "langfuse.usage.details.completion_tokens_details.reasoning_tokens";
+/// `details.output_tokens_details.reasoning_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_OUTPUT_REASONING_TOKENS: &str =
+    "langfuse.usage.details.output_tokens_details.reasoning_tokens";
+/// swiftide's marker of a model-call span (`#[instrument(fields(langfuse.type = "GENERATION"))]`): a span
+/// declaring it is recognized as an LLM span.
+pub const LANGFUSE_TYPE: &str = "langfuse.type";
 /// `input` of [`LANGFUSE_USAGE`] (Langfuse's generic usage shape).
 pub const LANGFUSE_USAGE_INPUT: &str = "langfuse.usage.input";
 /// `output` of [`LANGFUSE_USAGE`].

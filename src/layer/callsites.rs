@@ -215,6 +215,7 @@ mod tests {
                 takes_arguments: false,
                 roles: Box::new([]),
                 dialect: Default::default(),
+                provider_hint: None,
             });
             assert_eq!(info.kind, kind);
         }
@@ -228,7 +229,13 @@ mod tests {
     fn tables_that_come_and_go_share_one_classification_per_callsite() {
         let sites: Vec<&'static Site> = (0..50).map(|i| &*Box::leak(Box::new(Site(i)))).collect();
         let classify = |kind| {
-            move || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]), dialect: Default::default() }
+            move || CallsiteInfo {
+                kind,
+                takes_arguments: false,
+                roles: Box::new([]),
+                dialect: Default::default(),
+                provider_hint: None,
+            }
         };
         let fill = |kind| {
             let table = CallsiteTable::default();

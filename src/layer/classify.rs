@@ -59,6 +59,9 @@ pub(crate) struct CallsiteInfo {
     pub(crate) roles: Box<[Role]>,
     /// How the callsite's token counts are to be read (see `crate::dialect`).
     pub(crate) dialect: crate::dialect::Dialect,
+    /// The provider of an LLM callsite that names none in its fields, known from where it is: swiftide's
+    /// model-call spans (`langfuse.type`) live in `swiftide_integrations::<provider>`.
+    pub(crate) provider_hint: Option<&'static str>,
 }
 
 impl CallsiteInfo {
@@ -81,7 +84,13 @@ pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) ->
         })
         .collect();
     let dialect = crate::dialect::callsite_dialect(|name| fields.field(name).is_some());
-    CallsiteInfo { kind, takes_arguments: arguments, roles, dialect }
+    let provider_hint = match kind {
+        Kind::Llm if fields.field(k::GEN_AI_PROVIDER_NAME).is_none() && fields.field(k::GEN_AI_SYSTEM).is_none() => {
+            crate::dialect::provider_of_module(meta.module_path().unwrap_or_default())
+        }
+        _ => None,
+    };
+    CallsiteInfo { kind, takes_arguments: arguments, roles, dialect, provider_hint }
 }
 
 /// Whether a callsite's plain fields are a function's arguments: a run span that botanu's own
@@ -129,6 +138,8 @@ fn role_of(kind: Kind, name: &'static str) -> Role {
             return Role::Content(k::EVAL_OUTPUT_CONTENT)
         }
         k::GEN_AI_SYSTEM_INSTRUCTIONS => return Role::Content(k::GEN_AI_SYSTEM_INSTRUCTIONS),
+        k::GEN_AI_TOOL_CALL_ARGUMENTS => return Role::Content(k::GEN_AI_TOOL_CALL_ARGUMENTS),
+        k::GEN_AI_TOOL_CALL_RESULT => return Role::Content(k::GEN_AI_TOOL_CALL_RESULT),
         k::EVAL_RETRIEVAL_CONTENT => return Role::Content(k::EVAL_RETRIEVAL_CONTENT),
         _ => {}
     }

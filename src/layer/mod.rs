@@ -402,7 +402,12 @@ where
         match info.kind {
             Kind::Run => start_run(&mut state, &self.shared),
             Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
-            Kind::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
+            Kind::Llm => {
+                state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT));
+                if let (Some(provider), None) = (info.provider_hint, state.get(k::GEN_AI_PROVIDER_NAME)) {
+                    recorder::apply_system(&mut state, Kind::Llm, provider);
+                }
+            }
             Kind::Tool => {
                 state.set(Key::from_static_str(k::GEN_AI_OPERATION_NAME), Value::from(k::OPERATION_EXECUTE_TOOL))
             }
