@@ -262,6 +262,18 @@ pub const LANGFUSE_OUTPUT: &str = "langfuse.output";
 /// Written on an LLM span whose crate-reported total (`gen_ai.usage.total_tokens`, …) differs from its
 /// input + output as read: the reported figure, for the record (never used to price).
 pub const USAGE_TOTAL_TOKENS_MISMATCH: &str = "botanu.usage.total_tokens_mismatch";
+/// The cost of an LLM call in the proposal's shape (double), written beside `botanu.cost.usd` under
+/// `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`.
+pub const GEN_AI_USAGE_COST_AMOUNT: &str = "gen_ai.usage.cost.amount";
+/// Currency of [`GEN_AI_USAGE_COST_AMOUNT`]: always `USD`.
+pub const GEN_AI_USAGE_COST_CURRENCY: &str = "gen_ai.usage.cost.currency";
+/// Where [`GEN_AI_USAGE_COST_AMOUNT`] came from: `local` (priced by botanu) or `provider` (reported by it).
+pub const GEN_AI_USAGE_COST_SOURCE: &str = "gen_ai.usage.cost.source";
+/// [`GEN_AI_USAGE_COST_SOURCE`] of a cost botanu computed.
+pub const COST_SOURCE_LOCAL: &str = "local";
+/// Token modality metric attribute of the `gen_ai.client.inference.usage.*` counters: `text`, `audio`,
+/// `image`, or `unknown` (a failed call's zero).
+pub const GEN_AI_TOKEN_MODALITY: &str = "gen_ai.token.modality";
 /// Token type metric attribute.
 pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
 /// Cached input tokens.
@@ -308,6 +320,11 @@ pub const DB_SYSTEM_NAME: &str = "db.system.name";
 pub const DB_OPERATION: &str = "db.operation";
 /// Database name.
 pub const DB_NAME: &str = "db.name";
+/// Stable spelling of [`DB_OPERATION`], written under `OTEL_SEMCONV_STABILITY_OPT_IN=database`
+/// (`database/dup`: both); read always.
+pub const DB_OPERATION_NAME: &str = "db.operation.name";
+/// Stable spelling of [`DB_NAME`], written under `OTEL_SEMCONV_STABILITY_OPT_IN=database` (`database/dup`: both).
+pub const DB_NAMESPACE: &str = "db.namespace";
 /// Collection / table.
 pub const DB_COLLECTION_NAME: &str = "db.collection.name";
 /// Schema.
@@ -469,6 +486,30 @@ pub mod metrics {
     /// [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](super::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)), unit
     /// [`SECONDS`].
     pub const TIME_TO_FIRST_CHUNK: &str = "gen_ai.client.operation.time_to_first_chunk";
+    /// Inference duration histogram: [`OPERATION_DURATION`] for model calls under
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`.
+    pub const INFERENCE_DURATION: &str = "gen_ai.client.inference.duration";
+    /// [`TIME_TO_FIRST_CHUNK`] under `gen_ai_latest_experimental`.
+    pub const INFERENCE_TIME_TO_FIRST_CHUNK: &str = "gen_ai.client.inference.time_to_first_chunk";
+    /// Input-token counter (`{token}`, with `gen_ai.token.modality`) under `gen_ai_latest_experimental`,
+    /// replacing [`TOKEN_USAGE`]; recorded on failed calls too (0, modality `unknown`).
+    pub const INFERENCE_INPUT_TOKENS: &str = "gen_ai.client.inference.usage.input_tokens";
+    /// Output-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_OUTPUT_TOKENS: &str = "gen_ai.client.inference.usage.output_tokens";
+    /// Cache-read input-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_CACHE_READ_TOKENS: &str = "gen_ai.client.inference.usage.cache_read.input_tokens";
+    /// Cache-write input-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_CACHE_WRITE_TOKENS: &str = "gen_ai.client.inference.usage.cache_write.input_tokens";
+    /// Reasoning output-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_REASONING_TOKENS: &str = "gen_ai.client.inference.usage.reasoning.output_tokens";
+    /// `gen_ai.token.modality` values.
+    pub const MODALITY_TEXT: &str = "text";
+    /// `gen_ai.token.modality` of audio tokens.
+    pub const MODALITY_AUDIO: &str = "audio";
+    /// `gen_ai.token.modality` of image tokens.
+    pub const MODALITY_IMAGE: &str = "image";
+    /// `gen_ai.token.modality` of a failed call's zero.
+    pub const MODALITY_UNKNOWN: &str = "unknown";
     /// Seconds.
     pub const SECONDS: &str = "s";
     /// LLM attempts counter.

@@ -144,6 +144,12 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
     };
     write_attributes(state, cost.attributes());
     if let Cost::Priced(priced) = &cost {
+        if category == CostCategory::Llm && shared.semconv.gen_ai_latest_experimental {
+            // The proposal's shape, beside `botanu.cost.*` (contract §9).
+            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_AMOUNT), Value::F64(priced.total_usd));
+            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_CURRENCY), Value::from(k::METRIC_COST_UNIT));
+            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_SOURCE), Value::from(k::COST_SOURCE_LOCAL));
+        }
         record_metric(layer, shared, state, category, priced, run.as_deref());
     }
     if let Some(run) = &run {

@@ -79,6 +79,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Option<Instruments>,
     pub(crate) propagation_mode: PropagationMode,
     pub(crate) trust_inbound: bool,
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN`: which names are written (contract §9).
+    pub(crate) semconv: crate::config::SemconvOptIn,
     /// Events more verbose than this are not kept as span events (errors always count).
     pub(crate) event_level: Level,
     /// Whether a span processor runs user code inline (see `export::finish`).
@@ -151,6 +153,7 @@ impl Shared {
             metrics,
             propagation_mode: config.propagation_mode,
             trust_inbound: config.propagation_trust_inbound,
+            semconv: config.semconv_opt_in,
             event_level,
             inline_processors,
             activate_context,
