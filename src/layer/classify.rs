@@ -137,6 +137,10 @@ fn role_of(kind: Kind, name: &'static str) -> Role {
         k::EVAL_OUTPUT_CONTENT | k::GEN_AI_OUTPUT_MESSAGES | k::GEN_AI_COMPLETION | k::LANGFUSE_OUTPUT => {
             return Role::Content(k::EVAL_OUTPUT_CONTENT)
         }
+        // The stable database names are read as today's (contract §9: both always read); what is written
+        // follows `OTEL_SEMCONV_STABILITY_OPT_IN` at close.
+        k::DB_OPERATION_NAME if kind == Kind::Db => return Role::Operation(Kind::Db),
+        k::DB_NAMESPACE if kind == Kind::Db => return Role::Attr(k::DB_NAME),
         k::GEN_AI_SYSTEM_INSTRUCTIONS => return Role::Content(k::GEN_AI_SYSTEM_INSTRUCTIONS),
         k::GEN_AI_TOOL_CALL_ARGUMENTS => return Role::Content(k::GEN_AI_TOOL_CALL_ARGUMENTS),
         k::GEN_AI_TOOL_CALL_RESULT => return Role::Content(k::GEN_AI_TOOL_CALL_RESULT),
