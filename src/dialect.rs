@@ -385,7 +385,8 @@ mod tests {
     /// total input, total output).
     #[test]
     fn dialects_read_to_the_same_tokens() {
-        let table: Vec<(&[(&str, u64)], &str, Dialect, [u64; 7])> = vec![
+        type Row<'a> = (&'a [(&'a str, u64)], &'a str, Dialect, [u64; 7]);
+        let table: Vec<Row<'_>> = vec![
             // semconv (genai, rig, tirea): input includes the cache.
             (
                 &[

@@ -19,6 +19,12 @@
 //! | `botanu.storage.objects` | counter | `{object}` | system, operation, workflow |
 //! | `botanu.messaging.messages` | counter | `{message}` | `messaging.system`, `botanu.operation`, workflow |
 //!
+//! Under `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` the duration and first-chunk
+//! histograms are named `gen_ai.client.inference.*`, and the token histogram is replaced by the counters
+//! `gen_ai.client.inference.usage.*` with `gen_ai.token.modality` (a failed call records 0, modality
+//! `unknown`). Token counts are the dialect table's reading (`crate::dialect`): every input and output
+//! token, cached input and reasoning included, whichever way the crate counted them.
+//!
 //! Only model calls count as LLM calls: a span whose `gen_ai.operation.name` is not a model operation
 //! (`invoke_agent`, `create_agent`, `invoke_workflow`, `execute_tool`; see
 //! [`is_model_operation`](crate::normalize::is_model_operation)) records no attempt, duration or tokens,
