@@ -355,6 +355,62 @@ fn tirea_spans_named_alike_are_told_apart_and_priced() {
     assert_usd(f64_attr(run, k::RUN_COST_USD), 28.5e-6);
 }
 
+// === rig-core 0.44 (fixture) ===
+
+/// rig-core 0.44's completion span: the field list of `chat` (target `rig::completions`) as rig's own
+/// equivalence test pins it (`src/telemetry/equivalence_tests.rs`, `EXPECTED`, crate published from
+/// 0xPlaygrounds/rig commit 2d1071e0e0c602f994e9d6cfd8cf5faea6f53650), recorded as its
+/// `record_usage_on_span` does (every usage key, zeros included), with the messages as JSON content.
+fn rig_chat() {
+    let span = tracing::info_span!(
+        target: "rig::completions",
+        "chat",
+        gen_ai.operation.name = "chat",
+        gen_ai.provider.name = "openai",
+        gen_ai.request.model = "gpt-4o-mini",
+        gen_ai.system_instructions = tracing::field::Empty,
+        gen_ai.request.stream = false,
+        gen_ai.response.id = tracing::field::Empty,
+        gen_ai.response.model = tracing::field::Empty,
+        rig.provider_request_id = tracing::field::Empty,
+        gen_ai.usage.input_tokens = tracing::field::Empty,
+        gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_creation.input_tokens = tracing::field::Empty,
+        gen_ai.usage.tool_use_prompt_tokens = tracing::field::Empty,
+        gen_ai.usage.reasoning_tokens = tracing::field::Empty,
+        gen_ai.input.messages = tracing::field::Empty,
+        gen_ai.output.messages = tracing::field::Empty,
+    );
+    span.record(
+        "gen_ai.input.messages",
+        r#"[{"role":"user","parts":[{"type":"text","content":"my email is alice@example.com"}]}]"#,
+    );
+    span.record("gen_ai.usage.input_tokens", 120u64);
+    span.record("gen_ai.usage.output_tokens", 30u64);
+    span.record("gen_ai.usage.cache_read.input_tokens", 100u64);
+    span.record("gen_ai.usage.cache_creation.input_tokens", 0u64);
+    span.record("gen_ai.usage.tool_use_prompt_tokens", 0u64);
+    span.record("gen_ai.usage.reasoning_tokens", 10u64);
+    span.record(
+        "gen_ai.output.messages",
+        r#"[{"role":"assistant","parts":[{"type":"text","content":"Hi alice@example.com"}]}]"#,
+    );
+}
+
+#[test]
+fn rig_reasoning_tokens_are_read_and_its_messages_gated() {
+    let h = Harness::new();
+    h.run(|| run_span!(workflow = "rig").in_scope(rig_chat));
+    let spans = h.spans();
+    let chat = find(&spans, "chat");
+    assert_eq!(str_attr(chat, k::WORKFLOW), "rig");
+    assert_eq!(int_attr(chat, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS), 10);
+    // 20 × 0.15 + 100 × 0.075 + 30 × 0.60 = 28.5 per million (openai gpt-4o-mini).
+    assert_usd(f64_attr(chat, k::COST_USD), 28.5e-6);
+    assert_nowhere(&spans, "alice@example.com");
+}
+
 // === goose (fixture) ===
 
 /// goose's chat span and usage recording, copied from block/goose `crates/goose/src/agents/state_machine/ops_llm.rs`
