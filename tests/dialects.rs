@@ -572,14 +572,24 @@ fn usage_on_spans_wrapping_model_calls_is_not_added() {
                 gen_ai.usage.output_tokens = 30,
             );
             wrapper.in_scope(|| {
-                tracing::info_span!(
-                    "chat",
+                // An agent inside the agent: the outer one wraps a model call too.
+                let inner = tracing::info_span!(
+                    "inner_agent",
                     gen_ai.provider.name = "openai",
                     gen_ai.request.model = "gpt-4o-mini",
                     gen_ai.usage.input_tokens = 120,
                     gen_ai.usage.output_tokens = 30,
-                )
-                .in_scope(|| {});
+                );
+                inner.in_scope(|| {
+                    tracing::info_span!(
+                        "chat",
+                        gen_ai.provider.name = "openai",
+                        gen_ai.request.model = "gpt-4o-mini",
+                        gen_ai.usage.input_tokens = 120,
+                        gen_ai.usage.output_tokens = 30,
+                    )
+                    .in_scope(|| {});
+                });
             });
         })
     });
@@ -591,6 +601,7 @@ fn usage_on_spans_wrapping_model_calls_is_not_added() {
     assert_usd(f64_attr(run, k::RUN_COST_USD), 108.0e-6);
     assert_absent(find(&spans, "invoke_agent"), k::COST_USD);
     assert_absent(find(&spans, "my_agent"), k::COST_USD);
+    assert_absent(find(&spans, "inner_agent"), k::COST_USD);
 }
 
 // === invisible to any tracing Layer ===

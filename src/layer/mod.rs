@@ -503,7 +503,8 @@ where
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.
         let Some(state) = span.extensions_mut().remove::<SpanState>() else { return };
-        if state.kind == Kind::Llm && state.is_model_call() {
+        // A model call, or an agent wrapping some (so an agent around agents is one too).
+        if state.kind == Kind::Llm && (state.contains_model_calls || state.is_model_call()) {
             mark_enclosing_agent(&span);
         }
         let end = SystemTime::now();

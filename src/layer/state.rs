@@ -83,8 +83,8 @@ pub(crate) struct SpanState {
     /// An LLM span's token counts, read through the dialect table once at close (before anything is
     /// written back), for pricing and the metrics alike.
     pub(crate) usage: Option<crate::dialect::Reading>,
-    /// Whether a model call closed inside this (LLM) span: it is then an agent or workflow step, and its
-    /// usage (the aggregate of the calls inside it) is not added again.
+    /// Whether a model call (or an agent wrapping some) closed inside this (LLM) span: it is then an agent
+    /// or workflow step, and its usage (the aggregate of the calls inside it) is not added again.
     pub(crate) contains_model_calls: bool,
 }
 
