@@ -511,6 +511,16 @@ fn swiftide_usage_on_an_event_is_read_onto_its_generation_span() {
     assert_usd(f64_attr(run, k::RUN_COST_USD), 28.5e-6);
     assert!(call.events.iter().all(|e| !e.attributes.iter().any(|kv| kv.key.as_str() == k::LANGFUSE_USAGE)));
     assert_nowhere(&spans, "alice@example.com");
+    // The usage is evidence of a response: the attempt is a success, its tokens in the token metric.
+    #[cfg(feature = "testing")]
+    {
+        let rms = h.metrics();
+        let attempts = find_metric(&rms, botanu::semconv::metrics::ATTEMPTS).expect("attempts").points();
+        assert!(attempts.iter().any(|p| point_attrs(p).get("status").map(String::as_str) == Some("success")));
+        let tokens = find_metric(&rms, botanu::semconv::metrics::TOKEN_USAGE).expect("tokens").points();
+        let total: u64 = tokens.iter().map(|p| p.sum as u64).sum();
+        assert_eq!(total, 150, "120 input + 30 output");
+    }
 }
 
 /// The same usage event on a run span (no model-call span around it) is not read: it belongs to no

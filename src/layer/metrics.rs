@@ -149,6 +149,9 @@ pub(crate) fn outcome(state: &SpanState) -> Outcome {
                     kv.key.as_str(),
                     k::GEN_AI_USAGE_INPUT_TOKENS
                         | k::GEN_AI_USAGE_OUTPUT_TOKENS
+                        // swiftide's usage event, read onto its span (see `event`).
+                        | k::LANGFUSE_USAGE_PROMPT_TOKENS
+                        | k::LANGFUSE_USAGE_COMPLETION_TOKENS
                         | k::GEN_AI_RESPONSE_ID
                         | k::GEN_AI_RESPONSE_FINISH_REASONS
                         | k::GEN_AI_RESPONSE_MODEL
