@@ -49,6 +49,7 @@ pub mod config;
 mod console;
 pub mod content;
 pub mod cost;
+pub(crate) mod dialect;
 mod error;
 mod fmt_fields;
 mod fxhash;

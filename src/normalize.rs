@@ -38,6 +38,11 @@ static LLM_VENDORS: &AliasTable = &[
     ("azure.ai.inference", "azure.openai"),
     ("azure", "azure.openai"),
     ("az.ai.openai", "azure.openai"),
+    // adk-rust's `gen_ai.system` values: `azure-ai` (Azure AI Inference) and the Responses API adapter.
+    ("azure-ai", "azure.openai"),
+    ("azure_ai", "azure.openai"),
+    ("openai-responses", "openai"),
+    ("openai_responses", "openai"),
     ("anthropic", "anthropic"),
     ("claude", "anthropic"),
     ("aws.bedrock", "aws.bedrock"),
@@ -73,6 +78,10 @@ static LLM_VENDORS: &AliasTable = &[
     ("ibm.watsonx.ai", "ibm.watsonx.ai"),
     ("deepseek", "deepseek"),
     ("moonshot_ai", "moonshot_ai"),
+    ("openrouter", "openrouter"),
+    ("open_router", "openrouter"),
+    ("aws-bedrock", "aws.bedrock"),
+    ("amazon-bedrock", "aws.bedrock"),
 ];
 
 /// Database systems. Identity rows are listed so that known systems come back borrowed, not allocated.
@@ -350,7 +359,8 @@ mod tests {
     /// The contract's §2 text, transcribed group by group and independently of the implementation tables,
     /// so a typo on either side makes a test fail. `(canonical, aliases)`.
     const LLM_EXPECTED: &[(&str, &[&str])] = &[
-        ("openai", &["openai"]),
+        // `openai-responses`, `azure-ai`, `aws-bedrock` …: issue 24, the `gen_ai.system` values adk-rust writes.
+        ("openai", &["openai", "openai-responses", "openai_responses"]),
         (
             "azure.openai",
             &[
@@ -361,10 +371,12 @@ mod tests {
                 "azure.ai.inference",
                 "azure",
                 "az.ai.openai",
+                "azure-ai",
+                "azure_ai",
             ],
         ),
         ("anthropic", &["anthropic", "claude"]),
-        ("aws.bedrock", &["bedrock", "aws_bedrock", "amazon_bedrock", "aws.bedrock"]),
+        ("aws.bedrock", &["bedrock", "aws_bedrock", "amazon_bedrock", "aws.bedrock", "aws-bedrock", "amazon-bedrock"]),
         (
             "gcp.vertex_ai",
             &[
@@ -392,6 +404,8 @@ mod tests {
         ("ibm.watsonx.ai", &["ibm.watsonx.ai"]),
         ("deepseek", &["deepseek"]),
         ("moonshot_ai", &["moonshot_ai"]),
+        // Issue 24: the `gen_ai.system` values adk-rust writes (beyond CONTRACT §2's list).
+        ("openrouter", &["openrouter", "open_router"]),
     ];
 
     /// Each instrumentation's own spellings (CONTRACT §2 "Spellings used by other instrumentations"), so a

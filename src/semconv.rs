@@ -177,6 +177,10 @@ pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
 pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
 /// Third-party content field: system instructions.
 pub const GEN_AI_SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
+/// Third-party content field: a tool call's arguments (genai), gated and scrubbed like all content.
+pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
+/// Third-party content field: a tool call's result (genai), gated and scrubbed like all content.
+pub const GEN_AI_TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
 /// Third-party content field (legacy): prompt.
 pub const GEN_AI_PROMPT: &str = "gen_ai.prompt";
 /// Third-party content field (legacy): completion.
@@ -189,6 +193,87 @@ pub const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.
 pub const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: &str = "gen_ai.usage.cache_creation.input_tokens";
 /// Reasoning (thinking) output tokens, a part of the output tokens (semconv).
 pub const GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: &str = "gen_ai.usage.reasoning.output_tokens";
+/// Input tokens written to the provider's prompt cache: the newer semconv spelling of
+/// [`GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS`] (semantic-conventions-genai changelog 440), written under
+/// `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`; both are always read.
+pub const GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: &str = "gen_ai.usage.cache_write.input_tokens";
+/// Audio input tokens, a part of the input tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_AUDIO_INPUT_TOKENS: &str = "gen_ai.usage.audio.input_tokens";
+/// Image input tokens, a part of the input tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_IMAGE_INPUT_TOKENS: &str = "gen_ai.usage.image.input_tokens";
+/// Audio output tokens, a part of the output tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS: &str = "gen_ai.usage.audio.output_tokens";
+/// Image output tokens, a part of the output tokens (semconv per-modality usage).
+pub const GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.image.output_tokens";
+/// A crate's own total of input and output tokens: read only as a cross-check, never added.
+pub const GEN_AI_USAGE_TOTAL_TOKENS: &str = "gen_ai.usage.total_tokens";
+/// Older semconv spelling of the input tokens (read).
+pub const GEN_AI_USAGE_PROMPT_TOKENS: &str = "gen_ai.usage.prompt_tokens";
+/// Older semconv spelling of the output tokens (read).
+pub const GEN_AI_USAGE_COMPLETION_TOKENS: &str = "gen_ai.usage.completion_tokens";
+/// adk-rust's cache-read input tokens (read; written back as [`GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS`]).
+pub const ADK_USAGE_CACHE_READ_TOKENS: &str = "gen_ai.usage.cache_read_tokens";
+/// adk-rust's cache-write input tokens (read).
+pub const ADK_USAGE_CACHE_CREATION_TOKENS: &str = "gen_ai.usage.cache_creation_tokens";
+/// adk-rust's and tirea's reasoning tokens (read).
+pub const ADK_USAGE_THINKING_TOKENS: &str = "gen_ai.usage.thinking_tokens";
+/// adk-rust's audio input tokens (read).
+pub const ADK_USAGE_AUDIO_INPUT_TOKENS: &str = "gen_ai.usage.audio_input_tokens";
+/// adk-rust's audio output tokens (read).
+pub const ADK_USAGE_AUDIO_OUTPUT_TOKENS: &str = "gen_ai.usage.audio_output_tokens";
+/// rig's reasoning tokens (read).
+pub const RIG_USAGE_REASONING_TOKENS: &str = "gen_ai.usage.reasoning_tokens";
+/// rig's Gemini tool-use prompt tokens (read, exported as recorded, not priced separately).
+pub const RIG_USAGE_TOOL_USE_PROMPT_TOKENS: &str = "gen_ai.usage.tool_use_prompt_tokens";
+/// adk-rust's spelling of the tool call id (read; exported as [`GEN_AI_TOOL_CALL_ID`]).
+pub const ADK_TOOL_CALL_ID: &str = "gen_ai.tool.call_id";
+/// swiftide's (feature `langfuse`) usage: a JSON object on an event, its members read as
+/// `langfuse.usage.<member>`.
+pub const LANGFUSE_USAGE: &str = "langfuse.usage";
+/// `prompt_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_PROMPT_TOKENS: &str = "langfuse.usage.prompt_tokens";
+/// `completion_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_COMPLETION_TOKENS: &str = "langfuse.usage.completion_tokens";
+/// `total_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_TOTAL_TOKENS: &str = "langfuse.usage.total_tokens";
+/// `details.prompt_tokens_details.cached_tokens` of [`LANGFUSE_USAGE`] (swiftide-core's `Usage`).
+pub const LANGFUSE_USAGE_PROMPT_CACHED_TOKENS: &str = "langfuse.usage.details.prompt_tokens_details.cached_tokens";
+/// `details.input_tokens_details.cached_tokens` of [`LANGFUSE_USAGE`] (the Responses API's shape).
+pub const LANGFUSE_USAGE_INPUT_CACHED_TOKENS: &str = "langfuse.usage.details.input_tokens_details.cached_tokens";
+/// `details.completion_tokens_details.reasoning_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_COMPLETION_REASONING_TOKENS: &str =
+    "langfuse.usage.details.completion_tokens_details.reasoning_tokens";
+/// `details.output_tokens_details.reasoning_tokens` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_OUTPUT_REASONING_TOKENS: &str =
+    "langfuse.usage.details.output_tokens_details.reasoning_tokens";
+/// swiftide's marker of a model-call span (`#[instrument(fields(langfuse.type = "GENERATION"))]`): a span
+/// declaring it is recognized as an LLM span.
+pub const LANGFUSE_TYPE: &str = "langfuse.type";
+/// `input` of [`LANGFUSE_USAGE`] (Langfuse's generic usage shape).
+pub const LANGFUSE_USAGE_INPUT: &str = "langfuse.usage.input";
+/// `output` of [`LANGFUSE_USAGE`].
+pub const LANGFUSE_USAGE_OUTPUT: &str = "langfuse.usage.output";
+/// swiftide's model name (read as the request model of an LLM-shaped span).
+pub const LANGFUSE_MODEL: &str = "langfuse.model";
+/// swiftide's captured prompt (content: gated and scrubbed, never exported raw).
+pub const LANGFUSE_INPUT: &str = "langfuse.input";
+/// swiftide's captured completion (content: gated and scrubbed, never exported raw).
+pub const LANGFUSE_OUTPUT: &str = "langfuse.output";
+/// Written on an LLM span whose crate-reported total (`gen_ai.usage.total_tokens`, …) differs from its
+/// input + output as read: the reported figure, for the record (never used to price).
+pub const USAGE_TOTAL_TOKENS_MISMATCH: &str = "botanu.usage.total_tokens_mismatch";
+/// The cost of an LLM call in the proposal's shape (double), written beside `botanu.cost.usd` under
+/// `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`.
+pub const GEN_AI_USAGE_COST_AMOUNT: &str = "gen_ai.usage.cost.amount";
+/// Currency of [`GEN_AI_USAGE_COST_AMOUNT`]: always `USD`.
+pub const GEN_AI_USAGE_COST_CURRENCY: &str = "gen_ai.usage.cost.currency";
+/// Where [`GEN_AI_USAGE_COST_AMOUNT`] came from: `local` (priced by botanu) or `provider` (reported by it).
+pub const GEN_AI_USAGE_COST_SOURCE: &str = "gen_ai.usage.cost.source";
+/// [`GEN_AI_USAGE_COST_SOURCE`] of a cost botanu computed.
+pub const COST_SOURCE_LOCAL: &str = "local";
+/// Token modality metric attribute of the `gen_ai.client.inference.usage.*` counters: `text`, `audio`,
+/// `image`, or `unknown` (a failed call's zero).
+pub const GEN_AI_TOKEN_MODALITY: &str = "gen_ai.token.modality";
 /// Token type metric attribute.
 pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
 /// Cached input tokens.
@@ -235,6 +320,11 @@ pub const DB_SYSTEM_NAME: &str = "db.system.name";
 pub const DB_OPERATION: &str = "db.operation";
 /// Database name.
 pub const DB_NAME: &str = "db.name";
+/// Stable spelling of [`DB_OPERATION`], written under `OTEL_SEMCONV_STABILITY_OPT_IN=database`
+/// (`database/dup`: both); read always.
+pub const DB_OPERATION_NAME: &str = "db.operation.name";
+/// Stable spelling of [`DB_NAME`], written under `OTEL_SEMCONV_STABILITY_OPT_IN=database` (`database/dup`: both).
+pub const DB_NAMESPACE: &str = "db.namespace";
 /// Collection / table.
 pub const DB_COLLECTION_NAME: &str = "db.collection.name";
 /// Schema.
@@ -396,6 +486,30 @@ pub mod metrics {
     /// [`GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK`](super::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)), unit
     /// [`SECONDS`].
     pub const TIME_TO_FIRST_CHUNK: &str = "gen_ai.client.operation.time_to_first_chunk";
+    /// Inference duration histogram: [`OPERATION_DURATION`] for model calls under
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`.
+    pub const INFERENCE_DURATION: &str = "gen_ai.client.inference.duration";
+    /// [`TIME_TO_FIRST_CHUNK`] under `gen_ai_latest_experimental`.
+    pub const INFERENCE_TIME_TO_FIRST_CHUNK: &str = "gen_ai.client.inference.time_to_first_chunk";
+    /// Input-token counter (`{token}`, with `gen_ai.token.modality`) under `gen_ai_latest_experimental`,
+    /// replacing [`TOKEN_USAGE`]; recorded on failed calls too (0, modality `unknown`).
+    pub const INFERENCE_INPUT_TOKENS: &str = "gen_ai.client.inference.usage.input_tokens";
+    /// Output-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_OUTPUT_TOKENS: &str = "gen_ai.client.inference.usage.output_tokens";
+    /// Cache-read input-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_CACHE_READ_TOKENS: &str = "gen_ai.client.inference.usage.cache_read.input_tokens";
+    /// Cache-write input-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_CACHE_WRITE_TOKENS: &str = "gen_ai.client.inference.usage.cache_write.input_tokens";
+    /// Reasoning output-token counter under `gen_ai_latest_experimental`.
+    pub const INFERENCE_REASONING_TOKENS: &str = "gen_ai.client.inference.usage.reasoning.output_tokens";
+    /// `gen_ai.token.modality` values.
+    pub const MODALITY_TEXT: &str = "text";
+    /// `gen_ai.token.modality` of audio tokens.
+    pub const MODALITY_AUDIO: &str = "audio";
+    /// `gen_ai.token.modality` of image tokens.
+    pub const MODALITY_IMAGE: &str = "image";
+    /// `gen_ai.token.modality` of a failed call's zero.
+    pub const MODALITY_UNKNOWN: &str = "unknown";
     /// Seconds.
     pub const SECONDS: &str = "s";
     /// LLM attempts counter.

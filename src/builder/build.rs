@@ -143,7 +143,7 @@ impl Builder {
                 config.content_max_chars,
             ),
             secret_keys: SecretKeys::new(&secret_keys),
-            metrics: Some(Instruments::new(&meter)),
+            metrics: Some(Instruments::new(&meter, config.semconv_opt_in())),
             event_level,
             inline_processors,
             export_stats: export_stats.clone(),

@@ -668,6 +668,19 @@ impl Builder {
         self
     }
 
+    /// Which semantic-convention names are written (`OTEL_SEMCONV_STABILITY_OPT_IN`; default: today's).
+    ///
+    /// ```
+    /// use botanu::config::SemconvOptIn;
+    ///
+    /// let builder = botanu::Builder::new().with_semconv_opt_in(SemconvOptIn::parse("gen_ai_latest_experimental,database"));
+    /// assert!(builder.config().semconv_opt_in().gen_ai_latest_experimental);
+    /// ```
+    pub fn with_semconv_opt_in(mut self, opt_in: crate::config::SemconvOptIn) -> Self {
+        self.config = self.config.with_semconv_opt_in(opt_in);
+        self
+    }
+
     /// Whether inbound `botanu.customer_id` / `botanu.tenant_id` are honored (default false).
     ///
     /// ```

@@ -116,6 +116,18 @@ impl Config {
         self.propagation_trust_inbound
     }
 
+    /// Which semantic-convention names are written (`OTEL_SEMCONV_STABILITY_OPT_IN`, contract §9).
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use botanu::config::SemconvOptIn;
+    ///
+    /// assert_eq!(Config::default().semconv_opt_in(), SemconvOptIn::default());
+    /// ```
+    pub fn semconv_opt_in(&self) -> super::SemconvOptIn {
+        self.semconv_opt_in
+    }
+
     /// Where spans go: OTLP, console, or nowhere.
     pub fn traces_exporter(&self) -> TracesExporter {
         self.traces_exporter

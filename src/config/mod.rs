@@ -58,6 +58,7 @@
 //! | `pii.replacement` | `BOTANU_PII_SCRUB_REPLACEMENT` | `eval.pii.replacement` | `[REDACTED]` |
 //! | `propagation_mode` | `BOTANU_PROPAGATION_MODE` (`lean`, `full`) | `propagation.mode` | lean |
 //! | `propagation_trust_inbound` | `BOTANU_PROPAGATION_TRUST_INBOUND` | `propagation.trust_inbound` | false |
+//! | `semconv_opt_in` | `OTEL_SEMCONV_STABILITY_OPT_IN` (comma list: `gen_ai_latest_experimental`, `database`, `database/dup`; others ignored) | `semconv.stability_opt_in` | none: today's names |
 //! | `pricing.enabled` | `BOTANU_PRICING_ENABLED` | `pricing.enabled` | true |
 //! | `pricing.overrides` | `BOTANU_PRICE_OVERRIDES` (`provider/model=input:2.5,output:10;anthropic=discount:0.8`, see [`crate::cost::PriceOverrides::parse`]) | `pricing.overrides` (mapping `provider/model: input:2.5,output:10`) | none |
 //! | `pricing.catalog_file` | `BOTANU_PRICE_CATALOG_FILE` | `pricing.catalog_file` | none |
@@ -251,6 +252,8 @@ pub struct Config {
     /// honored. Off by default, so a client cannot bill its usage to another tenant; turn it on only
     /// where callers are trusted (service to service behind your own gateway).
     pub(crate) propagation_trust_inbound: bool,
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN`: which semantic-convention names are written.
+    pub(crate) semconv_opt_in: SemconvOptIn,
     /// Where spans go: OTLP, console, or nowhere.
     pub(crate) traces_exporter: TracesExporter,
     /// `OTEL_SDK_DISABLED`: when true the pipeline exports nothing (no traces, no metrics).
@@ -329,6 +332,65 @@ pub enum PropagationMode {
     Lean,
     /// Every run field (customer, environment, tenant, parent, attempt, deadline, …).
     Full,
+}
+
+/// Which semantic-convention names botanu writes: `OTEL_SEMCONV_STABILITY_OPT_IN`, a comma list read as
+/// the OpenTelemetry SDKs read it (contract §9). Both spellings of every key are always *read*; this
+/// chooses what is *written*. Unknown entries are ignored (the variable is shared with other
+/// instrumentations: `http`, `messaging`, …).
+///
+/// ```
+/// use botanu::config::{DatabaseNames, SemconvOptIn};
+///
+/// let opt_in = SemconvOptIn::parse("http, gen_ai_latest_experimental ,database/dup");
+/// assert!(opt_in.gen_ai_latest_experimental);
+/// assert_eq!(opt_in.database, DatabaseNames::Both);
+/// assert_eq!(SemconvOptIn::parse(""), SemconvOptIn::default());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SemconvOptIn {
+    /// `gen_ai_latest_experimental`: the newer GenAI names — `gen_ai.usage.cache_write.input_tokens`, the
+    /// `gen_ai.client.inference.*` metrics, `gen_ai.usage.cost.*` — instead of today's.
+    pub gen_ai_latest_experimental: bool,
+    /// `database` / `database/dup`: which database key names are written.
+    pub database: DatabaseNames,
+}
+
+/// The database key names written (`OTEL_SEMCONV_STABILITY_OPT_IN` `database` / `database/dup`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DatabaseNames {
+    /// Today's names: `db.system`, `db.operation`, `db.name` (the default).
+    #[default]
+    Old,
+    /// The stable names only (`database`): `db.system.name`, `db.operation.name`, `db.namespace`.
+    Stable,
+    /// Both (`database/dup`).
+    Both,
+}
+
+impl SemconvOptIn {
+    /// Parses a comma list; entries are trimmed and compared case-insensitively, `database/dup` wins
+    /// over `database`, anything else is ignored.
+    ///
+    /// ```
+    /// use botanu::config::{DatabaseNames, SemconvOptIn};
+    ///
+    /// assert_eq!(SemconvOptIn::parse("database,database/dup").database, DatabaseNames::Both);
+    /// assert_eq!(SemconvOptIn::parse("DATABASE").database, DatabaseNames::Stable);
+    /// ```
+    pub fn parse(list: &str) -> Self {
+        let mut opt_in = SemconvOptIn::default();
+        for entry in list.split(',').map(str::trim) {
+            if entry.eq_ignore_ascii_case("gen_ai_latest_experimental") {
+                opt_in.gen_ai_latest_experimental = true;
+            } else if entry.eq_ignore_ascii_case("database/dup") {
+                opt_in.database = DatabaseNames::Both;
+            } else if entry.eq_ignore_ascii_case("database") && opt_in.database != DatabaseNames::Both {
+                opt_in.database = DatabaseNames::Stable;
+            }
+        }
+        opt_in
+    }
 }
 
 /// PII scrubbing settings for captured content.
@@ -475,6 +537,7 @@ impl Default for Config {
             pii: PiiConfig::default(),
             propagation_mode: PropagationMode::Lean,
             propagation_trust_inbound: false,
+            semconv_opt_in: SemconvOptIn::default(),
             traces_exporter: TracesExporter::Console,
             sdk_disabled: false,
             export_all_spans: false,
@@ -688,6 +751,7 @@ impl fmt::Debug for Config {
             pii,
             propagation_mode,
             propagation_trust_inbound,
+            semconv_opt_in,
             traces_exporter,
             sdk_disabled,
             export_all_spans,
@@ -719,6 +783,7 @@ impl fmt::Debug for Config {
             .field("pii", pii)
             .field("propagation_mode", propagation_mode)
             .field("propagation_trust_inbound", propagation_trust_inbound)
+            .field("semconv_opt_in", semconv_opt_in)
             .field("traces_exporter", traces_exporter)
             .field("sdk_disabled", sdk_disabled)
             .field("export_all_spans", export_all_spans)

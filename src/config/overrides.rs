@@ -328,6 +328,21 @@ impl Config {
         self
     }
 
+    /// Sets `semconv_opt_in` (what `OTEL_SEMCONV_STABILITY_OPT_IN` would).
+    ///
+    /// ```
+    /// use botanu::Config;
+    /// use botanu::config::SemconvOptIn;
+    ///
+    /// let config = Config::default().with_semconv_opt_in(SemconvOptIn::parse("gen_ai_latest_experimental"));
+    /// assert!(config.semconv_opt_in().gen_ai_latest_experimental);
+    /// ```
+    #[must_use]
+    pub fn with_semconv_opt_in(mut self, opt_in: super::SemconvOptIn) -> Self {
+        self.semconv_opt_in = opt_in;
+        self
+    }
+
     /// Sets `propagation_trust_inbound`.
     ///
     /// ```

@@ -101,6 +101,12 @@ impl Layers<'_> {
             .value(&[BOTANU_PROPAGATION_TRUST_INBOUND], &[], Y_PROPAGATION_TRUST_INBOUND, parse_bool)?
             .unwrap_or(d.propagation_trust_inbound);
 
+        let semconv_opt_in = self
+            .value(&[OTEL_SEMCONV_STABILITY_OPT_IN], &[], Y_SEMCONV_STABILITY_OPT_IN, |raw| {
+                Ok(super::SemconvOptIn::parse(&raw.value))
+            })?
+            .unwrap_or(d.semconv_opt_in);
+
         let pricing = self.pricing(d.pricing)?;
 
         let sdk_disabled =
@@ -143,6 +149,7 @@ impl Layers<'_> {
             pii,
             propagation_mode,
             propagation_trust_inbound,
+            semconv_opt_in,
             traces_exporter: chosen_exporter.unwrap_or(d.traces_exporter),
             sdk_disabled,
             export_all_spans,

@@ -210,7 +210,13 @@ mod tests {
             let id = Identifier(*site);
             assert!(table.get(&id).is_none());
             let kind = if i % 2 == 0 { Kind::Llm } else { Kind::Other };
-            let info = table.insert_with(id, || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]) });
+            let info = table.insert_with(id, || CallsiteInfo {
+                kind,
+                takes_arguments: false,
+                roles: Box::new([]),
+                dialect: Default::default(),
+                provider_hint: None,
+            });
             assert_eq!(info.kind, kind);
         }
         for (i, site) in sites.iter().enumerate() {
@@ -222,7 +228,15 @@ mod tests {
     #[test]
     fn tables_that_come_and_go_share_one_classification_per_callsite() {
         let sites: Vec<&'static Site> = (0..50).map(|i| &*Box::leak(Box::new(Site(i)))).collect();
-        let classify = |kind| move || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]) };
+        let classify = |kind| {
+            move || CallsiteInfo {
+                kind,
+                takes_arguments: false,
+                roles: Box::new([]),
+                dialect: Default::default(),
+                provider_hint: None,
+            }
+        };
         let fill = |kind| {
             let table = CallsiteTable::default();
             for site in &sites {

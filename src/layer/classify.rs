@@ -33,9 +33,9 @@ pub(crate) enum Role {
     OtelStatusCode,
     /// `otel.status_description`: the description of an ERROR status.
     OtelStatusDescription,
-    /// `gen_ai.response.finish_reasons`: always exported as a string array (a JSON-array string from a
-    /// foreign span is parsed).
-    FinishReasons,
+    /// `gen_ai.response.finish_reasons`, `gen_ai.request.stop_sequences`: always exported as a string
+    /// array under the given key (a JSON-array or `Debug`-array string from a foreign span is parsed).
+    StringArray(&'static str),
     /// `error.type` recorded by a setter: marks the span failed.
     ErrorType,
     /// A field whose name looks like a secret (`api_key`, `password`, …): exported redacted.
@@ -57,6 +57,11 @@ pub(crate) struct CallsiteInfo {
     pub(crate) takes_arguments: bool,
     /// Role per field index.
     pub(crate) roles: Box<[Role]>,
+    /// How the callsite's token counts are to be read (see `crate::dialect`).
+    pub(crate) dialect: crate::dialect::Dialect,
+    /// The provider of an LLM callsite that names none in its fields, known from where it is: swiftide's
+    /// model-call spans (`langfuse.type`) live in `swiftide_integrations::<provider>`.
+    pub(crate) provider_hint: Option<&'static str>,
 }
 
 impl CallsiteInfo {
@@ -78,7 +83,14 @@ pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) ->
             role => role,
         })
         .collect();
-    CallsiteInfo { kind, takes_arguments: arguments, roles }
+    let dialect = crate::dialect::callsite_dialect(|name| fields.field(name).is_some());
+    let provider_hint = match kind {
+        Kind::Llm if fields.field(k::GEN_AI_PROVIDER_NAME).is_none() && fields.field(k::GEN_AI_SYSTEM).is_none() => {
+            crate::dialect::provider_of_module(meta.module_path().unwrap_or_default())
+        }
+        _ => None,
+    };
+    CallsiteInfo { kind, takes_arguments: arguments, roles, dialect, provider_hint }
 }
 
 /// Whether a callsite's plain fields are a function's arguments: a run span that botanu's own
@@ -113,16 +125,25 @@ fn role_of(kind: Kind, name: &'static str) -> Role {
         // Control fields of the tracing-opentelemetry convention that botanu does not interpret
         // (`otel.scope.name`, …) configure an exporter; they are not data.
         _ if name.starts_with(k::OTEL_PREFIX) => return Role::Ignore,
-        k::GEN_AI_RESPONSE_FINISH_REASONS => return Role::FinishReasons,
+        k::GEN_AI_RESPONSE_FINISH_REASONS => return Role::StringArray(k::GEN_AI_RESPONSE_FINISH_REASONS),
+        k::GEN_AI_REQUEST_STOP_SEQUENCES => return Role::StringArray(k::GEN_AI_REQUEST_STOP_SEQUENCES),
+        // adk-rust's spelling, exported under the semconv key.
+        k::ADK_TOOL_CALL_ID => return Role::Attr(k::GEN_AI_TOOL_CALL_ID),
         k::METADATA => return Role::Metadata,
         k::ERROR_TYPE => return Role::ErrorType,
-        k::EVAL_INPUT_CONTENT | k::GEN_AI_INPUT_MESSAGES | k::GEN_AI_PROMPT => {
+        k::EVAL_INPUT_CONTENT | k::GEN_AI_INPUT_MESSAGES | k::GEN_AI_PROMPT | k::LANGFUSE_INPUT => {
             return Role::Content(k::EVAL_INPUT_CONTENT)
         }
-        k::EVAL_OUTPUT_CONTENT | k::GEN_AI_OUTPUT_MESSAGES | k::GEN_AI_COMPLETION => {
+        k::EVAL_OUTPUT_CONTENT | k::GEN_AI_OUTPUT_MESSAGES | k::GEN_AI_COMPLETION | k::LANGFUSE_OUTPUT => {
             return Role::Content(k::EVAL_OUTPUT_CONTENT)
         }
+        // The stable database names are read as today's (contract §9: both always read); what is written
+        // follows `OTEL_SEMCONV_STABILITY_OPT_IN` at close.
+        k::DB_OPERATION_NAME if kind == Kind::Db => return Role::Operation(Kind::Db),
+        k::DB_NAMESPACE if kind == Kind::Db => return Role::Attr(k::DB_NAME),
         k::GEN_AI_SYSTEM_INSTRUCTIONS => return Role::Content(k::GEN_AI_SYSTEM_INSTRUCTIONS),
+        k::GEN_AI_TOOL_CALL_ARGUMENTS => return Role::Content(k::GEN_AI_TOOL_CALL_ARGUMENTS),
+        k::GEN_AI_TOOL_CALL_RESULT => return Role::Content(k::GEN_AI_TOOL_CALL_RESULT),
         k::EVAL_RETRIEVAL_CONTENT => return Role::Content(k::EVAL_RETRIEVAL_CONTENT),
         _ => {}
     }

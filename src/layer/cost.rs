@@ -25,8 +25,8 @@ use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
 use super::Shared;
 use crate::cost::{
-    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, InputCounting, PricingEngine, Tokens, UnpricedReason,
-    WorkflowCost, DATA_PRICES,
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, PricingEngine, Tokens, UnpricedReason, WorkflowCost,
+    DATA_PRICES,
 };
 use crate::run::RunContext;
 use crate::semconv as k;
@@ -144,6 +144,12 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
     };
     write_attributes(state, cost.attributes());
     if let Cost::Priced(priced) = &cost {
+        if category == CostCategory::Llm && shared.semconv.gen_ai_latest_experimental {
+            // The proposal's shape, beside `botanu.cost.*` (contract §9).
+            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_AMOUNT), Value::F64(priced.total_usd));
+            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_CURRENCY), Value::from(k::METRIC_COST_UNIT));
+            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_SOURCE), Value::from(k::COST_SOURCE_LOCAL));
+        }
         record_metric(layer, shared, state, category, priced, run.as_deref());
     }
     if let Some(run) = &run {
@@ -231,54 +237,22 @@ fn outcome_amount(state: &SpanState) -> Option<f64> {
     amount(state, k::OUTCOME_VALUE_AMOUNT)
 }
 
-/// The span's tokens, read the way whoever recorded them meant them:
-///
-/// - botanu's `set_tokens` with `cache_read` / `cache_write` (Anthropic's fields): `input` excludes
-///   them (`botanu.usage.cache_read_tokens`, `botanu.usage.cache_write_tokens` are present);
-/// - botanu's `set_tokens` with `cached` (OpenAI's `cached_tokens`): `input` includes them
-///   (`botanu.usage.cached_tokens` alone);
-/// - a third-party span with the semconv fields: `gen_ai.usage.input_tokens` includes
-///   `gen_ai.usage.cache_read.input_tokens` and `gen_ai.usage.cache_creation.input_tokens`.
-///
-/// Reasoning tokens come from `gen_ai.usage.reasoning.output_tokens`, a part of the output tokens.
+/// The span's tokens: read once at close through the dialect table (`crate::dialect`), which knows every
+/// spelling a crate writes and which way its input counts the cache.
 fn token_usage(state: &SpanState) -> Tokens {
-    // One pass over the attributes for the eight counts, not one search per key (this runs on every LLM
-    // span); the first attribute of a key counts, as with `SpanState::get`.
-    let mut counts = [0u64; 8];
-    let mut seen = [false; 8];
-    for kv in &state.attrs {
-        // A `match`, not a search through a list: the compiler dispatches on the length first.
-        let i = match kv.key.as_str() {
-            k::GEN_AI_USAGE_INPUT_TOKENS => 0,
-            k::GEN_AI_USAGE_OUTPUT_TOKENS => 1,
-            k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS => 2,
-            k::USAGE_CACHE_READ_TOKENS => 3,
-            k::USAGE_CACHE_WRITE_TOKENS => 4,
-            k::USAGE_CACHED_TOKENS => 5,
-            k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS => 6,
-            k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS => 7,
-            _ => continue,
-        };
-        if !seen[i] {
-            seen[i] = true;
-            counts[i] = count_of(&kv.value);
-        }
-    }
-    let [input, output, reasoning, read, write, cached, cache_read_input, cache_creation_input] = counts;
-    let usage = if read > 0 || write > 0 {
-        Tokens::anthropic(input, read, write, output)
-    } else {
-        let cached = cached.max(cache_read_input);
-        Tokens {
-            input,
-            output,
-            cache_read: cached,
-            cache_write: cache_creation_input,
-            input_counting: InputCounting::IncludesCache,
-            ..Tokens::ZERO
-        }
+    state.usage.unwrap_or_else(|| reading(state)).tokens
+}
+
+/// Reads an LLM span's token counts through the dialect table: every attribute whose key is a token
+/// spelling, with the span's provider and its callsite's dialect. Called by `export::finish` before
+/// anything is written back to the span.
+pub(crate) fn reading(state: &SpanState) -> crate::dialect::Reading {
+    let provider = match state.get(k::GEN_AI_PROVIDER_NAME) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
     };
-    usage.with_reasoning(reasoning)
+    let dialect = state.info.map_or_else(Default::default, |info| info.dialect);
+    crate::dialect::read(state.attrs.iter().map(|kv| (kv.key.as_str(), count_of(&kv.value))), provider, dialect)
 }
 
 fn price_llm(state: &SpanState, engine: &PricingEngine, usage: &Tokens) -> Cost {

@@ -28,6 +28,7 @@ use super::kinds::{self, Kind, Name};
 use super::state::SpanState;
 use super::values::{string_array, OtelStatus};
 use super::Shared;
+use crate::dialect::{canonical_key, TokenKind};
 use crate::semconv as k;
 use crate::text::{cut_str, MAX_VALUE_BYTES};
 
@@ -105,11 +106,16 @@ pub(crate) fn finish(
     // Decided before `finish_kind` writes its close-time defaults (`botanu.tool.success`), which are
     // not evidence of anything.
     let outcome = super::metrics::outcome(&state);
+    if state.kind == Kind::Llm {
+        // Read before anything is written back (the canonical keys, botanu's cache keys).
+        state.usage = Some(super::cost::reading(&state));
+    }
     super::cost::finish(&mut state, shared, run_open);
-    finish_kind(&mut state, duration_ms, end);
+    finish_kind(&mut state, duration_ms, end, shared.semconv);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64(), outcome);
     }
+    apply_semconv_names(&mut state, shared.semconv);
     super::run_span::stamp_run(&mut state);
     if state.dropped_events > 0 {
         state.set(Key::from_static_str(k::DROPPED_EVENTS), Value::I64(i64::from(state.dropped_events)));
@@ -219,35 +225,110 @@ fn settle_status(state: &mut SpanState) {
 /// short, and anything longer is not one.
 pub(crate) const MAX_ERROR_TYPE_BYTES: usize = 128;
 
-/// LLM token counts in both spellings: the semconv keys a foreign span (genai, rig, …) records become the
-/// `botanu.usage.*` cached-token figures botanu's own setters produce, so every LLM span reads the same
-/// way whoever instrumented it. (`set_tokens` writes the semconv keys itself.)
-fn mirror_semconv_tokens(state: &mut SpanState) {
-    // One pass over the attributes: this runs on every LLM span, and most have none of these keys.
-    let (mut ours, mut cache_read, mut cache_creation) = (false, 0, 0);
-    for kv in &state.attrs {
-        match (kv.key.as_str(), &kv.value) {
-            // Botanu's own setters wrote their figures already (and `cached` may differ from `cache_read`).
-            (k::USAGE_CACHED_TOKENS | k::USAGE_CACHE_READ_TOKENS, _) => ours = true,
-            (k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, Value::I64(n)) => cache_read = *n,
-            (k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, Value::I64(n)) => cache_creation = *n,
-            _ => {}
-        }
-    }
-    if ours {
+/// LLM token counts in the canonical spellings: a count a crate wrote only under its own name (adk-rust's
+/// `gen_ai.usage.cache_read_tokens`, rig's `reasoning_tokens`, …) is written under the semconv key too, and
+/// the semconv cache keys a foreign span records become the `botanu.usage.*` figures botanu's own setters
+/// produce, so every LLM span reads the same way whoever instrumented it. A crate total that disagrees
+/// with the parts is recorded (`botanu.usage.total_tokens_mismatch`). (`set_tokens` writes the keys itself.)
+fn mirror_semconv_tokens(state: &mut SpanState, opt_in: crate::config::SemconvOptIn) {
+    let Some(reading) = state.usage else { return };
+    if !reading.any {
         return;
     }
-    if cache_read > 0 {
-        state.set_default(k::USAGE_CACHE_READ_TOKENS, Value::I64(cache_read));
-        state.set_default(k::USAGE_CACHED_TOKENS, Value::I64(cache_read));
+    let t = reading.tokens;
+    let cache_write_key = cache_write_key(opt_in);
+    for (kind, count) in [
+        (TokenKind::CacheRead, t.cache_read),
+        (TokenKind::CacheWrite, t.cache_write),
+        (TokenKind::Reasoning, t.reasoning),
+        (TokenKind::AudioInput, t.audio_input),
+        (TokenKind::AudioOutput, t.audio_output),
+    ] {
+        if let (Some(key), true) = (canonical_key(kind, cache_write_key), count > 0) {
+            let other_write_key = kind == TokenKind::CacheWrite
+                && [k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
+                    .iter()
+                    .any(|key| state.get(key).is_some());
+            if !other_write_key {
+                state.set_default(key, Value::I64(i64::try_from(count).unwrap_or(i64::MAX)));
+            }
+        }
     }
-    if cache_creation > 0 {
-        state.set_default(k::USAGE_CACHE_WRITE_TOKENS, Value::I64(cache_creation));
+    if let Some(total) = reading.total_mismatch {
+        state.set_default(k::USAGE_TOTAL_TOKENS_MISMATCH, Value::I64(i64::try_from(total).unwrap_or(i64::MAX)));
+    }
+    // Botanu's own setters wrote their figures already (and `cached` may differ from `cache_read`).
+    if state.get(k::USAGE_CACHED_TOKENS).is_some() || state.get(k::USAGE_CACHE_READ_TOKENS).is_some() {
+        return;
+    }
+    let as_i64 = |n: u64| Value::I64(i64::try_from(n).unwrap_or(i64::MAX));
+    if t.cache_read > 0 {
+        state.set_default(k::USAGE_CACHE_READ_TOKENS, as_i64(t.cache_read));
+        state.set_default(k::USAGE_CACHED_TOKENS, as_i64(t.cache_read));
+    }
+    if t.cache_write > 0 {
+        state.set_default(k::USAGE_CACHE_WRITE_TOKENS, as_i64(t.cache_write));
+    }
+}
+
+/// The cache-write token key `OTEL_SEMCONV_STABILITY_OPT_IN` selects.
+fn cache_write_key(opt_in: crate::config::SemconvOptIn) -> &'static str {
+    if opt_in.gen_ai_latest_experimental {
+        k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS
+    } else {
+        k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
+    }
+}
+
+/// The written names follow `OTEL_SEMCONV_STABILITY_OPT_IN` (both are always read): an LLM span's
+/// cache-write count moves to the selected key; a database span's system, operation and name are written
+/// under today's keys, the stable ones, or both. Run last, after pricing and metrics read the span.
+fn apply_semconv_names(state: &mut SpanState, opt_in: crate::config::SemconvOptIn) {
+    use crate::config::DatabaseNames;
+    match state.kind {
+        Kind::Llm => {
+            let (from, to) = if opt_in.gen_ai_latest_experimental {
+                (k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS)
+            } else {
+                (k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)
+            };
+            rename(state, from, to);
+        }
+        Kind::Db => {
+            for (old, stable) in [
+                (k::DB_SYSTEM, k::DB_SYSTEM_NAME),
+                (k::DB_OPERATION, k::DB_OPERATION_NAME),
+                (k::DB_NAME, k::DB_NAMESPACE),
+            ] {
+                match opt_in.database {
+                    DatabaseNames::Old => rename(state, stable, old),
+                    DatabaseNames::Stable => rename(state, old, stable),
+                    DatabaseNames::Both => {
+                        for (from, to) in [(old, stable), (stable, old)] {
+                            if let (Some(value), None) = (state.get(from).cloned(), state.get(to)) {
+                                state.set(Key::from_static_str(to), value);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Kind::Run | Kind::Step | Kind::Tool | Kind::Storage | Kind::Messaging | Kind::Other => {}
+    }
+}
+
+/// Moves the attribute `from` to `to` (kept where it is if `to` is already set: a span's own value wins).
+fn rename(state: &mut SpanState, from: &str, to: &'static str) {
+    let Some(i) = state.attrs.iter().position(|kv| kv.key.as_str() == from) else { return };
+    if state.get(to).is_some() {
+        state.attrs.remove(i);
+    } else {
+        state.attrs[i].key = Key::from_static_str(to);
     }
 }
 
 /// Attributes each kind writes at close: its duration and, for a failed span, its error type name.
-fn finish_kind(state: &mut SpanState, duration_ms: f64, end: SystemTime) {
+fn finish_kind(state: &mut SpanState, duration_ms: f64, end: SystemTime, opt_in: crate::config::SemconvOptIn) {
     let spec = state.kind.spec();
     match state.kind {
         Kind::Run => return finish_run(state, duration_ms, end),
@@ -255,7 +336,7 @@ fn finish_kind(state: &mut SpanState, duration_ms: f64, end: SystemTime) {
         // result (`set_result`): a tool that closed with no evidence is not claimed to have succeeded.
         Kind::Tool if state.error.is_some() => state.set(Key::from_static_str(k::TOOL_SUCCESS), Value::Bool(false)),
         Kind::Tool => {}
-        Kind::Llm => mirror_semconv_tokens(state),
+        Kind::Llm => mirror_semconv_tokens(state, opt_in),
         Kind::Step | Kind::Db | Kind::Storage | Kind::Messaging | Kind::Other => {}
     }
     if let Some(key) = spec.duration_key {

@@ -109,7 +109,7 @@ pub(crate) static KINDS: [KindSpec; 8] = [
     },
     KindSpec {
         kind: Kind::Llm,
-        recognized_by: &[k::GEN_AI_PROVIDER_NAME, k::GEN_AI_SYSTEM],
+        recognized_by: &[k::GEN_AI_PROVIDER_NAME, k::GEN_AI_SYSTEM, k::LANGFUSE_TYPE],
         system: Some(System {
             fields: &[k::GEN_AI_PROVIDER_NAME, k::GEN_AI_SYSTEM],
             key: k::GEN_AI_PROVIDER_NAME,

@@ -19,6 +19,12 @@
 //! | `botanu.storage.objects` | counter | `{object}` | system, operation, workflow |
 //! | `botanu.messaging.messages` | counter | `{message}` | `messaging.system`, `botanu.operation`, workflow |
 //!
+//! Under `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental` the duration and first-chunk
+//! histograms are named `gen_ai.client.inference.*`, and the token histogram is replaced by the counters
+//! `gen_ai.client.inference.usage.*` with `gen_ai.token.modality` (a failed call records 0, modality
+//! `unknown`). Token counts are the dialect table's reading (`crate::dialect`): every input and output
+//! token, cached input and reasoning included, whichever way the crate counted them.
+//!
 //! Only model calls count as LLM calls: a span whose `gen_ai.operation.name` is not a model operation
 //! (`invoke_agent`, `create_agent`, `invoke_workflow`, `execute_tool`; see
 //! [`is_model_operation`](crate::normalize::is_model_operation)) records no attempt, duration or tokens,
@@ -143,6 +149,9 @@ pub(crate) fn outcome(state: &SpanState) -> Outcome {
                     kv.key.as_str(),
                     k::GEN_AI_USAGE_INPUT_TOKENS
                         | k::GEN_AI_USAGE_OUTPUT_TOKENS
+                        // swiftide's usage event, read onto its span (see `event`).
+                        | k::LANGFUSE_USAGE_PROMPT_TOKENS
+                        | k::LANGFUSE_USAGE_COMPLETION_TOKENS
                         | k::GEN_AI_RESPONSE_ID
                         | k::GEN_AI_RESPONSE_FINISH_REASONS
                         | k::GEN_AI_RESPONSE_MODEL
@@ -202,6 +211,18 @@ pub(crate) struct Instruments {
     storage_bytes: Counter<u64>,
     storage_objects: Counter<u64>,
     messages: Counter<u64>,
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`: the inference token counters, which
+    /// replace `gen_ai.client.token.usage`.
+    inference: Option<InferenceCounters>,
+}
+
+/// The `gen_ai.client.inference.usage.*` counters (contract §9).
+struct InferenceCounters {
+    input: Counter<u64>,
+    output: Counter<u64>,
+    cache_read: Counter<u64>,
+    cache_write: Counter<u64>,
+    reasoning: Counter<u64>,
 }
 
 impl std::fmt::Debug for Instruments {
@@ -211,8 +232,21 @@ impl std::fmt::Debug for Instruments {
 }
 
 impl Instruments {
-    pub(crate) fn new(meter: &Meter) -> Self {
+    pub(crate) fn new(meter: &Meter, opt_in: crate::config::SemconvOptIn) -> Self {
         let counter = |name: &'static str, unit: &'static str| meter.u64_counter(name).with_unit(unit).build();
+        let latest = opt_in.gen_ai_latest_experimental;
+        let (duration_name, first_chunk_name) = if latest {
+            (m::INFERENCE_DURATION, m::INFERENCE_TIME_TO_FIRST_CHUNK)
+        } else {
+            (m::OPERATION_DURATION, m::TIME_TO_FIRST_CHUNK)
+        };
+        let inference = latest.then(|| InferenceCounters {
+            input: counter(m::INFERENCE_INPUT_TOKENS, m::TOKEN_USAGE_UNIT),
+            output: counter(m::INFERENCE_OUTPUT_TOKENS, m::TOKEN_USAGE_UNIT),
+            cache_read: counter(m::INFERENCE_CACHE_READ_TOKENS, m::TOKEN_USAGE_UNIT),
+            cache_write: counter(m::INFERENCE_CACHE_WRITE_TOKENS, m::TOKEN_USAGE_UNIT),
+            reasoning: counter(m::INFERENCE_REASONING_TOKENS, m::TOKEN_USAGE_UNIT),
+        });
         Instruments {
             llm_bound: BoundCache::default(),
             llm_index: BoundIndex::default(),
@@ -228,12 +262,12 @@ impl Instruments {
                 .with_boundaries(m::TOKEN_BUCKETS.to_vec())
                 .build(),
             operation_duration: meter
-                .f64_histogram(m::OPERATION_DURATION)
+                .f64_histogram(duration_name)
                 .with_unit(m::SECONDS)
                 .with_boundaries(m::DURATION_BUCKETS.to_vec())
                 .build(),
             time_to_first_chunk: meter
-                .f64_histogram(m::TIME_TO_FIRST_CHUNK)
+                .f64_histogram(first_chunk_name)
                 .with_unit(m::SECONDS)
                 .with_boundaries(m::DURATION_BUCKETS.to_vec())
                 .build(),
@@ -251,6 +285,7 @@ impl Instruments {
             storage_bytes: counter(m::STORAGE_BYTES, m::BYTES_UNIT),
             storage_objects: counter(m::STORAGE_OBJECTS, m::OBJECTS_UNIT),
             messages: counter(m::MESSAGING_MESSAGES, m::MESSAGES_UNIT),
+            inference,
         }
     }
 
@@ -270,8 +305,18 @@ impl Instruments {
     }
 
     fn record_llm(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
-        let input = positive(state, k::GEN_AI_USAGE_INPUT_TOKENS);
-        let output = positive(state, k::GEN_AI_USAGE_OUTPUT_TOKENS);
+        // Every input and output token as the dialect table read them (cached input and reasoning
+        // included, whichever way the crate counted them), or the raw keys for a span read before close.
+        let (input, output) = match state.usage.filter(|r| r.any) {
+            Some(r) => (Some(r.tokens.total_input()), Some(r.tokens.total_output())),
+            None => (positive(state, k::GEN_AI_USAGE_INPUT_TOKENS), positive(state, k::GEN_AI_USAGE_OUTPUT_TOKENS)),
+        };
+        let (input, output) = (input.filter(|n| *n > 0), output.filter(|n| *n > 0));
+        if let Some(counters) = &self.inference {
+            self.record_inference(counters, state);
+        }
+        // Under `gen_ai_latest_experimental` the counters replace the token histogram.
+        let (input, output) = if self.inference.is_some() { (None, None) } else { (input, output) };
         let first_chunk = seconds_of(state, k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK);
         let record = |b: &LlmBound| {
             b.duration.record(seconds);
@@ -357,6 +402,53 @@ impl Instruments {
                     self.time_to_first_chunk.record(s, &attrs[..attrs.len() - usize::from(failed)]);
                 }
                 self.record_llm_unbound(attrs, failed, outcome, input, output, seconds);
+            }
+        }
+    }
+
+    /// The `gen_ai.client.inference.usage.*` counters of one model call: input and output by modality
+    /// (`text` unless a part's modality is known), cache reads and writes and reasoning; a failed call
+    /// records 0 on each, modality `unknown`, so failures show in the same series. Unbound (recorded
+    /// only under the opt-in).
+    #[inline(never)]
+    fn record_inference(&self, counters: &InferenceCounters, state: &SpanState) {
+        let mut attrs = Vec::with_capacity(5);
+        copy(state, &mut attrs, k::GEN_AI_OPERATION_NAME);
+        copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.providers);
+        copy_bounded(state, &mut attrs, k::GEN_AI_REQUEST_MODEL, &self.models);
+        if let Some((error_type, _)) = &state.error {
+            attrs.push(KeyValue::new(k::ERROR_TYPE, self.error_types.admit(error_type)));
+        }
+        let all = [&counters.input, &counters.output, &counters.cache_read, &counters.cache_write, &counters.reasoning];
+        let mut add = |counter: &Counter<u64>, count: u64, modality: &'static str| {
+            attrs.push(KeyValue::new(k::GEN_AI_TOKEN_MODALITY, modality));
+            counter.add(count, &attrs);
+            attrs.pop();
+        };
+        if state.error.is_some() {
+            for counter in all {
+                add(counter, 0, m::MODALITY_UNKNOWN);
+            }
+            return;
+        }
+        let Some(t) = state.usage.filter(|r| r.any).map(|r| r.tokens) else { return };
+        let input = t.total_input();
+        let output = t.total_output();
+        let text_in = input.saturating_sub(t.audio_input).saturating_sub(t.image_input);
+        let text_out = output.saturating_sub(t.audio_output).saturating_sub(t.image_output);
+        add(&counters.input, text_in, m::MODALITY_TEXT);
+        add(&counters.output, text_out, m::MODALITY_TEXT);
+        for (counter, count, modality) in [
+            (&counters.input, t.audio_input, m::MODALITY_AUDIO),
+            (&counters.input, t.image_input, m::MODALITY_IMAGE),
+            (&counters.output, t.audio_output, m::MODALITY_AUDIO),
+            (&counters.output, t.image_output, m::MODALITY_IMAGE),
+            (&counters.cache_read, t.cache_read, m::MODALITY_TEXT),
+            (&counters.cache_write, t.cache_write, m::MODALITY_TEXT),
+            (&counters.reasoning, t.reasoning, m::MODALITY_TEXT),
+        ] {
+            if count > 0 {
+                add(counter, count, modality);
             }
         }
     }

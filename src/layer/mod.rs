@@ -79,6 +79,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Option<Instruments>,
     pub(crate) propagation_mode: PropagationMode,
     pub(crate) trust_inbound: bool,
+    /// `OTEL_SEMCONV_STABILITY_OPT_IN`: which names are written (contract §9).
+    pub(crate) semconv: crate::config::SemconvOptIn,
     /// Events more verbose than this are not kept as span events (errors always count).
     pub(crate) event_level: Level,
     /// Whether a span processor runs user code inline (see `export::finish`).
@@ -151,6 +153,7 @@ impl Shared {
             metrics,
             propagation_mode: config.propagation_mode,
             trust_inbound: config.propagation_trust_inbound,
+            semconv: config.semconv_opt_in,
             event_level,
             inline_processors,
             activate_context,
@@ -331,6 +334,25 @@ where
     None
 }
 
+/// A model call closed: the nearest exported ancestor, if it is an LLM span, wraps model calls, so it is
+/// their agent or workflow (whatever its operation says) and its usage — the aggregate of theirs — is not
+/// priced or counted again. Still open (a parent closes after its children), so its state is here.
+fn mark_enclosing_agent<S>(span: &tracing_subscriber::registry::SpanRef<'_, S>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(parent) = span.parent() else { return };
+    for ancestor in parent.scope() {
+        let mut ext = ancestor.extensions_mut();
+        if let Some(state) = ext.get_mut::<SpanState>() {
+            if state.kind == Kind::Llm {
+                state.contains_model_calls = true;
+            }
+            return;
+        }
+    }
+}
+
 impl<S> Layer<S> for BotanuLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -383,7 +405,12 @@ where
         match info.kind {
             Kind::Run => start_run(&mut state, &self.shared),
             Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
-            Kind::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
+            Kind::Llm => {
+                state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT));
+                if let (Some(provider), None) = (info.provider_hint, state.get(k::GEN_AI_PROVIDER_NAME)) {
+                    recorder::apply_system(&mut state, Kind::Llm, provider);
+                }
+            }
             Kind::Tool => {
                 state.set(Key::from_static_str(k::GEN_AI_OPERATION_NAME), Value::from(k::OPERATION_EXECUTE_TOOL))
             }
@@ -476,6 +503,10 @@ where
         }
         // Take the state out so no Registry lock is held while the SDK and exporters run.
         let Some(state) = span.extensions_mut().remove::<SpanState>() else { return };
+        // A model call, or an agent wrapping some (so an agent around agents is one too).
+        if state.kind == Kind::Llm && (state.contains_model_calls || state.is_model_call()) {
+            mark_enclosing_agent(&span);
+        }
         let end = SystemTime::now();
         let shared = &self.shared;
         match shared.pipeline.as_deref().filter(|p| p.is_running()) {

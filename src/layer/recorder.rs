@@ -19,7 +19,7 @@ use super::classify::{CallsiteInfo, Role};
 use super::instrument;
 use super::kinds::Kind;
 use super::state::SpanState;
-use super::values::{cow_to_string_value, finish_reasons, parse_kind, parse_status_code, shared_str};
+use super::values::{cow_to_string_value, parse_kind, parse_status_code, shared_str, string_list};
 use super::Shared;
 use crate::normalize;
 use crate::semconv as k;
@@ -175,9 +175,7 @@ impl Recorder<'_> {
             Role::OtelStatusDescription => {
                 self.state.status_description = Some(cut_str(value, MAX_VALUE_BYTES).to_owned())
             }
-            Role::FinishReasons => {
-                self.state.set(Key::from_static_str(k::GEN_AI_RESPONSE_FINISH_REASONS), finish_reasons(value))
-            }
+            Role::StringArray(key) => self.state.set(Key::from_static_str(key), string_list(key, value)),
             Role::ErrorType => self.state.fail(value, ""),
             Role::Argument { .. } if !self.shared.content.is_enabled() => {}
             Role::Argument { name, secret: false } => instrument::record_argument(self.state, name, value),

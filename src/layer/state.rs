@@ -80,6 +80,12 @@ pub(crate) struct SpanState {
     pub(crate) dropped_attributes: u32,
     /// The arguments and return value of a function instrumented as a run (see `instrument`).
     pub(crate) io: Option<Box<RunIo>>,
+    /// An LLM span's token counts, read through the dialect table once at close (before anything is
+    /// written back), for pricing and the metrics alike.
+    pub(crate) usage: Option<crate::dialect::Reading>,
+    /// Whether a model call (or an agent wrapping some) closed inside this (LLM) span: it is then an agent
+    /// or workflow step, and its usage (the aggregate of the calls inside it) is not added again.
+    pub(crate) contains_model_calls: bool,
 }
 
 /// The attribute vector's first capacity: a cost-bearing span gets its cost attributes (and a run its
@@ -119,6 +125,8 @@ impl SpanState {
             truncated: Vec::new(),
             dropped_attributes: 0,
             io: None,
+            usage: None,
+            contains_model_calls: false,
         }
     }
 
@@ -208,10 +216,12 @@ impl SpanState {
     }
 
     /// Whether this (LLM) span is a model call — priced, counted in the token metrics — rather than an
-    /// agent or workflow step: its `gen_ai.operation.name` is a model operation, or absent. The one
+    /// agent or workflow step: its `gen_ai.operation.name` is a model operation, or absent, and no model
+    /// call closed inside it (a span wrapping model calls is their agent, whatever it is named). The one
     /// definition, for cost and metrics alike (a non-string operation is read as its text).
     pub(crate) fn is_model_call(&self) -> bool {
-        self.get(k::GEN_AI_OPERATION_NAME).is_none_or(|op| crate::normalize::is_model_operation(&op.as_str()))
+        !self.contains_model_calls
+            && self.get(k::GEN_AI_OPERATION_NAME).is_none_or(|op| crate::normalize::is_model_operation(&op.as_str()))
     }
 
     /// Prefix of free-form metadata keys for this kind of span.

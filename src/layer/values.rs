@@ -1,5 +1,6 @@
-//! Parsers of field values into their exported shape: `otel.status_code`, `otel.kind`, finish reasons
-//! (a JSON array of strings, as `tracing` has no array values), and the shared string values.
+//! Parsers of field values into their exported shape: `otel.status_code`, `otel.kind`, string arrays
+//! (finish reasons, stop sequences: JSON or `Debug` arrays, as `tracing` has no array values), and the
+//! shared string values.
 
 use std::borrow::Cow;
 
@@ -27,22 +28,36 @@ pub(crate) fn parse_status_code(s: &str) -> Option<OtelStatus> {
     }
 }
 
-/// Most finish reasons kept from one value: a response has one per choice, and a foreign span could
-/// send anything.
+/// Most elements kept from one string-array value: a response has one finish reason per choice, and a
+/// foreign span could send anything.
 pub(crate) const MAX_FINISH_REASONS: usize = 16;
-/// Longest finish reason kept, in bytes (a raw, unparsable value included).
+/// Longest element kept, in bytes (a raw, unparsable value included).
 pub(crate) const MAX_FINISH_REASON_BYTES: usize = 256;
 
-/// `gen_ai.response.finish_reasons` as a string array whatever it arrived as: a JSON array of strings
-/// (what genai and other `tracing` instrumentations record, since `tracing` has no array values) is
-/// parsed; any other value, a malformed array included, becomes a one-element array of the raw string.
-/// Bounded: at most [`MAX_FINISH_REASONS`] elements of at most [`MAX_FINISH_REASON_BYTES`] each.
-pub(crate) fn finish_reasons(raw: &str) -> Value {
+/// `gen_ai.response.finish_reasons` / `gen_ai.request.stop_sequences` as a string array whatever it
+/// arrived as (`tracing` has no array values): a JSON array of strings (genai, goose) or a Rust `Debug`
+/// array (`["END", "STOP"]`, tirea; its `\u{…}` and `\'` escapes included) is parsed; adk-rust's
+/// comma-joined finish reasons (`stop,length`) are split — for finish reasons only, a stop sequence may
+/// hold a comma; any other value, a malformed array included, becomes a one-element array of the raw
+/// string. Bounded: at most [`MAX_FINISH_REASONS`] elements of at most [`MAX_FINISH_REASON_BYTES`] each.
+pub(crate) fn string_list(key: &str, raw: &str) -> Value {
     let bounded = |s: &str| cut_str(s, MAX_FINISH_REASON_BYTES).to_owned();
     match parse_json_string_array(raw) {
         Some(items) => string_array(items.iter().take(MAX_FINISH_REASONS).map(|s| bounded(s))),
+        None if key == crate::semconv::GEN_AI_RESPONSE_FINISH_REASONS
+            && raw.contains(',')
+            && !raw.trim_start().starts_with('[') =>
+        {
+            string_array(raw.split(',').map(str::trim).filter(|s| !s.is_empty()).take(MAX_FINISH_REASONS).map(bounded))
+        }
         None => string_array([bounded(raw.trim())]),
     }
+}
+
+/// [`string_list`] of finish reasons.
+#[cfg(test)]
+fn finish_reasons(raw: &str) -> Value {
+    string_list(crate::semconv::GEN_AI_RESPONSE_FINISH_REASONS, raw)
 }
 
 /// A JSON array of strings (`["stop", "length"]`), or `None` if `raw` is anything else. Just enough JSON
@@ -74,11 +89,20 @@ fn parse_json_string_array(raw: &str) -> Option<Vec<String>> {
                     'r' => item.push('\r'),
                     'b' => item.push('\u{8}'),
                     'f' => item.push('\u{c}'),
+                    // Rust `Debug`: `\u{1b}`; JSON: `\u001b`.
+                    'u' if chars.peek() == Some(&'{') => {
+                        chars.next();
+                        let hex: String = chars.by_ref().take_while(|c| *c != '}').take(6).collect();
+                        let code = u32::from_str_radix(&hex, 16).ok()?;
+                        item.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                    }
                     'u' => {
                         let hex: String = (0..4).filter_map(|_| chars.next()).collect();
                         let code = u32::from_str_radix(&hex, 16).ok()?;
                         item.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
                     }
+                    '\'' => item.push('\''),
+                    '0' => item.push('\0'),
                     _ => return None,
                 },
                 c => item.push(c),
@@ -159,11 +183,17 @@ mod tests {
             (r#"["stop",]"#, vec![r#"["stop",]"#.into()]),
             (r#"[1, 2]"#, vec!["[1, 2]".into()]),
             (&long, vec!["x".repeat(MAX_FINISH_REASON_BYTES)]),
+            // Rust `Debug` arrays (tirea) and adk-rust's comma-joined reasons.
+            (r#"["END", "STOP"]"#, vec!["END".into(), "STOP".into()]),
+            (r#"["a\'b\u{e9}\u{1f600}"]"#, vec!["a'b\u{e9}\u{1f600}".into()]),
+            ("stop,length", vec!["stop".into(), "length".into()]),
         ];
         for (raw, want) in table {
             assert_eq!(array(finish_reasons(raw)), want, "{raw}");
         }
         assert_eq!(array(finish_reasons(&many)).len(), MAX_FINISH_REASONS);
+        // A stop sequence is never split on its commas.
+        assert_eq!(array(string_list(crate::semconv::GEN_AI_REQUEST_STOP_SEQUENCES, "a,b")), vec!["a,b".to_owned()]);
     }
 
     #[test]
