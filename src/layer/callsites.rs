@@ -77,7 +77,10 @@ fn intern(id: &Identifier, info: CallsiteInfo) -> &'static CallsiteInfo {
     let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
     let known = interned.get_or_insert_with(HashMap::default).entry(id.clone()).or_default();
     let same = |other: &CallsiteInfo| {
-        other.kind == info.kind && other.takes_arguments == info.takes_arguments && other.roles == info.roles
+        other.kind == info.kind
+            && other.takes_arguments == info.takes_arguments
+            && other.roles == info.roles
+            && other.aws == info.aws
     };
     if let Some(info) = known.iter().copied().find(|other| same(other)) {
         return info;
@@ -210,7 +213,8 @@ mod tests {
             let id = Identifier(*site);
             assert!(table.get(&id).is_none());
             let kind = if i % 2 == 0 { Kind::Llm } else { Kind::Other };
-            let info = table.insert_with(id, || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]) });
+            let info =
+                table.insert_with(id, || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]), aws: None });
             assert_eq!(info.kind, kind);
         }
         for (i, site) in sites.iter().enumerate() {
@@ -222,7 +226,7 @@ mod tests {
     #[test]
     fn tables_that_come_and_go_share_one_classification_per_callsite() {
         let sites: Vec<&'static Site> = (0..50).map(|i| &*Box::leak(Box::new(Site(i)))).collect();
-        let classify = |kind| move || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]) };
+        let classify = |kind| move || CallsiteInfo { kind, takes_arguments: false, roles: Box::new([]), aws: None };
         let fill = |kind| {
             let table = CallsiteTable::default();
             for site in &sites {

@@ -14,6 +14,7 @@
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
+pub(crate) mod aws;
 mod bound_cache;
 mod bound_index;
 mod callsites;
@@ -63,7 +64,7 @@ use metrics::Instruments;
 use otel_context::Attached;
 use recorder::{Formatting, Preformatted, Recorder};
 use run_span::{adopt_remote, start_run};
-pub(crate) use side_channel::{set_remote_parent, with_own_state, with_state};
+pub(crate) use side_channel::{set_remote_parent, with_aws_operation_state, with_own_state, with_state};
 use side_channel::{RemoteParent, WithContext};
 use state::SpanState;
 
@@ -380,6 +381,9 @@ where
         // No lock is held: the state is not in the extensions yet, so a field's `Debug` may call back
         // into botanu (the setter then finds the parent, the current span).
         attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared, formatting: Formatting::Inline });
+        if let Some(op) = &info.aws {
+            recorder::apply_aws(&mut state, op);
+        }
         match info.kind {
             Kind::Run => start_run(&mut state, &self.shared),
             Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
