@@ -26,12 +26,14 @@
 //! The interceptor only reads: it never fails, delays or changes a request.
 //!
 //! ```
-//! # #[derive(Default)] struct SdkConfigBuilder(Vec<aws_smithy_runtime_api::client::interceptors::SharedInterceptor>);
-//! # impl SdkConfigBuilder { fn interceptor(mut self, i: impl aws_smithy_runtime_api::client::interceptors::Intercept + 'static) -> Self { self.0.push(aws_smithy_runtime_api::client::interceptors::SharedInterceptor::new(i)); self } }
-//! // let config = aws_sdk_dynamodb::config::Builder::from(&sdk_config)
-//! let config = SdkConfigBuilder::default()
-//!     .interceptor(botanu::aws::BotanuInterceptor::new());
-//! # assert_eq!(config.0.len(), 1);
+//! // One line in the SDK client's config (here DynamoDB; the same for every service).
+//! let config = aws_sdk_dynamodb::Config::builder()
+//!     .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+//!     .interceptor(botanu::aws::BotanuInterceptor::new())
+//!     .build();
+//! assert_eq!(config.interceptors().count(), 1);
+//! let client = aws_sdk_dynamodb::Client::from_conf(config);
+//! # drop(client);
 //! ```
 
 use std::borrow::Cow;

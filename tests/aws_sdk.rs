@@ -208,8 +208,12 @@ fn add_interceptor(
 /// Runs `work` under the harness's subscriber on a current-thread runtime (so the subscriber, set for
 /// this thread, sees every poll), against a fresh mock.
 fn run_async<F: Future<Output = ()>>(h: &Harness, work: impl FnOnce(String, Shared) -> F) {
+    run_under(&h.dispatch, work);
+}
+
+fn run_under<F: Future<Output = ()>>(dispatch: &tracing::Dispatch, work: impl FnOnce(String, Shared) -> F) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let _default = tracing::dispatcher::set_default(&h.dispatch);
+    let _default = tracing::dispatcher::set_default(dispatch);
     rt.block_on(async {
         let (base, seen) = serve_mock().await;
         work(base, seen).await;
@@ -229,6 +233,7 @@ fn per_request(class: &str) -> f64 {
 }
 
 /// The USD of `units` request units of price class `class`.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 fn per_units(class: &str, units: f64) -> f64 {
     let row = DATA_PRICES.iter().find(|row| row.class == class).unwrap_or_else(|| panic!("no row {class}"));
     match row.unit {
@@ -438,4 +443,88 @@ fn the_interceptor_records_capacity_bucket_queue_and_billed_attempts() {
     let data_usd = f64_attr(run, k::RUN_COST_DATA_USD);
     assert!((data_usd - sum).abs() < 1e-15, "run data cost {data_usd} != sum {sum}");
     assert_eq!(int_attr(run, k::RUN_COST_UNPRICED_COUNT), 0);
+}
+
+/// The README's level note: the SDK's spans are DEBUG, so a global INFO filter on the subscriber hides
+/// them from botanu too, while a per-layer INFO filter on the console layer (what `init()` installs)
+/// leaves them to botanu.
+#[test]
+fn a_global_info_filter_hides_the_sdk_spans_a_per_layer_one_does_not() {
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+    use tracing_subscriber::prelude::*;
+
+    for global in [true, false] {
+        let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+        let builder = botanu::Builder::new().with_span_exporter(exporter.clone());
+        let (dispatch, guard) = if global {
+            let (layer, guard) = builder.build().expect("pipeline builds");
+            let subscriber = tracing_subscriber::registry()
+                .with(EnvFilter::new("info"))
+                .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink))
+                .with(layer);
+            (tracing::Dispatch::new(subscriber), guard)
+        } else {
+            let (layer, guard) = builder.build().expect("pipeline builds");
+            let subscriber = tracing_subscriber::registry()
+                .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink).with_filter(LevelFilter::INFO))
+                .with(layer);
+            (tracing::Dispatch::new(subscriber), guard)
+        };
+        run_under(&dispatch, |base, _| async move {
+            let c = clients(&base, false);
+            let body = aws_sdk_s3::primitives::ByteStream::from_static(b"hello");
+            let put = c.s3.put_object().bucket("reports").key("a.txt").body(body).send();
+            put.instrument(run_span!(workflow = "aws-levels")).await.expect("PutObject");
+        });
+        guard.force_flush().expect("flush");
+        let spans = exporter.get_finished_spans().expect("finished spans");
+        let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+        assert!(names.contains(&"botanu.run/aws-levels"), "{names:?}");
+        assert_eq!(names.contains(&"S3.PutObject"), !global, "global filter: {global}; {names:?}");
+    }
+}
+
+/// Bedrock Runtime, without its crate: a span of the shape smithy-rs generates for every operation
+/// (`aws-sdk-bedrockruntime`'s `src/operation/converse.rs` opens `debug_span!("BedrockRuntime.Converse",
+/// "rpc.service" = "BedrockRuntime", "rpc.method" = "Converse", "sdk_invocation_id" = …, "rpc.system" =
+/// "aws-api")`) is an LLM call of `aws.bedrock`: unpriced `unknown_model` while nothing names the model,
+/// priced from the catalog once the model and tokens are on it (what the interceptor records from the
+/// request path and `Converse`'s `usage`).
+#[test]
+fn a_bedrock_runtime_operation_is_an_llm_call_of_aws_bedrock() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "aws-bedrock").in_scope(|| {
+            let converse = || {
+                tracing::debug_span!(
+                    "BedrockRuntime.Converse",
+                    "rpc.service" = "BedrockRuntime",
+                    "rpc.method" = "Converse",
+                    "sdk_invocation_id" = 4_242_424u32,
+                    "rpc.system" = "aws-api"
+                )
+            };
+            converse().in_scope(|| {});
+            let priced = converse();
+            priced.set_response_model("anthropic.claude-3-haiku-20240307-v1:0");
+            priced.set_tokens(botanu::Tokens { input: 1_000_000, output: 1_000_000, ..botanu::Tokens::ZERO });
+            priced.in_scope(|| {});
+        });
+    });
+    let spans = h.spans();
+    let calls = find_all(&spans, "BedrockRuntime.Converse");
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        assert_eq!(kind(call), SpanKind::Client);
+        assert_eq!(str_attr(call, k::GEN_AI_PROVIDER_NAME), "aws.bedrock");
+        assert_eq!(str_attr(call, k::GEN_AI_OPERATION_NAME), "chat");
+        assert_eq!(str_attr(call, k::CLOUD_PROVIDER), "aws");
+    }
+    let unpriced = calls.iter().find(|s| attr(s, k::COST_USD).is_none()).expect("one unpriced");
+    assert_eq!(str_attr(unpriced, k::COST_UNPRICED_REASON), "unknown_model");
+    let priced = calls.iter().find(|s| attr(s, k::COST_USD).is_some()).expect("one priced");
+    // Claude 3 Haiku: $0.25 / $1.25 per million input / output tokens.
+    assert!((f64_attr(priced, k::COST_USD) - 1.5).abs() < 1e-9, "{}", f64_attr(priced, k::COST_USD));
+    let run = find(&spans, "botanu.run/aws-bedrock");
+    assert_eq!(int_attr(run, k::RUN_LLM_CALLS), 2);
 }
