@@ -64,7 +64,9 @@ use metrics::Instruments;
 use otel_context::Attached;
 use recorder::{Formatting, Preformatted, Recorder};
 use run_span::{adopt_remote, start_run};
-pub(crate) use side_channel::{set_remote_parent, with_aws_operation_state, with_own_state, with_state};
+#[cfg(feature = "aws")]
+pub(crate) use side_channel::with_aws_operation_state;
+pub(crate) use side_channel::{set_remote_parent, with_own_state, with_state};
 use side_channel::{RemoteParent, WithContext};
 use state::SpanState;
 
