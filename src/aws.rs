@@ -73,11 +73,12 @@ impl BotanuInterceptor {
     }
 }
 
-/// The operation the config bag names, if botanu maps it.
-fn operation_of(cfg: &ConfigBag) -> Option<(AwsOperation, String, String)> {
+/// The operation the config bag names (the SDK puts its service and operation there), with its
+/// method name, if botanu maps it.
+fn operation_of(cfg: &ConfigBag) -> Option<(AwsOperation, &str)> {
     let meta = cfg.load::<Metadata>()?;
     let op = crate::layer::aws::operation(meta.service(), meta.name())?;
-    Some((op, meta.service().to_owned(), meta.name().to_owned()))
+    Some((op, meta.name()))
 }
 
 /// Runs `f` on the operation span the SDK is in now.
@@ -96,9 +97,9 @@ impl Intercept for BotanuInterceptor {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some((op, service, _)) = operation_of(cfg) else { return Ok(()) };
+        let Some((op, _)) = operation_of(cfg) else { return Ok(()) };
         let request = context.request();
-        let facts = request_facts(&op, &service, request.uri(), request.body().bytes());
+        let facts = request_facts(&op, request.uri(), request.body().bytes());
         on_operation(|state, _| facts.write(state));
         Ok(())
     }
@@ -109,11 +110,11 @@ impl Intercept for BotanuInterceptor {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some((op, _, method)) = operation_of(cfg) else { return Ok(()) };
+        let Some((op, method)) = operation_of(cfg) else { return Ok(()) };
         let response = context.response();
         let headers = response.headers();
         let request_id = headers.get("x-amzn-requestid").or_else(|| headers.get("x-amz-request-id"));
-        let facts = response_facts(&op, &method, request_id, response.body().bytes());
+        let facts = response_facts(&op, method, request_id, response.body().bytes());
         on_operation(|state, _| facts.write(state));
         Ok(())
     }
@@ -124,7 +125,7 @@ impl Intercept for BotanuInterceptor {
         _: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Some((op, _, _)) = operation_of(cfg) else { return Ok(()) };
+        let Some((op, _)) = operation_of(cfg) else { return Ok(()) };
         if !matches!(op.system, "s3" | "sqs" | "sns" | "kinesis") {
             return Ok(());
         }
@@ -149,7 +150,7 @@ struct Facts {
 }
 
 impl Facts {
-    fn str(&mut self, key: &'static str, value: impl Into<String>) {
+    fn text(&mut self, key: &'static str, value: impl Into<String>) {
         self.attrs.push((key, Value::from(value.into())));
     }
 
@@ -280,29 +281,29 @@ fn dynamodb_tables(doc: &Document) -> Vec<String> {
     tables
 }
 
-fn request_facts(op: &AwsOperation, service: &str, uri: &str, body: Option<&[u8]>) -> Facts {
+fn request_facts(op: &AwsOperation, uri: &str, body: Option<&[u8]>) -> Facts {
     let mut facts = Facts::default();
-    match service {
-        "S3" => {
+    match op.system {
+        "s3" => {
             if let Some(bucket) = s3_bucket(uri) {
-                facts.str(k::AWS_S3_BUCKET, bucket.clone());
-                facts.str(k::STORAGE_BUCKET, bucket);
+                facts.text(k::AWS_S3_BUCKET, bucket.clone());
+                facts.text(k::STORAGE_BUCKET, bucket);
             }
         }
-        "DynamoDB" => {
+        "dynamodb" => {
             let tables = parse_json(body).map(|doc| dynamodb_tables(&doc)).unwrap_or_default();
             if let [one] = tables.as_slice() {
-                facts.str(k::DB_COLLECTION_NAME, one.clone());
+                facts.text(k::DB_COLLECTION_NAME, one.clone());
             }
             if !tables.is_empty() {
                 let tables: Vec<StringValue> = tables.into_iter().map(StringValue::from).collect();
                 facts.attrs.push((k::AWS_DYNAMODB_TABLE_NAMES, Value::Array(Array::String(tables))));
             }
         }
-        "SQS" => {
+        "sqs" => {
             let Some(doc) = parse_json(body) else { return facts };
             if let Some(queue) = string(&doc, "QueueUrl").and_then(|url| url.rsplit('/').find(|s| !s.is_empty())) {
-                facts.str(k::MESSAGING_DESTINATION_NAME, queue);
+                facts.text(k::MESSAGING_DESTINATION_NAME, queue);
             }
             if op.operation == Some("publish") {
                 let bodies: Vec<usize> = match string(&doc, "MessageBody") {
@@ -315,11 +316,11 @@ fn request_facts(op: &AwsOperation, service: &str, uri: &str, body: Option<&[u8]
                 facts.attrs.push((k::MESSAGING_MESSAGE_COUNT, int(bodies.len())));
             }
         }
-        "BedrockRuntime" => {
+        "aws.bedrock" => {
             // `/model/{modelId}/converse`, `/model/{modelId}/invoke`, …
             let path = path_of(uri);
             if let Some(model) = path.strip_prefix("/model/").and_then(|rest| rest.split('/').next()) {
-                facts.str(k::GEN_AI_REQUEST_MODEL, percent_decode(model).into_owned());
+                facts.text(k::GEN_AI_REQUEST_MODEL, percent_decode(model).into_owned());
             }
         }
         _ => {}
@@ -357,7 +358,7 @@ fn consumed_units(doc: &Document, access: Access) -> Option<(f64, f64)> {
 fn response_facts(op: &AwsOperation, method: &str, request_id: Option<&str>, body: Option<&[u8]>) -> Facts {
     let mut facts = Facts::default();
     if let Some(id) = request_id.filter(|id| !id.is_empty()) {
-        facts.str(k::AWS_REQUEST_ID, id);
+        facts.text(k::AWS_REQUEST_ID, id);
     }
     match op.system {
         "dynamodb" => {
@@ -423,10 +424,10 @@ mod tests {
     fn dynamodb_tables_and_consumed_capacity() {
         let put = op("DynamoDB", "PutItem");
         let body = br#"{"TableName":"orders","Item":{"pk":{"S":"a"}},"ReturnConsumedCapacity":"TOTAL"}"#;
-        let facts = request_facts(&put, "DynamoDB", "http://x/", Some(body));
+        let facts = request_facts(&put, "http://x/", Some(body));
         assert_eq!(attr(&facts, k::DB_COLLECTION_NAME), Some(&Value::from("orders")));
         let batch = br#"{"RequestItems":{"b":{"Keys":[]},"a":{"Keys":[]}}}"#;
-        let facts = request_facts(&op("DynamoDB", "BatchGetItem"), "DynamoDB", "http://x/", Some(batch));
+        let facts = request_facts(&op("DynamoDB", "BatchGetItem"), "http://x/", Some(batch));
         assert_eq!(attr(&facts, k::DB_COLLECTION_NAME), None, "two tables");
         assert_eq!(
             attr(&facts, k::AWS_DYNAMODB_TABLE_NAMES),
@@ -452,7 +453,7 @@ mod tests {
     fn sqs_queue_and_payload_bytes() {
         let send = op("SQS", "SendMessageBatch");
         let body = br#"{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/1234/orders","Entries":[{"Id":"1","MessageBody":"abc"},{"Id":"2","MessageBody":"de"}]}"#;
-        let facts = request_facts(&send, "SQS", "https://sqs.us-east-1.amazonaws.com/", Some(body));
+        let facts = request_facts(&send, "https://sqs.us-east-1.amazonaws.com/", Some(body));
         assert_eq!(attr(&facts, k::MESSAGING_DESTINATION_NAME), Some(&Value::from("orders")));
         assert_eq!(attr(&facts, k::MESSAGING_BYTES_TRANSFERRED), Some(&Value::I64(5)));
         assert_eq!(attr(&facts, k::MESSAGING_MESSAGE_COUNT), Some(&Value::I64(2)));
@@ -463,10 +464,10 @@ mod tests {
 
     #[test]
     fn bedrock_model_and_converse_usage() {
-        let converse = op("BedrockRuntime", "Converse");
+        let converse = op("Bedrock Runtime", "Converse");
         let uri =
             "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse";
-        let facts = request_facts(&converse, "BedrockRuntime", uri, None);
+        let facts = request_facts(&converse, uri, None);
         assert_eq!(attr(&facts, k::GEN_AI_REQUEST_MODEL), Some(&Value::from("anthropic.claude-3-haiku-20240307-v1:0")));
         let answer =
             br#"{"output":{},"stopReason":"end_turn","usage":{"inputTokens":12,"outputTokens":3,"totalTokens":15}}"#;

@@ -484,12 +484,12 @@ fn a_global_info_filter_hides_the_sdk_spans_a_per_layer_one_does_not() {
     }
 }
 
-/// Bedrock Runtime, without its crate: a span of the shape smithy-rs generates for every operation
-/// (`aws-sdk-bedrockruntime`'s `src/operation/converse.rs` opens `debug_span!("BedrockRuntime.Converse",
-/// "rpc.service" = "BedrockRuntime", "rpc.method" = "Converse", "sdk_invocation_id" = …, "rpc.system" =
-/// "aws-api")`) is an LLM call of `aws.bedrock`: unpriced `unknown_model` while nothing names the model,
-/// priced from the catalog once the model and tokens are on it (what the interceptor records from the
-/// request path and `Converse`'s `usage`).
+/// Bedrock Runtime, without its crate: a span of the shape smithy-rs generates for it
+/// (`aws-sdk-bedrockruntime` 1.153's `src/operation/converse.rs` opens `debug_span!("Bedrock
+/// Runtime.Converse", "rpc.service" = "Bedrock Runtime", "rpc.method" = "Converse", "sdk_invocation_id" =
+/// …, "rpc.system" = "aws-api")`, the service name with a space) is an LLM call of `aws.bedrock`: unpriced
+/// `unknown_model` while nothing names the model, priced from the catalog once the model and tokens are
+/// on it (what the interceptor records from the request path and `Converse`'s `usage`).
 #[test]
 fn a_bedrock_runtime_operation_is_an_llm_call_of_aws_bedrock() {
     let h = Harness::new();
@@ -497,8 +497,8 @@ fn a_bedrock_runtime_operation_is_an_llm_call_of_aws_bedrock() {
         run_span!(workflow = "aws-bedrock").in_scope(|| {
             let converse = || {
                 tracing::debug_span!(
-                    "BedrockRuntime.Converse",
-                    "rpc.service" = "BedrockRuntime",
+                    "Bedrock Runtime.Converse",
+                    "rpc.service" = "Bedrock Runtime",
                     "rpc.method" = "Converse",
                     "sdk_invocation_id" = 4_242_424u32,
                     "rpc.system" = "aws-api"
@@ -512,7 +512,7 @@ fn a_bedrock_runtime_operation_is_an_llm_call_of_aws_bedrock() {
         });
     });
     let spans = h.spans();
-    let calls = find_all(&spans, "BedrockRuntime.Converse");
+    let calls = find_all(&spans, "Bedrock Runtime.Converse");
     assert_eq!(calls.len(), 2);
     for call in &calls {
         assert_eq!(kind(call), SpanKind::Client);
@@ -527,4 +527,57 @@ fn a_bedrock_runtime_operation_is_an_llm_call_of_aws_bedrock() {
     assert!((f64_attr(priced, k::COST_USD) - 1.5).abs() < 1e-9, "{}", f64_attr(priced, k::COST_USD));
     let run = find(&spans, "botanu.run/aws-bedrock");
     assert_eq!(int_attr(run, k::RUN_LLM_CALLS), 2);
+}
+
+/// An application that already wraps its calls (`storage_span!` around `put_object`, an `llm_span!`
+/// around a Bedrock call, as the Botanu docs asked before) pays each operation once: the SDK's span
+/// inside its own span of the same kind and system is exported as a plain span, unpriced, not counted.
+#[test]
+fn an_sdk_operation_inside_the_applications_own_span_for_it_is_not_priced_twice() {
+    let h = Harness::new();
+    run_async(&h, |base, _| async move {
+        let c = clients(&base, false);
+        let run = run_span!(workflow = "aws-wrapped");
+        async {
+            let body = aws_sdk_s3::primitives::ByteStream::from_static(b"hello");
+            let put = c.s3.put_object().bucket("reports").key("a.txt").body(body).send();
+            put.instrument(storage_span!(system = "s3", operation = "PUT", bucket = "reports"))
+                .await
+                .expect("PutObject");
+            // A different system around it is not a wrapper: the SDK's span stays an operation.
+            let get = c.s3.get_object().bucket("reports").key("a.txt").send();
+            get.instrument(db_span!(system = "postgresql", operation = "SELECT")).await.expect("GetObject");
+            let bedrock = tracing::debug_span!(
+                parent: &llm_span!(provider = "bedrock", model = "anthropic.claude-3-haiku-20240307-v1:0"),
+                "Bedrock Runtime.Converse",
+                "rpc.service" = "Bedrock Runtime",
+                "rpc.method" = "Converse",
+                "sdk_invocation_id" = 1_234_567u32,
+                "rpc.system" = "aws-api"
+            );
+            bedrock.in_scope(|| {});
+        }
+        .instrument(run)
+        .await;
+    });
+    let spans = h.spans();
+    let sdk_put = find(&spans, "S3.PutObject");
+    assert_eq!(kind(sdk_put), SpanKind::Internal);
+    assert_absent(sdk_put, k::COST_USD);
+    assert_absent(sdk_put, k::COST_UNPRICED);
+    assert_absent(sdk_put, k::STORAGE_SYSTEM);
+    let own_put = find(&spans, "storage.s3.put");
+    assert!(is_child_of(sdk_put, own_put));
+    let put = per_request("s3.put_class");
+    assert_priced(own_put, "s3.put_class", put);
+    let sdk_get = find(&spans, "S3.GetObject");
+    let get = per_request("s3.get_class");
+    assert_priced(sdk_get, "s3.get_class", get);
+    let converse = find(&spans, "Bedrock Runtime.Converse");
+    assert_eq!(kind(converse), SpanKind::Internal);
+    assert_absent(converse, k::GEN_AI_PROVIDER_NAME);
+
+    let run = find(&spans, "botanu.run/aws-wrapped");
+    assert!((f64_attr(run, k::RUN_COST_DATA_USD) - (put + get)).abs() < 1e-15);
+    assert_eq!(int_attr(run, k::RUN_LLM_CALLS), 1, "the application's llm_span! only");
 }

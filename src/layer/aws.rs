@@ -15,7 +15,7 @@
 //! ```
 //!
 //! at DEBUG, target `aws_sdk_<service>::operation::<operation>`, a child of the caller's span. Under it
-//! the orchestrator (`aws-smithy-runtime`'s `client/orchestrator.rs`) opens field-less DEBUG spans
+//! the orchestrator (`aws-smithy-runtime` 1.16's `client/orchestrator.rs`) opens field-less DEBUG spans
 //! (`try_op`, `serialization`, `orchestrate_endpoint`, `deserialization`, `read_body`, …) and one
 //! `try_attempt{attempt = i}` per attempt: those are not operations and stay unrecognized.
 //!
@@ -88,7 +88,9 @@ pub(crate) fn operation(service: &str, method: &str) -> Option<AwsOperation> {
             matches!(method, "Publish" | "PublishBatch").then(|| AwsOperation::new(Kind::Messaging, "sns", "publish"))
         }
         "Kinesis" => kinesis(method).map(|op| AwsOperation::new(Kind::Messaging, "kinesis", op)),
-        "BedrockRuntime" => {
+        // `aws-sdk-bedrockruntime` 1.153 names it with a space: `"Bedrock Runtime.Converse"`, `rpc.service =
+        // "Bedrock Runtime"` (`src/operation/converse.rs`); also accepted without.
+        "Bedrock Runtime" | "BedrockRuntime" => {
             matches!(method, "Converse" | "ConverseStream" | "InvokeModel" | "InvokeModelWithResponseStream").then_some(
                 AwsOperation { kind: Kind::Llm, system: "aws.bedrock", operation: None, access: Access::Unknown },
             )
@@ -184,6 +186,7 @@ mod tests {
             ("SNS", "Publish", Some((Kind::Messaging, "sns", Some("publish"), Unknown))),
             ("SNS", "Subscribe", None),
             ("Kinesis", "PutRecords", Some((Kind::Messaging, "kinesis", Some("publish"), Unknown))),
+            ("Bedrock Runtime", "Converse", Some((Kind::Llm, "aws.bedrock", None, Unknown))),
             ("BedrockRuntime", "Converse", Some((Kind::Llm, "aws.bedrock", None, Unknown))),
             ("BedrockRuntime", "InvokeModel", Some((Kind::Llm, "aws.bedrock", None, Unknown))),
             ("Lambda", "Invoke", None),

@@ -334,6 +334,23 @@ where
     None
 }
 
+/// Whether the nearest exported ancestor is the application's own span for the AWS operation `op`:
+/// the same kind, and the same system (an `llm_span!` of `aws.bedrock`, a `storage_span!` of `s3`).
+fn is_wrapped<S>(parent: Option<&SpanRef<'_, S>>, op: &aws::AwsOperation) -> bool
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(parent) = parent else { return false };
+    for ancestor in parent.scope() {
+        let ext = ancestor.extensions();
+        if let Some(st) = ext.get::<SpanState>() {
+            let system = st.kind.spec().system.as_ref().and_then(|system| st.get_str(system.key));
+            return st.kind == op.kind && system.is_some_and(|system| system == op.system);
+        }
+    }
+    false
+}
+
 impl<S> Layer<S> for BotanuLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -362,6 +379,9 @@ where
         } else {
             None
         };
+        // An SDK operation inside the application's own span for it (an `llm_span!` around a Bedrock
+        // call, a `storage_span!` around `put_object`) is that span's detail, not a second operation.
+        let wrapped = info.aws.as_ref().is_some_and(|op| is_wrapped(parent.as_ref(), op));
         let mut inherited = inherit(parent);
         // A contextual span also looks at the current OTel context: another layer's span entered in
         // between, or a context attached by OTel-native code when there is no exported ancestor.
@@ -383,10 +403,12 @@ where
         // No lock is held: the state is not in the extensions yet, so a field's `Debug` may call back
         // into botanu (the setter then finds the parent, the current span).
         attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared, formatting: Formatting::Inline });
-        if let Some(op) = &info.aws {
+        if wrapped {
+            state.kind = Kind::Other;
+        } else if let Some(op) = &info.aws {
             recorder::apply_aws(&mut state, op);
         }
-        match info.kind {
+        match state.kind {
             Kind::Run => start_run(&mut state, &self.shared),
             Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
             Kind::Llm => state.set_default(k::GEN_AI_OPERATION_NAME, Value::from(k::OPERATION_CHAT)),
