@@ -377,13 +377,18 @@ fn response_facts(op: &AwsOperation, method: &str, request_id: Option<&str>, bod
         }
         "aws.bedrock" if method == "Converse" => {
             if let Some(usage) = parse_json(body).as_ref().and_then(|doc| get(doc, "usage")) {
-                for (field, key) in [
-                    ("inputTokens", k::GEN_AI_USAGE_INPUT_TOKENS),
-                    ("outputTokens", k::GEN_AI_USAGE_OUTPUT_TOKENS),
-                    ("cacheReadInputTokens", k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
-                    ("cacheWriteInputTokens", k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
+                let tokens = |field| number(usage, field).filter(|n| n.is_finite() && *n >= 0.0);
+                let (read, write) = (tokens("cacheReadInputTokens"), tokens("cacheWriteInputTokens"));
+                // Bedrock reports cache reads and writes beside `inputTokens`; the semconv input count
+                // includes them.
+                let input = tokens("inputTokens").map(|n| n + read.unwrap_or(0.0) + write.unwrap_or(0.0));
+                for (value, key) in [
+                    (input, k::GEN_AI_USAGE_INPUT_TOKENS),
+                    (tokens("outputTokens"), k::GEN_AI_USAGE_OUTPUT_TOKENS),
+                    (read, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+                    (write, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
                 ] {
-                    if let Some(n) = number(usage, field).filter(|n| n.is_finite() && *n >= 0.0) {
+                    if let Some(n) = value {
                         #[allow(clippy::cast_possible_truncation)] // whole token counts
                         facts.attrs.push((key, Value::I64(n as i64)));
                     }
@@ -474,5 +479,12 @@ mod tests {
         let facts = response_facts(&converse, "Converse", None, Some(answer));
         assert_eq!(attr(&facts, k::GEN_AI_USAGE_INPUT_TOKENS), Some(&Value::I64(12)));
         assert_eq!(attr(&facts, k::GEN_AI_USAGE_OUTPUT_TOKENS), Some(&Value::I64(3)));
+        assert_eq!(attr(&facts, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), None);
+        // Cache reads and writes come beside `inputTokens`; the semconv input count includes them.
+        let cached = br#"{"usage":{"inputTokens":12,"outputTokens":3,"totalTokens":1115,"cacheReadInputTokens":1000,"cacheWriteInputTokens":100}}"#;
+        let facts = response_facts(&converse, "Converse", None, Some(cached));
+        assert_eq!(attr(&facts, k::GEN_AI_USAGE_INPUT_TOKENS), Some(&Value::I64(1_112)));
+        assert_eq!(attr(&facts, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), Some(&Value::I64(1_000)));
+        assert_eq!(attr(&facts, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS), Some(&Value::I64(100)));
     }
 }
