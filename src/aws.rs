@@ -20,8 +20,9 @@
 //!
 //! Billed attempts: S3 bills requests answered 2xx or 4xx and no 5xx response ("Billing for Amazon S3
 //! error responses", S3 user guide), so an attempt counts when it got a response below 500; SQS, SNS
-//! and Kinesis publish no such rule, and are counted the same way. A DynamoDB operation is billed in the
-//! request units its successful response reports, so its retries need no count.
+//! and Kinesis publish no such rule, and are counted the same way. DynamoDB is priced from the request units
+//! its successful response reports (a failed attempt reports none, and no public page says what it
+//! bills), so its retries need no count.
 //!
 //! The interceptor only reads: it never fails, delays or changes a request.
 //!
