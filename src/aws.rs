@@ -162,6 +162,19 @@ impl Facts {
     }
 }
 
+impl Facts {
+    /// Message count and payload bytes of the message bodies `bodies` (their lengths), when > 0.
+    fn messages(&mut self, bodies: &[usize]) {
+        let bytes: usize = bodies.iter().sum();
+        if bytes > 0 {
+            self.attrs.push((k::MESSAGING_BYTES_TRANSFERRED, int(bytes)));
+        }
+        if !bodies.is_empty() {
+            self.attrs.push((k::MESSAGING_MESSAGE_COUNT, int(bodies.len())));
+        }
+    }
+}
+
 #[allow(clippy::cast_possible_wrap)] // byte and message counts far below i64::MAX
 fn int(n: usize) -> Value {
     Value::I64(n as i64)
@@ -313,8 +326,7 @@ fn request_facts(op: &AwsOperation, uri: &str, body: Option<&[u8]>) -> Facts {
                         array(&doc, "Entries").iter().filter_map(|e| string(e, "MessageBody")).map(str::len).collect()
                     }
                 };
-                facts.attrs.push((k::MESSAGING_BYTES_TRANSFERRED, int(bodies.iter().sum())));
-                facts.attrs.push((k::MESSAGING_MESSAGE_COUNT, int(bodies.len())));
+                facts.messages(&bodies);
             }
         }
         "aws.bedrock" => {
@@ -372,8 +384,7 @@ fn response_facts(op: &AwsOperation, method: &str, request_id: Option<&str>, bod
             if let Some(doc) = parse_json(body) {
                 let bodies: Vec<usize> =
                     array(&doc, "Messages").iter().filter_map(|m| string(m, "Body")).map(str::len).collect();
-                facts.attrs.push((k::MESSAGING_BYTES_TRANSFERRED, int(bodies.iter().sum())));
-                facts.attrs.push((k::MESSAGING_MESSAGE_COUNT, int(bodies.len())));
+                facts.messages(&bodies);
             }
         }
         "aws.bedrock" if method == "Converse" => {
@@ -466,6 +477,10 @@ mod tests {
         let received = br#"{"Messages":[{"Body":"hello"}]}"#;
         let facts = response_facts(&op("SQS", "ReceiveMessage"), "ReceiveMessage", None, Some(received));
         assert_eq!(attr(&facts, k::MESSAGING_BYTES_TRANSFERRED), Some(&Value::I64(5)));
+        // An empty receive (a long poll that found nothing) records nothing: counts are written when > 0.
+        let facts = response_facts(&op("SQS", "ReceiveMessage"), "ReceiveMessage", None, Some(b"{}"));
+        assert_eq!(attr(&facts, k::MESSAGING_BYTES_TRANSFERRED), None);
+        assert_eq!(attr(&facts, k::MESSAGING_MESSAGE_COUNT), None);
     }
 
     #[test]
