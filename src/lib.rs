@@ -44,6 +44,8 @@
 //! Everything botanu puts on the wire is named in [`semconv`].
 #![warn(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
 mod builder;
 pub mod config;
 mod console;

@@ -388,6 +388,28 @@ pub const MESSAGING_DURATION_MS: &str = "botanu.messaging.duration_ms";
 /// Prefix of messaging metadata keys.
 pub const MESSAGING_METADATA_PREFIX: &str = "botanu.messaging.";
 
+// === AWS SDK (OpenTelemetry RPC and AWS SDK conventions; issue 29) ===
+
+/// `rpc.system` of an AWS SDK operation span (its value there is [`RPC_SYSTEM_AWS_API`]).
+pub const RPC_SYSTEM: &str = "rpc.system";
+/// The AWS service of an SDK operation span (`S3`, `DynamoDB`, …).
+pub const RPC_SERVICE: &str = "rpc.service";
+/// The SDK operation (`PutObject`, `GetItem`, …).
+pub const RPC_METHOD: &str = "rpc.method";
+/// `rpc.system` of the AWS SDKs.
+pub const RPC_SYSTEM_AWS_API: &str = "aws-api";
+/// The cloud provider written on AWS SDK operation spans.
+pub const CLOUD_PROVIDER_AWS: &str = "aws";
+/// The AWS request id of the operation's last response (`x-amz-request-id`, `x-amzn-requestid`).
+pub const AWS_REQUEST_ID: &str = "aws.request_id";
+/// The S3 bucket of an operation.
+pub const AWS_S3_BUCKET: &str = "aws.s3.bucket";
+/// The DynamoDB tables of an operation (string array).
+pub const AWS_DYNAMODB_TABLE_NAMES: &str = "aws.dynamodb.table_names";
+/// Requests the provider bills for one operation: its attempts that got a response below 500 (S3 bills
+/// no 5xx response); written by the AWS SDK interceptor, read by pricing instead of one request.
+pub const DATA_BILLED_REQUESTS: &str = "botanu.data.billed_requests";
+
 // === HTTP server (OpenTelemetry HTTP conventions, stable) ===
 
 /// HTTP request method (`GET`, `POST`, …) of the run an HTTP server opened for a request.

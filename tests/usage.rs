@@ -1,4 +1,4 @@
-//! `Tokens` from LLM clients' usage types (features `async-openai`, `genai`), read from exported spans:
+//! `Tokens` from LLM clients' usage types (features `async-openai`, `genai`, `aws-bedrock`), read from exported spans:
 //! `span.set_tokens(usage.into())` writes the contract's token keys, cache and reasoning counts when the
 //! client reports them, and prices each token once.
 #![cfg(feature = "testing")]
@@ -121,4 +121,37 @@ fn genai_usage() {
     for key in [k::USAGE_CACHED_TOKENS, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] {
         assert!(!call.has_attr(key), "{key}");
     }
+}
+
+#[cfg(feature = "aws-bedrock")]
+#[test]
+fn bedrock_token_usage() {
+    use aws_sdk_bedrockruntime::types::TokenUsage;
+
+    // Bedrock reports cache reads and writes beside `inputTokens` (the real crate's builder).
+    let usage = TokenUsage::builder()
+        .input_tokens(2_000)
+        .output_tokens(500)
+        .total_tokens(13_500)
+        .cache_read_input_tokens(10_000)
+        .cache_write_input_tokens(1_000)
+        .build()
+        .expect("all required fields");
+    let call = llm_call("bedrock", "anthropic.claude-3-haiku-20240307-v1:0", usage.into());
+    assert_eq!(call.attr_str(k::GEN_AI_PROVIDER_NAME), Some("aws.bedrock"));
+    assert_eq!(call.attr_i64(k::GEN_AI_USAGE_INPUT_TOKENS), Some(2_000));
+    assert_eq!(call.attr_i64(k::USAGE_CACHE_READ_TOKENS), Some(10_000));
+    assert_eq!(call.attr_i64(k::USAGE_CACHE_WRITE_TOKENS), Some(1_000));
+    assert_eq!(call.attr_i64(k::GEN_AI_USAGE_OUTPUT_TOKENS), Some(500));
+
+    // Without a cache: Claude 3 Haiku, $0.25 / $1.25 per million input / output tokens.
+    let usage = TokenUsage::builder()
+        .input_tokens(1_000_000)
+        .output_tokens(1_000_000)
+        .total_tokens(2_000_000)
+        .build()
+        .expect("built");
+    let call = llm_call("bedrock", "anthropic.claude-3-haiku-20240307-v1:0", (&usage).into());
+    assert!(call.cost_usd().is_some_and(|usd| (usd - 1.5).abs() < 1e-9), "{:?}", call.cost_usd());
+    assert!(!call.has_attr(k::USAGE_CACHE_READ_TOKENS));
 }

@@ -33,6 +33,15 @@ pub enum DataUnit {
         /// Requests the price is quoted for.
         per: f64,
     },
+    /// Requests counted in payload chunks, price per `per` requests: each request is billed as
+    /// `ceil(payload / chunk_bytes)` requests, at least one (SQS: "each 64 KB chunk of a payload is
+    /// billed as 1 request"); the payload is the bytes transferred, when recorded.
+    RequestChunks {
+        /// Requests the price is quoted for.
+        per: f64,
+        /// Bytes of payload one billed request carries.
+        chunk_bytes: f64,
+    },
     /// Bytes published or delivered (`botanu.bytes_transferred`), price per `per` bytes, at least
     /// `min_bytes_per_request` per request.
     BytesTransferred {
@@ -212,7 +221,7 @@ pub const DATA_PRICES: &[DataPriceRow] = &[
         system: "sqs",
         class: "sqs.standard_requests",
         operations: &["*"],
-        unit: DataUnit::Requests { per: 1_000_000.0 },
+        unit: DataUnit::RequestChunks { per: 1_000_000.0, chunk_bytes: 65_536.0 },
         usd: 0.40,
         source_url: "https://aws.amazon.com/sqs/pricing/",
         as_of: "2026-12-02",
@@ -345,6 +354,12 @@ fn row_price(row: &DataPriceRow, usage: &DataUsage<'_>) -> Option<f64> {
             Some(row.usd * bytes.max(min_bytes) / per)
         }
         DataUnit::Requests { per } => Some(row.usd * positive(usage.requests as f64)? / per),
+        DataUnit::RequestChunks { per, chunk_bytes } => {
+            let requests = positive(usage.requests as f64)?;
+            // The payload of one request (each billed attempt carries it whole).
+            let chunks = (usage.bytes_transferred as f64 / chunk_bytes).ceil().max(1.0);
+            Some(row.usd * requests * chunks / per)
+        }
         DataUnit::BytesTransferred { per, min_bytes_per_request } => {
             let bytes = usage.bytes_transferred as f64;
             let requests = usage.requests as f64;
@@ -353,5 +368,31 @@ fn row_price(row: &DataPriceRow, usage: &DataUsage<'_>) -> Option<f64> {
         }
         DataUnit::ReadUnits { per } => Some(row.usd * positive(usage.read_units)? / per),
         DataUnit::WriteUnits { per } => Some(row.usd * positive(usage.write_units)? / per),
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    /// SQS bills each 64 KiB chunk of a request's payload as a request (issue 29).
+    #[test]
+    fn sqs_requests_are_counted_in_64_kib_chunks() {
+        let per_request = 0.40 / 1_000_000.0;
+        for (bytes, requests, billed) in
+            [(0, 1, 1.0), (5, 1, 1.0), (65_536, 1, 1.0), (65_537, 1, 2.0), (262_144, 1, 4.0), (70_000, 2, 4.0)]
+        {
+            let usage = DataUsage {
+                system: "sqs",
+                operation: "publish",
+                bytes_transferred: bytes,
+                requests,
+                ..Default::default()
+            };
+            let usd = price_data_operation(&usage).usd().expect("priced");
+            assert!((usd - billed * per_request).abs() < 1e-18, "{bytes} bytes x {requests}: {usd}");
+        }
+        let none = DataUsage { system: "sqs", operation: "publish", bytes_transferred: 10, ..Default::default() };
+        assert_eq!(price_data_operation(&none).usd(), None, "no request: no usage");
     }
 }

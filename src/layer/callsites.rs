@@ -77,7 +77,10 @@ fn intern(id: &Identifier, info: CallsiteInfo) -> &'static CallsiteInfo {
     let mut interned = INTERNED.lock().unwrap_or_else(|p| p.into_inner());
     let known = interned.get_or_insert_with(HashMap::default).entry(id.clone()).or_default();
     let same = |other: &CallsiteInfo| {
-        other.kind == info.kind && other.takes_arguments == info.takes_arguments && other.roles == info.roles
+        other.kind == info.kind
+            && other.takes_arguments == info.takes_arguments
+            && other.roles == info.roles
+            && other.aws == info.aws
     };
     if let Some(info) = known.iter().copied().find(|other| same(other)) {
         return info;
@@ -216,6 +219,7 @@ mod tests {
                 roles: Box::new([]),
                 dialect: Default::default(),
                 provider_hint: None,
+                aws: None,
             });
             assert_eq!(info.kind, kind);
         }
@@ -235,6 +239,7 @@ mod tests {
                 roles: Box::new([]),
                 dialect: Default::default(),
                 provider_hint: None,
+                aws: None,
             }
         };
         let fill = |kind| {

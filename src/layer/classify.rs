@@ -8,6 +8,7 @@
 
 use tracing_core::Metadata;
 
+use super::aws::{self, AwsOperation};
 use super::kinds::{Kind, KINDS};
 use crate::semconv as k;
 
@@ -62,6 +63,9 @@ pub(crate) struct CallsiteInfo {
     /// The provider of an LLM callsite that names none in its fields, known from where it is: swiftide's
     /// model-call spans (`langfuse.type`) live in `swiftide_integrations::<provider>`.
     pub(crate) provider_hint: Option<&'static str>,
+    /// The AWS SDK operation this callsite is (its kind, system and operation come from the callsite's
+    /// name, not from fields: see `aws`).
+    pub(crate) aws: Option<AwsOperation>,
 }
 
 impl CallsiteInfo {
@@ -73,7 +77,8 @@ impl CallsiteInfo {
 /// Classifies a callsite by the names of its fields; `is_secret` flags secret-looking field names.
 pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) -> CallsiteInfo {
     let fields = meta.fields();
-    let kind = kind_of(meta);
+    let aws = aws::recognize(meta);
+    let kind = aws.map_or_else(|| kind_of_fields(meta), |op| op.kind);
     let arguments = takes_arguments(kind, meta);
     let roles = fields
         .iter()
@@ -90,7 +95,7 @@ pub(crate) fn classify(meta: &Metadata<'_>, is_secret: &dyn Fn(&str) -> bool) ->
         }
         _ => None,
     };
-    CallsiteInfo { kind, takes_arguments: arguments, roles, dialect, provider_hint }
+    CallsiteInfo { kind, takes_arguments: arguments, roles, dialect, provider_hint, aws }
 }
 
 /// Whether a callsite's plain fields are a function's arguments: a run span that botanu's own
@@ -108,8 +113,13 @@ fn is_argument_name(name: &str) -> bool {
     !name.contains('.')
 }
 
-/// The span kind a callsite's field names say, without the per-field roles.
+/// The span kind of a callsite, without the per-field roles.
 pub(crate) fn kind_of(meta: &Metadata<'_>) -> Kind {
+    aws::recognize(meta).map_or_else(|| kind_of_fields(meta), |op| op.kind)
+}
+
+/// The span kind a callsite's field names say.
+fn kind_of_fields(meta: &Metadata<'_>) -> Kind {
     let fields = meta.fields();
     let has = |name: &str| fields.field(name).is_some();
     KINDS.iter().find(|spec| spec.recognized_by.iter().any(|name| has(name))).map_or(Kind::Other, |s| s.kind)

@@ -282,8 +282,12 @@ fn price_data(state: &SpanState, engine: &PricingEngine) -> Option<Cost> {
         operation: &operation,
         bytes_scanned: count(state, k::WAREHOUSE_BYTES_SCANNED),
         bytes_transferred: transferred,
-        // A storage or messaging span is one API request (a batch send is one request, as SQS bills it).
-        requests: u64::from(matches!(state.kind, Kind::Storage | Kind::Messaging)),
+        // A storage or messaging span is one API request (a batch send is one request, as SQS bills it),
+        // unless the AWS SDK interceptor counted the attempts the provider bills (issue 29).
+        requests: match state.kind {
+            Kind::Storage | Kind::Messaging => state.get(k::DATA_BILLED_REQUESTS).map_or(1, count_of),
+            _ => 0,
+        },
         read_units: amount(state, k::DATA_READ_UNITS).unwrap_or(0.0),
         write_units: amount(state, k::DATA_WRITE_UNITS).unwrap_or(0.0),
     };

@@ -14,6 +14,7 @@
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
+pub(crate) mod aws;
 mod bound_cache;
 mod bound_index;
 mod callsites;
@@ -63,6 +64,8 @@ use metrics::Instruments;
 use otel_context::Attached;
 use recorder::{Formatting, Preformatted, Recorder};
 use run_span::{adopt_remote, start_run};
+#[cfg(feature = "aws")]
+pub(crate) use side_channel::with_aws_operation_state;
 pub(crate) use side_channel::{set_remote_parent, with_own_state, with_state};
 use side_channel::{RemoteParent, WithContext};
 use state::SpanState;
@@ -353,6 +356,23 @@ where
     }
 }
 
+/// Whether the nearest exported ancestor is the application's own span for the AWS operation `op`:
+/// the same kind, and the same system (an `llm_span!` of `aws.bedrock`, a `storage_span!` of `s3`).
+fn is_wrapped<S>(parent: Option<&SpanRef<'_, S>>, op: &aws::AwsOperation) -> bool
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(parent) = parent else { return false };
+    for ancestor in parent.scope() {
+        let ext = ancestor.extensions();
+        if let Some(st) = ext.get::<SpanState>() {
+            let system = st.kind.spec().system.as_ref().and_then(|system| st.get_str(system.key));
+            return st.kind == op.kind && system.is_some_and(|system| system == op.system);
+        }
+    }
+    false
+}
+
 impl<S> Layer<S> for BotanuLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -381,6 +401,9 @@ where
         } else {
             None
         };
+        // An SDK operation inside the application's own span for it (an `llm_span!` around a Bedrock
+        // call, a `storage_span!` around `put_object`) is that span's detail, not a second operation.
+        let wrapped = info.aws.as_ref().is_some_and(|op| is_wrapped(parent.as_ref(), op));
         let mut inherited = inherit(parent);
         // A contextual span also looks at the current OTel context: another layer's span entered in
         // between, or a context attached by OTel-native code when there is no exported ancestor.
@@ -402,7 +425,12 @@ where
         // No lock is held: the state is not in the extensions yet, so a field's `Debug` may call back
         // into botanu (the setter then finds the parent, the current span).
         attrs.record(&mut Recorder { state: &mut state, info, shared: &self.shared, formatting: Formatting::Inline });
-        match info.kind {
+        if wrapped {
+            state.kind = Kind::Other;
+        } else if let Some(op) = &info.aws {
+            recorder::apply_aws(&mut state, op);
+        }
+        match state.kind {
             Kind::Run => start_run(&mut state, &self.shared),
             Kind::Step => state.step = state.get_str(k::STEP).map(|s| Arc::from(s.as_ref())),
             Kind::Llm => {

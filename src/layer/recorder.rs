@@ -40,6 +40,21 @@ pub(crate) fn apply_system(state: &mut SpanState, kind: Kind, raw: &str) {
     state.set(Key::from_static_str(system.key), value);
 }
 
+/// Records what an AWS SDK operation span's callsite says (see `aws`): its system (and vendor), its
+/// operation, and `botanu.cloud_provider = aws`, unless the span set them itself.
+pub(crate) fn apply_aws(state: &mut SpanState, op: &super::aws::AwsOperation) {
+    let spec = op.kind.spec();
+    if spec.system.as_ref().is_some_and(|system| state.get(system.key).is_none()) {
+        apply_system(state, op.kind, op.system);
+    }
+    if let Some(operation) = op.operation {
+        if spec.operation.as_ref().is_some_and(|key| state.get(key.key).is_none()) {
+            apply_operation(state, op.kind, operation);
+        }
+    }
+    state.set_default(k::CLOUD_PROVIDER, Value::from(k::CLOUD_PROVIDER_AWS));
+}
+
 /// Records the operation of a `kind` span, case-normalized with the kind's table.
 fn apply_operation(state: &mut SpanState, kind: Kind, raw: &str) {
     let Some(op) = &kind.spec().operation else { return };

@@ -35,6 +35,8 @@ pub(crate) struct WithContext {
     #[allow(clippy::type_complexity)]
     own_state: fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
     remote: fn(&Dispatch, &span::Id, &RemoteContext, RunRelation),
+    #[allow(clippy::type_complexity)]
+    aws_operation: fn(&Dispatch, &span::Id, &mut dyn FnMut(&mut SpanState, &Shared)),
 }
 
 impl WithContext {
@@ -43,7 +45,12 @@ impl WithContext {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        WithContext { state: state_of::<S>, own_state: own_state_of::<S>, remote: set_remote::<S> }
+        WithContext {
+            state: state_of::<S>,
+            own_state: own_state_of::<S>,
+            remote: set_remote::<S>,
+            aws_operation: aws_operation_of::<S>,
+        }
     }
 }
 
@@ -64,6 +71,18 @@ pub(crate) fn with_own_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Sha
     span.with_subscriber(|(id, dispatch)| {
         if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
             (wc.own_state)(dispatch, id, &mut f);
+        }
+    });
+}
+
+/// Runs `f` on the state of the AWS SDK operation span `span` is in (itself or its nearest such
+/// ancestor: an SDK interceptor runs inside the SDK's inner spans, `try_attempt` and the like), if a
+/// `BotanuLayer` is installed and exports it. Data of one operation never lands on another span.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+pub(crate) fn with_aws_operation_state(span: &Span, mut f: impl FnMut(&mut SpanState, &Shared)) {
+    span.with_subscriber(|(id, dispatch)| {
+        if let Some(wc) = dispatch.downcast_ref::<WithContext>() {
+            (wc.aws_operation)(dispatch, id, &mut f);
         }
     });
 }
@@ -102,6 +121,20 @@ where
     for s in span.scope() {
         let mut ext = s.extensions_mut();
         if let Some(state) = ext.get_mut::<SpanState>() {
+            f(state, &layer.shared);
+            return;
+        }
+    }
+}
+
+fn aws_operation_of<S>(dispatch: &Dispatch, id: &span::Id, f: &mut dyn FnMut(&mut SpanState, &Shared))
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some((span, layer)) = lookup::<S>(dispatch, id) else { return };
+    for s in span.scope() {
+        let mut ext = s.extensions_mut();
+        if let Some(state) = ext.get_mut::<SpanState>().filter(|state| state.info.is_some_and(|i| i.aws.is_some())) {
             f(state, &layer.shared);
             return;
         }

@@ -5,6 +5,7 @@
 //! |---|---|---|---|---|
 //! | `async-openai` | `async_openai::types::chat::CompletionUsage` | `prompt_tokens` | `prompt_tokens_details.cached_tokens` as `cache_read`; with `cache_write_tokens` (gateways that report it), Anthropic-style (below) | `completion_tokens_details.reasoning_tokens` |
 //! | `genai` | `genai::chat::Usage` | `prompt_tokens` | `prompt_tokens_details.cached_tokens` as `cache_read`; with `cache_creation_tokens`, Anthropic-style | `completion_tokens_details.reasoning_tokens` |
+//! | `aws-bedrock` | `aws_sdk_bedrockruntime::types::TokenUsage` | `input_tokens` (cache reads and writes reported beside it, Anthropic-style) | `cache_read_input_tokens`, `cache_write_input_tokens` | not reported |
 //!
 //! Both clients report every input token in `prompt_tokens`, cached and cache-written ones included
 //! (genai adds Anthropic's cache reads and writes into it). Without cache writes that is
@@ -160,6 +161,56 @@ mod tests {
         ];
         for ((total, read, write, output, reasoning), want) in table {
             assert_eq!(from_inclusive_total(total, read, write, output, reasoning), want, "{total} {read} {write}");
+        }
+    }
+}
+
+#[cfg(feature = "aws-bedrock")]
+mod bedrock_usage {
+    use aws_sdk_bedrockruntime::types::TokenUsage;
+
+    use super::Tokens;
+
+    /// A count Bedrock reports (`i32`): negative is unreported, 0.
+    fn count(n: i32) -> u64 {
+        u64::try_from(n).unwrap_or(0)
+    }
+
+    /// Bedrock Runtime's `TokenUsage` (`ConverseOutput::usage`, ConverseStream's metadata event; feature
+    /// `aws-bedrock`): `input_tokens` does not count the cache reads and writes, which Bedrock reports
+    /// beside it, so with a cache they map Anthropic-style; see the module docs.
+    ///
+    /// ```
+    /// use aws_sdk_bedrockruntime::types::TokenUsage;
+    /// use botanu::Tokens;
+    ///
+    /// let usage = TokenUsage::builder()
+    ///     .input_tokens(2_000)
+    ///     .output_tokens(500)
+    ///     .total_tokens(13_500)
+    ///     .cache_read_input_tokens(10_000)
+    ///     .cache_write_input_tokens(1_000)
+    ///     .build()?;
+    /// assert_eq!(Tokens::from(&usage), Tokens::anthropic(2_000, 10_000, 1_000, 500));
+    /// # Ok::<(), aws_sdk_bedrockruntime::error::BuildError>(())
+    /// ```
+    impl From<&TokenUsage> for Tokens {
+        fn from(usage: &TokenUsage) -> Tokens {
+            let cache_read = usage.cache_read_input_tokens.map_or(0, count);
+            let cache_write = usage.cache_write_input_tokens.map_or(0, count);
+            let (input, output) = (count(usage.input_tokens), count(usage.output_tokens));
+            if cache_read > 0 || cache_write > 0 {
+                Tokens::anthropic(input, cache_read, cache_write, output)
+            } else {
+                Tokens { input, output, ..Tokens::default() }
+            }
+        }
+    }
+
+    /// See `From<&TokenUsage>`.
+    impl From<TokenUsage> for Tokens {
+        fn from(usage: TokenUsage) -> Tokens {
+            Tokens::from(&usage)
         }
     }
 }
