@@ -45,6 +45,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+pub mod budget;
 pub mod config;
 mod console;
 pub mod content;
