@@ -749,7 +749,7 @@ impl Budgets {
             let before = if *shared { shared_before[*index] } else { local[*index] };
             let status = Self::status(cap, key, before);
             let after = before.total().saturating_add(amount);
-            let crossed = crossings(cap, before.total(), after);
+            let crossed = crossings(cap, before.peak.max(before.total()), after);
             let mut decision = if crossed.is_empty() { Decision::Allowed } else { Decision::Warned };
             if cap.policy() == Policy::Soft && after > nanos(cap.limit_usd()) {
                 decision = Decision::SoftLimited;
@@ -842,9 +842,9 @@ impl Budgets {
         };
         let mut crossed = Vec::new();
         for (cap, is_shared, index, key) in &plan.caps {
-            let Some(after) = (if *is_shared { shared.get(*index) } else { local.get(*index) }).copied() else { continue };
-            let before = after.total().saturating_add(reserved).saturating_sub(actual);
-            for threshold in crossings(cap, before, after.total()) {
+            let Some(before) = (if *is_shared { shared.get(*index) } else { local.get(*index) }).copied() else { continue };
+            let after = before.settled(reserved, actual);
+            for threshold in crossings(cap, before.peak.max(before.total()), after.total()) {
                 crossed.push(ThresholdCrossed { cap: Self::status(cap, key, after), threshold });
             }
         }

@@ -34,7 +34,7 @@ pub(crate) mod store;
 
 pub use cap::{Cap, CapParseError, Policy, Scope, Window, DEFAULT_THRESHOLDS};
 pub use estimate::{Estimate, CHARS_PER_TOKEN};
-pub(crate) use ledger::{RunBudget, ThresholdCrossed};
+pub(crate) use ledger::ThresholdCrossed;
 pub use ledger::{
     BudgetExceeded, BudgetGrant, BudgetTarget, Budgets, CapStatus, Clock, Decision, DenyCause, Reservation,
     StoreFailure, UnpricedPolicy,

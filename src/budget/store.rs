@@ -45,11 +45,21 @@ pub(crate) struct Line {
 pub(crate) struct Usage {
     pub(crate) committed: u64,
     pub(crate) reserved: u64,
+    /// The highest committed + reserved the counter has reached: a threshold fires when this passes it,
+    /// once per window (a settlement below the estimate must not re-arm it).
+    pub(crate) peak: u64,
 }
 
 impl Usage {
     pub(crate) fn total(self) -> u64 {
         self.committed.saturating_add(self.reserved)
+    }
+
+    /// The figures after `reserved` is released and `actual` committed.
+    pub(crate) fn settled(self, reserved: u64, actual: u64) -> Usage {
+        let committed = self.committed.saturating_add(actual);
+        let reserved = self.reserved.saturating_sub(reserved);
+        Usage { committed, reserved, peak: self.peak.max(committed.saturating_add(reserved)) }
     }
 }
 
@@ -78,7 +88,7 @@ pub(crate) trait Store: Send + Sync + fmt::Debug {
     /// pass, adds it to all: one atomic step.
     fn reserve(&self, lines: &[Line], amount: u64, now_secs: u64) -> Result<Reserved, StoreError>;
     /// Takes `reserved` off the reserved figure of every line and adds `actual` to the committed one
-    /// (no check: the money is spent); the figures after.
+    /// (no check: the money is spent); the figures before.
     fn settle(&self, lines: &[Line], reserved: u64, actual: u64, now_secs: u64) -> Result<Vec<Usage>, StoreError>;
     /// The figures of the lines.
     fn usage(&self, lines: &[Line], now_secs: u64) -> Result<Vec<Usage>, StoreError>;
@@ -149,6 +159,7 @@ impl Store for MemoryStore {
         for line in lines {
             let counter = counters.entry(line, now);
             counter.usage.reserved = counter.usage.reserved.saturating_add(amount);
+            counter.usage.peak = counter.usage.peak.max(counter.usage.total());
         }
         Ok(Reserved::Yes(before))
     }
@@ -159,9 +170,9 @@ impl Store for MemoryStore {
             .iter()
             .map(|line| {
                 let counter = counters.entry(line, now);
-                counter.usage.reserved = counter.usage.reserved.saturating_sub(reserved);
-                counter.usage.committed = counter.usage.committed.saturating_add(actual);
-                counter.usage
+                let before = counter.usage;
+                counter.usage = before.settled(reserved, actual);
+                before
             })
             .collect())
     }
@@ -186,10 +197,11 @@ mod tests {
         let lines = [line("a", Some(10), None), line("b", Some(5), None)];
         assert_eq!(store.reserve(&lines, 4, 0).unwrap(), Reserved::Yes(vec![Usage::default(); 2]));
         // b would pass 5: nothing is raised, a included.
-        assert_eq!(store.reserve(&lines, 2, 0).unwrap(), Reserved::No { line: 1, usage: Usage { committed: 0, reserved: 4 } });
-        assert_eq!(store.usage(&lines, 0).unwrap()[0], Usage { committed: 0, reserved: 4 });
-        let after = store.settle(&lines, 4, 3, 0).unwrap();
-        assert_eq!(after[1], Usage { committed: 3, reserved: 0 });
+        let held = Usage { committed: 0, reserved: 4, peak: 4 };
+        assert_eq!(store.reserve(&lines, 2, 0).unwrap(), Reserved::No { line: 1, usage: held });
+        assert_eq!(store.usage(&lines, 0).unwrap()[0], held);
+        assert_eq!(store.settle(&lines, 4, 3, 0).unwrap()[1], held);
+        assert_eq!(store.usage(&lines, 0).unwrap()[1], Usage { committed: 3, reserved: 0, peak: 4 });
         assert!(matches!(store.reserve(&lines, 2, 0).unwrap(), Reserved::Yes(_)));
     }
 

@@ -86,6 +86,7 @@ impl Builder {
             no_export,
             mut warnings,
             errors,
+            budgets,
         } = self;
         warnings.extend(errors);
         // First: a bad price setting fails the build before any provider starts.
@@ -134,6 +135,7 @@ impl Builder {
         self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
         let cost_summary = Arc::new(SummaryStore::default());
         let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
+        let budget = budgets.map(|budgets| crate::layer::budget::BudgetLayer::new(budgets, &meter));
 
         let parts = SharedParts {
             tracer,
@@ -148,6 +150,7 @@ impl Builder {
             inline_processors,
             export_stats: export_stats.clone(),
             cost,
+            budget,
             activate_context: context_activation,
             pipeline: pipeline.clone(),
         };

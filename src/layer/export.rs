@@ -105,7 +105,10 @@ pub(crate) fn finish(
     // Decided before `finish_kind` writes its close-time defaults (`botanu.tool.success`), which are
     // not evidence of anything.
     let outcome = super::metrics::outcome(&state);
-    super::cost::finish(&mut state, shared, run_open);
+    let cost = super::cost::finish(&mut state, shared, run_open);
+    if let Some(budget) = &shared.budget {
+        budget.finish(&mut state, shared, cost.as_ref());
+    }
     finish_kind(&mut state, duration_ms, end);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64(), outcome);

@@ -14,6 +14,7 @@
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
+pub(crate) mod budget;
 mod bound_cache;
 mod bound_index;
 mod callsites;
@@ -89,6 +90,8 @@ pub(crate) struct Shared {
     pub(crate) export_stats: Vec<Arc<crate::pipeline::ExportStats>>,
     /// Pricing of LLM calls and data operations; `None` when pricing is off.
     pub(crate) cost: Option<cost::CostLayer>,
+    /// Spending caps; `None` unless caps were configured (then nothing budget-related runs per span).
+    pub(crate) budget: Option<budget::BudgetLayer>,
     /// Where closed spans are handed off to be finished on botanu's thread (see `finisher`); `None`
     /// when span processors run inline.
     pub(crate) pipeline: Option<Arc<Pipeline>>,
@@ -111,6 +114,7 @@ pub(crate) struct SharedParts {
     pub(crate) inline_processors: bool,
     pub(crate) export_stats: Vec<Arc<crate::pipeline::ExportStats>>,
     pub(crate) cost: Option<cost::CostLayer>,
+    pub(crate) budget: Option<budget::BudgetLayer>,
     pub(crate) activate_context: bool,
     pub(crate) pipeline: Option<Arc<Pipeline>>,
 }
@@ -139,6 +143,7 @@ impl Shared {
             export_stats,
             activate_context,
             cost,
+            budget,
             pipeline,
         } = parts;
         Shared {
@@ -156,6 +161,7 @@ impl Shared {
             activate_context,
             export_stats,
             cost,
+            budget,
             pipeline,
             callsites: callsites::CallsiteTable::default(),
             promoted: AtomicBool::new(false),

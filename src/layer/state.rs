@@ -80,6 +80,8 @@ pub(crate) struct SpanState {
     pub(crate) dropped_attributes: u32,
     /// The arguments and return value of a function instrumented as a run (see `instrument`).
     pub(crate) io: Option<Box<RunIo>>,
+    /// A budget reservation made for this span (`BudgetSpanExt::reserve_budget`), settled at close.
+    pub(crate) budget: Option<Box<crate::budget::Reservation>>,
 }
 
 /// The attribute vector's first capacity: a cost-bearing span gets its cost attributes (and a run its
@@ -119,6 +121,7 @@ impl SpanState {
             truncated: Vec::new(),
             dropped_attributes: 0,
             io: None,
+            budget: None,
         }
     }
 
