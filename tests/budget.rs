@@ -307,3 +307,62 @@ fn sixteen_threads_never_pass_the_cap_in_memory() {
     assert_eq!(status.reserved_usd, 0.0);
     assert_eq!(budgets.reserve(&target, Some(0.0007)).unwrap_err().cap.scope, Scope::Customer);
 }
+
+/// Caps from the environment (`BOTANU_BUDGETS`) apply below the ones given in code; a bad entry is a
+/// configuration error naming the variable and the entry.
+#[test]
+fn caps_come_from_the_environment_below_code() {
+    use botanu::config::ConfigSource;
+    use botanu::Config;
+    let env = |pairs: &[(&str, &str)]| {
+        ConfigSource::from_env_map(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    };
+    let (config, _) = Config::load_from(&env(&[
+        ("BOTANU_BUDGETS", "run=0.01;workflow:support=50/hour:warn"),
+        ("BOTANU_BUDGET_UNPRICED", "0.02"),
+        ("BOTANU_BUDGET_STORE_TIMEOUT_MILLIS", "40"),
+        ("BOTANU_BUDGET_STORE_FAILURE", "closed"),
+    ]))
+    .unwrap();
+    let b = config.budgets();
+    assert_eq!(b.caps, vec![Cap::run(0.01), Cap::workflow("support", 50.0).per(Window::Hour).with_policy(Policy::Warn)]);
+    assert_eq!(b.unpriced, Some(UnpricedPolicy::Charge(0.02)));
+    assert_eq!(b.store_timeout, Duration::from_millis(40));
+    assert_eq!(b.store_failure, Some(botanu::budget::StoreFailure::Closed));
+
+    // From the environment alone: the run cap denies the second call (0.0045 + 0.0075 > 0.01).
+    let h = harness_from(&config, |b| b);
+    let allowed = h.run(|| run_span!(workflow = "env").in_scope(|| vec![agent_call(1), agent_call(2)]));
+    assert_eq!(allowed, vec![true, false]);
+    // Code wins for the same cap.
+    let h = harness_from(&config, |b| b.with_budgets(Budgets::new().with_cap(Cap::run(1.0))));
+    let allowed = h.run(|| run_span!(workflow = "code").in_scope(|| vec![agent_call(1), agent_call(2)]));
+    assert_eq!(allowed, vec![true, true]);
+
+    for (key, value, named) in [
+        ("BOTANU_BUDGETS", "run=0.5;customer:acme=lots", "BOTANU_BUDGETS[customer:acme=lots]"),
+        ("BOTANU_BUDGET_UNPRICED", "free", "BOTANU_BUDGET_UNPRICED"),
+        ("BOTANU_BUDGET_STORE", "postgres://db", "BOTANU_BUDGET_STORE"),
+        ("BOTANU_BUDGET_STORE_FAILURE", "maybe", "BOTANU_BUDGET_STORE_FAILURE"),
+    ] {
+        let error = Config::load_from(&env(&[(key, value)])).unwrap_err().to_string();
+        assert!(error.contains(named), "{error}");
+    }
+    let secret = format!("redis://user:{}@cache:6379/{}", "hunter2", "x y");
+    let error = Config::load_from(&env(&[("BOTANU_BUDGET_STORE", &secret)])).map(|_| ()).unwrap_err().to_string();
+    assert!(!error.contains("hunter2"), "{error}");
+}
+
+/// [`Harness::with`] from a loaded configuration.
+fn harness_from(config: &botanu::Config, configure: impl FnOnce(botanu::Builder) -> botanu::Builder) -> Harness {
+    use tracing_subscriber::prelude::*;
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let metrics = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    let builder = botanu::Builder::from_config(config.clone())
+        .expect("builder")
+        .with_span_exporter(exporter.clone())
+        .with_metric_exporter(metrics.clone());
+    let (layer, guard) = configure(builder).build().expect("pipeline builds");
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    Harness { exporter, metrics, guard, dispatch }
+}

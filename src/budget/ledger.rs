@@ -405,6 +405,9 @@ struct Settings {
     unpriced: UnpricedPolicy,
     shared: Option<Arc<dyn Store>>,
     failure: StoreFailure,
+    /// The unpriced policy / failure mode was set in code (it wins over the configuration's).
+    unpriced_set: bool,
+    failure_set: bool,
 }
 
 impl fmt::Debug for Budgets {
@@ -471,6 +474,8 @@ impl Budgets {
                     unpriced: UnpricedPolicy::Deny,
                     shared: None,
                     failure: StoreFailure::Open,
+                    unpriced_set: false,
+                    failure_set: false,
                 })),
                 local: MemoryStore::default(),
                 fallback: MemoryStore::default(),
@@ -504,7 +509,10 @@ impl Budgets {
     /// ```
     #[must_use]
     pub fn with_unpriced(self, policy: UnpricedPolicy) -> Self {
-        self.update(|s| s.unpriced = policy);
+        self.update(|s| {
+            s.unpriced = policy;
+            s.unpriced_set = true;
+        });
         self
     }
 
@@ -516,7 +524,10 @@ impl Budgets {
     /// ```
     #[must_use]
     pub fn with_store_failure(self, failure: StoreFailure) -> Self {
-        self.update(|s| s.failure = failure);
+        self.update(|s| {
+            s.failure = failure;
+            s.failure_set = true;
+        });
         self
     }
 
@@ -525,6 +536,24 @@ impl Budgets {
     pub(crate) fn with_shared_store(self, store: Arc<dyn Store>) -> Self {
         self.update(|s| s.shared = Some(store));
         self
+    }
+
+    /// Adds what the environment and the file configure, below what code set: a cap of the same scope,
+    /// key and window given in code wins, as do an unpriced policy and a failure mode given in code.
+    pub(crate) fn apply_config(&self, config: &super::BudgetConfig) {
+        self.update(|s| {
+            for cap in &config.caps {
+                if !s.caps.iter().any(|c| c.same_slot(cap)) {
+                    s.caps.push(cap.clone());
+                }
+            }
+            if let (false, Some(unpriced)) = (s.unpriced_set, config.unpriced) {
+                s.unpriced = unpriced;
+            }
+            if let (false, Some(failure)) = (s.failure_set, config.store_failure) {
+                s.failure = failure;
+            }
+        });
     }
 
     /// Adds `cap`, or replaces the cap of the same scope, key and window: raising or lowering a limit at

@@ -30,9 +30,12 @@
 mod cap;
 mod estimate;
 mod ledger;
+mod settings;
 pub(crate) mod store;
 
 pub use cap::{Cap, CapParseError, Policy, Scope, Window, DEFAULT_THRESHOLDS};
+pub(crate) use settings::without_credentials;
+pub use settings::{BudgetConfig, BudgetStoreKind, DEFAULT_STORE_TIMEOUT};
 pub use estimate::{Estimate, CHARS_PER_TOKEN};
 pub(crate) use ledger::ThresholdCrossed;
 pub use ledger::{

@@ -135,7 +135,14 @@ impl Builder {
         self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
         let cost_summary = Arc::new(SummaryStore::default());
         let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
-        let budget = budgets.map(|budgets| crate::layer::budget::BudgetLayer::new(budgets, &meter));
+        let budgets = match budgets {
+            Some(budgets) => Some(budgets),
+            None => config.budgets.is_configured().then(crate::budget::Budgets::new),
+        };
+        let budget = budgets.map(|budgets| {
+            budgets.apply_config(&config.budgets);
+            crate::layer::budget::BudgetLayer::new(budgets, &meter)
+        });
 
         let parts = SharedParts {
             tracer,
