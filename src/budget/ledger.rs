@@ -531,11 +531,27 @@ impl Budgets {
         self
     }
 
-    /// Customer, tenant and workflow caps counted in `store` (shared by a fleet).
-    #[must_use]
-    pub(crate) fn with_shared_store(self, store: Arc<dyn Store>) -> Self {
-        self.update(|s| s.shared = Some(store));
-        self
+    /// Customer, tenant and workflow caps counted in Redis at `url` (feature `redis`), shared by every
+    /// process using it; each Redis call bounded by `timeout` (see [`DEFAULT_STORE_TIMEOUT`](super::DEFAULT_STORE_TIMEOUT)).
+    /// Run and process caps stay in this process.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use botanu::budget::Budgets;
+    /// // Not connected until the first reservation.
+    /// let budgets = Budgets::new().with_redis("redis://127.0.0.1:6379/0", Duration::from_millis(25));
+    /// assert!(budgets.is_ok());
+    /// assert!(Budgets::new().with_redis("not a url", Duration::from_millis(25)).is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A message (without the URL's credentials) when `url` is not a Redis URL.
+    #[cfg(feature = "redis")]
+    pub fn with_redis(self, url: &str, timeout: std::time::Duration) -> Result<Self, String> {
+        let store = super::redis_store::RedisStore::new(url, timeout)?;
+        self.update(|s| s.shared = Some(Arc::new(store)));
+        Ok(self)
     }
 
     /// Adds what the environment and the file configure, below what code set: a cap of the same scope,
@@ -610,6 +626,12 @@ impl Budgets {
     /// ```
     pub fn store_failures(&self) -> u64 {
         self.inner.store_failures.load(Ordering::Relaxed)
+    }
+
+    /// Whether a shared store (Redis) counts customer, tenant and workflow caps.
+    #[cfg(feature = "redis")]
+    pub(crate) fn has_shared_store(&self) -> bool {
+        self.settings().shared.is_some()
     }
 
     fn settings(&self) -> Arc<Settings> {

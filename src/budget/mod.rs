@@ -30,6 +30,8 @@
 mod cap;
 mod estimate;
 mod ledger;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod settings;
 pub(crate) mod store;
 

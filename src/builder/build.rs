@@ -143,6 +143,16 @@ impl Builder {
             budgets.apply_config(&config.budgets);
             crate::layer::budget::BudgetLayer::new(budgets, &meter)
         });
+        #[cfg(feature = "redis")]
+        if let (Some(layer), crate::budget::BudgetStoreKind::Redis(url)) = (&budget, &config.budgets.store) {
+            // A store given in code wins. The URL was checked when the configuration was loaded; a client
+            // that still cannot be made leaves the caps in memory, with a warning.
+            if !layer.budgets.has_shared_store() {
+                if let Err(error) = layer.budgets.clone().with_redis(url, config.budgets.store_timeout) {
+                    warnings.push(format!("budget store {error}; budget caps are counted in this process only"));
+                }
+            }
+        }
 
         let parts = SharedParts {
             tracer,
