@@ -68,6 +68,34 @@ pub trait BudgetSpanExt {
     /// # Ok::<(), botanu::Error>(())
     /// ```
     fn budget_remaining(&self) -> Option<f64>;
+
+    /// Releases this span's reservation (nothing spent): for a call that will not be made, e.g. when a
+    /// soft limit sends the caller to a cheaper model. Whether there was one. A span that closes still
+    /// holding a reservation without having been priced keeps it as spent (the call may have run without
+    /// reporting usage: unpriced is not free).
+    ///
+    /// ```
+    /// use botanu::budget::{Budgets, Cap, Estimate};
+    /// use botanu::prelude::*;
+    /// use botanu::BudgetSpanExt;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (layer, guard) = botanu::Builder::new()
+    ///     .with_span_exporter(opentelemetry_sdk::trace::InMemorySpanExporter::default())
+    ///     .with_budgets(Budgets::new().with_cap(Cap::run(0.50)))
+    ///     .build()?;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     run_span!(workflow = "agent").in_scope(|| {
+    ///         let call = llm_span!(provider = "openai", model = "gpt-4o");
+    ///         call.reserve_budget(&Estimate::usd(0.40)).unwrap();
+    ///         assert!(call.release_budget());
+    ///         assert_eq!(call.budget_remaining(), Some(0.50));
+    ///     });
+    /// });
+    /// guard.shutdown()?;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    fn release_budget(&self) -> bool;
 }
 
 impl BudgetSpanExt for Span {
@@ -89,6 +117,13 @@ impl BudgetSpanExt for Span {
             (None, Some(answer)) => answer.map(|r| r.grant().clone()),
             (None, None) => Ok(BudgetGrant::default()),
         }
+    }
+
+    fn release_budget(&self) -> bool {
+        let mut held = None;
+        with_own_state(self, |state, _| held = state.budget.take());
+        // Dropped here, off the span's lock: an unsettled reservation releases itself.
+        held.is_some()
     }
 
     fn budget_remaining(&self) -> Option<f64> {
