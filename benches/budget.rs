@@ -30,7 +30,10 @@ fn budget(c: &mut Criterion) {
 }
 
 #[cfg(feature = "redis")]
-fn redis_round_trip(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, target: &BudgetTarget) {
+fn redis_round_trip(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    target: &BudgetTarget,
+) {
     use std::process::{Command, Stdio};
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port());
     let Ok(port) = port else { return };

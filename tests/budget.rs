@@ -157,8 +157,11 @@ fn unpriced_calls_are_denied_or_charged_per_policy() {
             span.set_tokens(Tokens { input: 10, output: 10, ..Default::default() });
             drop(span);
             // Not reserved, still charged.
-            llm_span!(provider = "openai", model = "no-such-model")
-                .set_tokens(Tokens { input: 10, output: 10, ..Default::default() });
+            llm_span!(provider = "openai", model = "no-such-model").set_tokens(Tokens {
+                input: 10,
+                output: 10,
+                ..Default::default()
+            });
         })
     });
     let spans = h.spans();
@@ -205,8 +208,11 @@ fn a_window_rolls_over() {
             }
             run_span!(workflow = "support", customer_id = "acme").in_scope(|| {
                 // Spent without a reservation: 0.0045 each.
-                llm_span!(provider = "openai", model = "gpt-4o")
-                    .set_tokens(Tokens { input: 1_000, output: 200, ..Default::default() });
+                llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
+                    input: 1_000,
+                    output: 200,
+                    ..Default::default()
+                });
             });
             let ok = run_span!(workflow = "support", customer_id = "acme").in_scope(|| {
                 llm_span!(provider = "openai", model = "gpt-4o").reserve_budget(&Estimate::usd(0.001)).is_ok()
@@ -257,7 +263,8 @@ fn a_soft_cap_signals_the_fallback() {
     let soft: Vec<_> = events_named(llm[1], k::EVENT_BUDGET_THRESHOLD);
     assert!(soft.iter().any(|e| event_f64(e, "threshold") == 1.0 && bool_attr_of(e, "soft")), "{soft:?}");
     let decisions = counter_values(&h.metrics(), k::METRIC_BUDGET_DECISIONS);
-    let soft_limited = attr_set(&[(k::BUDGET_SCOPE, "run"), (k::BUDGET_DECISION, "soft_limited"), (k::WORKFLOW, "soft")]);
+    let soft_limited =
+        attr_set(&[(k::BUDGET_SCOPE, "run"), (k::BUDGET_DECISION, "soft_limited"), (k::WORKFLOW, "soft")]);
     assert_eq!(decisions.get(&soft_limited), Some(&2), "{decisions:?}");
 }
 
@@ -325,7 +332,10 @@ fn caps_come_from_the_environment_below_code() {
     ]))
     .unwrap();
     let b = config.budgets();
-    assert_eq!(b.caps, vec![Cap::run(0.01), Cap::workflow("support", 50.0).per(Window::Hour).with_policy(Policy::Warn)]);
+    assert_eq!(
+        b.caps,
+        vec![Cap::run(0.01), Cap::workflow("support", 50.0).per(Window::Hour).with_policy(Policy::Warn)]
+    );
     assert_eq!(b.unpriced, Some(UnpricedPolicy::Charge(0.02)));
     assert_eq!(b.store_timeout, Duration::from_millis(40));
     assert_eq!(b.store_failure, Some(botanu::budget::StoreFailure::Closed));

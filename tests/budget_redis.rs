@@ -31,7 +31,8 @@ fn assert_usd(actual: f64, expected: f64) {
 #[test]
 fn sixteen_threads_never_pass_the_cap_on_redis() {
     let Some(redis) = RedisServer::start("sixteen_threads_never_pass_the_cap_on_redis") else { return };
-    let budgets = Budgets::new().with_cap(Cap::customer("acme", 1.0)).with_redis(&redis.url(), Duration::from_secs(2)).unwrap();
+    let budgets =
+        Budgets::new().with_cap(Cap::customer("acme", 1.0)).with_redis(&redis.url(), Duration::from_secs(2)).unwrap();
     let target = BudgetTarget::default().with_customer("acme");
     let granted = AtomicUsize::new(0);
     let done = AtomicBool::new(false);
@@ -78,7 +79,10 @@ fn sixteen_threads_never_pass_the_cap_on_redis() {
 fn two_replicas_share_a_customer_cap_exactly() {
     let Some(redis) = RedisServer::start("two_replicas_share_a_customer_cap_exactly") else { return };
     let replica = || {
-        let budgets = Budgets::new().with_cap(Cap::customer("acme", 0.09)).with_redis(&redis.url(), Duration::from_secs(2)).unwrap();
+        let budgets = Budgets::new()
+            .with_cap(Cap::customer("acme", 0.09))
+            .with_redis(&redis.url(), Duration::from_secs(2))
+            .unwrap();
         Harness::with(|b| b.with_budgets(budgets))
     };
     let (a, b) = (replica(), replica());
@@ -160,7 +164,9 @@ fn redis_down_follows_the_failure_mode_within_the_timeout() {
     let decisions = counter_values(&h.metrics(), k::METRIC_BUDGET_DECISIONS);
     let unavailable = decisions
         .iter()
-        .filter(|(attrs, _)| attrs.iter().any(|(k, v)| k == botanu::semconv::BUDGET_DECISION && v == "store_unavailable"))
+        .filter(|(attrs, _)| {
+            attrs.iter().any(|(k, v)| k == botanu::semconv::BUDGET_DECISION && v == "store_unavailable")
+        })
         .map(|(_, n)| *n)
         .sum::<u64>();
     assert!(unavailable >= 1, "{decisions:?}");

@@ -223,7 +223,14 @@ pub struct Cap {
 
 impl Cap {
     fn new(scope: Scope, key: Option<Arc<str>>, limit_usd: f64, window: Window) -> Self {
-        Cap { scope, key, limit_usd: sane_limit(limit_usd), window, policy: Policy::Deny, thresholds: Arc::new(DEFAULT_THRESHOLDS) }
+        Cap {
+            scope,
+            key,
+            limit_usd: sane_limit(limit_usd),
+            window,
+            policy: Policy::Deny,
+            thresholds: Arc::new(DEFAULT_THRESHOLDS),
+        }
     }
 
     /// Every run may spend at most `limit_usd` in its lifetime in this process.
@@ -463,7 +470,8 @@ impl FromStr for Cap {
             Some((scope, key)) => (scope.trim(), Some(key.trim())),
             None => (lhs.trim(), None),
         };
-        let scope = Scope::parse(scope).ok_or_else(|| err("the scope is not run, customer, tenant, workflow or process"))?;
+        let scope =
+            Scope::parse(scope).ok_or_else(|| err("the scope is not run, customer, tenant, workflow or process"))?;
         let key = match (scope, key) {
             (_, Some("")) => return Err(err("the key after ':' is empty")),
             (Scope::Run | Scope::Process, Some(_)) => return Err(err("run and process caps take no key")),
@@ -482,7 +490,13 @@ impl FromStr for Cap {
             return Err(err("the amount must be a finite number >= 0"));
         }
         let window = match window {
-            None => if scope == Scope::Run { Window::Run } else { Window::Day },
+            None => {
+                if scope == Scope::Run {
+                    Window::Run
+                } else {
+                    Window::Day
+                }
+            }
             Some(w) => Window::parse(w).ok_or_else(|| err("the window is not run, minute, hour, day or month"))?,
         };
         if (scope == Scope::Run) != (window == Window::Run) {

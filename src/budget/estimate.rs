@@ -55,7 +55,12 @@ impl Estimate {
     pub fn llm(provider: &str, model: &str, input_tokens: u64, max_output_tokens: u64) -> Self {
         let provider = crate::normalize::normalize_llm_vendor(provider);
         Estimate {
-            what: What::Llm { provider: Arc::from(&*provider), model: Arc::from(model), input_tokens, max_output_tokens },
+            what: What::Llm {
+                provider: Arc::from(&*provider),
+                model: Arc::from(model),
+                input_tokens,
+                max_output_tokens,
+            },
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cap::{Cap, Policy, Scope, Window};
+use super::settings::{StoreFailure, UnpricedPolicy};
 use super::store::{nanos, usd, Line, MemoryStore, Reserved, Store, StoreError, Usage};
 use crate::cost::UnpricedReason;
 
@@ -85,53 +86,6 @@ impl BudgetTarget {
             Scope::Process => Some(""),
         }
     }
-}
-
-/// What a reservation whose estimate cannot be priced (unknown model, pricing off) does under a cap;
-/// also what a span that closes unpriced without a reservation is charged.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum UnpricedPolicy {
-    /// The reservation is denied ([`DenyCause::Unpriced`]); an unreserved unpriced span is counted in
-    /// `botanu.run.cost.unpriced_count` but charged nothing (there is nothing to deny after the fact).
-    #[default]
-    Deny,
-    /// The call is charged this many USD.
-    Charge(f64),
-}
-
-impl std::str::FromStr for UnpricedPolicy {
-    type Err = String;
-
-    /// `deny`, or a USD amount >= 0.
-    ///
-    /// ```
-    /// use botanu::budget::UnpricedPolicy;
-    /// assert_eq!("0.05".parse(), Ok(UnpricedPolicy::Charge(0.05)));
-    /// assert_eq!("deny".parse(), Ok(UnpricedPolicy::Deny));
-    /// assert!("free".parse::<UnpricedPolicy>().is_err());
-    /// ```
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let text = text.trim();
-        if text.eq_ignore_ascii_case("deny") {
-            return Ok(UnpricedPolicy::Deny);
-        }
-        match text.parse::<f64>() {
-            Ok(usd) if usd.is_finite() && usd >= 0.0 => Ok(UnpricedPolicy::Charge(usd)),
-            _ => Err(format!("{text:?} is neither `deny` nor a USD amount >= 0")),
-        }
-    }
-}
-
-/// What a cap does when its shared store (Redis) cannot be reached within the timeout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StoreFailure {
-    /// Reservations go ahead, counted in this process only (each replica then holds the cap alone, so
-    /// the fleet can spend up to replicas × the cap while the store is down); counted
-    /// (`store_unavailable` decisions, [`Budgets::store_failures`]) and warned about once.
-    #[default]
-    Open,
-    /// Reservations under a shared cap are denied ([`DenyCause::StoreUnavailable`]).
-    Closed,
 }
 
 /// A cap as it stood for one reservation or span: its identity and figures.
@@ -281,7 +235,10 @@ pub struct Reservation {
 
 impl fmt::Debug for Reservation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reservation").field("grant", &self.grant).field("settled", &self.settled).finish_non_exhaustive()
+        f.debug_struct("Reservation")
+            .field("grant", &self.grant)
+            .field("settled", &self.settled)
+            .finish_non_exhaustive()
     }
 }
 
@@ -305,7 +262,9 @@ impl BudgetGrant {
     /// use botanu::budget::{BudgetTarget, Budgets, Cap, Policy};
     /// let budgets = Budgets::new().with_cap(Cap::run(0.10).with_policy(Policy::Soft));
     /// let run = BudgetTarget::default().with_run("r");
-    /// assert!(!budgets.reserve(&run, Some(0.10)).unwrap().grant().is_soft_limited());
+    /// let first = budgets.reserve(&run, Some(0.10)).unwrap();
+    /// assert!(!first.grant().is_soft_limited());
+    /// // Held: 0.10 + 0.01 passes the soft limit, and is granted.
     /// assert!(budgets.reserve(&run, Some(0.01)).unwrap().grant().is_soft_limited());
     /// ```
     pub fn is_soft_limited(&self) -> bool {
@@ -754,40 +713,38 @@ impl Budgets {
         }
         let now = self.now_secs();
         let plan = &reservation.plan;
-        let local = match self.inner.local.reserve(&plan.local, amount, now) {
-            Ok(Reserved::Yes(before)) => before,
-            Ok(Reserved::No { line, usage }) => return Err(self.refused(target, plan, false, line, usage, estimate_usd)),
-            Err(e) => unreachable_store(e),
+        let local = match self.inner.local.reserve_now(&plan.local, amount, now) {
+            Reserved::Yes(before) => before,
+            Reserved::No { line, usage } => return Err(self.refused(target, plan, false, line, usage, estimate_usd)),
         };
         let mut shared_before = Vec::new();
         if let Some(store) = plan.store.as_ref().filter(|_| !plan.shared.is_empty()) {
             match store.reserve(&plan.shared, amount, now) {
                 Ok(Reserved::Yes(before)) => shared_before = before,
                 Ok(Reserved::No { line, usage }) => {
-                    let _ = self.inner.local.settle(&plan.local, amount, 0, now);
+                    self.inner.local.settle_now(&plan.local, amount, 0, now);
                     return Err(self.refused(target, plan, true, line, usage, estimate_usd));
                 }
                 Err(error) => {
                     self.store_failed(&error);
-                    reservation.decisions.push((Scope::Process, Decision::StoreUnavailable));
+                    // The first shared cap (there is one: the shared lines are not empty).
+                    let (cap, _, _, key) = plan.caps.iter().find(|c| c.1).unwrap_or(&plan.caps[0]);
+                    reservation.decisions.push((cap.scope(), Decision::StoreUnavailable));
                     match settings.failure {
                         StoreFailure::Closed => {
-                            let _ = self.inner.local.settle(&plan.local, amount, 0, now);
-                            // The first shared cap (there is one: the shared lines are not empty).
-                            let (cap, _, _, key) = plan.caps.iter().find(|c| c.1).unwrap_or(&plan.caps[0]);
+                            self.inner.local.settle_now(&plan.local, amount, 0, now);
                             let status = Self::status(cap, key, Usage::default());
                             return Err(self.denied(target, DenyCause::StoreUnavailable, status, estimate_usd));
                         }
-                        StoreFailure::Open => match self.inner.fallback.reserve(&plan.shared, amount, now) {
-                            Ok(Reserved::Yes(before)) => {
+                        StoreFailure::Open => match self.inner.fallback.reserve_now(&plan.shared, amount, now) {
+                            Reserved::Yes(before) => {
                                 shared_before = before;
                                 reservation.fell_back = true;
                             }
-                            Ok(Reserved::No { line, usage }) => {
-                                let _ = self.inner.local.settle(&plan.local, amount, 0, now);
+                            Reserved::No { line, usage } => {
+                                self.inner.local.settle_now(&plan.local, amount, 0, now);
                                 return Err(self.refused(target, plan, true, line, usage, estimate_usd));
                             }
-                            Err(e) => unreachable_store(e),
                         },
                     }
                 }
@@ -851,7 +808,13 @@ impl Budgets {
         self.denied(target, DenyCause::Limit, status, estimate_usd)
     }
 
-    fn denied(&self, target: &BudgetTarget, cause: DenyCause, cap: CapStatus, estimate_usd: Option<f64>) -> BudgetExceeded {
+    fn denied(
+        &self,
+        target: &BudgetTarget,
+        cause: DenyCause,
+        cap: CapStatus,
+        estimate_usd: Option<f64>,
+    ) -> BudgetExceeded {
         if let Some(run) = &target.run_id {
             self.inner.exceeded.lock().unwrap_or_else(PoisonError::into_inner).insert(run.clone());
         }
@@ -879,10 +842,10 @@ impl Budgets {
             return Vec::new();
         }
         let now = self.now_secs();
-        let local = self.inner.local.settle(&plan.local, reserved, actual, now).unwrap_or_default();
+        let local = self.inner.local.settle_now(&plan.local, reserved, actual, now);
         let shared = match (&plan.store, plan.shared.is_empty(), fell_back) {
             (_, true, _) | (None, _, _) => Vec::new(),
-            (Some(_), false, true) => self.inner.fallback.settle(&plan.shared, reserved, actual, now).unwrap_or_default(),
+            (Some(_), false, true) => self.inner.fallback.settle_now(&plan.shared, reserved, actual, now),
             (Some(store), false, false) => match store.settle(&plan.shared, reserved, actual, now) {
                 Ok(after) => after,
                 Err(error) => {
@@ -893,7 +856,9 @@ impl Budgets {
         };
         let mut crossed = Vec::new();
         for (cap, is_shared, index, key) in &plan.caps {
-            let Some(before) = (if *is_shared { shared.get(*index) } else { local.get(*index) }).copied() else { continue };
+            let Some(before) = (if *is_shared { shared.get(*index) } else { local.get(*index) }).copied() else {
+                continue;
+            };
             let after = before.settled(reserved, actual);
             for threshold in crossings(cap, before.peak.max(before.total()), after.total()) {
                 crossed.push(ThresholdCrossed { cap: Self::status(cap, key, after), threshold });
@@ -947,13 +912,13 @@ impl Budgets {
         let settings = self.settings();
         let plan = self.plan(&settings, target);
         let now = self.now_secs();
-        let local = self.inner.local.usage(&plan.local, now).unwrap_or_default();
+        let local = self.inner.local.usage_now(&plan.local, now);
         let shared = match &plan.store {
             Some(store) if !plan.shared.is_empty() => match store.usage(&plan.shared, now) {
                 Ok(usage) => usage,
                 Err(error) => {
                     self.store_failed(&error);
-                    self.inner.fallback.usage(&plan.shared, now).unwrap_or_default()
+                    self.inner.fallback.usage_now(&plan.shared, now)
                 }
             },
             _ => Vec::new(),
@@ -971,10 +936,14 @@ impl Budgets {
     pub(crate) fn close_run(&self, run_id: &Arc<str>) -> RunBudget {
         let settings = self.settings();
         let target = BudgetTarget { run_id: Some(run_id.clone()), ..BudgetTarget::default() };
-        let run_cap = settings.caps.iter().filter(|c| c.scope() == Scope::Run).min_by(|a, b| a.limit_usd().total_cmp(&b.limit_usd()));
+        let run_cap = settings
+            .caps
+            .iter()
+            .filter(|c| c.scope() == Scope::Run)
+            .min_by(|a, b| a.limit_usd().total_cmp(&b.limit_usd()));
         let limit_spent = run_cap.map(|cap| {
             let plan = self.plan(&Settings { caps: vec![cap.clone()], ..Settings::clone(&settings) }, &target);
-            let usage = self.inner.local.usage(&plan.local, self.now_secs()).unwrap_or_default();
+            let usage = self.inner.local.usage_now(&plan.local, self.now_secs());
             (cap.limit_usd(), usd(usage.first().map_or(0, |u| u.committed)))
         });
         self.inner.local.forget(&format!("run/{run_id}"));
@@ -1003,11 +972,6 @@ fn crossings(cap: &Cap, before: u64, after: u64) -> Vec<f64> {
             before < mark && mark <= after
         })
         .collect()
-}
-
-/// The memory store never fails; its `Result` is the trait's.
-fn unreachable_store(_: StoreError) -> ! {
-    unreachable!("the in-memory budget store does not fail")
 }
 
 #[cfg(test)]

@@ -36,11 +36,10 @@ mod settings;
 pub(crate) mod store;
 
 pub use cap::{Cap, CapParseError, Policy, Scope, Window, DEFAULT_THRESHOLDS};
-pub(crate) use settings::without_credentials;
-pub use settings::{BudgetConfig, BudgetStoreKind, DEFAULT_STORE_TIMEOUT};
 pub use estimate::{Estimate, CHARS_PER_TOKEN};
 pub(crate) use ledger::ThresholdCrossed;
 pub use ledger::{
     BudgetExceeded, BudgetGrant, BudgetTarget, Budgets, CapStatus, Clock, Decision, DenyCause, Reservation,
-    StoreFailure, UnpricedPolicy,
 };
+pub(crate) use settings::without_credentials;
+pub use settings::{BudgetConfig, BudgetStoreKind, StoreFailure, UnpricedPolicy, DEFAULT_STORE_TIMEOUT};

@@ -155,7 +155,8 @@ impl RedisStore {
                 Ok(value)
             }
             Err(error) => {
-                self.retry_at.store(now_ms() + u64::try_from(RETRY_AFTER.as_millis()).unwrap_or(250), Ordering::Relaxed);
+                self.retry_at
+                    .store(now_ms() + u64::try_from(RETRY_AFTER.as_millis()).unwrap_or(250), Ordering::Relaxed);
                 // Every pooled connection may be to the server that went away.
                 self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
                 Err(StoreError(format!("{}: {error}", self.shown)))

@@ -5,7 +5,53 @@ use std::fmt;
 use std::time::Duration;
 
 use super::cap::Cap;
-use super::ledger::{StoreFailure, UnpricedPolicy};
+
+/// What a reservation whose estimate cannot be priced (unknown model, pricing off) does under a cap;
+/// also what a span that closes unpriced without a reservation is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum UnpricedPolicy {
+    /// The reservation is denied ([`DenyCause::Unpriced`](super::DenyCause::Unpriced)); an unreserved unpriced span is counted in
+    /// `botanu.run.cost.unpriced_count` but charged nothing (there is nothing to deny after the fact).
+    #[default]
+    Deny,
+    /// The call is charged this many USD.
+    Charge(f64),
+}
+
+impl std::str::FromStr for UnpricedPolicy {
+    type Err = String;
+
+    /// `deny`, or a USD amount >= 0.
+    ///
+    /// ```
+    /// use botanu::budget::UnpricedPolicy;
+    /// assert_eq!("0.05".parse(), Ok(UnpricedPolicy::Charge(0.05)));
+    /// assert_eq!("deny".parse(), Ok(UnpricedPolicy::Deny));
+    /// assert!("free".parse::<UnpricedPolicy>().is_err());
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("deny") {
+            return Ok(UnpricedPolicy::Deny);
+        }
+        match text.parse::<f64>() {
+            Ok(usd) if usd.is_finite() && usd >= 0.0 => Ok(UnpricedPolicy::Charge(usd)),
+            _ => Err(format!("{text:?} is neither `deny` nor a USD amount >= 0")),
+        }
+    }
+}
+
+/// What a cap does when its shared store (Redis) cannot be reached within the timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StoreFailure {
+    /// Reservations go ahead, counted in this process only (each replica then holds the cap alone, so
+    /// the fleet can spend up to replicas × the cap while the store is down); counted
+    /// (`store_unavailable` decisions, [`Budgets::store_failures`](super::Budgets::store_failures)) and warned about once.
+    #[default]
+    Open,
+    /// Reservations under a shared cap are denied ([`DenyCause::StoreUnavailable`](super::DenyCause::StoreUnavailable)).
+    Closed,
+}
 
 /// How long a shared-store call may block the application by default.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(25);

@@ -144,15 +144,16 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
-    fn reserve(&self, lines: &[Line], amount: u64, now: u64) -> Result<Reserved, StoreError> {
+impl MemoryStore {
+    /// [`Store::reserve`], which cannot fail in memory.
+    pub(crate) fn reserve_now(&self, lines: &[Line], amount: u64, now: u64) -> Reserved {
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         counters.sweep(now);
         let mut before = Vec::with_capacity(lines.len());
         for (i, line) in lines.iter().enumerate() {
             let usage = counters.get(line, now);
             if line.limit.is_some_and(|limit| usage.total().saturating_add(amount) > limit) {
-                return Ok(Reserved::No { line: i, usage });
+                return Reserved::No { line: i, usage };
             }
             before.push(usage);
         }
@@ -161,12 +162,13 @@ impl Store for MemoryStore {
             counter.usage.reserved = counter.usage.reserved.saturating_add(amount);
             counter.usage.peak = counter.usage.peak.max(counter.usage.total());
         }
-        Ok(Reserved::Yes(before))
+        Reserved::Yes(before)
     }
 
-    fn settle(&self, lines: &[Line], reserved: u64, actual: u64, now: u64) -> Result<Vec<Usage>, StoreError> {
+    /// [`Store::settle`], which cannot fail in memory.
+    pub(crate) fn settle_now(&self, lines: &[Line], reserved: u64, actual: u64, now: u64) -> Vec<Usage> {
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(lines
+        lines
             .iter()
             .map(|line| {
                 let counter = counters.entry(line, now);
@@ -174,12 +176,27 @@ impl Store for MemoryStore {
                 counter.usage = before.settled(reserved, actual);
                 before
             })
-            .collect())
+            .collect()
+    }
+
+    /// [`Store::usage`], which cannot fail in memory.
+    pub(crate) fn usage_now(&self, lines: &[Line], now: u64) -> Vec<Usage> {
+        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        lines.iter().map(|line| counters.get(line, now)).collect()
+    }
+}
+
+impl Store for MemoryStore {
+    fn reserve(&self, lines: &[Line], amount: u64, now: u64) -> Result<Reserved, StoreError> {
+        Ok(self.reserve_now(lines, amount, now))
+    }
+
+    fn settle(&self, lines: &[Line], reserved: u64, actual: u64, now: u64) -> Result<Vec<Usage>, StoreError> {
+        Ok(self.settle_now(lines, reserved, actual, now))
     }
 
     fn usage(&self, lines: &[Line], now: u64) -> Result<Vec<Usage>, StoreError> {
-        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(lines.iter().map(|line| counters.get(line, now)).collect())
+        Ok(self.usage_now(lines, now))
     }
 }
 

@@ -245,7 +245,9 @@ impl Layers<'_> {
         };
         let unpriced = self
             .value(&[BOTANU_BUDGET_UNPRICED], &[], Y_BUDGETS_UNPRICED, |raw| {
-                raw.value.parse::<UnpricedPolicy>().map_err(|_| raw.invalid("`deny` or a USD amount >= 0 charged per unpriced call"))
+                raw.value
+                    .parse::<UnpricedPolicy>()
+                    .map_err(|_| raw.invalid("`deny` or a USD amount >= 0 charged per unpriced call"))
             })?
             .or(defaults.unpriced);
         let store = self

@@ -14,9 +14,9 @@
 //! A span the layer does not export (an ordinary `info_span!` with no botanu fields) gets no state at
 //! all, so it costs one callsite lookup; its children link to the nearest exported ancestor.
 
-pub(crate) mod budget;
 mod bound_cache;
 mod bound_index;
+pub(crate) mod budget;
 mod callsites;
 mod classify;
 mod closed;

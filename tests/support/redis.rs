@@ -29,7 +29,8 @@ impl RedisServer {
                 let skip = std::env::var("BOTANU_E2E").is_ok_and(|v| v == "skip");
                 if skip {
                     let mut tty = std::fs::OpenOptions::new().write(true).open("/dev/tty").ok();
-                    let line = format!("SKIPPED {test}: no redis-server on PATH; BOTANU_E2E=skip, so this test did not run\n");
+                    let line =
+                        format!("SKIPPED {test}: no redis-server on PATH; BOTANU_E2E=skip, so this test did not run\n");
                     match tty.as_mut() {
                         Some(tty) => {
                             let _ = tty.write_all(line.as_bytes());
