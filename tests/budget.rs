@@ -376,3 +376,37 @@ fn harness_from(config: &botanu::Config, configure: impl FnOnce(botanu::Builder)
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
     Harness { exporter, metrics, guard, dispatch }
 }
+
+/// The YAML `budgets:` section, below the environment; a bad entry names the YAML path, the entry and
+/// the line.
+#[test]
+fn caps_come_from_the_yaml_file() {
+    use botanu::config::ConfigSource;
+    use botanu::Config;
+    let dir = std::env::temp_dir().join(format!("botanu-budget-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("botanu.yaml");
+    std::fs::write(
+        &file,
+        "budgets:\n  caps:\n    - run=0.50\n    - customer:acme=200/day\n  unpriced: 0.01\n  store: memory\n  store_timeout_ms: 30\n  store_failure: closed\n",
+    )
+    .unwrap();
+    let (config, _) = Config::load_from(&ConfigSource::from_env_map(Default::default()).with_file(&file)).unwrap();
+    let b = config.budgets();
+    assert_eq!(b.caps, vec![Cap::run(0.5), Cap::customer("acme", 200.0)]);
+    assert_eq!(b.unpriced, Some(UnpricedPolicy::Charge(0.01)));
+    assert_eq!(b.store_timeout, Duration::from_millis(30));
+    // The environment wins over the file.
+    let env = [("BOTANU_BUDGETS".to_owned(), "run=1".to_owned())];
+    let (config, _) = Config::load_from(&ConfigSource::from_env_map(env.into()).with_file(&file)).unwrap();
+    assert_eq!(config.budgets().caps, vec![Cap::run(1.0)]);
+
+    std::fs::write(&file, "budgets:\n  caps:\n    - run=0.50\n    - tenant:t1=3/week\n").unwrap();
+    let error =
+        Config::load_from(&ConfigSource::from_env_map(Default::default()).with_file(&file)).unwrap_err().to_string();
+    assert!(
+        error.contains("budgets.caps[1]") && error.contains("tenant:t1=3/week") && error.contains("line 4"),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

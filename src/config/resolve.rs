@@ -223,11 +223,12 @@ impl Layers<'_> {
     }
 
     /// The budget settings, each from its first layer. A cap entry that does not parse fails the load
-    /// naming the variable (or YAML path) and the entry: `BOTANU_BUDGETS[customer:acme=lots]`.
+    /// naming the variable and the entry (`BOTANU_BUDGETS[customer:acme=lots]`), or the YAML item and line.
     fn budgets(&self, defaults: BudgetConfig) -> Result<BudgetConfig, ConfigError> {
         use keys::*;
         let entry_error = |raw: &Raw, error: CapParseError| ConfigError::InvalidValue {
-            key: format!("{}[{}]", raw.key, error.entry),
+            // A YAML list item's key is indexed already (`budgets.caps[1]`); an environment list names the entry.
+            key: if raw.location.is_some() { raw.key.clone() } else { format!("{}[{}]", raw.key, error.entry) },
             value: error.entry.clone(),
             expected: format!("SCOPE[:KEY]=USD[/WINDOW][:POLICY]: {}", error.problem),
             location: raw.location.clone(),
