@@ -708,3 +708,45 @@ pub const COST_CATEGORY_LLM: &str = "llm";
 pub const COST_CATEGORY_DATA: &str = "data";
 /// [`COST_CATEGORY`] value of tool calls.
 pub const COST_CATEGORY_TOOL: &str = "tool";
+
+// === Budgets (contract §8) ===
+
+/// Run span under a run cap: the cap's limit, USD.
+pub const BUDGET_RUN_LIMIT_USD: &str = "botanu.budget.run.limit_usd";
+/// Run span under a run cap: what the run spent (settled at close), USD.
+pub const BUDGET_RUN_SPENT_USD: &str = "botanu.budget.run.spent_usd";
+/// Run span: a reservation inside the run was denied or a cap applying to it passed 100 %.
+pub const BUDGET_EXCEEDED: &str = "botanu.budget.exceeded";
+/// Event on a span whose reservation was denied.
+pub const EVENT_BUDGET_DENIED: &str = "botanu.budget.denied";
+/// Event on a span whose reservation (or settlement) crossed a cap's threshold.
+pub const EVENT_BUDGET_THRESHOLD: &str = "botanu.budget.threshold";
+/// `scope` attribute of the budget events: `run`, `customer`, `tenant`, `workflow`, `process`.
+pub const BUDGET_EVENT_SCOPE: &str = "scope";
+/// `key` attribute of the budget events: the customer, tenant or workflow the cap counted.
+pub const BUDGET_EVENT_KEY: &str = "key";
+/// `window` attribute of the budget events: `run`, `minute`, `hour`, `day`, `month`.
+pub const BUDGET_EVENT_WINDOW: &str = "window";
+/// `limit_usd` attribute of the budget events.
+pub const BUDGET_EVENT_LIMIT_USD: &str = "limit_usd";
+/// `spent_usd` attribute of the budget events.
+pub const BUDGET_EVENT_SPENT_USD: &str = "spent_usd";
+/// `reserved_usd` attribute of [`EVENT_BUDGET_DENIED`].
+pub const BUDGET_EVENT_RESERVED_USD: &str = "reserved_usd";
+/// `estimate_usd` attribute of [`EVENT_BUDGET_DENIED`] (absent when the estimate was unpriced).
+pub const BUDGET_EVENT_ESTIMATE_USD: &str = "estimate_usd";
+/// `threshold` attribute of [`EVENT_BUDGET_THRESHOLD`] (0.5, 0.8, 1.0 by default).
+pub const BUDGET_EVENT_THRESHOLD: &str = "threshold";
+/// `soft = true` on [`EVENT_BUDGET_THRESHOLD`] of a soft cap.
+pub const BUDGET_EVENT_SOFT: &str = "soft";
+/// `reason` attribute of [`EVENT_BUDGET_DENIED`]: `limit`, `unpriced`, `store_unavailable`.
+pub const BUDGET_EVENT_REASON: &str = "reason";
+/// Counter of budget decisions (contract §8).
+pub const METRIC_BUDGET_DECISIONS: &str = "botanu.budget.decisions";
+/// Unit of [`METRIC_BUDGET_DECISIONS`].
+pub const METRIC_BUDGET_DECISIONS_UNIT: &str = "{decision}";
+/// Scope attribute of [`METRIC_BUDGET_DECISIONS`].
+pub const BUDGET_SCOPE: &str = "botanu.budget.scope";
+/// Decision attribute of [`METRIC_BUDGET_DECISIONS`]: `allowed`, `warned`, `soft_limited`, `denied`,
+/// `store_unavailable`.
+pub const BUDGET_DECISION: &str = "botanu.budget.decision";

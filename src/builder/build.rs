@@ -86,6 +86,7 @@ impl Builder {
             no_export,
             mut warnings,
             errors,
+            budgets,
         } = self;
         warnings.extend(errors);
         // First: a bad price setting fails the build before any provider starts.
@@ -134,6 +135,24 @@ impl Builder {
         self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
         let cost_summary = Arc::new(SummaryStore::default());
         let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
+        let budgets = match budgets {
+            Some(budgets) => Some(budgets),
+            None => config.budgets.is_configured().then(crate::budget::Budgets::new),
+        };
+        let budget = budgets.map(|budgets| {
+            budgets.apply_config(&config.budgets);
+            crate::layer::budget::BudgetLayer::new(budgets, &meter)
+        });
+        #[cfg(feature = "redis")]
+        if let (Some(layer), crate::budget::BudgetStoreKind::Redis(url)) = (&budget, &config.budgets.store) {
+            // A store given in code wins. The URL was checked when the configuration was loaded; a client
+            // that still cannot be made leaves the caps in memory, with a warning.
+            if !layer.budgets.has_shared_store() {
+                if let Err(error) = layer.budgets.clone().with_redis(url, config.budgets.store_timeout) {
+                    warnings.push(format!("budget store {error}; budget caps are counted in this process only"));
+                }
+            }
+        }
 
         let parts = SharedParts {
             tracer,
@@ -148,6 +167,7 @@ impl Builder {
             inline_processors,
             export_stats: export_stats.clone(),
             cost,
+            budget,
             activate_context: context_activation,
             pipeline: pipeline.clone(),
         };

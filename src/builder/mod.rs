@@ -81,6 +81,8 @@ pub struct Builder {
     otlp_health: Vec<Arc<crate::otlp::ExportHealth>>,
     /// No span processor at all was chosen on purpose (`OTEL_TRACES_EXPORTER=none`, `OTEL_SDK_DISABLED`).
     no_export: bool,
+    /// Spending caps given in code (see [`Builder::with_budgets`]).
+    budgets: Option<crate::budget::Budgets>,
     /// Problems found while loading and building, handed to the guard (see [`BotanuGuard::warnings`]).
     warnings: Vec<String>,
     /// Like `warnings`, logged at ERROR (a withheld API key).
@@ -133,6 +135,7 @@ impl Builder {
             context_activation: true,
             export_stats: Vec::new(),
             otlp_health: Vec::new(),
+            budgets: None,
             no_export: false,
             warnings: Vec::new(),
             errors: Vec::new(),
@@ -753,6 +756,25 @@ impl Builder {
     /// ```
     pub fn with_price_catalog_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.config = self.config.with_price_catalog_file(path);
+        self
+    }
+
+    /// Spending caps checked by [`BudgetSpanExt::reserve_budget`](crate::BudgetSpanExt::reserve_budget)
+    /// and settled when spans close (see [`budget`](crate::budget)). Keep a clone of `budgets` to change
+    /// caps at run time. Caps from the environment (`BOTANU_BUDGETS`) and the config file (`budgets:`)
+    /// are added to it, except where a cap of the same scope, key and window was given here (code wins).
+    ///
+    /// ```
+    /// use botanu::budget::{Budgets, Cap};
+    ///
+    /// let budgets = Budgets::new().with_cap(Cap::run(0.50));
+    /// let (_layer, guard) = botanu::Builder::new().with_budgets(budgets.clone()).build::<tracing_subscriber::Registry>()?;
+    /// budgets.set_cap(Cap::run(1.00)); // takes effect at the next reservation
+    /// guard.shutdown()?;
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_budgets(mut self, budgets: crate::budget::Budgets) -> Self {
+        self.budgets = Some(budgets);
         self
     }
 

@@ -158,4 +158,17 @@ impl Config {
     pub fn pricing(&self) -> &PricingConfig {
         &self.pricing
     }
+
+    /// Spending caps and their store, from the environment and the file (see [`crate::budget`]).
+    ///
+    /// ```
+    /// use botanu::config::ConfigSource;
+    /// let env = [("BOTANU_BUDGETS".to_owned(), "run=0.50;customer:acme=200/day".to_owned())];
+    /// let (config, _warnings) = botanu::Config::load_from(&ConfigSource::from_env_map(env.into()))?;
+    /// assert_eq!(config.budgets().caps.len(), 2);
+    /// # Ok::<(), botanu::ConfigError>(())
+    /// ```
+    pub fn budgets(&self) -> &crate::budget::BudgetConfig {
+        &self.budgets
+    }
 }

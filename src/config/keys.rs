@@ -39,6 +39,11 @@ pub(super) const BOTANU_CONFIG_FILE: &str = "BOTANU_CONFIG_FILE";
 pub(super) const BOTANU_PRICING_ENABLED: &str = "BOTANU_PRICING_ENABLED";
 pub(super) const BOTANU_PRICE_OVERRIDES: &str = crate::cost::PRICE_OVERRIDES_ENV;
 pub(super) const BOTANU_PRICE_CATALOG_FILE: &str = "BOTANU_PRICE_CATALOG_FILE";
+pub(super) const BOTANU_BUDGETS: &str = "BOTANU_BUDGETS";
+pub(super) const BOTANU_BUDGET_UNPRICED: &str = "BOTANU_BUDGET_UNPRICED";
+pub(super) const BOTANU_BUDGET_STORE: &str = "BOTANU_BUDGET_STORE";
+pub(super) const BOTANU_BUDGET_STORE_TIMEOUT_MILLIS: &str = "BOTANU_BUDGET_STORE_TIMEOUT_MILLIS";
+pub(super) const BOTANU_BUDGET_STORE_FAILURE: &str = "BOTANU_BUDGET_STORE_FAILURE";
 // The OTLP transport (see `tls.rs`): general, then per-signal forms.
 pub(super) const BOTANU_TLS_ROOTS: &str = "BOTANU_TLS_ROOTS";
 pub(super) const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
@@ -95,6 +100,11 @@ pub(super) const Y_SEMCONV_STABILITY_OPT_IN: &str = "semconv.stability_opt_in";
 pub(super) const Y_PRICING_ENABLED: &str = "pricing.enabled";
 pub(super) const Y_PRICING_OVERRIDES: &str = "pricing.overrides";
 pub(super) const Y_PRICING_CATALOG_FILE: &str = "pricing.catalog_file";
+pub(super) const Y_BUDGETS_CAPS: &str = "budgets.caps";
+pub(super) const Y_BUDGETS_UNPRICED: &str = "budgets.unpriced";
+pub(super) const Y_BUDGETS_STORE: &str = "budgets.store";
+pub(super) const Y_BUDGETS_STORE_TIMEOUT_MS: &str = "budgets.store_timeout_ms";
+pub(super) const Y_BUDGETS_STORE_FAILURE: &str = "budgets.store_failure";
 
 pub(super) const RES_SERVICE_NAME: &str = "service.name";
 pub(super) const RES_SERVICE_VERSION: &str = "service.version";

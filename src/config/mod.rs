@@ -62,6 +62,11 @@
 //! | `pricing.enabled` | `BOTANU_PRICING_ENABLED` | `pricing.enabled` | true |
 //! | `pricing.overrides` | `BOTANU_PRICE_OVERRIDES` (`provider/model=input:2.5,output:10;anthropic=discount:0.8`, see [`crate::cost::PriceOverrides::parse`]) | `pricing.overrides` (mapping `provider/model: input:2.5,output:10`) | none |
 //! | `pricing.catalog_file` | `BOTANU_PRICE_CATALOG_FILE` | `pricing.catalog_file` | none |
+//! | `budgets.caps` | `BOTANU_BUDGETS` (`run=0.50;customer:acme=200/day;workflow:support=50/hour:warn`, see [`crate::budget::Cap::parse_list`]) | `budgets.caps` (list of the same entries) | none |
+//! | `budgets.unpriced` | `BOTANU_BUDGET_UNPRICED` (`deny` or a USD charge per call) | `budgets.unpriced` | `deny` |
+//! | `budgets.store` | `BOTANU_BUDGET_STORE` (`memory` or `redis://host:port/db`) | `budgets.store` | `memory` |
+//! | `budgets.store_timeout` | `BOTANU_BUDGET_STORE_TIMEOUT_MILLIS` | `budgets.store_timeout_ms` | 25 ms |
+//! | `budgets.store_failure` | `BOTANU_BUDGET_STORE_FAILURE` (`open`, `closed`) | `budgets.store_failure` | `open` |
 //! | `traces_exporter` | `OTEL_SDK_DISABLED` (true → none), `OTEL_TRACES_EXPORTER` (`otlp`, `console`, `none`) | — | otlp if a traces endpoint is set, else console |
 //! | `sdk_disabled` | `OTEL_SDK_DISABLED` | — | false |
 //! | `resource_attributes` | `OTEL_RESOURCE_ATTRIBUTES` (`k=v,...`, percent-decoded; the keys folded into the fields above are removed) | — | none |
@@ -267,6 +272,8 @@ pub struct Config {
     pub(crate) resource_attributes: Vec<(String, String)>,
     /// Pricing of LLM calls and data operations (see [`crate::cost`]).
     pub(crate) pricing: PricingConfig,
+    /// Spending caps and their store (see [`crate::budget`]).
+    pub(crate) budgets: crate::budget::BudgetConfig,
     /// Whether `traces_exporter` was chosen (env or code) rather than derived from the endpoint.
     traces_exporter_explicit: bool,
     /// What loading found worth saying (see [`Config::warnings`]).
@@ -544,6 +551,7 @@ impl Default for Config {
             max_events_per_span: DEFAULT_MAX_EVENTS_PER_SPAN,
             resource_attributes: Vec::new(),
             pricing: PricingConfig::default(),
+            budgets: crate::budget::BudgetConfig::default(),
             traces_exporter_explicit: false,
             warnings: Warnings::default(),
         }
@@ -758,6 +766,7 @@ impl fmt::Debug for Config {
             max_events_per_span,
             resource_attributes,
             pricing,
+            budgets,
             traces_exporter_explicit: _,
             warnings: _,
         } = self;
@@ -790,6 +799,7 @@ impl fmt::Debug for Config {
             .field("max_events_per_span", max_events_per_span)
             .field("resource_attributes", resource_attributes)
             .field("pricing", pricing)
+            .field("budgets", budgets)
             .finish()
     }
 }

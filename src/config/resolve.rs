@@ -8,6 +8,7 @@ use super::raw::{push_unique, Raw};
 use super::tls::Signal;
 use super::url::{redact_after_authority, split_url, strip_credentials};
 use super::{Config, Endpoint, EndpointKind, PiiConfig, Protocol, TracesExporter};
+use crate::budget::{BudgetConfig, BudgetStoreKind, Cap, CapParseError, StoreFailure, UnpricedPolicy};
 use crate::cost::{PriceConfigError, PriceOverrides, PricingConfig};
 
 impl Layers<'_> {
@@ -108,6 +109,7 @@ impl Layers<'_> {
             .unwrap_or(d.semconv_opt_in);
 
         let pricing = self.pricing(d.pricing)?;
+        let budgets = self.budgets(d.budgets)?;
 
         let sdk_disabled =
             self.env(OTEL_SDK_DISABLED).map(|raw| parse_bool(&raw)).transpose()?.unwrap_or(d.sdk_disabled);
@@ -156,6 +158,7 @@ impl Layers<'_> {
             max_events_per_span,
             resource_attributes,
             pricing,
+            budgets,
             traces_exporter_explicit: chosen_exporter.is_some(),
             warnings: d.warnings,
         };
@@ -224,6 +227,62 @@ impl Layers<'_> {
             })?
             .or(defaults.catalog_file);
         Ok(PricingConfig { enabled, overrides, catalog_file, ..defaults })
+    }
+
+    /// The budget settings, each from its first layer. A cap entry that does not parse fails the load
+    /// naming the variable and the entry (`BOTANU_BUDGETS[customer:acme=lots]`), or the YAML item and line.
+    fn budgets(&self, defaults: BudgetConfig) -> Result<BudgetConfig, ConfigError> {
+        use keys::*;
+        let entry_error = |raw: &Raw, error: CapParseError| ConfigError::InvalidValue {
+            // A YAML list item's key is indexed already (`budgets.caps[1]`); an environment list names the entry.
+            key: if raw.location.is_some() { raw.key.clone() } else { format!("{}[{}]", raw.key, error.entry) },
+            value: error.entry.clone(),
+            expected: format!("SCOPE[:KEY]=USD[/WINDOW][:POLICY]: {}", error.problem),
+            location: raw.location.clone(),
+        };
+        let caps = if let Some(raw) = self.env(BOTANU_BUDGETS) {
+            Cap::parse_list(&raw.value).map_err(|e| entry_error(&raw, e))?
+        } else if let Some(items) = self.file.as_ref().and_then(|f| f.list(Y_BUDGETS_CAPS)) {
+            let mut caps = Vec::new();
+            for raw in items {
+                caps.extend(Cap::parse_list(&raw.value).map_err(|e| entry_error(raw, e))?);
+            }
+            caps
+        } else {
+            defaults.caps
+        };
+        let unpriced = self
+            .value(&[BOTANU_BUDGET_UNPRICED], &[], Y_BUDGETS_UNPRICED, |raw| {
+                raw.value
+                    .parse::<UnpricedPolicy>()
+                    .map_err(|_| raw.invalid("`deny` or a USD amount >= 0 charged per unpriced call"))
+            })?
+            .or(defaults.unpriced);
+        let store = self
+            .value(&[BOTANU_BUDGET_STORE], &[], Y_BUDGETS_STORE, |raw| {
+                let shown = Raw { value: crate::budget::without_credentials(&raw.value), ..raw.clone() };
+                match BudgetStoreKind::parse(&raw.value) {
+                    Some(BudgetStoreKind::Redis(_)) if !cfg!(feature = "redis") => {
+                        Err(shown.invalid("`memory` (this build has no `redis` feature)"))
+                    }
+                    Some(store) => Ok(store),
+                    None => Err(shown.invalid("`memory` or a redis://host:port/db URL")),
+                }
+            })?
+            .unwrap_or(defaults.store);
+        let store_timeout = self
+            .value(&[BOTANU_BUDGET_STORE_TIMEOUT_MILLIS], &[], Y_BUDGETS_STORE_TIMEOUT_MS, parse_millis)?
+            .unwrap_or(defaults.store_timeout);
+        let store_failure = self
+            .value(&[BOTANU_BUDGET_STORE_FAILURE], &[], Y_BUDGETS_STORE_FAILURE, |raw| {
+                match raw.value.trim().to_ascii_lowercase().as_str() {
+                    "open" => Ok(StoreFailure::Open),
+                    "closed" => Ok(StoreFailure::Closed),
+                    _ => Err(raw.invalid("`open` or `closed`")),
+                }
+            })?
+            .or(defaults.store_failure);
+        Ok(BudgetConfig { caps, unpriced, store, store_timeout, store_failure })
     }
 
     /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as

@@ -33,7 +33,7 @@ pub(super) enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-pub(super) const SCHEMA: [(&str, Shape); 33] = [
+pub(super) const SCHEMA: [(&str, Shape); 38] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -67,6 +67,11 @@ pub(super) const SCHEMA: [(&str, Shape); 33] = [
     (keys::Y_PRICING_ENABLED, Shape::Scalar),
     (keys::Y_PRICING_OVERRIDES, Shape::Map),
     (keys::Y_PRICING_CATALOG_FILE, Shape::Scalar),
+    (keys::Y_BUDGETS_CAPS, Shape::List),
+    (keys::Y_BUDGETS_UNPRICED, Shape::Scalar),
+    (keys::Y_BUDGETS_STORE, Shape::Scalar),
+    (keys::Y_BUDGETS_STORE_TIMEOUT_MS, Shape::Scalar),
+    (keys::Y_BUDGETS_STORE_FAILURE, Shape::Scalar),
 ];
 
 /// A known key's value, interpolated, with its position.

@@ -54,6 +54,11 @@ impl CostLayer {
         CostLayer { engine, usd, bound: BoundCache::default(), index: BoundIndex::default(), summary }
     }
 
+    /// The pricing engine (budget estimates are priced with it).
+    pub(crate) fn engine(&self) -> &PricingEngine {
+        &self.engine
+    }
+
     /// Adds `usd` to the series of `attrs`, bound on first use; the bound counter is kept in the index
     /// under `parts`, the raw values `attrs` was built from (`None`: not indexable).
     fn add(&self, usd: f64, attrs: Vec<KeyValue>, parts: Option<&CostParts<'_>>) {
@@ -119,11 +124,12 @@ pub(crate) fn opened(state: &SpanState, shared: &Shared) {
 
 /// A span closed: prices it if it is an LLM call or a data operation, adds it to its run's roll-up, and,
 /// for a run span, writes the roll-up (`run_open`: see `closed::closing`). Called before the span's other
-/// close-time attributes.
-pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
-    let Some(layer) = &shared.cost else { return };
+/// close-time attributes. Returns the span's cost if it is cost-bearing (for budget settlement).
+pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) -> Option<Cost> {
+    let Some(layer) = &shared.cost else { return None };
     if state.kind == Kind::Run {
-        return finish_run(state, layer, run_open);
+        finish_run(state, layer, run_open);
+        return None;
     }
     let run = state.run.clone();
     if let Some(run) = &run {
@@ -138,9 +144,9 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
         }
         Kind::Db | Kind::Storage | Kind::Messaging => match price_data(state, &layer.engine) {
             Some(cost) => (CostCategory::Data, None, cost),
-            None => return,
+            None => return None,
         },
-        _ => return,
+        _ => return None,
     };
     write_attributes(state, cost.attributes());
     if let Cost::Priced(priced) = &cost {
@@ -158,6 +164,7 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
             None => tally.cost.add(category, &cost),
         });
     }
+    Some(cost)
 }
 
 /// The roll-up of a closing run span, the open spans it cannot include, and the summary row.

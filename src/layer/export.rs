@@ -110,7 +110,10 @@ pub(crate) fn finish(
         // Read before anything is written back (the canonical keys, botanu's cache keys).
         state.usage = Some(super::cost::reading(&state));
     }
-    super::cost::finish(&mut state, shared, run_open);
+    let cost = super::cost::finish(&mut state, shared, run_open);
+    if let Some(budget) = &shared.budget {
+        budget.finish(&mut state, shared, cost.as_ref());
+    }
     finish_kind(&mut state, duration_ms, end, shared.semconv);
     if let Some(metrics) = &shared.metrics {
         metrics.record(&state, elapsed.as_secs_f64(), outcome);

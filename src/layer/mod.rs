@@ -17,6 +17,7 @@
 pub(crate) mod aws;
 mod bound_cache;
 mod bound_index;
+pub(crate) mod budget;
 mod callsites;
 mod classify;
 mod closed;
@@ -94,6 +95,8 @@ pub(crate) struct Shared {
     pub(crate) export_stats: Vec<Arc<crate::pipeline::ExportStats>>,
     /// Pricing of LLM calls and data operations; `None` when pricing is off.
     pub(crate) cost: Option<cost::CostLayer>,
+    /// Spending caps; `None` unless caps were configured (then nothing budget-related runs per span).
+    pub(crate) budget: Option<budget::BudgetLayer>,
     /// Where closed spans are handed off to be finished on botanu's thread (see `finisher`); `None`
     /// when span processors run inline.
     pub(crate) pipeline: Option<Arc<Pipeline>>,
@@ -116,6 +119,7 @@ pub(crate) struct SharedParts {
     pub(crate) inline_processors: bool,
     pub(crate) export_stats: Vec<Arc<crate::pipeline::ExportStats>>,
     pub(crate) cost: Option<cost::CostLayer>,
+    pub(crate) budget: Option<budget::BudgetLayer>,
     pub(crate) activate_context: bool,
     pub(crate) pipeline: Option<Arc<Pipeline>>,
 }
@@ -144,6 +148,7 @@ impl Shared {
             export_stats,
             activate_context,
             cost,
+            budget,
             pipeline,
         } = parts;
         Shared {
@@ -162,6 +167,7 @@ impl Shared {
             activate_context,
             export_stats,
             cost,
+            budget,
             pipeline,
             callsites: callsites::CallsiteTable::default(),
             promoted: AtomicBool::new(false),

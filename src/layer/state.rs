@@ -86,6 +86,8 @@ pub(crate) struct SpanState {
     /// Whether a model call (or an agent wrapping some) closed inside this (LLM) span: it is then an agent
     /// or workflow step, and its usage (the aggregate of the calls inside it) is not added again.
     pub(crate) contains_model_calls: bool,
+    /// A budget reservation made for this span (`BudgetSpanExt::reserve_budget`), settled at close.
+    pub(crate) budget: Option<Box<crate::budget::Reservation>>,
 }
 
 /// The attribute vector's first capacity: a cost-bearing span gets its cost attributes (and a run its
@@ -127,6 +129,7 @@ impl SpanState {
             io: None,
             usage: None,
             contains_model_calls: false,
+            budget: None,
         }
     }
 
