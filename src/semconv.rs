@@ -572,3 +572,48 @@ pub const COST_CATEGORY_LLM: &str = "llm";
 pub const COST_CATEGORY_DATA: &str = "data";
 /// [`COST_CATEGORY`] value of tool calls.
 pub const COST_CATEGORY_TOOL: &str = "tool";
+
+// === cost depth (contract §7, "Added in round 3"; issue 26) ===
+// Service tiers, cache-write durations, modalities, provider-reported cost, non-token charges. Kept apart
+// from the token keys above: the token-count dialects (issue 24) own how token counts are read.
+
+/// Part of [`COST_USD`] for audio input and output tokens, at their own rates.
+pub const COST_AUDIO_USD: &str = "botanu.cost.audio_usd";
+/// Part of [`COST_USD`] for image input and output tokens, at their own rates.
+pub const COST_IMAGE_USD: &str = "botanu.cost.image_usd";
+/// Part of [`COST_USD`] for the web searches an LLM call made.
+pub const COST_WEB_SEARCH_USD: &str = "botanu.cost.web_search_usd";
+/// With a provider-reported [`COST_USD`]: the local estimate of the same call.
+pub const COST_ESTIMATE_USD: &str = "botanu.cost.estimate_usd";
+/// The service tier an LLM call was priced at (`standard`, `flex`, `priority`, `batch`); written when
+/// not standard, or when the span said so.
+pub const COST_SERVICE_TIER: &str = "botanu.cost.service_tier";
+/// The service tier the application recorded (`set_service_tier`).
+pub const REQUEST_SERVICE_TIER: &str = "botanu.request.service_tier";
+/// OpenAI semantic conventions: the service tier requested.
+pub const OPENAI_REQUEST_SERVICE_TIER: &str = "openai.request.service_tier";
+/// OpenAI semantic conventions: the service tier that served the request (read before the requested one).
+pub const OPENAI_RESPONSE_SERVICE_TIER: &str = "openai.response.service_tier";
+/// Of the cache-write tokens, those written with a 1-hour lifetime (Anthropic
+/// `cache_creation.ephemeral_1h_input_tokens`).
+pub const USAGE_CACHE_WRITE_1H_TOKENS: &str = "botanu.usage.cache_write_1h_tokens";
+/// Audio input tokens, a part of the input tokens (semconv `gen_ai.usage.audio.input_tokens`).
+pub const GEN_AI_USAGE_AUDIO_INPUT_TOKENS: &str = "gen_ai.usage.audio.input_tokens";
+/// Audio output tokens, a part of the output tokens.
+pub const GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS: &str = "gen_ai.usage.audio.output_tokens";
+/// Image input tokens, a part of the input tokens.
+pub const GEN_AI_USAGE_IMAGE_INPUT_TOKENS: &str = "gen_ai.usage.image.input_tokens";
+/// Image output tokens, a part of the output tokens.
+pub const GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.image.output_tokens";
+/// Web searches an LLM call made (Anthropic `server_tool_use.web_search_requests`; `set_web_searches`).
+pub const USAGE_WEB_SEARCH_REQUESTS: &str = "botanu.usage.web_search_requests";
+/// The cost the provider reported it billed, USD (`set_provider_cost`).
+pub const USAGE_PROVIDER_COST_USD: &str = "botanu.usage.provider_cost_usd";
+/// The provider-reported cost as OpenRouter (`usage.cost`), LiteLLM and rig record it, USD.
+pub const GEN_AI_USAGE_COST: &str = "gen_ai.usage.cost";
+/// Counter of spans whose local estimate and provider-reported cost differ by more than 1 %.
+pub const METRIC_COST_ESTIMATE_DRIFT: &str = "botanu.cost.estimate_drift";
+/// Unit of [`METRIC_COST_ESTIMATE_DRIFT`].
+pub const METRIC_COST_ESTIMATE_DRIFT_UNIT: &str = "{span}";
+/// [`METRIC_COST`]'s customer or tenant value for everything outside the allow-list / top N.
+pub const COST_METRIC_OTHER: &str = "_other";

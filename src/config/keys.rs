@@ -38,6 +38,7 @@ pub(super) const BOTANU_CONFIG_FILE: &str = "BOTANU_CONFIG_FILE";
 pub(super) const BOTANU_PRICING_ENABLED: &str = "BOTANU_PRICING_ENABLED";
 pub(super) const BOTANU_PRICE_OVERRIDES: &str = crate::cost::PRICE_OVERRIDES_ENV;
 pub(super) const BOTANU_PRICE_CATALOG_FILE: &str = "BOTANU_PRICE_CATALOG_FILE";
+pub(super) const BOTANU_TOOL_PRICES: &str = "BOTANU_TOOL_PRICES";
 // The OTLP transport (see `tls.rs`): general, then per-signal forms.
 pub(super) const BOTANU_TLS_ROOTS: &str = "BOTANU_TLS_ROOTS";
 pub(super) const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
@@ -93,6 +94,7 @@ pub(super) const Y_PROPAGATION_TRUST_INBOUND: &str = "propagation.trust_inbound"
 pub(super) const Y_PRICING_ENABLED: &str = "pricing.enabled";
 pub(super) const Y_PRICING_OVERRIDES: &str = "pricing.overrides";
 pub(super) const Y_PRICING_CATALOG_FILE: &str = "pricing.catalog_file";
+pub(super) const Y_PRICING_TOOL_PRICES: &str = "pricing.tool_prices";
 
 pub(super) const RES_SERVICE_NAME: &str = "service.name";
 pub(super) const RES_SERVICE_VERSION: &str = "service.version";

@@ -61,6 +61,7 @@
 //! | `pricing.enabled` | `BOTANU_PRICING_ENABLED` | `pricing.enabled` | true |
 //! | `pricing.overrides` | `BOTANU_PRICE_OVERRIDES` (`provider/model=input:2.5,output:10;anthropic=discount:0.8`, see [`crate::cost::PriceOverrides::parse`]) | `pricing.overrides` (mapping `provider/model: input:2.5,output:10`) | none |
 //! | `pricing.catalog_file` | `BOTANU_PRICE_CATALOG_FILE` | `pricing.catalog_file` | none |
+//! | `pricing.tool_prices` | `BOTANU_TOOL_PRICES` (`web_search=call:0.01;enrich=call:0.002,item:0.0005`, see [`crate::cost::ToolPrices::parse`]) | `pricing.tool_prices` (mapping `tool: call:0.01,item:0.0005`) | none |
 //! | `traces_exporter` | `OTEL_SDK_DISABLED` (true → none), `OTEL_TRACES_EXPORTER` (`otlp`, `console`, `none`) | — | otlp if a traces endpoint is set, else console |
 //! | `sdk_disabled` | `OTEL_SDK_DISABLED` | — | false |
 //! | `resource_attributes` | `OTEL_RESOURCE_ATTRIBUTES` (`k=v,...`, percent-decoded; the keys folded into the fields above are removed) | — | none |

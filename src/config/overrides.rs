@@ -467,6 +467,24 @@ impl Config {
         self
     }
 
+    /// Adds a tool's unit prices (per call and/or per item returned) that win over the environment's
+    /// (`BOTANU_TOOL_PRICES`) and the file's (`pricing.tool_prices`) for the same tool: its spans get
+    /// `botanu.cost.usd` with `botanu.cost.source = "unit-price"` and roll into
+    /// `botanu.run.cost.tool_usd`. Checked when the pipeline is built.
+    ///
+    /// ```
+    /// use botanu::cost::ToolPrice;
+    ///
+    /// let config = botanu::Config::default()
+    ///     .with_tool_price(ToolPrice { tool: "web_search".into(), per_call: Some(0.01), per_item: None });
+    /// assert_eq!(config.pricing().tool_prices.entries.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_tool_price(mut self, price: crate::cost::ToolPrice) -> Self {
+        self.pricing.tool_prices.entries.push(price);
+        self
+    }
+
     /// Sets the operator's price catalog file (`genai-prices`' JSON format), consulted before the bundled
     /// catalog. Read when the pipeline is built.
     ///

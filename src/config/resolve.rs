@@ -8,7 +8,7 @@ use super::raw::{push_unique, Raw};
 use super::tls::Signal;
 use super::url::{redact_after_authority, split_url, strip_credentials};
 use super::{Config, Endpoint, EndpointKind, PiiConfig, Protocol, TracesExporter};
-use crate::cost::{PriceConfigError, PriceOverrides, PricingConfig};
+use crate::cost::{PriceConfigError, PriceOverrides, PricingConfig, ToolPrices};
 
 impl Layers<'_> {
     /// Every field, in the order errors and warnings are reported, then one exhaustive `Config` literal:
@@ -216,7 +216,22 @@ impl Layers<'_> {
                 }
             })?
             .or(defaults.catalog_file);
-        Ok(PricingConfig { enabled, overrides, catalog_file, ..defaults })
+        // Tool unit prices: the environment's replace the file's; code's (`with_tool_price`) are appended
+        // to `defaults` after loading and win for their tool.
+        let tool_prices = if let Some(raw) = self.env(BOTANU_TOOL_PRICES) {
+            ToolPrices::parse(&raw.value, &raw.key).map_err(|error| price_error(&raw, error))?
+        } else if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_PRICING_TOOL_PRICES)) {
+            let mut prices = ToolPrices::default();
+            for (tool, raw) in entries {
+                let entry = ToolPrices::parse(&format!("{tool}={}", raw.value), Y_PRICING_TOOL_PRICES)
+                    .map_err(|error| price_error(raw, error))?;
+                prices = prices.merge(entry);
+            }
+            prices
+        } else {
+            defaults.tool_prices.clone()
+        };
+        Ok(PricingConfig { enabled, overrides, catalog_file, tool_prices, ..defaults })
     }
 
     /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as

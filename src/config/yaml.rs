@@ -33,7 +33,7 @@ pub(super) enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-pub(super) const SCHEMA: [(&str, Shape); 32] = [
+pub(super) const SCHEMA: [(&str, Shape); 33] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -66,6 +66,7 @@ pub(super) const SCHEMA: [(&str, Shape); 32] = [
     (keys::Y_PRICING_ENABLED, Shape::Scalar),
     (keys::Y_PRICING_OVERRIDES, Shape::Map),
     (keys::Y_PRICING_CATALOG_FILE, Shape::Scalar),
+    (keys::Y_PRICING_TOOL_PRICES, Shape::Map),
 ];
 
 /// A known key's value, interpolated, with its position.

@@ -25,8 +25,8 @@ use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
 use super::Shared;
 use crate::cost::{
-    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, InputCounting, PricingEngine, Tokens, UnpricedReason,
-    WorkflowCost, DATA_PRICES,
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, InputCounting, LlmCall, Priced, PricingEngine,
+    ServiceTier, Tokens, UnpricedReason, WorkflowCost, DATA_PRICES,
 };
 use crate::run::RunContext;
 use crate::semconv as k;
@@ -36,6 +36,8 @@ use crate::semconv as k;
 pub(crate) struct CostLayer {
     engine: PricingEngine,
     usd: Counter<f64>,
+    /// Spans whose local estimate and provider-reported cost differ by more than 1 %.
+    drift: Counter<u64>,
     bound: BoundCache<BoundCounter<f64>>,
     /// The bound counters by the raw strings they came from (see [`CostParts`]), in front of `bound`.
     index: BoundIndex<BoundCounter<f64>, 5>,
@@ -51,7 +53,12 @@ impl std::fmt::Debug for CostLayer {
 impl CostLayer {
     pub(crate) fn new(engine: PricingEngine, meter: &Meter, summary: Arc<SummaryStore>) -> Self {
         let usd = meter.f64_counter(k::METRIC_COST).with_unit(k::METRIC_COST_UNIT).build();
-        CostLayer { engine, usd, bound: BoundCache::default(), index: BoundIndex::default(), summary }
+        let drift = meter
+            .u64_counter(k::METRIC_COST_ESTIMATE_DRIFT)
+            .with_unit(k::METRIC_COST_ESTIMATE_DRIFT_UNIT)
+            .with_description("LLM spans whose local cost estimate differs from the provider-reported cost by > 1 %")
+            .build();
+        CostLayer { engine, usd, drift, bound: BoundCache::default(), index: BoundIndex::default(), summary }
     }
 
     /// Adds `usd` to the series of `attrs`, bound on first use; the bound counter is kept in the index
@@ -131,18 +138,29 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) {
             run.cost.update(|tally| tally.outcome_amount += amount);
         }
     }
+    let mut tier = None;
     let (category, usage, cost) = match state.kind {
         Kind::Llm if state.is_model_call() => {
-            let usage = token_usage(state);
-            (CostCategory::Llm, Some(usage), price_llm(state, &layer.engine, &usage))
+            let mut usage = token_usage(state);
+            let (cost, priced_tier) = price_llm(state, layer, &mut usage);
+            tier = priced_tier;
+            (CostCategory::Llm, Some(usage), cost)
         }
         Kind::Db | Kind::Storage | Kind::Messaging => match price_data(state, &layer.engine) {
             Some(cost) => (CostCategory::Data, None, cost),
             None => return,
         },
+        Kind::Tool if layer.engine.prices_tools() => match price_tool(state, &layer.engine) {
+            Some(cost) => (CostCategory::Tool, None, cost),
+            None => return,
+        },
         _ => return,
     };
-    write_attributes(state, cost.attributes());
+    let mut attributes = cost.attributes();
+    if let Some(tier) = tier {
+        attributes.push((k::COST_SERVICE_TIER, AttributeValue::Str(tier)));
+    }
+    write_attributes(state, attributes);
     if let Cost::Priced(priced) = &cost {
         record_metric(layer, shared, state, category, priced, run.as_deref());
     }
@@ -217,7 +235,12 @@ fn count_of(value: &Value) -> u64 {
 
 /// A finite, positive number recorded on the span.
 fn amount(state: &SpanState, key: &str) -> Option<f64> {
-    let value = match state.get(key)? {
+    amount_of(state.get(key)?)
+}
+
+/// [`amount`] of a value.
+fn amount_of(value: &Value) -> Option<f64> {
+    let value = match value {
         Value::F64(v) => *v,
         #[allow(clippy::cast_precision_loss)] // request units and amounts are far below 2^53
         Value::I64(v) => *v as f64,
@@ -281,16 +304,106 @@ fn token_usage(state: &SpanState) -> Tokens {
     usage.with_reasoning(reasoning)
 }
 
-fn price_llm(state: &SpanState, engine: &PricingEngine, usage: &Tokens) -> Cost {
-    let Some(provider) = state.get_str(k::GEN_AI_PROVIDER_NAME) else {
-        return Cost::unpriced(UnpricedReason::UnknownProvider);
+/// What the cost-depth keys say about an LLM call, read in one pass over the attributes (this runs on
+/// every LLM span): the service tier, web searches, a provider-reported cost, and the token kinds beside
+/// what [`token_usage`] reads (1-hour cache writes, audio / image tokens; parts of the totals it read).
+/// Kept apart from `token_usage`, which the token-count dialects own.
+#[derive(Debug, Default)]
+struct CostDepth<'a> {
+    /// Response tier, application tier, requested tier: the first present wins, in that order.
+    tiers: [Option<&'a Value>; 3],
+    web_searches: u64,
+    /// Provider-reported cost: `set_provider_cost`'s key, then the dialect key.
+    reported: [Option<&'a Value>; 2],
+}
+
+impl<'a> CostDepth<'a> {
+    fn read(state: &'a SpanState, usage: &mut Tokens) -> Self {
+        let mut depth = CostDepth::default();
+        for kv in &state.attrs {
+            let value = &kv.value;
+            let first = |slot: &mut Option<&'a Value>| {
+                slot.get_or_insert(value);
+            };
+            match kv.key.as_str() {
+                k::OPENAI_RESPONSE_SERVICE_TIER => first(&mut depth.tiers[0]),
+                k::REQUEST_SERVICE_TIER => first(&mut depth.tiers[1]),
+                k::OPENAI_REQUEST_SERVICE_TIER => first(&mut depth.tiers[2]),
+                k::USAGE_WEB_SEARCH_REQUESTS => depth.web_searches = count_of(value),
+                k::USAGE_PROVIDER_COST_USD => first(&mut depth.reported[0]),
+                k::GEN_AI_USAGE_COST => first(&mut depth.reported[1]),
+                k::USAGE_CACHE_WRITE_1H_TOKENS => usage.cache_write_1h = count_of(value),
+                k::GEN_AI_USAGE_AUDIO_INPUT_TOKENS => usage.audio_input = count_of(value),
+                k::GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS => usage.audio_output = count_of(value),
+                k::GEN_AI_USAGE_IMAGE_INPUT_TOKENS => usage.image_input = count_of(value),
+                k::GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS => usage.image_output = count_of(value),
+                _ => {}
+            }
+        }
+        depth
+    }
+
+    /// The tier the span named, as text.
+    fn tier(&self) -> Option<std::borrow::Cow<'a, str>> {
+        let value = self.tiers.iter().flatten().next()?;
+        Some(match value {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => std::borrow::Cow::Owned(other.to_string()),
+        })
+    }
+
+    fn reported(&self) -> Option<f64> {
+        self.reported.iter().flatten().find_map(|value| amount_of(value))
+    }
+}
+
+/// The call's cost, and the service tier to write as `botanu.cost.service_tier` (when the span named one).
+///
+/// A provider-reported cost (`set_provider_cost`, OpenRouter's / rig's `usage.cost`) is the total, with
+/// the local estimate beside it; a tier this crate does not know is unpriced `no_tier_price`.
+fn price_llm(state: &SpanState, layer: &CostLayer, usage: &mut Tokens) -> (Cost, Option<Arc<str>>) {
+    let depth = CostDepth::read(state, usage);
+    let (tier, tier_name) = match depth.tier() {
+        None => (Some(ServiceTier::Standard), None),
+        Some(name) => match ServiceTier::parse(&name) {
+            Some(tier) => (Some(tier), Some(Arc::from(tier.as_str()))),
+            None => (None, Some(Arc::from(name.trim().to_ascii_lowercase()))),
+        },
     };
-    let model = state.get_str(k::GEN_AI_REQUEST_MODEL).or_else(|| state.get_str(k::GEN_AI_RESPONSE_MODEL));
-    let Some(model) = model else {
-        return Cost::unpriced(UnpricedReason::UnknownModel);
+    let provider = state.get_str(k::GEN_AI_PROVIDER_NAME);
+    let estimate = match (tier, &provider) {
+        (None, _) => Cost::unpriced(UnpricedReason::NoTierPrice),
+        (_, None) => Cost::unpriced(UnpricedReason::UnknownProvider),
+        (Some(tier), Some(provider)) => {
+            let model = state.get_str(k::GEN_AI_REQUEST_MODEL).or_else(|| state.get_str(k::GEN_AI_RESPONSE_MODEL));
+            match model {
+                None => Cost::unpriced(UnpricedReason::UnknownModel),
+                // Prices apply at the call's start time (price history).
+                Some(model) => {
+                    let call = LlmCall::new(provider, &model, *usage, state.start)
+                        .with_tier(tier)
+                        .with_web_searches(depth.web_searches);
+                    layer.engine.price_call(&call)
+                }
+            }
+        }
     };
-    // Prices apply at the call's start time (price history).
-    engine.price_llm(&provider, &model, usage, state.start)
+    let Some(reported) = depth.reported() else {
+        return (estimate, tier_name);
+    };
+    let priced = Priced::provider_reported(reported, &estimate, provider.as_deref().unwrap_or_default());
+    if priced.estimate_drifts() {
+        // The provider attribute is the catalog's (an estimate exists), so the series stay bounded.
+        layer.drift.add(1, &[KeyValue::new(k::GEN_AI_PROVIDER_NAME, priced.provenance.provider.to_string())]);
+    }
+    (Cost::Priced(priced), tier_name)
+}
+
+/// A tool call's cost at its configured unit price, or `None` for a tool without one.
+fn price_tool(state: &SpanState, engine: &PricingEngine) -> Option<Cost> {
+    let tool = state.get_str(k::GEN_AI_TOOL_NAME)?;
+    let items = state.get(k::TOOL_ITEMS_RETURNED).map(count_of);
+    engine.price_tool(&tool, items)
 }
 
 /// The data operation's cost, or `None` for a system without any public per-operation list price (a

@@ -33,6 +33,7 @@ use crate::run::{RemoteContext, RunContext, RunRelation};
 use crate::semconv as k;
 
 mod botanu;
+mod cost;
 mod current;
 mod data;
 mod future;
@@ -42,6 +43,7 @@ mod retry;
 mod usage;
 
 pub use botanu::BotanuSpanExt;
+pub use cost::CostSpanExt;
 pub use current::*;
 pub use data::{DbSpanExt, StorageSpanExt, ToolSpanExt};
 pub use future::{RunFuture, RunFutureExt};
