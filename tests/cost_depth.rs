@@ -326,3 +326,34 @@ fn harness_from(config: Config) -> Harness {
         tracing::Dispatch::new(tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer));
     Harness { exporter, metrics, guard, dispatch }
 }
+
+/// `botanu.cost` by customer, capped: `acme` is allow-listed, one more id gets its own series (the limit),
+/// the rest count under `_other`. Each run makes one gpt-4o call of 1,000 input + 100 output = 0.0035.
+/// Without the setting, the metric has no customer attribute (see `cost_spans.rs`).
+#[cfg(feature = "testing")]
+#[test]
+fn the_cost_metric_by_customer_is_capped_with_an_other_bucket() {
+    let config = Config::default().with_cost_metric_customers(["acme"]).with_cost_metric_customer_limit(1);
+    let h = harness_from(config);
+    h.run(|| {
+        for customer in ["acme", "globex", "initech", "umbrella", "acme"] {
+            run_span!(workflow = "support", customer_id = customer, tenant_id = "eu").in_scope(|| {
+                llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens::openai(1_000, 0, 100));
+            });
+        }
+    });
+    let rms = h.metrics();
+    let points = common::metric(&rms, k::METRIC_COST).points();
+    let mut by_customer: HashMap<String, f64> = HashMap::new();
+    for point in &points {
+        let attrs: HashMap<String, String> = sorted_attrs(point).into_iter().collect();
+        assert_eq!(attrs.get(k::TENANT_ID).map(String::as_str), Some("eu"), "{attrs:?}");
+        *by_customer.entry(attrs[k::CUSTOMER_ID].clone()).or_default() += point.sum;
+    }
+    assert_eq!(by_customer.len(), 3, "{by_customer:?}");
+    assert_usd(by_customer["acme"], 0.007);
+    assert_usd(by_customer["_other"], 0.007);
+    let admitted: Vec<_> = by_customer.keys().filter(|id| !["acme", "_other"].contains(&id.as_str())).collect();
+    assert_eq!(admitted.len(), 1, "{by_customer:?}");
+    assert_usd(by_customer[admitted[0]], 0.0035);
+}

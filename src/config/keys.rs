@@ -39,6 +39,8 @@ pub(super) const BOTANU_PRICING_ENABLED: &str = "BOTANU_PRICING_ENABLED";
 pub(super) const BOTANU_PRICE_OVERRIDES: &str = crate::cost::PRICE_OVERRIDES_ENV;
 pub(super) const BOTANU_PRICE_CATALOG_FILE: &str = "BOTANU_PRICE_CATALOG_FILE";
 pub(super) const BOTANU_TOOL_PRICES: &str = "BOTANU_TOOL_PRICES";
+pub(super) const BOTANU_COST_METRIC_CUSTOMERS: &str = "BOTANU_COST_METRIC_CUSTOMERS";
+pub(super) const BOTANU_COST_METRIC_CUSTOMER_LIMIT: &str = "BOTANU_COST_METRIC_CUSTOMER_LIMIT";
 // The OTLP transport (see `tls.rs`): general, then per-signal forms.
 pub(super) const BOTANU_TLS_ROOTS: &str = "BOTANU_TLS_ROOTS";
 pub(super) const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
@@ -95,6 +97,8 @@ pub(super) const Y_PRICING_ENABLED: &str = "pricing.enabled";
 pub(super) const Y_PRICING_OVERRIDES: &str = "pricing.overrides";
 pub(super) const Y_PRICING_CATALOG_FILE: &str = "pricing.catalog_file";
 pub(super) const Y_PRICING_TOOL_PRICES: &str = "pricing.tool_prices";
+pub(super) const Y_PRICING_METRIC_CUSTOMERS: &str = "pricing.metric_customers";
+pub(super) const Y_PRICING_METRIC_CUSTOMER_LIMIT: &str = "pricing.metric_customer_limit";
 
 pub(super) const RES_SERVICE_NAME: &str = "service.name";
 pub(super) const RES_SERVICE_VERSION: &str = "service.version";

@@ -467,6 +467,38 @@ impl Config {
         self
     }
 
+    /// Breaks the `botanu.cost` metric down by these customer (or tenant) ids
+    /// (`botanu.customer_id`, `botanu.tenant_id`); every other id counts under `_other`. Replaces the
+    /// environment's and the file's list.
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_metric_customers(["acme", "globex"]);
+    /// assert_eq!(config.pricing().metric_customers, ["acme", "globex"]);
+    /// ```
+    #[must_use]
+    pub fn with_cost_metric_customers<I, S>(mut self, customers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.pricing.metric_customers = customers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Besides the allow-list, gives the first `limit` further customer (and tenant) ids their own
+    /// `botanu.cost` series (at most [`MAX_METRIC_CUSTOMERS`](crate::cost::MAX_METRIC_CUSTOMERS)); later
+    /// ones count under `_other`.
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_metric_customer_limit(20);
+    /// assert_eq!(config.pricing().metric_customer_limit, 20);
+    /// ```
+    #[must_use]
+    pub fn with_cost_metric_customer_limit(mut self, limit: usize) -> Self {
+        self.pricing.metric_customer_limit = limit;
+        self
+    }
+
     /// Adds a tool's unit prices (per call and/or per item returned) that win over the environment's
     /// (`BOTANU_TOOL_PRICES`) and the file's (`pricing.tool_prices`) for the same tool: its spans get
     /// `botanu.cost.usd` with `botanu.cost.source = "unit-price"` and roll into

@@ -231,7 +231,25 @@ impl Layers<'_> {
         } else {
             defaults.tool_prices.clone()
         };
-        Ok(PricingConfig { enabled, overrides, catalog_file, tool_prices, ..defaults })
+        let metric_customers = if let Some(raw) = self.env(BOTANU_COST_METRIC_CUSTOMERS) {
+            comma_list(&raw.value)
+        } else if let Some(items) = self.file.as_ref().and_then(|f| f.list(Y_PRICING_METRIC_CUSTOMERS)) {
+            items.iter().flat_map(|raw| comma_list(&raw.value)).collect()
+        } else {
+            defaults.metric_customers.clone()
+        };
+        let metric_customer_limit = self
+            .value(&[BOTANU_COST_METRIC_CUSTOMER_LIMIT], &[], Y_PRICING_METRIC_CUSTOMER_LIMIT, parse_count)?
+            .unwrap_or(defaults.metric_customer_limit);
+        Ok(PricingConfig {
+            enabled,
+            overrides,
+            catalog_file,
+            tool_prices,
+            metric_customers,
+            metric_customer_limit,
+            ..defaults
+        })
     }
 
     /// The endpoint of one signal: `BOTANU_COLLECTOR_ENDPOINT` (base) > the per-signal variable (used as

@@ -33,7 +33,7 @@ pub(super) enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-pub(super) const SCHEMA: [(&str, Shape); 33] = [
+pub(super) const SCHEMA: [(&str, Shape); 35] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -67,6 +67,8 @@ pub(super) const SCHEMA: [(&str, Shape); 33] = [
     (keys::Y_PRICING_OVERRIDES, Shape::Map),
     (keys::Y_PRICING_CATALOG_FILE, Shape::Scalar),
     (keys::Y_PRICING_TOOL_PRICES, Shape::Map),
+    (keys::Y_PRICING_METRIC_CUSTOMERS, Shape::List),
+    (keys::Y_PRICING_METRIC_CUSTOMER_LIMIT, Shape::Scalar),
 ];
 
 /// A known key's value, interpolated, with its position.

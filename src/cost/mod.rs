@@ -55,6 +55,7 @@ pub use data_prices::{price_data_operation, DataPriceRow, DataUnit, DataUsage, D
 pub(crate) use overrides::PRICE_OVERRIDES_ENV;
 pub use overrides::{
     PriceConfigError, PriceConfigErrorKind, PriceOverride, PriceOverrides, PricingConfig, PricingEngine, TokenPrices,
+    MAX_METRIC_CUSTOMERS,
 };
 pub(crate) use rollup::RunCostCell;
 pub use rollup::{CostCategory, RunCost};

@@ -252,7 +252,19 @@ pub struct PricingConfig {
     pub bundled_catalog: bool,
     /// Unit prices of tool calls (`pricing.tool_prices`, `BOTANU_TOOL_PRICES`).
     pub tool_prices: ToolPrices,
+    /// Customer or tenant ids the `botanu.cost` metric is broken down by (`pricing.metric_customers`,
+    /// `BOTANU_COST_METRIC_CUSTOMERS`); every other id counts under `_other`.
+    pub metric_customers: Vec<String>,
+    /// Besides the allow-list, how many further customer (and tenant) ids get their own `botanu.cost`
+    /// series, first seen first served, at most [`MAX_METRIC_CUSTOMERS`]
+    /// (`pricing.metric_customer_limit`, `BOTANU_COST_METRIC_CUSTOMER_LIMIT`; default 0). With neither
+    /// this nor an allow-list, the metric has no customer or tenant attribute at all.
+    pub metric_customer_limit: usize,
 }
+
+/// The most customer (or tenant) ids [`PricingConfig::metric_customer_limit`] admits: the bound of every
+/// free-form metric attribute in this crate.
+pub const MAX_METRIC_CUSTOMERS: usize = 256;
 
 // Derivable only when the bundled catalog is compiled out (`cfg!` is then `false`).
 #[allow(clippy::derivable_impls)]
@@ -264,6 +276,8 @@ impl Default for PricingConfig {
             catalog_file: None,
             bundled_catalog: cfg!(feature = "bundled-prices"),
             tool_prices: ToolPrices::default(),
+            metric_customers: Vec::new(),
+            metric_customer_limit: 0,
         }
     }
 }
@@ -274,6 +288,8 @@ impl Default for PricingConfig {
 pub struct PricingEngine {
     overrides: PriceOverrides,
     tool_prices: ToolPrices,
+    /// The `botanu.cost` metric's customer allow-list and limit (see [`PricingConfig`]).
+    pub(crate) metric_customers: (Vec<String>, usize),
     file: Option<Catalog>,
     bundled: Option<Catalog>,
     override_source: Arc<str>,
@@ -290,6 +306,8 @@ impl PricingEngine {
         let mut engine = PricingEngine::with_catalogs(config.overrides.clone(), file, bundled)?;
         config.tool_prices.validate("tool_prices")?;
         engine.tool_prices = config.tool_prices.clone();
+        engine.metric_customers =
+            (config.metric_customers.clone(), config.metric_customer_limit.min(MAX_METRIC_CUSTOMERS));
         Ok(engine)
     }
 
@@ -303,6 +321,7 @@ impl PricingEngine {
         Ok(PricingEngine {
             overrides,
             tool_prices: ToolPrices::default(),
+            metric_customers: (Vec::new(), 0),
             file,
             bundled,
             override_source: Arc::from(OVERRIDE_SOURCE),

@@ -40,7 +40,9 @@ pub(crate) struct CostLayer {
     drift: Counter<u64>,
     bound: BoundCache<BoundCounter<f64>>,
     /// The bound counters by the raw strings they came from (see [`CostParts`]), in front of `bound`.
-    index: BoundIndex<BoundCounter<f64>, 5>,
+    index: BoundIndex<BoundCounter<f64>, 7>,
+    /// The customer / tenant attribute of the metric; `None` when not configured (no such attribute).
+    customers: Option<CustomerSeries>,
     summary: Arc<SummaryStore>,
 }
 
@@ -58,7 +60,16 @@ impl CostLayer {
             .with_unit(k::METRIC_COST_ESTIMATE_DRIFT_UNIT)
             .with_description("LLM spans whose local cost estimate differs from the provider-reported cost by > 1 %")
             .build();
-        CostLayer { engine, usd, drift, bound: BoundCache::default(), index: BoundIndex::default(), summary }
+        let customers = CustomerSeries::new(&engine.metric_customers.0, engine.metric_customers.1);
+        CostLayer {
+            engine,
+            usd,
+            drift,
+            bound: BoundCache::default(),
+            index: BoundIndex::default(),
+            customers,
+            summary,
+        }
     }
 
     /// Adds `usd` to the series of `attrs`, bound on first use; the bound counter is kept in the index
@@ -75,6 +86,51 @@ impl CostLayer {
         if let Some(parts) = parts {
             self.index.insert(parts, bound);
         }
+    }
+}
+
+/// The `botanu.cost` metric's customer (or tenant) attribute, bounded: the allow-listed ids, then the
+/// first `limit` other ids seen (separately for customers and tenants), everything else
+/// [`k::COST_METRIC_OTHER`]. Customer ids come from requests, so without this bound a metrics backend
+/// would get one series per customer.
+#[derive(Debug)]
+struct CustomerSeries {
+    allowed: std::collections::HashSet<Arc<str>>,
+    limit: usize,
+    /// Ids admitted past the allow-list: customers, tenants.
+    seen: [Mutex<std::collections::HashSet<Arc<str>>>; 2],
+}
+
+impl CustomerSeries {
+    fn new(allowed: &[String], limit: usize) -> Option<Self> {
+        if allowed.is_empty() && limit == 0 {
+            return None;
+        }
+        Some(CustomerSeries {
+            allowed: allowed.iter().map(|id| Arc::from(id.as_str())).collect(),
+            limit,
+            seen: Default::default(),
+        })
+    }
+
+    /// The series value of `id` (`which`: 0 customer, 1 tenant).
+    fn admit(&self, which: usize, id: &str) -> Arc<str> {
+        if let Some(allowed) = self.allowed.get(id) {
+            return allowed.clone();
+        }
+        if self.limit == 0 {
+            return Arc::from(k::COST_METRIC_OTHER);
+        }
+        let mut seen = self.seen[which].lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = seen.get(id) {
+            return known.clone();
+        }
+        if seen.len() < self.limit {
+            let id: Arc<str> = Arc::from(id);
+            seen.insert(id.clone());
+            return id;
+        }
+        Arc::from(k::COST_METRIC_OTHER)
     }
 }
 
@@ -455,12 +511,29 @@ fn record_metric(
         CostCategory::Llm => priced.provenance.model.as_deref(),
         CostCategory::Data | CostCategory::Tool => None,
     };
+    // Customer and tenant, bounded, only when configured (a lock on the run's fields per priced span).
+    let [customer, tenant] = match (&layer.customers, run) {
+        (Some(series), Some(run)) => {
+            let fields = run.fields();
+            [
+                fields.customer_id.as_deref().map(|id| series.admit(0, id)),
+                fields.tenant_id.as_deref().map(|id| series.admit(1, id)),
+            ]
+        }
+        _ => [None, None],
+    };
     // The common case: this combination was bound before; no attribute vector is built.
     let parts = match system {
-        None => Some([Some(category.as_str()), system_key, None, model, workflow]),
-        Some(Value::String(value)) => {
-            Some([Some(category.as_str()), system_key, Some(value.as_str()), model, workflow])
-        }
+        None => Some([Some(category.as_str()), system_key, None, model, workflow, customer.as_deref(), tenant.as_deref()]),
+        Some(Value::String(value)) => Some([
+            Some(category.as_str()),
+            system_key,
+            Some(value.as_str()),
+            model,
+            workflow,
+            customer.as_deref(),
+            tenant.as_deref(),
+        ]),
         // A non-string system value (a foreign span's) takes the attribute-vector path only.
         Some(_) => None,
     };
@@ -491,9 +564,16 @@ fn record_metric(
     if let (Some(run), Some(metrics)) = (run, &shared.metrics) {
         attrs.push(KeyValue::new(k::WORKFLOW, metrics.workflow(&run.workflow)));
     }
+    if let Some(customer) = &customer {
+        attrs.push(KeyValue::new(k::CUSTOMER_ID, Value::String(customer.clone().into())));
+    }
+    if let Some(tenant) = &tenant {
+        attrs.push(KeyValue::new(k::TENANT_ID, Value::String(tenant.clone().into())));
+    }
     layer.add(priced.total_usd, attrs, parts.as_ref());
 }
 
 /// The raw values of one `botanu.cost` attribute set: category, the system attribute's key and value
-/// (provider for LLM calls), the catalog's model, the workflow before it is bounded.
-type CostParts<'a> = super::bound_index::Parts<'a, 5>;
+/// (provider for LLM calls), the catalog's model, the workflow before it is bounded, the customer and
+/// tenant after they are bounded.
+type CostParts<'a> = super::bound_index::Parts<'a, 7>;
