@@ -357,3 +357,77 @@ fn the_cost_metric_by_customer_is_capped_with_an_other_bucket() {
     assert_eq!(admitted.len(), 1, "{by_customer:?}");
     assert_usd(by_customer[admitted[0]], 0.0035);
 }
+
+/// The cost ledger, parsed back: one line per priced span (LLM calls at a tier and with a provider
+/// figure, a tool at its unit price, a data operation), each figure equal to the exported span's
+/// attribute; unpriced spans and run spans write no line; no content reaches it.
+#[test]
+fn the_cost_ledger_has_one_line_per_priced_span_with_the_span_figures() {
+    let dir = std::env::temp_dir().join(format!("botanu-ledger-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("cost.jsonl");
+    let config = Config::default().with_cost_ledger(&path).with_content_capture_rate(1.0).with_tool_price(ToolPrice {
+        tool: "web_search".into(),
+        per_call: Some(0.01),
+        per_item: None,
+    });
+    let h = harness_from(config);
+    h.run(|| {
+        run_span!(workflow = "ledger", customer_id = "acme", tenant_id = "eu").in_scope(|| {
+            llm_span!(provider = "openai", model = "o3")
+                .set_tokens(Tokens::openai(10_000, 2_000, 1_000))
+                .set_service_tier(ServiceTier::Flex)
+                .set_request_id("resp-flex", None)
+                .set_input_content("a secret prompt");
+            llm_span!(provider = "openai", model = "gpt-4o")
+                .set_tokens(Tokens::openai(10_000, 4_000, 2_000))
+                .set_provider_cost(0.0462)
+                .set_request_id("resp-reported", None);
+            llm_span!(provider = "openai", model = "no-such-model").set_tokens(Tokens::openai(10, 0, 1));
+            tool_span!(name = "web_search");
+            db_span!(system = "bigquery", operation = "SELECT").set_bytes_scanned(1 << 40);
+        });
+    });
+    let spans = h.spans();
+    let priced: Vec<&SpanData> = spans.iter().filter(|s| attr(s, k::COST_USD).is_some()).collect();
+    assert_eq!(priced.len(), 4, "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
+    let text = std::fs::read_to_string(&path).expect("the ledger was written");
+    assert!(!text.contains("secret"), "{text}");
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|line| serde_json::from_str(line).expect("each line is one JSON object")).collect();
+    assert_eq!(lines.len(), priced.len(), "{text}");
+    let run_id = str_attr(find(&spans, "botanu.run/ledger"), k::RUN_ID);
+    for span in priced {
+        let line = lines
+            .iter()
+            .find(|line| line["span_name"] == span.name.as_ref())
+            .unwrap_or_else(|| panic!("no line for {}: {text}", span.name));
+        assert_eq!(line["cost_usd"].as_f64(), Some(f64_attr(span, k::COST_USD)), "{line}");
+        assert_eq!(line["source"], str_attr(span, k::COST_SOURCE), "{line}");
+        assert_eq!(line["provider"], str_attr(span, k::COST_PROVIDER), "{line}");
+        assert_eq!(line["run_id"], run_id, "{line}");
+        assert_eq!(line["workflow"], "ledger", "{line}");
+        assert_eq!(line["customer_id"], "acme", "{line}");
+        assert_eq!(line["tenant_id"], "eu", "{line}");
+        assert!(line["time"].as_str().is_some_and(|t| t.ends_with('Z') && t.contains('T')), "{line}");
+        match attr(span, k::COST_ESTIMATE_USD) {
+            Some(_) => assert_eq!(line["estimate_usd"].as_f64(), Some(f64_attr(span, k::COST_ESTIMATE_USD))),
+            None => assert!(line.get("estimate_usd").is_none(), "{line}"),
+        }
+        if attr(span, k::GEN_AI_USAGE_INPUT_TOKENS).is_some() {
+            assert_eq!(line["tokens"]["input"].as_i64(), Some(int_attr(span, k::GEN_AI_USAGE_INPUT_TOKENS)));
+            assert_eq!(line["tokens"]["output"].as_i64(), Some(int_attr(span, k::GEN_AI_USAGE_OUTPUT_TOKENS)));
+            assert_eq!(line["request_id"], str_attr(span, k::GEN_AI_RESPONSE_ID), "{line}");
+        }
+    }
+    let flex = lines.iter().find(|line| line["request_id"] == "resp-flex").expect("flex line");
+    assert_eq!(flex["service_tier"], "flex");
+    assert_eq!(flex["tokens"]["cache_read"].as_i64(), Some(2_000));
+    assert_eq!(flex["cost_usd"].as_f64(), Some(0.0125));
+    let reported = lines.iter().find(|line| line["request_id"] == "resp-reported").expect("reported line");
+    assert_eq!(reported["source"], "provider");
+    assert_eq!(reported["estimate_usd"].as_f64(), Some(0.04));
+    assert_eq!(h.guard.cost_ledger_dropped(), 0);
+    drop(h);
+    std::fs::remove_dir_all(&dir).ok();
+}

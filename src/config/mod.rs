@@ -63,6 +63,8 @@
 //! | `pricing.catalog_file` | `BOTANU_PRICE_CATALOG_FILE` | `pricing.catalog_file` | none |
 //! | `pricing.metric_customers` | `BOTANU_COST_METRIC_CUSTOMERS` (comma list) | `pricing.metric_customers` (list) | none |
 //! | `pricing.metric_customer_limit` | `BOTANU_COST_METRIC_CUSTOMER_LIMIT` | `pricing.metric_customer_limit` | 0 |
+//! | `pricing.ledger.file` | `BOTANU_COST_LEDGER_FILE` | `pricing.ledger.file` | none (no ledger) |
+//! | `pricing.ledger.max_bytes` / `.max_files` | `BOTANU_COST_LEDGER_MAX_BYTES`, `BOTANU_COST_LEDGER_MAX_FILES` | `pricing.ledger.max_bytes`, `.max_files` | 64 MiB, 4 |
 //! | `pricing.tool_prices` | `BOTANU_TOOL_PRICES` (`web_search=call:0.01;enrich=call:0.002,item:0.0005`, see [`crate::cost::ToolPrices::parse`]) | `pricing.tool_prices` (mapping `tool: call:0.01,item:0.0005`) | none |
 //! | `traces_exporter` | `OTEL_SDK_DISABLED` (true → none), `OTEL_TRACES_EXPORTER` (`otlp`, `console`, `none`) | — | otlp if a traces endpoint is set, else console |
 //! | `sdk_disabled` | `OTEL_SDK_DISABLED` | — | false |

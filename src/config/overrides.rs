@@ -499,6 +499,35 @@ impl Config {
         self
     }
 
+    /// Writes the cost ledger to `path`: one JSON line per priced span (time, run, workflow, customer,
+    /// provider, model, request id, tokens by kind, tier, cost, source; never content), on its own
+    /// thread, rotated by size (see [`Config::with_cost_ledger_rotation`]).
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_ledger("/var/log/app/botanu-cost.jsonl");
+    /// assert!(config.pricing().ledger_file.is_some());
+    /// ```
+    #[must_use]
+    pub fn with_cost_ledger(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.pricing.ledger_file = Some(path.into());
+        self
+    }
+
+    /// The ledger's rotation: past `max_bytes` the file becomes `<file>.1` (and `.1` becomes `.2`, …),
+    /// keeping `max_files` rotated files.
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_ledger_rotation(1 << 20, 2);
+    /// assert_eq!(config.pricing().ledger_max_bytes, 1 << 20);
+    /// assert_eq!(config.pricing().ledger_max_files, 2);
+    /// ```
+    #[must_use]
+    pub fn with_cost_ledger_rotation(mut self, max_bytes: u64, max_files: usize) -> Self {
+        self.pricing.ledger_max_bytes = max_bytes;
+        self.pricing.ledger_max_files = max_files;
+        self
+    }
+
     /// Adds a tool's unit prices (per call and/or per item returned) that win over the environment's
     /// (`BOTANU_TOOL_PRICES`) and the file's (`pricing.tool_prices`) for the same tool: its spans get
     /// `botanu.cost.usd` with `botanu.cost.source = "unit-price"` and roll into

@@ -241,6 +241,22 @@ impl Layers<'_> {
         let metric_customer_limit = self
             .value(&[BOTANU_COST_METRIC_CUSTOMER_LIMIT], &[], Y_PRICING_METRIC_CUSTOMER_LIMIT, parse_count)?
             .unwrap_or(defaults.metric_customer_limit);
+        let ledger_file = self
+            .value(&[BOTANU_COST_LEDGER_FILE], &[], Y_PRICING_LEDGER_FILE, |raw| {
+                let path = raw.value.trim();
+                if path.is_empty() {
+                    Err(raw.invalid("a file path for the cost ledger"))
+                } else {
+                    Ok(std::path::PathBuf::from(path))
+                }
+            })?
+            .or(defaults.ledger_file.clone());
+        let ledger_max_bytes = self
+            .value(&[BOTANU_COST_LEDGER_MAX_BYTES], &[], Y_PRICING_LEDGER_MAX_BYTES, parse_count)?
+            .map_or(defaults.ledger_max_bytes, |n| n as u64);
+        let ledger_max_files = self
+            .value(&[BOTANU_COST_LEDGER_MAX_FILES], &[], Y_PRICING_LEDGER_MAX_FILES, parse_count)?
+            .unwrap_or(defaults.ledger_max_files);
         Ok(PricingConfig {
             enabled,
             overrides,
@@ -248,6 +264,9 @@ impl Layers<'_> {
             tool_prices,
             metric_customers,
             metric_customer_limit,
+            ledger_file,
+            ledger_max_bytes,
+            ledger_max_files,
             ..defaults
         })
     }

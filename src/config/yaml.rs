@@ -33,7 +33,7 @@ pub(super) enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-pub(super) const SCHEMA: [(&str, Shape); 35] = [
+pub(super) const SCHEMA: [(&str, Shape); 38] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -69,6 +69,9 @@ pub(super) const SCHEMA: [(&str, Shape); 35] = [
     (keys::Y_PRICING_TOOL_PRICES, Shape::Map),
     (keys::Y_PRICING_METRIC_CUSTOMERS, Shape::List),
     (keys::Y_PRICING_METRIC_CUSTOMER_LIMIT, Shape::Scalar),
+    (keys::Y_PRICING_LEDGER_FILE, Shape::Scalar),
+    (keys::Y_PRICING_LEDGER_MAX_BYTES, Shape::Scalar),
+    (keys::Y_PRICING_LEDGER_MAX_FILES, Shape::Scalar),
 ];
 
 /// A known key's value, interpolated, with its position.

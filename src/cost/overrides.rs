@@ -260,6 +260,13 @@ pub struct PricingConfig {
     /// (`pricing.metric_customer_limit`, `BOTANU_COST_METRIC_CUSTOMER_LIMIT`; default 0). With neither
     /// this nor an allow-list, the metric has no customer or tenant attribute at all.
     pub metric_customer_limit: usize,
+    /// The cost ledger: a JSON-lines file with one line per priced span, for reconciling with the
+    /// provider's invoice (`pricing.ledger.file`, `BOTANU_COST_LEDGER_FILE`; default none = off).
+    pub ledger_file: Option<PathBuf>,
+    /// The ledger file's size at which it is rotated (`pricing.ledger.max_bytes`; default 64 MiB).
+    pub ledger_max_bytes: u64,
+    /// Rotated ledger files kept (`<file>.1` … `<file>.N`; `pricing.ledger.max_files`; default 4).
+    pub ledger_max_files: usize,
 }
 
 /// The most customer (or tenant) ids [`PricingConfig::metric_customer_limit`] admits: the bound of every
@@ -278,6 +285,9 @@ impl Default for PricingConfig {
             tool_prices: ToolPrices::default(),
             metric_customers: Vec::new(),
             metric_customer_limit: 0,
+            ledger_file: None,
+            ledger_max_bytes: 64 << 20,
+            ledger_max_files: 4,
         }
     }
 }

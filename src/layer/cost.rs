@@ -28,6 +28,7 @@ use crate::cost::{
     AttributeValue, Cost, CostCategory, CostSummary, DataUsage, InputCounting, LlmCall, Priced, PricingEngine,
     ServiceTier, Tokens, UnpricedReason, WorkflowCost, DATA_PRICES,
 };
+use crate::pipeline::CostLedger;
 use crate::run::RunContext;
 use crate::semconv as k;
 
@@ -43,6 +44,8 @@ pub(crate) struct CostLayer {
     index: BoundIndex<BoundCounter<f64>, 7>,
     /// The customer / tenant attribute of the metric; `None` when not configured (no such attribute).
     customers: Option<CustomerSeries>,
+    /// The cost ledger, when configured (see [`ledger_line`]).
+    pub(crate) ledger: Option<Arc<CostLedger>>,
     summary: Arc<SummaryStore>,
 }
 
@@ -53,7 +56,12 @@ impl std::fmt::Debug for CostLayer {
 }
 
 impl CostLayer {
-    pub(crate) fn new(engine: PricingEngine, meter: &Meter, summary: Arc<SummaryStore>) -> Self {
+    pub(crate) fn new(
+        engine: PricingEngine,
+        meter: &Meter,
+        summary: Arc<SummaryStore>,
+        ledger: Option<Arc<CostLedger>>,
+    ) -> Self {
         let usd = meter.f64_counter(k::METRIC_COST).with_unit(k::METRIC_COST_UNIT).build();
         let drift = meter
             .u64_counter(k::METRIC_COST_ESTIMATE_DRIFT)
@@ -68,6 +76,7 @@ impl CostLayer {
             bound: BoundCache::default(),
             index: BoundIndex::default(),
             customers,
+            ledger,
             summary,
         }
     }
@@ -524,7 +533,9 @@ fn record_metric(
     };
     // The common case: this combination was bound before; no attribute vector is built.
     let parts = match system {
-        None => Some([Some(category.as_str()), system_key, None, model, workflow, customer.as_deref(), tenant.as_deref()]),
+        None => {
+            Some([Some(category.as_str()), system_key, None, model, workflow, customer.as_deref(), tenant.as_deref()])
+        }
         Some(Value::String(value)) => Some([
             Some(category.as_str()),
             system_key,
@@ -577,3 +588,59 @@ fn record_metric(
 /// (provider for LLM calls), the catalog's model, the workflow before it is bounded, the customer and
 /// tenant after they are bounded.
 type CostParts<'a> = super::bound_index::Parts<'a, 7>;
+
+/// The span's cost-ledger line, if it is priced (`botanu.cost.usd`): a projection of its final
+/// attributes, so every figure in the ledger is the one on the exported span. Identifiers, counts and
+/// figures only, never content. Called once the span's name is known, before its attributes move.
+pub(crate) fn ledger_line(state: &SpanState, span_name: &str, ledger: &CostLedger) {
+    use serde_json::{Map, Value as Json};
+    if state.get(k::COST_USD).is_none() {
+        return;
+    }
+    let text = |key: &str| state.get_str(key).map_or(Json::Null, |value| Json::String(value.into_owned()));
+    let number = |key: &str| match state.get(key) {
+        Some(Value::F64(v)) => serde_json::Number::from_f64(*v).map_or(Json::Null, Json::Number),
+        Some(Value::I64(v)) => Json::Number((*v).into()),
+        _ => Json::Null,
+    };
+    let mut tokens = Map::new();
+    for (name, key) in [
+        ("input", k::GEN_AI_USAGE_INPUT_TOKENS),
+        ("output", k::GEN_AI_USAGE_OUTPUT_TOKENS),
+        ("cache_read", k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+        ("cache_write", k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
+        ("cache_write_1h", k::USAGE_CACHE_WRITE_1H_TOKENS),
+        ("reasoning", k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+        ("audio_input", k::GEN_AI_USAGE_AUDIO_INPUT_TOKENS),
+        ("audio_output", k::GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS),
+        ("image_input", k::GEN_AI_USAGE_IMAGE_INPUT_TOKENS),
+        ("image_output", k::GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS),
+        ("web_searches", k::USAGE_WEB_SEARCH_REQUESTS),
+    ] {
+        if let Some(value) = state.get(key) {
+            tokens.insert(name.to_owned(), Json::Number(count_of(value).into()));
+        }
+    }
+    let mut line = Map::new();
+    line.insert("time".to_owned(), Json::String(crate::run::rfc3339(state.start)));
+    line.insert("run_id".to_owned(), text(k::RUN_ID));
+    line.insert("workflow".to_owned(), text(k::WORKFLOW));
+    line.insert("customer_id".to_owned(), text(k::CUSTOMER_ID));
+    line.insert("tenant_id".to_owned(), text(k::TENANT_ID));
+    line.insert("span_name".to_owned(), Json::String(span_name.to_owned()));
+    line.insert("provider".to_owned(), text(k::COST_PROVIDER));
+    line.insert("model".to_owned(), text(k::COST_MODEL));
+    line.insert("request_id".to_owned(), text(k::GEN_AI_RESPONSE_ID));
+    line.insert("tokens".to_owned(), Json::Object(tokens));
+    line.insert("service_tier".to_owned(), text(k::COST_SERVICE_TIER));
+    line.insert("cost_usd".to_owned(), number(k::COST_USD));
+    line.insert("source".to_owned(), text(k::COST_SOURCE));
+    line.insert(
+        "estimated".to_owned(),
+        state.get(k::COST_ESTIMATED).map_or(Json::Null, |v| Json::Bool(matches!(v, Value::Bool(true)))),
+    );
+    if state.get(k::COST_ESTIMATE_USD).is_some() {
+        line.insert("estimate_usd".to_owned(), number(k::COST_ESTIMATE_USD));
+    }
+    ledger.append(Json::Object(line).to_string());
+}
