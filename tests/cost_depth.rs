@@ -138,9 +138,7 @@ fn one_hour_cache_writes_are_priced_at_their_rate() {
             llm_span!(provider = "anthropic", model = "claude-sonnet-4-5", operation = "five")
                 .set_tokens(Tokens::anthropic(1_000, 0, 10_000, 100));
             let hour = Tokens { cache_write_1h: 4_000, ..Tokens::anthropic(1_000, 0, 10_000, 100) };
-            llm_span!(provider = "anthropic", model = "claude-sonnet-4-5", operation = "hour")
-                .set_tokens(hour)
-                .set_token_kinds(hour);
+            llm_span!(provider = "anthropic", model = "claude-sonnet-4-5", operation = "hour").set_tokens(hour);
         });
     });
     let spans = h.spans();
@@ -162,7 +160,7 @@ fn audio_input_tokens_are_priced_at_the_audio_rate() {
     let h = Harness::new();
     h.run(|| {
         let usage = Tokens { input: 1_000, audio_input: 800, output: 100, ..Default::default() };
-        llm_span!(provider = "openai", model = "gpt-audio").set_tokens(usage).set_token_kinds(usage);
+        llm_span!(provider = "openai", model = "gpt-audio").set_tokens(usage);
     });
     let spans = h.spans();
     let call = by_model(&spans, "gpt-audio")[0];

@@ -131,13 +131,19 @@ struct RateCard {
 }
 
 impl Matched {
-    /// The card's rates for these conditions: `None` = no card yet, `Some(None)` = no rate for the tier.
-    fn rates(&self, input: u64, minute: u64, tier: ServiceTier) -> Option<Option<Rates>> {
+    /// `price` applied to the rates of the card for these conditions (`None`: no rate for the tier), or
+    /// `None` when no card covers them yet. The rates are read in place, under the read lock.
+    fn with_rates<R>(
+        &self,
+        input: u64,
+        minute: u64,
+        tier: ServiceTier,
+        price: impl FnOnce(Option<&Rates>) -> R,
+    ) -> Option<R> {
         let cards = self.cards.read().unwrap_or_else(PoisonError::into_inner);
-        cards
-            .iter()
-            .find(|c| c.minute == minute && c.tier == tier && c.above < input && input <= c.up_to)
-            .map(|c| c.rates)
+        let card =
+            cards.iter().find(|c| c.minute == minute && c.tier == tier && c.above < input && input <= c.up_to)?;
+        Some(price(card.rates.as_ref()))
     }
 
     /// Whether a card for `minute` may be stored: not older than the cards held.
@@ -301,9 +307,11 @@ impl Catalog {
         };
         let input = usage.total_input();
         let minute = minute_of(call.at);
-        let priced = match matched.rates(input, minute, call.tier) {
-            Some(Some(rates)) => Ok(price_with(&rates, usage, call.web_searches)),
-            Some(None) => Err(UnpricedReason::NoTierPrice),
+        let cached = matched.with_rates(input, minute, call.tier, |rates| {
+            rates.map(|rates| price_with(rates, usage, call.web_searches)).ok_or(UnpricedReason::NoTierPrice)
+        });
+        let priced = match cached {
+            Some(priced) => priced,
             None => self.price_uncached(&matched, provider_id, call, minute),
         };
         match priced {
@@ -642,11 +650,52 @@ impl Split {
     }
 }
 
-/// The total and its parts of `usage` and `web_searches` at `rates`, split as [`Split`] says.
+/// The total and its parts of `usage` and `web_searches` at `rates`, split as [`Split`] says. Inlined:
+/// this is the whole per-span arithmetic of a priced call.
+#[inline(always)]
 fn price_with(rates: &Rates, usage: &Tokens, web_searches: u64) -> (f64, CostParts) {
-    let split = Split::of(usage);
     #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
     let tokens = |count: u64| count as f64;
+    // The common call has none of the kinds below: priced without splitting them out (the same figures).
+    let plain = usage.cache_write_1h
+        | usage.audio_input
+        | usage.image_input
+        | usage.audio_output
+        | usage.image_output
+        | web_searches
+        == 0;
+    if plain {
+        let input = usage.total_input();
+        let cache_read = usage.cache_read.min(input);
+        let cache_write = usage.cache_write.min(input - cache_read);
+        let output = usage.total_output();
+        let reasoning = usage.reasoning.min(output);
+        let parts = CostParts {
+            input_usd: rates.input * tokens(input - cache_read - cache_write),
+            output_usd: rates.output * tokens(output - reasoning),
+            cache_read_usd: rates.cache_read * tokens(cache_read),
+            cache_write_usd: rates.cache_write * tokens(cache_write),
+            reasoning_usd: rates.reasoning * tokens(reasoning),
+            request_usd: rates.request,
+            ..CostParts::default()
+        };
+        let total = parts.input_usd
+            + parts.output_usd
+            + parts.cache_read_usd
+            + parts.cache_write_usd
+            + parts.reasoning_usd
+            + parts.request_usd;
+        return (total, parts);
+    }
+    price_split(rates, usage, web_searches)
+}
+
+/// [`price_with`] of a call with 1-hour cache writes, audio or image tokens, or web searches.
+#[inline(never)]
+fn price_split(rates: &Rates, usage: &Tokens, web_searches: u64) -> (f64, CostParts) {
+    #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
+    let tokens = |count: u64| count as f64;
+    let split = Split::of(usage);
     let parts = CostParts {
         input_usd: rates.input * tokens(split.text_input),
         output_usd: rates.output * tokens(split.text_output),

@@ -370,26 +370,33 @@ impl PricingEngine {
         if usage.is_empty() {
             return Cost::unpriced(UnpricedReason::NoUsage);
         }
+        // The common setup, the bundled catalog alone without overrides: its answer is the answer, returned
+        // in place (a priced result is about 160 bytes; each move of it is a copy).
+        if let (None, Some(bundled), true) = (&self.file, &self.bundled, self.overrides.entries.is_empty()) {
+            return bundled.price_call(call);
+        }
         if let Some(entry) = self.overrides.prices_for(provider, model) {
             return Cost::Priced(self.price_override(entry, provider, model, usage));
         }
         let mut reason = UnpricedReason::UnknownProvider;
         for catalog in [self.file.as_ref(), self.bundled.as_ref()].into_iter().flatten() {
-            match catalog.price_call(call) {
-                Cost::Priced(mut priced) => {
+            let mut cost = catalog.price_call(call);
+            match &mut cost {
+                // Returned as it came (not taken apart and rebuilt): a priced result is a few hundred bytes.
+                Cost::Priced(priced) => {
                     if let Some(discount) = self.overrides.discount_for(provider, model) {
                         priced.parts = priced.parts.scaled(discount);
                         priced.total_usd *= discount;
                         priced.provenance.source = self.override_source.clone();
                     }
-                    return Cost::Priced(priced);
+                    return cost;
                 }
                 // The most specific reason across catalogs: a known provider beats an unknown one.
                 Cost::Unpriced { reason: found } => {
                     if reason == UnpricedReason::UnknownProvider
                         || matches!(found, UnpricedReason::NoPrice | UnpricedReason::NoTierPrice)
                     {
-                        reason = found;
+                        reason = *found;
                     }
                 }
             }

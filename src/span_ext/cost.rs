@@ -1,5 +1,6 @@
-//! [`CostSpanExt`]: what an LLM call was billed beyond its tokens — its service tier, the kinds of its
-//! tokens that have their own rates, its web searches, and the cost the provider reported.
+//! [`CostSpanExt`]: what an LLM call was billed beyond its tokens — its service tier, its web searches,
+//! and the cost the provider reported. (The token kinds with their own rates — 1-hour cache writes, audio
+//! and image tokens — are parts of [`Tokens`] and written by `set_tokens`.)
 
 use super::*;
 use crate::cost::ServiceTier;
@@ -30,30 +31,6 @@ pub trait CostSpanExt {
     /// # Ok::<(), botanu::Error>(())
     /// ```
     fn set_service_tier(&self, tier: ServiceTier) -> &Self;
-    /// Token kinds with their own rates, parts of the totals `set_tokens` records: the 1-hour cache
-    /// writes (`botanu.usage.cache_write_1h_tokens`, a part of the cache writes) and audio / image input
-    /// and output tokens (`gen_ai.usage.{audio,image}.{input,output}_tokens`), each written when > 0.
-    /// `set_tokens` does not write them, so both are called with the same [`Tokens`].
-    ///
-    /// ```
-    /// # use botanu::prelude::*;
-    /// # use botanu::semconv as k;
-    /// # use opentelemetry_sdk::trace::InMemorySpanExporter;
-    /// # use tracing_subscriber::prelude::*;
-    /// # let exporter = InMemorySpanExporter::default();
-    /// # let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
-    /// # tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-    /// let span = llm_span!(provider = "openai", model = "gpt-audio");
-    /// let usage = Tokens { input: 1_000, audio_input: 800, output: 50, ..Default::default() };
-    /// span.set_tokens(usage).set_token_kinds(usage);
-    /// # });
-    /// # guard.force_flush()?;
-    /// # let spans = exporter.get_finished_spans().unwrap();
-    /// # let attr = |key: &str| spans[0].attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string());
-    /// assert_eq!(attr(k::GEN_AI_USAGE_AUDIO_INPUT_TOKENS).as_deref(), Some("800"));
-    /// # Ok::<(), botanu::Error>(())
-    /// ```
-    fn set_token_kinds(&self, tokens: Tokens) -> &Self;
     /// Web searches the call made (`botanu.usage.web_search_requests`), priced at the catalog's rate
     /// per thousand into `botanu.cost.web_search_usd`.
     ///
@@ -104,15 +81,6 @@ pub trait CostSpanExt {
 impl CostSpanExt for Span {
     fn set_service_tier(&self, tier: ServiceTier) -> &Self {
         put_str(self, k::REQUEST_SERVICE_TIER, tier.as_str());
-        self
-    }
-
-    fn set_token_kinds(&self, tokens: Tokens) -> &Self {
-        put_positive(self, k::USAGE_CACHE_WRITE_1H_TOKENS, tokens.cache_write_1h);
-        put_positive(self, k::GEN_AI_USAGE_AUDIO_INPUT_TOKENS, tokens.audio_input);
-        put_positive(self, k::GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS, tokens.audio_output);
-        put_positive(self, k::GEN_AI_USAGE_IMAGE_INPUT_TOKENS, tokens.image_input);
-        put_positive(self, k::GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS, tokens.image_output);
         self
     }
 
