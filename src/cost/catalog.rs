@@ -290,6 +290,24 @@ impl Catalog {
     }
 
     /// Prices one LLM call with its service tier and web searches (see [`Catalog::price`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "bundled-prices")] {
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use botanu::cost::{Catalog, LlmCall, ServiceTier, Tokens};
+    ///
+    /// let catalog = Catalog::bundled();
+    /// let december_2026 = UNIX_EPOCH + Duration::from_secs(1_796_083_200);
+    /// // claude-sonnet-4-5 in a Message Batch (catalog, prompts up to 200k: input $1.5, output $7.5 per
+    /// // million from 2026-10-14; standard $3 and $15).
+    /// let usage = Tokens::anthropic(100_000, 0, 0, 100_000);
+    /// let call = LlmCall::new("anthropic", "claude-sonnet-4-5", usage, december_2026);
+    /// let batch = catalog.price_call(&call.with_tier(ServiceTier::Batch)).usd().unwrap_or_default();
+    /// assert!((batch - 0.9).abs() < 1e-12, "{batch}");
+    /// let standard = catalog.price_call(&call).usd().unwrap_or_default();
+    /// assert!((standard - 1.8).abs() < 1e-12, "{standard}");
+    /// # }
+    /// ```
     pub fn price_call(&self, call: &LlmCall<'_>) -> Cost {
         let usage = &call.tokens;
         if usage.is_empty() {

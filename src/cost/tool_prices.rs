@@ -143,23 +143,52 @@ impl ToolPrices {
     }
 
     /// Checks every entry: a name, prices finite and ≥ 0, at least one of them. `key` names the source.
+    ///
+    /// ```
+    /// use botanu::cost::{ToolPrice, ToolPrices};
+    ///
+    /// let prices = ToolPrices { entries: vec![ToolPrice { tool: "x".into(), ..Default::default() }] };
+    /// assert_eq!(prices.validate("code").unwrap_err().key, "code[x]");
+    /// ```
     pub fn validate(&self, key: &str) -> Result<(), PriceConfigError> {
         self.entries.iter().try_for_each(|entry| entry.validate(key))
     }
 
     /// These prices with `higher`'s appended: where both price the same tool, `higher` wins.
+    ///
+    /// ```
+    /// use botanu::cost::ToolPrices;
+    ///
+    /// let file = ToolPrices::parse("search=call:0.5", "yaml")?;
+    /// let env = ToolPrices::parse("search=call:0.25", "env")?;
+    /// assert_eq!(file.merge(env).price("search", None).and_then(|c| c.usd()), Some(0.25));
+    /// # Ok::<(), botanu::cost::PriceConfigError>(())
+    /// ```
     pub fn merge(mut self, higher: ToolPrices) -> Self {
         self.entries.extend(higher.entries);
         self
     }
 
     /// Whether no tool is priced.
+    ///
+    /// ```
+    /// assert!(botanu::cost::ToolPrices::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// The cost of one call of `tool` that returned `items` (`None`: not recorded), or `None` when the
     /// tool has no unit price (then the tool span is not cost-bearing).
+    ///
+    /// ```
+    /// use botanu::cost::{Cost, ToolPrices, UnpricedReason};
+    ///
+    /// let prices = ToolPrices::parse("enrich=item:0.002", "env")?;
+    /// assert_eq!(prices.price("enrich", None), Some(Cost::unpriced(UnpricedReason::NoUsage)));
+    /// assert_eq!(prices.price("enrich", Some(3)).and_then(|c| c.usd()), Some(0.006));
+    /// # Ok::<(), botanu::cost::PriceConfigError>(())
+    /// ```
     pub fn price(&self, tool: &str, items: Option<u64>) -> Option<Cost> {
         let entry = self.entries.iter().rev().find(|entry| entry.tool.eq_ignore_ascii_case(tool))?;
         Some(entry.price(items))
