@@ -79,13 +79,27 @@ impl CostLedger {
 
     /// Writes and flushes every line queued before the call, waiting at most `timeout`; false on timeout.
     pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
         let (done, wait) = sync_channel(1);
-        let sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        match sender {
-            // A blocking send: a flush waits for room like it waits for the writer (bounded by the writer).
-            Some(sender) if sender.send(Message::Flush(done)).is_ok() => wait.recv_timeout(timeout).is_ok(),
-            _ => false,
+        let Some(sender) = self.sender.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
+            return false;
+        };
+        // Waits for room in the channel as for the writer: within `timeout`, never longer.
+        let mut message = Message::Flush(done);
+        loop {
+            match sender.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => {
+                    if std::time::Instant::now() >= deadline {
+                        return false;
+                    }
+                    message = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
         }
+        wait.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())).is_ok()
     }
 
     /// Lines dropped: the channel was full, or the file could not be opened or written.
