@@ -429,3 +429,31 @@ fn the_cost_ledger_has_one_line_per_priced_span_with_the_span_figures() {
     drop(h);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The ledger's rotation, configured: past `max_bytes` the file moves to `.1`; with one rotated file kept,
+/// nothing beyond `.1` exists and no file is over the bound (lines are never split).
+#[test]
+fn the_cost_ledger_rotates_within_its_bounds() {
+    let dir = std::env::temp_dir().join(format!("botanu-ledger-rotation-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("cost.jsonl");
+    let h = harness_from(Config::default().with_cost_ledger(&path).with_cost_ledger_rotation(2_000, 1));
+    h.run(|| {
+        for _ in 0..30 {
+            llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens::openai(1_000, 0, 100));
+        }
+    });
+    assert_eq!(h.spans().len(), 30);
+    let rotated = dir.join("cost.jsonl.1");
+    for file in [&path, &rotated] {
+        let text = std::fs::read_to_string(file).expect("both files exist");
+        assert!(text.len() <= 2_000, "{} is {} bytes", file.display(), text.len());
+        for line in text.lines() {
+            let line: serde_json::Value = serde_json::from_str(line).expect("whole JSON lines");
+            assert_eq!(line["cost_usd"].as_f64(), Some(0.0035));
+        }
+    }
+    assert!(!dir.join("cost.jsonl.2").exists());
+    drop(h);
+    std::fs::remove_dir_all(&dir).ok();
+}
