@@ -84,10 +84,20 @@ fn main() {
         }
         // Pricing alone (no span): a plain gpt-4o call, and a claude call with cache reads, cache writes
         // and reasoning tokens, through the engine with the bundled catalog, lookup cache warm.
-        "price_plain" | "price_cached" => {
+        "price_plain" | "price_cached" | "price_flex" => {
             use botanu::cost::{PricingConfig, PricingEngine, Tokens};
             let engine = PricingEngine::new(&PricingConfig::default()).expect("default pricing config");
             let at = std::time::SystemTime::now();
+            if variant == "price_flex" {
+                // Issue 26: a flex-tier call with web searches and audio tokens (`price_call`).
+                use botanu::cost::{LlmCall, ServiceTier};
+                let usage = Tokens { audio_input: 300, ..Tokens::openai(10_000, 2_000, 1_000) };
+                let call = LlmCall::new("openai", "o3", usage, at).with_tier(ServiceTier::Flex).with_web_searches(2);
+                run(iterations, || {
+                    black_box(engine.price_call(black_box(&call)));
+                });
+                return;
+            }
             let (provider, model, usage) = if variant == "price_plain" {
                 ("openai", "gpt-4o", Tokens::openai(1_200, 0, 300))
             } else {

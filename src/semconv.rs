@@ -271,6 +271,8 @@ pub const GEN_AI_USAGE_COST_CURRENCY: &str = "gen_ai.usage.cost.currency";
 pub const GEN_AI_USAGE_COST_SOURCE: &str = "gen_ai.usage.cost.source";
 /// [`GEN_AI_USAGE_COST_SOURCE`] of a cost botanu computed.
 pub const COST_SOURCE_LOCAL: &str = "local";
+/// [`GEN_AI_USAGE_COST_SOURCE`] of a cost the provider reported (`set_provider_cost`, `gen_ai.usage.cost`).
+pub const COST_SOURCE_PROVIDER: &str = "provider";
 /// Token modality metric attribute of the `gen_ai.client.inference.usage.*` counters: `text`, `audio`,
 /// `image`, or `unknown` (a failed call's zero).
 pub const GEN_AI_TOKEN_MODALITY: &str = "gen_ai.token.modality";
@@ -750,3 +752,40 @@ pub const BUDGET_SCOPE: &str = "botanu.budget.scope";
 /// Decision attribute of [`METRIC_BUDGET_DECISIONS`]: `allowed`, `warned`, `soft_limited`, `denied`,
 /// `store_unavailable`.
 pub const BUDGET_DECISION: &str = "botanu.budget.decision";
+
+// === cost depth (contract §7, "Added in round 3"; issue 26) ===
+// Service tiers, cache-write durations, modalities, provider-reported cost, non-token charges. Kept apart
+// from the token keys above: the token-count dialects (issue 24) own how token counts are read.
+
+/// Part of [`COST_USD`] for audio input and output tokens, at their own rates.
+pub const COST_AUDIO_USD: &str = "botanu.cost.audio_usd";
+/// Part of [`COST_USD`] for image input and output tokens, at their own rates.
+pub const COST_IMAGE_USD: &str = "botanu.cost.image_usd";
+/// Part of [`COST_USD`] for the web searches an LLM call made.
+pub const COST_WEB_SEARCH_USD: &str = "botanu.cost.web_search_usd";
+/// With a provider-reported [`COST_USD`]: the local estimate of the same call.
+pub const COST_ESTIMATE_USD: &str = "botanu.cost.estimate_usd";
+/// The service tier an LLM call was priced at (`standard`, `flex`, `priority`, `batch`); written when
+/// not standard, or when the span said so.
+pub const COST_SERVICE_TIER: &str = "botanu.cost.service_tier";
+/// The service tier the application recorded (`set_service_tier`).
+pub const REQUEST_SERVICE_TIER: &str = "botanu.request.service_tier";
+/// OpenAI semantic conventions: the service tier requested.
+pub const OPENAI_REQUEST_SERVICE_TIER: &str = "openai.request.service_tier";
+/// OpenAI semantic conventions: the service tier that served the request (read before the requested one).
+pub const OPENAI_RESPONSE_SERVICE_TIER: &str = "openai.response.service_tier";
+/// Of the cache-write tokens, those written with a 1-hour lifetime (Anthropic
+/// `cache_creation.ephemeral_1h_input_tokens`).
+pub const USAGE_CACHE_WRITE_1H_TOKENS: &str = "botanu.usage.cache_write_1h_tokens";
+/// Web searches an LLM call made (Anthropic `server_tool_use.web_search_requests`; `set_web_searches`).
+pub const USAGE_WEB_SEARCH_REQUESTS: &str = "botanu.usage.web_search_requests";
+/// The cost the provider reported it billed, USD (`set_provider_cost`).
+pub const USAGE_PROVIDER_COST_USD: &str = "botanu.usage.provider_cost_usd";
+/// The provider-reported cost as OpenRouter (`usage.cost`), LiteLLM and rig record it, USD.
+pub const GEN_AI_USAGE_COST: &str = "gen_ai.usage.cost";
+/// Counter of spans whose local estimate and provider-reported cost differ by more than 1 %.
+pub const METRIC_COST_ESTIMATE_DRIFT: &str = "botanu.cost.estimate_drift";
+/// Unit of [`METRIC_COST_ESTIMATE_DRIFT`].
+pub const METRIC_COST_ESTIMATE_DRIFT_UNIT: &str = "{span}";
+/// [`METRIC_COST`]'s customer or tenant value for everything outside the allow-list / top N.
+pub const COST_METRIC_OTHER: &str = "_other";

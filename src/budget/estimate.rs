@@ -137,6 +137,7 @@ impl Estimate {
                     model: None,
                     estimated: true,
                 },
+                estimate_usd: None,
             }),
             What::Usd(_) => Cost::unpriced(UnpricedReason::NoPrice),
             What::Llm { provider, model, input_tokens, max_output_tokens } => match engine {

@@ -134,7 +134,17 @@ impl Builder {
         let mut self_metrics = register_export_metrics(&meter, &export_stats, pipeline.as_ref(), config.export_timeout);
         self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
         let cost_summary = Arc::new(SummaryStore::default());
-        let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone()));
+        // The cost ledger's writer thread, when one is configured (a thread that cannot start: no ledger).
+        let ledger = match (&engine, &config.pricing.ledger_file) {
+            (Some(_), Some(path)) => crate::pipeline::CostLedger::start(crate::pipeline::LedgerFile {
+                path: path.clone(),
+                max_bytes: config.pricing.ledger_max_bytes.max(1),
+                max_files: config.pricing.ledger_max_files,
+            })
+            .map(Arc::new),
+            _ => None,
+        };
+        let cost = engine.map(|engine| CostLayer::new(engine, &meter, cost_summary.clone(), ledger.clone()));
         let budgets = match budgets {
             Some(budgets) => Some(budgets),
             None => config.budgets.is_configured().then(crate::budget::Budgets::new),
@@ -183,6 +193,7 @@ impl Builder {
             warnings,
             cost_summary,
             pipeline,
+            ledger,
             done: false,
         };
         Ok((layer, guard))

@@ -58,6 +58,8 @@ pub struct BotanuGuard {
     pub(super) cost_summary: Arc<SummaryStore>,
     /// The layer's finisher, drained before the providers flush (see `layer::finisher`).
     pub(super) pipeline: Option<Arc<Pipeline>>,
+    /// The cost ledger's writer, flushed after the finisher drains.
+    pub(super) ledger: Option<Arc<crate::pipeline::CostLedger>>,
     pub(super) done: bool,
 }
 
@@ -95,6 +97,9 @@ impl BotanuGuard {
         // Spans still on the finisher's buffers are finished first: their metrics and cost too.
         if let Some(pipeline) = &self.pipeline {
             pipeline.drain(self.timeout).map_err(|e| Error::Flush(Box::new(e)))?;
+        }
+        if let Some(ledger) = &self.ledger {
+            ledger.flush(deadline.saturating_duration_since(std::time::Instant::now()));
         }
         let traces = self.tracer_provider.clone();
         let metrics = self.meter_provider.clone();
@@ -218,6 +223,18 @@ impl BotanuGuard {
         &self.warnings
     }
 
+    /// Cost-ledger lines dropped so far (the ledger's queue was full, or its file could not be opened or
+    /// written); 0 without a ledger.
+    ///
+    /// ```
+    /// let (_layer, guard) = botanu::Builder::new().build::<tracing_subscriber::Registry>()?;
+    /// assert_eq!(guard.cost_ledger_dropped(), 0);
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn cost_ledger_dropped(&self) -> u64 {
+        self.ledger.as_ref().map_or(0, |ledger| ledger.dropped())
+    }
+
     /// What the runs cost so far, per workflow: runs, LLM calls, tokens, estimated cost, unpriced spans
     /// and cost per unit of outcome, from the roll-up of each run that closed in this process. Empty
     /// when pricing is off. `Display` prints it as a table.
@@ -308,6 +325,9 @@ impl BotanuGuard {
         // then the providers, in what is left of the one timeout.
         if let Some(pipeline) = &self.pipeline {
             let _ = pipeline.shut_down(timeout);
+        }
+        if let Some(ledger) = &self.ledger {
+            ledger.flush(deadline.saturating_duration_since(std::time::Instant::now()));
         }
         let timeout = deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_millis(1));
         let traces = self.tracer_provider.clone();

@@ -114,6 +114,10 @@ pub(super) fn pricing_engine(settings: &PricingConfig) -> Result<PricingEngine, 
         .overrides
         .validate("Config::with_price_override")
         .map_err(|error| invalid(error.key, String::new(), error.kind.expected()))?;
+    settings
+        .tool_prices
+        .validate("Config::with_tool_price")
+        .map_err(|error| invalid(error.key, String::new(), error.kind.expected()))?;
     PricingEngine::new(settings).map_err(|error| {
         let path = settings.catalog_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
         invalid("pricing.catalog_file".to_owned(), path, error.kind.expected())

@@ -744,6 +744,23 @@ impl Builder {
         self
     }
 
+    /// Adds a tool's unit prices (per call, per item returned); they win over the environment's
+    /// (`BOTANU_TOOL_PRICES`) and the file's (`pricing.tool_prices`) for the same tool. A bad value
+    /// fails [`Builder::build`] with a [`ConfigError`] naming it.
+    ///
+    /// ```
+    /// use botanu::cost::ToolPrice;
+    ///
+    /// let bad = ToolPrice { tool: "search".into(), per_call: Some(-1.0), per_item: None };
+    /// let error = botanu::Builder::new().with_tool_price(bad).build::<tracing_subscriber::Registry>().unwrap_err();
+    /// assert!(error.to_string().contains("Config::with_tool_price[search].call"), "{error}");
+    /// # Ok::<(), botanu::Error>(())
+    /// ```
+    pub fn with_tool_price(mut self, price: crate::cost::ToolPrice) -> Self {
+        self.config = self.config.with_tool_price(price);
+        self
+    }
+
     /// A price catalog file in `genai-prices`' JSON format, consulted before the bundled catalog; read by
     /// [`Builder::build`], which fails with a [`ConfigError`] if it cannot be loaded.
     ///

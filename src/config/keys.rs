@@ -44,6 +44,12 @@ pub(super) const BOTANU_BUDGET_UNPRICED: &str = "BOTANU_BUDGET_UNPRICED";
 pub(super) const BOTANU_BUDGET_STORE: &str = "BOTANU_BUDGET_STORE";
 pub(super) const BOTANU_BUDGET_STORE_TIMEOUT_MILLIS: &str = "BOTANU_BUDGET_STORE_TIMEOUT_MILLIS";
 pub(super) const BOTANU_BUDGET_STORE_FAILURE: &str = "BOTANU_BUDGET_STORE_FAILURE";
+pub(super) const BOTANU_TOOL_PRICES: &str = "BOTANU_TOOL_PRICES";
+pub(super) const BOTANU_COST_METRIC_CUSTOMERS: &str = "BOTANU_COST_METRIC_CUSTOMERS";
+pub(super) const BOTANU_COST_METRIC_CUSTOMER_LIMIT: &str = "BOTANU_COST_METRIC_CUSTOMER_LIMIT";
+pub(super) const BOTANU_COST_LEDGER_FILE: &str = "BOTANU_COST_LEDGER_FILE";
+pub(super) const BOTANU_COST_LEDGER_MAX_BYTES: &str = "BOTANU_COST_LEDGER_MAX_BYTES";
+pub(super) const BOTANU_COST_LEDGER_MAX_FILES: &str = "BOTANU_COST_LEDGER_MAX_FILES";
 // The OTLP transport (see `tls.rs`): general, then per-signal forms.
 pub(super) const BOTANU_TLS_ROOTS: &str = "BOTANU_TLS_ROOTS";
 pub(super) const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
@@ -105,6 +111,12 @@ pub(super) const Y_BUDGETS_UNPRICED: &str = "budgets.unpriced";
 pub(super) const Y_BUDGETS_STORE: &str = "budgets.store";
 pub(super) const Y_BUDGETS_STORE_TIMEOUT_MS: &str = "budgets.store_timeout_ms";
 pub(super) const Y_BUDGETS_STORE_FAILURE: &str = "budgets.store_failure";
+pub(super) const Y_PRICING_TOOL_PRICES: &str = "pricing.tool_prices";
+pub(super) const Y_PRICING_METRIC_CUSTOMERS: &str = "pricing.metric_customers";
+pub(super) const Y_PRICING_METRIC_CUSTOMER_LIMIT: &str = "pricing.metric_customer_limit";
+pub(super) const Y_PRICING_LEDGER_FILE: &str = "pricing.ledger.file";
+pub(super) const Y_PRICING_LEDGER_MAX_BYTES: &str = "pricing.ledger.max_bytes";
+pub(super) const Y_PRICING_LEDGER_MAX_FILES: &str = "pricing.ledger.max_files";
 
 pub(super) const RES_SERVICE_NAME: &str = "service.name";
 pub(super) const RES_SERVICE_VERSION: &str = "service.version";

@@ -67,6 +67,11 @@
 //! | `budgets.store` | `BOTANU_BUDGET_STORE` (`memory` or `redis://host:port/db`) | `budgets.store` | `memory` |
 //! | `budgets.store_timeout` | `BOTANU_BUDGET_STORE_TIMEOUT_MILLIS` | `budgets.store_timeout_ms` | 25 ms |
 //! | `budgets.store_failure` | `BOTANU_BUDGET_STORE_FAILURE` (`open`, `closed`) | `budgets.store_failure` | `open` |
+//! | `pricing.metric_customers` | `BOTANU_COST_METRIC_CUSTOMERS` (comma list) | `pricing.metric_customers` (list) | none |
+//! | `pricing.metric_customer_limit` | `BOTANU_COST_METRIC_CUSTOMER_LIMIT` | `pricing.metric_customer_limit` | 0 |
+//! | `pricing.ledger.file` | `BOTANU_COST_LEDGER_FILE` | `pricing.ledger.file` | none (no ledger) |
+//! | `pricing.ledger.max_bytes` / `.max_files` | `BOTANU_COST_LEDGER_MAX_BYTES`, `BOTANU_COST_LEDGER_MAX_FILES` | `pricing.ledger.max_bytes`, `.max_files` | 64 MiB, 4 |
+//! | `pricing.tool_prices` | `BOTANU_TOOL_PRICES` (`web_search=call:0.01;enrich=call:0.002,item:0.0005`, see [`crate::cost::ToolPrices::parse`]) | `pricing.tool_prices` (mapping `tool: call:0.01,item:0.0005`) | none |
 //! | `traces_exporter` | `OTEL_SDK_DISABLED` (true → none), `OTEL_TRACES_EXPORTER` (`otlp`, `console`, `none`) | — | otlp if a traces endpoint is set, else console |
 //! | `sdk_disabled` | `OTEL_SDK_DISABLED` | — | false |
 //! | `resource_attributes` | `OTEL_RESOURCE_ATTRIBUTES` (`k=v,...`, percent-decoded; the keys folded into the fields above are removed) | — | none |

@@ -482,6 +482,85 @@ impl Config {
         self
     }
 
+    /// Breaks the `botanu.cost` metric down by these customer (or tenant) ids
+    /// (`botanu.customer_id`, `botanu.tenant_id`); every other id counts under `_other`. Replaces the
+    /// environment's and the file's list.
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_metric_customers(["acme", "globex"]);
+    /// assert_eq!(config.pricing().metric_customers, ["acme", "globex"]);
+    /// ```
+    #[must_use]
+    pub fn with_cost_metric_customers<I, S>(mut self, customers: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.pricing.metric_customers = customers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Besides the allow-list, gives the first `limit` further customer (and tenant) ids their own
+    /// `botanu.cost` series (at most [`MAX_METRIC_CUSTOMERS`](crate::cost::MAX_METRIC_CUSTOMERS)); later
+    /// ones count under `_other`.
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_metric_customer_limit(20);
+    /// assert_eq!(config.pricing().metric_customer_limit, 20);
+    /// ```
+    #[must_use]
+    pub fn with_cost_metric_customer_limit(mut self, limit: usize) -> Self {
+        self.pricing.metric_customer_limit = limit;
+        self
+    }
+
+    /// Writes the cost ledger to `path`: one JSON line per priced span (time, run, workflow, customer,
+    /// provider, model, request id, tokens by kind, tier, cost, source; never content), on its own
+    /// thread, rotated by size (see [`Config::with_cost_ledger_rotation`]).
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_ledger("/var/log/app/botanu-cost.jsonl");
+    /// assert!(config.pricing().ledger_file.is_some());
+    /// ```
+    #[must_use]
+    pub fn with_cost_ledger(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.pricing.ledger_file = Some(path.into());
+        self
+    }
+
+    /// The ledger's rotation: past `max_bytes` the file becomes `<file>.1` (and `.1` becomes `.2`, …),
+    /// keeping `max_files` rotated files.
+    ///
+    /// ```
+    /// let config = botanu::Config::default().with_cost_ledger_rotation(1 << 20, 2);
+    /// assert_eq!(config.pricing().ledger_max_bytes, 1 << 20);
+    /// assert_eq!(config.pricing().ledger_max_files, 2);
+    /// ```
+    #[must_use]
+    pub fn with_cost_ledger_rotation(mut self, max_bytes: u64, max_files: usize) -> Self {
+        self.pricing.ledger_max_bytes = max_bytes;
+        self.pricing.ledger_max_files = max_files;
+        self
+    }
+
+    /// Adds a tool's unit prices (per call and/or per item returned) that win over the environment's
+    /// (`BOTANU_TOOL_PRICES`) and the file's (`pricing.tool_prices`) for the same tool: its spans get
+    /// `botanu.cost.usd` with `botanu.cost.source = "unit-price"` and roll into
+    /// `botanu.run.cost.tool_usd`. Checked when the pipeline is built.
+    ///
+    /// ```
+    /// use botanu::cost::ToolPrice;
+    ///
+    /// let config = botanu::Config::default()
+    ///     .with_tool_price(ToolPrice { tool: "web_search".into(), per_call: Some(0.01), per_item: None });
+    /// assert_eq!(config.pricing().tool_prices.entries.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_tool_price(mut self, price: crate::cost::ToolPrice) -> Self {
+        self.pricing.tool_prices.entries.push(price);
+        self
+    }
+
     /// Sets the operator's price catalog file (`genai-prices`' JSON format), consulted before the bundled
     /// catalog. Read when the pipeline is built.
     ///

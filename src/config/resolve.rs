@@ -9,7 +9,7 @@ use super::tls::Signal;
 use super::url::{redact_after_authority, split_url, strip_credentials};
 use super::{Config, Endpoint, EndpointKind, PiiConfig, Protocol, TracesExporter};
 use crate::budget::{BudgetConfig, BudgetStoreKind, Cap, CapParseError, StoreFailure, UnpricedPolicy};
-use crate::cost::{PriceConfigError, PriceOverrides, PricingConfig};
+use crate::cost::{PriceConfigError, PriceOverrides, PricingConfig, ToolPrices};
 
 impl Layers<'_> {
     /// Every field, in the order errors and warnings are reported, then one exhaustive `Config` literal:
@@ -226,7 +226,59 @@ impl Layers<'_> {
                 }
             })?
             .or(defaults.catalog_file);
-        Ok(PricingConfig { enabled, overrides, catalog_file, ..defaults })
+        // Tool unit prices: the environment's replace the file's; code's (`with_tool_price`) are appended
+        // to `defaults` after loading and win for their tool.
+        let tool_prices = if let Some(raw) = self.env(BOTANU_TOOL_PRICES) {
+            ToolPrices::parse(&raw.value, &raw.key).map_err(|error| price_error(&raw, error))?
+        } else if let Some(entries) = self.file.as_ref().and_then(|f| f.map(Y_PRICING_TOOL_PRICES)) {
+            let mut prices = ToolPrices::default();
+            for (tool, raw) in entries {
+                let entry = ToolPrices::parse(&format!("{tool}={}", raw.value), Y_PRICING_TOOL_PRICES)
+                    .map_err(|error| price_error(raw, error))?;
+                prices = prices.merge(entry);
+            }
+            prices
+        } else {
+            defaults.tool_prices.clone()
+        };
+        let metric_customers = if let Some(raw) = self.env(BOTANU_COST_METRIC_CUSTOMERS) {
+            comma_list(&raw.value)
+        } else if let Some(items) = self.file.as_ref().and_then(|f| f.list(Y_PRICING_METRIC_CUSTOMERS)) {
+            items.iter().flat_map(|raw| comma_list(&raw.value)).collect()
+        } else {
+            defaults.metric_customers.clone()
+        };
+        let metric_customer_limit = self
+            .value(&[BOTANU_COST_METRIC_CUSTOMER_LIMIT], &[], Y_PRICING_METRIC_CUSTOMER_LIMIT, parse_count)?
+            .unwrap_or(defaults.metric_customer_limit);
+        let ledger_file = self
+            .value(&[BOTANU_COST_LEDGER_FILE], &[], Y_PRICING_LEDGER_FILE, |raw| {
+                let path = raw.value.trim();
+                if path.is_empty() {
+                    Err(raw.invalid("a file path for the cost ledger"))
+                } else {
+                    Ok(std::path::PathBuf::from(path))
+                }
+            })?
+            .or(defaults.ledger_file.clone());
+        let ledger_max_bytes = self
+            .value(&[BOTANU_COST_LEDGER_MAX_BYTES], &[], Y_PRICING_LEDGER_MAX_BYTES, parse_count)?
+            .map_or(defaults.ledger_max_bytes, |n| n as u64);
+        let ledger_max_files = self
+            .value(&[BOTANU_COST_LEDGER_MAX_FILES], &[], Y_PRICING_LEDGER_MAX_FILES, parse_count)?
+            .unwrap_or(defaults.ledger_max_files);
+        Ok(PricingConfig {
+            enabled,
+            overrides,
+            catalog_file,
+            tool_prices,
+            metric_customers,
+            metric_customer_limit,
+            ledger_file,
+            ledger_max_bytes,
+            ledger_max_files,
+            ..defaults
+        })
     }
 
     /// The budget settings, each from its first layer. A cap entry that does not parse fails the load

@@ -33,7 +33,7 @@ pub(super) enum Shape {
 }
 
 /// Every YAML key botanu reads. Parents (`service`, `eval.pii`, …) are implied.
-pub(super) const SCHEMA: [(&str, Shape); 38] = [
+pub(super) const SCHEMA: [(&str, Shape); 44] = [
     (keys::Y_SERVICE_NAME, Shape::Scalar),
     (keys::Y_SERVICE_VERSION, Shape::Scalar),
     (keys::Y_SERVICE_NAMESPACE, Shape::Scalar),
@@ -72,6 +72,12 @@ pub(super) const SCHEMA: [(&str, Shape); 38] = [
     (keys::Y_BUDGETS_STORE, Shape::Scalar),
     (keys::Y_BUDGETS_STORE_TIMEOUT_MS, Shape::Scalar),
     (keys::Y_BUDGETS_STORE_FAILURE, Shape::Scalar),
+    (keys::Y_PRICING_TOOL_PRICES, Shape::Map),
+    (keys::Y_PRICING_METRIC_CUSTOMERS, Shape::List),
+    (keys::Y_PRICING_METRIC_CUSTOMER_LIMIT, Shape::Scalar),
+    (keys::Y_PRICING_LEDGER_FILE, Shape::Scalar),
+    (keys::Y_PRICING_LEDGER_MAX_BYTES, Shape::Scalar),
+    (keys::Y_PRICING_LEDGER_MAX_FILES, Shape::Scalar),
 ];
 
 /// A known key's value, interpolated, with its position.

@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use genai_prices::{Calculator, ErrorKind, PriceCalculation, PriceRequest, Usage, UsageKey};
 
 use super::overrides::{PriceConfigError, PriceConfigErrorKind};
-use super::{Cost, CostParts, Priced, Provenance, Tokens, UnpricedReason};
+use super::{Cost, CostParts, LlmCall, Priced, Provenance, ServiceTier, Tokens, UnpricedReason};
 
 /// `botanu.cost.source` of prices from the bundled catalog. The bundled data carries no date of its own,
 /// so the provenance is the crate version that ships it (pinned exactly in `Cargo.toml` for that reason).
@@ -63,15 +63,17 @@ struct Matched {
     cards: RwLock<Vec<RateCard>>,
 }
 
-/// Rate cards kept per model: one per prompt-size tier in use (catalog models have at most a few).
-const MAX_CARDS_PER_MODEL: usize = 8;
+/// Rate cards kept per model: one per prompt-size tier and service tier in use (catalog models have at
+/// most a few of each).
+const MAX_CARDS_PER_MODEL: usize = 16;
 
 /// Prompts above this many input tokens are priced by the catalog directly each time: the tier search
 /// stops here (no model has a context window anywhere near it).
 const TIER_SEARCH_CAP: u64 = 1 << 40;
 
-/// The prices of one model for one prompt-size tier during one UTC minute, as USD per token (per call
-/// for `request`): pricing a call inside that tier and minute is then six multiplications.
+/// The prices of one model for one prompt-size tier and service tier during one UTC minute, as USD per
+/// token (per call for `request`, per search for `web_search`): pricing a call inside that tier and
+/// minute is then a dozen multiplications.
 ///
 /// Derived from the catalog itself (not from its JSON), so the catalog's rules stay the only source:
 /// which cache and reasoning prices exist (a kind without its own price falls back to the input or
@@ -81,12 +83,39 @@ struct Rates {
     input: f64,
     cache_read: f64,
     cache_write: f64,
+    cache_write_1h: f64,
+    audio_input: f64,
+    image_input: f64,
     output: f64,
     reasoning: f64,
+    audio_output: f64,
+    image_output: f64,
     request: f64,
+    web_search: f64,
 }
 
-/// [`Rates`] and where they hold: total input tokens in `(above, up_to]`, start times in `minute`.
+impl Rates {
+    fn all(&self) -> [f64; 12] {
+        [
+            self.input,
+            self.cache_read,
+            self.cache_write,
+            self.cache_write_1h,
+            self.audio_input,
+            self.image_input,
+            self.output,
+            self.reasoning,
+            self.audio_output,
+            self.image_output,
+            self.request,
+            self.web_search,
+        ]
+    }
+}
+
+/// [`Rates`] and where they hold: total input tokens in `(above, up_to]`, start times in `minute`, calls
+/// of service tier `tier`. `rates` is `None` when the catalog has no rate for `tier` (the tier's price
+/// variant is missing or not yet in force): such calls are unpriced, never priced at the standard rate.
 ///
 /// The validity window in time is one UTC minute because the catalog does not expose its price
 /// periods: periods start at midnight UTC (`start_date`) or at a time of day (`start_time`, whole
@@ -95,15 +124,26 @@ struct Rates {
 #[derive(Debug, Clone, Copy)]
 struct RateCard {
     minute: u64,
+    tier: ServiceTier,
     above: u64,
     up_to: u64,
-    rates: Rates,
+    rates: Option<Rates>,
 }
 
 impl Matched {
-    fn rates(&self, input: u64, minute: u64) -> Option<Rates> {
+    /// `price` applied to the rates of the card for these conditions (`None`: no rate for the tier), or
+    /// `None` when no card covers them yet. The rates are read in place, under the read lock.
+    fn with_rates<R>(
+        &self,
+        input: u64,
+        minute: u64,
+        tier: ServiceTier,
+        price: impl FnOnce(Option<&Rates>) -> R,
+    ) -> Option<R> {
         let cards = self.cards.read().unwrap_or_else(PoisonError::into_inner);
-        cards.iter().find(|c| c.minute == minute && c.above < input && input <= c.up_to).map(|c| c.rates)
+        let card =
+            cards.iter().find(|c| c.minute == minute && c.tier == tier && c.above < input && input <= c.up_to)?;
+        Some(price(card.rates.as_ref()))
     }
 
     /// Whether a card for `minute` may be stored: not older than the cards held.
@@ -240,16 +280,41 @@ impl Catalog {
 
     /// Prices one LLM call of `model` from `provider` (a normalized botanu vendor such as `openai`,
     /// `anthropic`, `gcp.vertex_ai`, `aws.bedrock`, `azure.openai`; see [`catalog_provider_id`]) at `at`,
-    /// the call's start time.
+    /// the call's start time, at the standard service tier.
     ///
     /// The first call for a model matches it in the catalog; then, per prompt-size tier and UTC minute,
     /// its rates are derived once from the catalog, and every call inside them is priced by arithmetic
     /// on those rates (tens of nanoseconds instead of the catalog's microseconds).
     pub fn price(&self, provider: &str, model: &str, usage: &Tokens, at: SystemTime) -> Cost {
+        self.price_call(&LlmCall::new(provider, model, *usage, at))
+    }
+
+    /// Prices one LLM call with its service tier and web searches (see [`Catalog::price`]).
+    ///
+    /// ```
+    /// # #[cfg(feature = "bundled-prices")] {
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use botanu::cost::{Catalog, LlmCall, ServiceTier, Tokens};
+    ///
+    /// let catalog = Catalog::bundled();
+    /// let december_2026 = UNIX_EPOCH + Duration::from_secs(1_796_083_200);
+    /// // claude-sonnet-4-5 in a Message Batch (catalog, prompts up to 200k: input $1.5, output $7.5 per
+    /// // million from 2026-10-14; standard $3 and $15).
+    /// let usage = Tokens::anthropic(100_000, 0, 0, 100_000);
+    /// let call = LlmCall::new("anthropic", "claude-sonnet-4-5", usage, december_2026);
+    /// let batch = catalog.price_call(&call.with_tier(ServiceTier::Batch)).usd().unwrap_or_default();
+    /// assert!((batch - 0.9).abs() < 1e-12, "{batch}");
+    /// let standard = catalog.price_call(&call).usd().unwrap_or_default();
+    /// assert!((standard - 1.8).abs() < 1e-12, "{standard}");
+    /// # }
+    /// ```
+    pub fn price_call(&self, call: &LlmCall<'_>) -> Cost {
+        let usage = &call.tokens;
         if usage.is_empty() {
             return Cost::unpriced(UnpricedReason::NoUsage);
         }
-        let provider_id = catalog_provider_id(provider);
+        let provider_id = catalog_provider_id(call.provider);
+        let model = call.model;
         let lookup = match self.lookups.get(provider_id, model) {
             Some(lookup) => lookup,
             None => self.resolve(provider_id, model),
@@ -259,13 +324,16 @@ impl Catalog {
             Lookup::Found(matched) => matched,
         };
         let input = usage.total_input();
-        let minute = minute_of(at);
-        let priced = match matched.rates(input, minute) {
-            Some(rates) => Some(price_with(&rates, usage)),
-            None => self.price_uncached(&matched, provider_id, model, usage, at, minute),
+        let minute = minute_of(call.at);
+        let cached = matched.with_rates(input, minute, call.tier, |rates| {
+            rates.map(|rates| price_with(rates, usage, call.web_searches)).ok_or(UnpricedReason::NoTierPrice)
+        });
+        let priced = match cached {
+            Some(priced) => priced,
+            None => self.price_uncached(&matched, provider_id, call, minute),
         };
         match priced {
-            Some((total_usd, parts)) if total_usd.is_finite() && total_usd > 0.0 => Cost::Priced(Priced {
+            Ok((total_usd, parts)) if total_usd.is_finite() && total_usd > 0.0 => Cost::Priced(Priced {
                 total_usd,
                 parts,
                 provenance: Provenance {
@@ -274,8 +342,10 @@ impl Catalog {
                     model: Some(matched.model.clone()),
                     estimated: true,
                 },
+                estimate_usd: None,
             }),
-            _ => Cost::unpriced(UnpricedReason::NoPrice),
+            Err(reason) => Cost::unpriced(reason),
+            Ok(_) => Cost::unpriced(UnpricedReason::NoPrice),
         }
     }
 
@@ -287,21 +357,23 @@ impl Catalog {
         &self,
         matched: &Matched,
         provider_id: &str,
-        model: &str,
-        usage: &Tokens,
-        at: SystemTime,
+        call: &LlmCall<'_>,
         minute: u64,
-    ) -> Option<(f64, CostParts)> {
+    ) -> Result<(f64, CostParts), UnpricedReason> {
+        let usage = &call.tokens;
         let input = usage.total_input();
         if input == 0 || input > TIER_SEARCH_CAP || !matched.accepts(minute) {
-            return self.price_matched(provider_id, model, usage, at);
+            return self.price_matched(provider_id, call);
         }
-        match self.derive_card(provider_id, model, input, at, minute) {
+        match self.derive_card(provider_id, call.model, input, call.at, minute, call.tier) {
             Some(card) => {
                 matched.store(card);
-                Some(price_with(&card.rates, usage))
+                match card.rates {
+                    Some(rates) => Ok(price_with(&rates, usage, call.web_searches)),
+                    None => Err(UnpricedReason::NoTierPrice),
+                }
             }
-            None => self.price_matched(provider_id, model, usage, at),
+            None => self.price_matched(provider_id, call),
         }
     }
 
@@ -326,11 +398,14 @@ impl Catalog {
         lookup
     }
 
-    /// The rates at prompt size `input` (total input tokens, which pick the tier) and time `at`, from
-    /// three catalog calculations: every input token uncached / read from the cache / written to it,
-    /// with a million output tokens plain / all reasoning.
-    fn rates_at(&self, provider_id: &str, model: &str, input: u64, at: SystemTime) -> Option<Rates> {
+    /// The rates at prompt size `input` (total input tokens, which pick the tier), time `at` and service
+    /// tier `tier`, from one catalog calculation per kind: every input token of that kind (uncached, read
+    /// from the cache, written to it for 5 minutes / 1 hour, audio, image) with a million output tokens
+    /// of a kind (plain, reasoning, audio, image), and a thousand web searches. A kind without its own
+    /// price comes out at the price the catalog charges it instead (its parent kind's).
+    fn rates_at(&self, provider_id: &str, model: &str, input: u64, at: SystemTime, tier: ServiceTier) -> Option<Rates> {
         const OUTPUT: f64 = 1_000_000.0;
+        const SEARCHES: f64 = 1_000.0;
         #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
         let tokens = input as f64;
         let probe = |pairs: &[(UsageKey, f64)]| {
@@ -338,40 +413,64 @@ impl Catalog {
             for (key, value) in pairs {
                 usage.insert(key.clone(), *value);
             }
-            self.calculate(provider_id, model, &usage, at)
+            self.calculate(provider_id, model, &usage, at, tier)
+        };
+        let with_input =
+            |key: UsageKey| probe(&[(UsageKey::INPUT_TOKENS, tokens), (key, tokens)]).map(|p| p.input_price / tokens);
+        let with_output = |key: UsageKey| {
+            probe(&[(UsageKey::INPUT_TOKENS, tokens), (UsageKey::OUTPUT_TOKENS, OUTPUT), (key, OUTPUT)])
+                .map(|p| p.output_price / OUTPUT)
         };
         let plain = probe(&[(UsageKey::INPUT_TOKENS, tokens), (UsageKey::OUTPUT_TOKENS, OUTPUT)])?;
-        let read = probe(&[
-            (UsageKey::INPUT_TOKENS, tokens),
-            (UsageKey::CACHE_READ_TOKENS, tokens),
-            (UsageKey::OUTPUT_TOKENS, OUTPUT),
-            (UsageKey::OUTPUT_REASONING_TOKENS, OUTPUT),
-        ])?;
-        let write = probe(&[(UsageKey::INPUT_TOKENS, tokens), (UsageKey::CACHE_WRITE_TOKENS, tokens)])?;
+        let request = (plain.total_price - plain.input_price - plain.output_price).max(0.0);
+        let searches = probe(&[(UsageKey::INPUT_TOKENS, tokens), (UsageKey::WEB_SEARCHES, SEARCHES)])?;
         let rates = Rates {
             input: plain.input_price / tokens,
-            cache_read: read.input_price / tokens,
-            cache_write: write.input_price / tokens,
+            cache_read: with_input(UsageKey::CACHE_READ_TOKENS)?,
+            cache_write: with_input(UsageKey::CACHE_WRITE_TOKENS)?,
+            cache_write_1h: probe(&[
+                (UsageKey::INPUT_TOKENS, tokens),
+                (UsageKey::CACHE_WRITE_TOKENS, tokens),
+                (UsageKey::CACHE_WRITE_1H_TOKENS, tokens),
+            ])
+            .map(|p| p.input_price / tokens)?,
+            audio_input: with_input(UsageKey::INPUT_AUDIO_TOKENS)?,
+            image_input: with_input(UsageKey::INPUT_IMAGE_TOKENS)?,
             output: plain.output_price / OUTPUT,
-            reasoning: read.output_price / OUTPUT,
-            request: (plain.total_price - plain.input_price - plain.output_price).max(0.0),
+            reasoning: with_output(UsageKey::OUTPUT_REASONING_TOKENS)?,
+            audio_output: with_output(UsageKey::OUTPUT_AUDIO_TOKENS)?,
+            image_output: with_output(UsageKey::OUTPUT_IMAGE_TOKENS)?,
+            request,
+            web_search: ((searches.total_price - searches.input_price - searches.output_price - request) / SEARCHES)
+                .max(0.0),
         };
-        let all = [rates.input, rates.cache_read, rates.cache_write, rates.output, rates.reasoning, rates.request];
-        all.iter().all(|rate| rate.is_finite() && *rate >= 0.0).then_some(rates)
+        rates.all().iter().all(|rate| rate.is_finite() && *rate >= 0.0).then_some(rates)
     }
 
     /// One number that changes whenever any per-token rate changes with the prompt size: the price per
     /// input token of a call with every kind of token in fixed proportions to `input`.
-    fn tier_signature(&self, provider_id: &str, model: &str, input: u64, at: SystemTime) -> Option<f64> {
+    fn tier_signature(
+        &self,
+        provider_id: &str,
+        model: &str,
+        input: u64,
+        at: SystemTime,
+        tier: ServiceTier,
+    ) -> Option<f64> {
         #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
         let tokens = input as f64;
         let mut usage = Usage::new();
         usage.insert(UsageKey::INPUT_TOKENS, tokens);
         usage.insert(UsageKey::CACHE_READ_TOKENS, tokens / 4.0);
         usage.insert(UsageKey::CACHE_WRITE_TOKENS, tokens / 8.0);
+        usage.insert(UsageKey::CACHE_WRITE_1H_TOKENS, tokens / 16.0);
+        usage.insert(UsageKey::INPUT_AUDIO_TOKENS, tokens / 32.0);
+        usage.insert(UsageKey::INPUT_IMAGE_TOKENS, tokens / 64.0);
         usage.insert(UsageKey::OUTPUT_TOKENS, tokens);
         usage.insert(UsageKey::OUTPUT_REASONING_TOKENS, tokens / 2.0);
-        let priced = self.calculate(provider_id, model, &usage, at)?;
+        usage.insert(UsageKey::OUTPUT_AUDIO_TOKENS, tokens / 8.0);
+        usage.insert(UsageKey::OUTPUT_IMAGE_TOKENS, tokens / 16.0);
+        let priced = self.calculate(provider_id, model, &usage, at, tier)?;
         Some((priced.input_price + priced.output_price) / tokens)
     }
 
@@ -379,11 +478,30 @@ impl Catalog {
     /// doubling away from `input` until the tier signature changes, then bisecting to the exact
     /// threshold (the catalog's tiers are steps in the prompt size). About a hundred catalog
     /// calculations, once per model, tier and minute.
-    fn derive_card(&self, provider_id: &str, model: &str, input: u64, at: SystemTime, minute: u64) -> Option<RateCard> {
-        let rates = self.rates_at(provider_id, model, input, at)?;
-        let here = self.tier_signature(provider_id, model, input, at)?;
+    ///
+    /// For a service tier other than the standard one, the tier's rates are first compared with the
+    /// standard rates: the catalog answers a tier it has no variant for (or one not yet in force at `at`)
+    /// with the standard rates, so identical rates mean "no rate for this tier", and the card says so for
+    /// every prompt size in this minute.
+    fn derive_card(
+        &self,
+        provider_id: &str,
+        model: &str,
+        input: u64,
+        at: SystemTime,
+        minute: u64,
+        tier: ServiceTier,
+    ) -> Option<RateCard> {
+        let rates = self.rates_at(provider_id, model, input, at, tier)?;
+        if tier != ServiceTier::Standard {
+            let standard = self.rates_at(provider_id, model, input, at, ServiceTier::Standard)?;
+            if rates.all().iter().zip(standard.all()).all(|(a, b)| same(*a, b)) {
+                return Some(RateCard { minute, tier, above: 0, up_to: u64::MAX, rates: None });
+            }
+        }
+        let here = self.tier_signature(provider_id, model, input, at, tier)?;
         let same_tier =
-            |tokens: u64| self.tier_signature(provider_id, model, tokens, at).is_some_and(|s| same(s, here));
+            |tokens: u64| self.tier_signature(provider_id, model, tokens, at, tier).is_some_and(|s| same(s, here));
 
         // Upwards: the last prompt size in the tier.
         let (mut inside, mut outside) = (input, None);
@@ -436,104 +554,178 @@ impl Catalog {
                 outside
             }
         };
-        Some(RateCard { minute, above, up_to, rates })
+        Some(RateCard { minute, tier, above, up_to, rates: Some(rates) })
     }
 
-    fn calculate(&self, provider_id: &str, model: &str, usage: &Usage, at: SystemTime) -> Option<PriceCalculation> {
-        let request = PriceRequest::new(model, usage).with_provider_id(provider_id).with_timestamp(at);
-        self.calculator().calculate(&request).ok()
-    }
-
-    /// The total and its parts straight from the catalog (no rate card), or `None` when the catalog has
-    /// no (non-zero) price for this usage. Also the reference the rate cards are tested against.
-    fn price_matched(
+    fn calculate(
         &self,
         provider_id: &str,
         model: &str,
-        usage: &Tokens,
+        usage: &Usage,
         at: SystemTime,
-    ) -> Option<(f64, CostParts)> {
-        // genai-prices' `input_tokens` includes cache reads and writes, and `output_tokens` includes
-        // reasoning tokens: the catalog subtracts the more specific counts it has prices for.
-        #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
-        let (input, cache_read, cache_write, output, reasoning) = (
-            usage.total_input() as f64,
-            usage.cache_read.min(usage.total_input()) as f64,
-            usage.cache_write.min(usage.total_input()) as f64,
-            usage.total_output() as f64,
-            usage.reasoning as f64,
-        );
-        let mut full = Usage::new();
-        full.insert(UsageKey::INPUT_TOKENS, input);
-        full.insert(UsageKey::OUTPUT_TOKENS, output);
-        if cache_read > 0.0 {
-            full.insert(UsageKey::CACHE_READ_TOKENS, cache_read);
+        tier: ServiceTier,
+    ) -> Option<PriceCalculation> {
+        let mut request = PriceRequest::new(model, usage).with_provider_id(provider_id).with_timestamp(at);
+        if let Some((key, value)) = tier.price_context() {
+            request = request.with_price_context(key, value);
         }
-        if cache_write > 0.0 {
-            full.insert(UsageKey::CACHE_WRITE_TOKENS, cache_write);
-        }
-        if reasoning > 0.0 {
-            full.insert(UsageKey::OUTPUT_REASONING_TOKENS, reasoning);
-        }
-        let priced = self.calculate(provider_id, model, &full, at)?;
-        if !(priced.total_price.is_finite() && priced.total_price > 0.0) {
-            return None;
-        }
+        self.calculator().calculate(&request).ok()
+    }
 
-        // A cache part: every input token as that cache kind, at the same prompt size (so the same
-        // tier), then scaled to the share that really was.
-        let cache_part = |key: UsageKey, tokens: f64| -> f64 {
-            if tokens <= 0.0 {
-                return 0.0;
+    /// The total straight from the catalog (no rate card) with the parts split at the rates of this
+    /// prompt size, time and tier; `Err` when the catalog has no (non-zero) price for this call, or no
+    /// rate for its service tier. Also the reference the rate cards are tested against.
+    fn price_matched(&self, provider_id: &str, call: &LlmCall<'_>) -> Result<(f64, CostParts), UnpricedReason> {
+        let (model, at, tier) = (call.model, call.at, call.tier);
+        let split = Split::of(&call.tokens);
+        let input = call.tokens.total_input();
+        let rates = self.rates_at(provider_id, model, input.max(1), at, tier).ok_or(UnpricedReason::NoPrice)?;
+        if tier != ServiceTier::Standard {
+            let standard = self
+                .rates_at(provider_id, model, input.max(1), at, ServiceTier::Standard)
+                .ok_or(UnpricedReason::NoPrice)?;
+            if rates.all().iter().zip(standard.all()).all(|(a, b)| same(*a, b)) {
+                return Err(UnpricedReason::NoTierPrice);
             }
-            let mut probe = Usage::new();
-            probe.insert(UsageKey::INPUT_TOKENS, input);
-            probe.insert(key, input);
-            self.calculate(provider_id, model, &probe, at).map_or(0.0, |p| p.input_price * tokens / input)
-        };
-        let cache_read_usd = cache_part(UsageKey::CACHE_READ_TOKENS, cache_read);
-        let cache_write_usd = cache_part(UsageKey::CACHE_WRITE_TOKENS, cache_write);
-        let reasoning_usd = if reasoning > 0.0 {
-            let mut probe = Usage::new();
-            probe.insert(UsageKey::INPUT_TOKENS, input);
-            probe.insert(UsageKey::OUTPUT_TOKENS, reasoning);
-            probe.insert(UsageKey::OUTPUT_REASONING_TOKENS, reasoning);
-            self.calculate(provider_id, model, &probe, at).map_or(0.0, |p| p.output_price)
-        } else {
-            0.0
-        };
-        let parts = CostParts {
-            input_usd: (priced.input_price - cache_read_usd - cache_write_usd).max(0.0),
-            output_usd: (priced.output_price - reasoning_usd).max(0.0),
-            cache_read_usd,
-            cache_write_usd,
-            reasoning_usd,
-            request_usd: (priced.total_price - priced.input_price - priced.output_price).max(0.0),
-            data_usd: 0.0,
-        };
-        Some((priced.total_price, parts))
+        }
+        // genai-prices' `input_tokens` includes every more specific input count (cache reads and writes,
+        // audio, image), and `output_tokens` every more specific output count: the catalog subtracts the
+        // ones it has prices for.
+        #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
+        let count = |n: u64| n as f64;
+        let mut full = Usage::new();
+        full.insert(UsageKey::INPUT_TOKENS, count(input));
+        full.insert(UsageKey::OUTPUT_TOKENS, count(split.output));
+        for (key, value) in [
+            (UsageKey::CACHE_READ_TOKENS, split.cache_read),
+            (UsageKey::CACHE_WRITE_TOKENS, split.cache_write),
+            (UsageKey::CACHE_WRITE_1H_TOKENS, split.cache_write_1h),
+            (UsageKey::INPUT_AUDIO_TOKENS, split.audio_input),
+            (UsageKey::INPUT_IMAGE_TOKENS, split.image_input),
+            (UsageKey::OUTPUT_REASONING_TOKENS, split.reasoning),
+            (UsageKey::OUTPUT_AUDIO_TOKENS, split.audio_output),
+            (UsageKey::OUTPUT_IMAGE_TOKENS, split.image_output),
+            (UsageKey::WEB_SEARCHES, call.web_searches),
+        ] {
+            if value > 0 {
+                full.insert(key, count(value));
+            }
+        }
+        let priced = self.calculate(provider_id, model, &full, at, tier).ok_or(UnpricedReason::NoPrice)?;
+        if !(priced.total_price.is_finite() && priced.total_price > 0.0) {
+            return Err(UnpricedReason::NoPrice);
+        }
+        let (_, parts) = price_with(&rates, &call.tokens, call.web_searches);
+        Ok((priced.total_price, parts))
     }
 }
 
-/// The total and its parts of `usage` at `rates`. The same split as the catalog's: uncached input is
-/// every input token not read from or written to the cache; plain output is every output token that
-/// is not reasoning.
-fn price_with(rates: &Rates, usage: &Tokens) -> (f64, CostParts) {
-    let input = usage.total_input();
-    let cache_read = usage.cache_read.min(input);
-    let cache_write = usage.cache_write.min(input - cache_read);
-    let output = usage.total_output();
-    let reasoning = usage.reasoning.min(output);
+/// A call's tokens split into disjoint kinds, the way the catalog splits them: cache reads, then cache
+/// writes (of which 1-hour ones), then audio and image input, out of the input total; reasoning, then
+/// audio and image output, out of the output total. Counts that do not fit (a response's inconsistent
+/// figures) are cut to what is left, so no token is priced twice.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    text_input: u64,
+    cache_read: u64,
+    cache_write: u64,
+    cache_write_1h: u64,
+    audio_input: u64,
+    image_input: u64,
+    output: u64,
+    text_output: u64,
+    reasoning: u64,
+    audio_output: u64,
+    image_output: u64,
+}
+
+impl Split {
+    fn of(usage: &Tokens) -> Split {
+        let input = usage.total_input();
+        let cache_read = usage.cache_read.min(input);
+        let cache_write = usage.cache_write.min(input - cache_read);
+        let cache_write_1h = usage.cache_write_1h.min(cache_write);
+        let rest = input - cache_read - cache_write;
+        let audio_input = usage.audio_input.min(rest);
+        let image_input = usage.image_input.min(rest - audio_input);
+        let output = usage.total_output();
+        let reasoning = usage.reasoning.min(output);
+        let audio_output = usage.audio_output.min(output - reasoning);
+        let image_output = usage.image_output.min(output - reasoning - audio_output);
+        Split {
+            text_input: rest - audio_input - image_input,
+            cache_read,
+            cache_write,
+            cache_write_1h,
+            audio_input,
+            image_input,
+            output,
+            text_output: output - reasoning - audio_output - image_output,
+            reasoning,
+            audio_output,
+            image_output,
+        }
+    }
+}
+
+/// The total and its parts of `usage` and `web_searches` at `rates`, split as [`Split`] says. Inlined:
+/// this is the whole per-span arithmetic of a priced call.
+#[inline(always)]
+fn price_with(rates: &Rates, usage: &Tokens, web_searches: u64) -> (f64, CostParts) {
     #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
     let tokens = |count: u64| count as f64;
+    // The common call has none of the kinds below: priced without splitting them out (the same figures).
+    let plain = usage.cache_write_1h
+        | usage.audio_input
+        | usage.image_input
+        | usage.audio_output
+        | usage.image_output
+        | web_searches
+        == 0;
+    if plain {
+        let input = usage.total_input();
+        let cache_read = usage.cache_read.min(input);
+        let cache_write = usage.cache_write.min(input - cache_read);
+        let output = usage.total_output();
+        let reasoning = usage.reasoning.min(output);
+        let parts = CostParts {
+            input_usd: rates.input * tokens(input - cache_read - cache_write),
+            output_usd: rates.output * tokens(output - reasoning),
+            cache_read_usd: rates.cache_read * tokens(cache_read),
+            cache_write_usd: rates.cache_write * tokens(cache_write),
+            reasoning_usd: rates.reasoning * tokens(reasoning),
+            request_usd: rates.request,
+            ..CostParts::default()
+        };
+        let total = parts.input_usd
+            + parts.output_usd
+            + parts.cache_read_usd
+            + parts.cache_write_usd
+            + parts.reasoning_usd
+            + parts.request_usd;
+        return (total, parts);
+    }
+    price_split(rates, usage, web_searches)
+}
+
+/// [`price_with`] of a call with 1-hour cache writes, audio or image tokens, or web searches.
+#[inline(never)]
+fn price_split(rates: &Rates, usage: &Tokens, web_searches: u64) -> (f64, CostParts) {
+    #[allow(clippy::cast_precision_loss)] // token counts are far below 2^53
+    let tokens = |count: u64| count as f64;
+    let split = Split::of(usage);
     let parts = CostParts {
-        input_usd: rates.input * tokens(input - cache_read - cache_write),
-        output_usd: rates.output * tokens(output - reasoning),
-        cache_read_usd: rates.cache_read * tokens(cache_read),
-        cache_write_usd: rates.cache_write * tokens(cache_write),
-        reasoning_usd: rates.reasoning * tokens(reasoning),
+        input_usd: rates.input * tokens(split.text_input),
+        output_usd: rates.output * tokens(split.text_output),
+        cache_read_usd: rates.cache_read * tokens(split.cache_read),
+        cache_write_usd: rates.cache_write * tokens(split.cache_write - split.cache_write_1h)
+            + rates.cache_write_1h * tokens(split.cache_write_1h),
+        reasoning_usd: rates.reasoning * tokens(split.reasoning),
         request_usd: rates.request,
         data_usd: 0.0,
+        audio_usd: rates.audio_input * tokens(split.audio_input) + rates.audio_output * tokens(split.audio_output),
+        image_usd: rates.image_input * tokens(split.image_input) + rates.image_output * tokens(split.image_output),
+        web_search_usd: rates.web_search * tokens(web_searches),
     };
     (parts.sum(), parts)
 }
@@ -557,6 +749,14 @@ mod tests {
             Tokens::openai(200_001, 50_000, 1_000).with_reasoning(600),
             Tokens::semconv(900_000, 10_000, 100_000, 20_000, 5_000),
             Tokens::openai(0, 0, 700),
+            Tokens { cache_write_1h: 600, ..Tokens::anthropic(2_000, 10_000, 1_000, 500) },
+            Tokens {
+                audio_input: 700,
+                image_input: 200,
+                audio_output: 50,
+                image_output: 30,
+                ..Tokens::openai(1_000, 0, 400)
+            },
         ];
         let models = [
             ("openai", "gpt-4o"),
@@ -566,17 +766,25 @@ mod tests {
             ("gcp.vertex_ai", "gemini-2.5-pro"),
             ("gcp.vertex_ai", "gemini-2.5-flash"),
             ("deepseek", "deepseek-chat"),
+            ("anthropic", "claude-sonnet-4-5"),
+            ("openai", "gpt-realtime"),
+            ("openai", "gpt-5"),
         ];
-        for (provider, model) in models {
+        let tiers = [ServiceTier::Standard, ServiceTier::Flex, ServiceTier::Priority, ServiceTier::Batch];
+        for ((provider, model), tier) in models.into_iter().flat_map(|m| tiers.map(|t| (m, t))) {
             let provider_id = catalog_provider_id(provider);
             for usage in &usages {
                 // Twice: the first call derives the card, the second prices from it.
                 for _ in 0..2 {
-                    let cost = catalog.price(provider, model, usage, now);
-                    let direct = catalog.price_matched(provider_id, model, usage, now);
+                    let call = LlmCall::new(provider, model, *usage, now).with_tier(tier).with_web_searches(2);
+                    let cost = catalog.price_call(&call);
+                    let direct = catalog.price_matched(provider_id, &call);
                     match (&cost, direct) {
-                        (Cost::Priced(priced), Some((total, parts))) => {
-                            assert!((priced.total_usd - total).abs() < 1e-12, "{model} {usage:?}: {cost:?} vs {total}");
+                        (Cost::Priced(priced), Ok((total, parts))) => {
+                            assert!(
+                                (priced.total_usd - total).abs() < 1e-12,
+                                "{model} {tier} {usage:?}: {cost:?} vs {total}"
+                            );
                             for (a, b) in [
                                 (priced.parts.input_usd, parts.input_usd),
                                 (priced.parts.output_usd, parts.output_usd),
@@ -584,11 +792,14 @@ mod tests {
                                 (priced.parts.cache_write_usd, parts.cache_write_usd),
                                 (priced.parts.reasoning_usd, parts.reasoning_usd),
                                 (priced.parts.request_usd, parts.request_usd),
+                                (priced.parts.audio_usd, parts.audio_usd),
+                                (priced.parts.image_usd, parts.image_usd),
+                                (priced.parts.web_search_usd, parts.web_search_usd),
                             ] {
                                 assert!((a - b).abs() < 1e-12, "{model} {usage:?}: {priced:?} vs {parts:?}");
                             }
                         }
-                        (Cost::Unpriced { .. }, None) => {}
+                        (Cost::Unpriced { reason }, Err(direct)) => assert_eq!(*reason, direct, "{model} {tier}"),
                         (cost, direct) => panic!("{model} {usage:?}: {cost:?} vs {direct:?}"),
                     }
                 }

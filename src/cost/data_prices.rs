@@ -340,6 +340,7 @@ pub fn price_data_operation(usage: &DataUsage<'_>) -> Cost {
                 model: Some(Arc::from(class)),
                 estimated: true,
             },
+            estimate_usd: None,
         }),
     }
 }

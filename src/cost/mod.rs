@@ -46,18 +46,102 @@ mod data_prices;
 mod overrides;
 mod rollup;
 mod summary;
+mod tier;
 mod tokens;
+mod tool_prices;
 
 pub use catalog::{catalog_provider_id, Catalog, BUNDLED_SOURCE, LOOKUP_CACHE_CAPACITY};
 pub use data_prices::{price_data_operation, DataPriceRow, DataUnit, DataUsage, DATA_PRICES, DATA_PRICES_SOURCE};
 pub(crate) use overrides::PRICE_OVERRIDES_ENV;
 pub use overrides::{
     PriceConfigError, PriceConfigErrorKind, PriceOverride, PriceOverrides, PricingConfig, PricingEngine, TokenPrices,
+    MAX_METRIC_CUSTOMERS,
 };
 pub(crate) use rollup::RunCostCell;
 pub use rollup::{CostCategory, RunCost};
 pub use summary::{CostSummary, WorkflowCost};
+pub use tier::ServiceTier;
 pub use tokens::{InputCounting, Tokens};
+pub use tool_prices::{ToolPrice, ToolPrices};
+
+/// One LLM call to price: who served it, its tokens, its service tier and web searches, and when it
+/// started (prices apply at the call's start time).
+///
+/// ```
+/// # #[cfg(feature = "bundled-prices")] {
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// use botanu::cost::{LlmCall, PricingConfig, PricingEngine, ServiceTier, Tokens};
+///
+/// let engine = PricingEngine::new(&PricingConfig::default())?;
+/// let december_2026 = UNIX_EPOCH + Duration::from_secs(1_764_547_200 + 365 * 86_400);
+/// // o3 at the flex rates (catalog: input $1, output $4 per million from 2026-10-12).
+/// let call = LlmCall::new("openai", "o3", Tokens::openai(1_000_000, 0, 1_000_000), december_2026)
+///     .with_tier(ServiceTier::Flex);
+/// assert_eq!(engine.price_call(&call).usd(), Some(5.0));
+/// # }
+/// # Ok::<(), botanu::cost::PriceConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LlmCall<'a> {
+    /// The normalized botanu vendor (`openai`, `anthropic`, `gcp.vertex_ai`, …).
+    pub provider: &'a str,
+    /// The model as the span records it.
+    pub model: &'a str,
+    /// The tokens the response reported.
+    pub tokens: Tokens,
+    /// How the call was processed ([`ServiceTier::Standard`] unless the span said otherwise).
+    pub tier: ServiceTier,
+    /// Web searches the call made (billed per thousand).
+    pub web_searches: u64,
+    /// When the call started.
+    pub at: std::time::SystemTime,
+}
+
+impl<'a> LlmCall<'a> {
+    /// A call at the standard tier without web searches.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use botanu::cost::{LlmCall, ServiceTier, Tokens};
+    ///
+    /// let call = LlmCall::new("openai", "gpt-4o", Tokens::openai(100, 0, 10), SystemTime::now());
+    /// assert_eq!(call.tier, ServiceTier::Standard);
+    /// assert_eq!(call.web_searches, 0);
+    /// ```
+    pub const fn new(provider: &'a str, model: &'a str, tokens: Tokens, at: std::time::SystemTime) -> Self {
+        LlmCall { provider, model, tokens, tier: ServiceTier::Standard, web_searches: 0, at }
+    }
+
+    /// The same call processed at `tier`.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use botanu::cost::{LlmCall, ServiceTier, Tokens};
+    ///
+    /// let call = LlmCall::new("openai", "o3", Tokens::openai(100, 0, 10), SystemTime::now()).with_tier(ServiceTier::Batch);
+    /// assert_eq!(call.tier, ServiceTier::Batch);
+    /// ```
+    #[must_use]
+    pub const fn with_tier(mut self, tier: ServiceTier) -> Self {
+        self.tier = tier;
+        self
+    }
+
+    /// The same call with `searches` web searches.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    /// use botanu::cost::{LlmCall, Tokens};
+    ///
+    /// let call = LlmCall::new("openai", "gpt-4o", Tokens::openai(100, 0, 10), SystemTime::now()).with_web_searches(3);
+    /// assert_eq!(call.web_searches, 3);
+    /// ```
+    #[must_use]
+    pub const fn with_web_searches(mut self, searches: u64) -> Self {
+        self.web_searches = searches;
+        self
+    }
+}
 
 /// The result of pricing one LLM call or data operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,31 +186,97 @@ impl Cost {
 /// A priced LLM call or data operation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Priced {
-    /// Estimated total in USD: the sum of [`Priced::parts`].
+    /// Total in USD: the sum of [`Priced::parts`], or the provider's billed figure when the provider
+    /// reported one ([`Priced::provider_reported`]).
     pub total_usd: f64,
-    /// What the total is made of.
+    /// What the total is made of (for a provider-reported total: what the local estimate was made of).
     pub parts: CostParts,
     /// Where the price came from.
     pub provenance: Provenance,
+    /// With a provider-reported total: the local estimate of the same call (`botanu.cost.estimate_usd`),
+    /// if the call could be estimated.
+    pub estimate_usd: Option<f64>,
 }
 
+/// `botanu.cost.source` of a figure the provider reported (OpenRouter's `usage.cost`, rig's `Usage.cost`).
+pub const PROVIDER_SOURCE: &str = "provider";
+
+/// `botanu.cost.source` of a tool call priced from a configured unit price.
+pub const UNIT_PRICE_SOURCE: &str = "unit-price";
+
 impl Priced {
+    /// The provider's billed figure `usd` for a call, with the local `estimate` of it (if any) kept
+    /// beside it: `botanu.cost.usd` = `usd`, `botanu.cost.source = "provider"`,
+    /// `botanu.cost.estimated = false`, `botanu.cost.estimate_usd` = the estimate.
+    ///
+    /// ```
+    /// use botanu::cost::{Cost, Priced, UnpricedReason};
+    ///
+    /// let priced = Priced::provider_reported(0.0123, &Cost::unpriced(UnpricedReason::UnknownModel), "openrouter");
+    /// assert_eq!(priced.total_usd, 0.0123);
+    /// assert!(!priced.provenance.estimated);
+    /// assert_eq!(priced.estimate_usd, None);
+    /// ```
+    pub fn provider_reported(usd: f64, estimate: &Cost, provider: &str) -> Priced {
+        let (parts, estimate_usd, model, provider) = match estimate {
+            Cost::Priced(priced) => (
+                priced.parts,
+                Some(priced.total_usd),
+                priced.provenance.model.clone(),
+                priced.provenance.provider.clone(),
+            ),
+            Cost::Unpriced { .. } => (CostParts::default(), None, None, Arc::from(provider)),
+        };
+        Priced {
+            total_usd: usd,
+            parts,
+            provenance: Provenance { source: Arc::from(PROVIDER_SOURCE), provider, model, estimated: false },
+            estimate_usd,
+        }
+    }
+
+    /// Whether the local estimate and the provider's figure differ by more than 1 % of the provider's
+    /// figure (`false` without an estimate).
+    ///
+    /// ```
+    /// use botanu::cost::{Cost, Priced, UnpricedReason};
+    ///
+    /// let mut priced = Priced::provider_reported(1.0, &Cost::unpriced(UnpricedReason::NoPrice), "openrouter");
+    /// priced.estimate_usd = Some(1.02);
+    /// assert!(priced.estimate_drifts());
+    /// priced.estimate_usd = Some(1.005);
+    /// assert!(!priced.estimate_drifts());
+    /// ```
+    pub fn estimate_drifts(&self) -> bool {
+        self.estimate_usd.is_some_and(|estimate| (estimate - self.total_usd).abs() > 0.01 * self.total_usd.abs())
+    }
+
     fn attributes(&self) -> Vec<(&'static str, AttributeValue)> {
         let mut attributes = Vec::with_capacity(12);
         attributes.push((semconv::COST_USD, AttributeValue::F64(self.total_usd)));
         let parts = &self.parts;
-        for (key, value) in [
-            (semconv::COST_INPUT_USD, parts.input_usd),
-            (semconv::COST_OUTPUT_USD, parts.output_usd),
-            (semconv::COST_CACHE_READ_USD, parts.cache_read_usd),
-            (semconv::COST_CACHE_WRITE_USD, parts.cache_write_usd),
-            (semconv::COST_REASONING_USD, parts.reasoning_usd),
-            (semconv::COST_REQUEST_USD, parts.request_usd),
-            (semconv::COST_DATA_USD, parts.data_usd),
-        ] {
-            if value > 0.0 {
-                attributes.push((key, AttributeValue::F64(value)));
+        // A provider-reported total is not the sum of the estimate's parts: the parts are left out, and the
+        // estimate is written whole beside the total.
+        if self.provenance.estimated {
+            for (key, value) in [
+                (semconv::COST_INPUT_USD, parts.input_usd),
+                (semconv::COST_OUTPUT_USD, parts.output_usd),
+                (semconv::COST_CACHE_READ_USD, parts.cache_read_usd),
+                (semconv::COST_CACHE_WRITE_USD, parts.cache_write_usd),
+                (semconv::COST_REASONING_USD, parts.reasoning_usd),
+                (semconv::COST_REQUEST_USD, parts.request_usd),
+                (semconv::COST_DATA_USD, parts.data_usd),
+                (semconv::COST_AUDIO_USD, parts.audio_usd),
+                (semconv::COST_IMAGE_USD, parts.image_usd),
+                (semconv::COST_WEB_SEARCH_USD, parts.web_search_usd),
+            ] {
+                if value > 0.0 {
+                    attributes.push((key, AttributeValue::F64(value)));
+                }
             }
+        }
+        if let Some(estimate) = self.estimate_usd {
+            attributes.push((semconv::COST_ESTIMATE_USD, AttributeValue::F64(estimate)));
         }
         let provenance = &self.provenance;
         attributes.push((semconv::COST_SOURCE, AttributeValue::Str(provenance.source.clone())));
@@ -156,6 +306,12 @@ pub struct CostParts {
     pub request_usd: f64,
     /// Data operations (bytes scanned, requests, messages, request units).
     pub data_usd: f64,
+    /// Audio input and output tokens, at their own rates.
+    pub audio_usd: f64,
+    /// Image input and output tokens, at their own rates.
+    pub image_usd: f64,
+    /// Web searches the call made.
+    pub web_search_usd: f64,
 }
 
 impl CostParts {
@@ -168,6 +324,9 @@ impl CostParts {
             + self.reasoning_usd
             + self.request_usd
             + self.data_usd
+            + self.audio_usd
+            + self.image_usd
+            + self.web_search_usd
     }
 
     /// Every part multiplied by `factor` (a discount).
@@ -180,6 +339,9 @@ impl CostParts {
             reasoning_usd: self.reasoning_usd * factor,
             request_usd: self.request_usd * factor,
             data_usd: self.data_usd * factor,
+            audio_usd: self.audio_usd * factor,
+            image_usd: self.image_usd * factor,
+            web_search_usd: self.web_search_usd * factor,
         }
     }
 }
@@ -187,13 +349,15 @@ impl CostParts {
 /// Where a price came from. Strings are shared (`Arc<str>`), so pricing a span clones no text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Provenance {
-    /// `genai-prices 0.2.1`, `list-price 2026-12-02`, `override`, or the label of an operator's catalog file.
+    /// `genai-prices 0.2.1`, `list-price 2026-12-02`, `override`, `provider`, `unit-price`, or the label of
+    /// an operator's catalog file.
     pub source: Arc<str>,
     /// The provider (or data system) the price was matched under, as the source spells it.
     pub provider: Arc<str>,
     /// The model (or data price class) the price was matched under, as the source spells it.
     pub model: Option<Arc<str>>,
-    /// Always `true`: a price from a catalog or a list is an estimate, never an invoice.
+    /// `true` for a price from a catalog, a list or a unit price (an estimate, never an invoice); `false`
+    /// only for the figure a provider reported it billed.
     pub estimated: bool,
 }
 
@@ -208,6 +372,9 @@ pub enum UnpricedReason {
     NoUsage,
     /// The model is known but listed without a price (e.g. included in a subscription), or pricing failed.
     NoPrice,
+    /// The call ran at a service tier (flex, priority, batch, or one this crate does not know) for which
+    /// the catalog has no rate for this model at the call's time; never priced at the standard rate.
+    NoTierPrice,
 }
 
 impl UnpricedReason {
@@ -218,6 +385,7 @@ impl UnpricedReason {
             UnpricedReason::UnknownProvider => "unknown_provider",
             UnpricedReason::NoUsage => "no_usage",
             UnpricedReason::NoPrice => "no_price",
+            UnpricedReason::NoTierPrice => "no_tier_price",
         }
     }
 }

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::data_prices::{price_data_operation, DataUsage};
-use super::{Catalog, Cost, CostParts, Priced, Provenance, Tokens, UnpricedReason};
+use super::{Catalog, Cost, CostParts, LlmCall, Priced, Provenance, Tokens, ToolPrices, UnpricedReason};
 
 /// `botanu.cost.source` of a price an override set or changed.
 pub(crate) const OVERRIDE_SOURCE: &str = "override";
@@ -250,7 +250,28 @@ pub struct PricingConfig {
     pub catalog_file: Option<PathBuf>,
     /// Whether to use the bundled catalog (only with the `bundled-prices` feature).
     pub bundled_catalog: bool,
+    /// Unit prices of tool calls (`pricing.tool_prices`, `BOTANU_TOOL_PRICES`).
+    pub tool_prices: ToolPrices,
+    /// Customer or tenant ids the `botanu.cost` metric is broken down by (`pricing.metric_customers`,
+    /// `BOTANU_COST_METRIC_CUSTOMERS`); every other id counts under `_other`.
+    pub metric_customers: Vec<String>,
+    /// Besides the allow-list, how many further customer (and tenant) ids get their own `botanu.cost`
+    /// series, first seen first served, at most [`MAX_METRIC_CUSTOMERS`]
+    /// (`pricing.metric_customer_limit`, `BOTANU_COST_METRIC_CUSTOMER_LIMIT`; default 0). With neither
+    /// this nor an allow-list, the metric has no customer or tenant attribute at all.
+    pub metric_customer_limit: usize,
+    /// The cost ledger: a JSON-lines file with one line per priced span, for reconciling with the
+    /// provider's invoice (`pricing.ledger.file`, `BOTANU_COST_LEDGER_FILE`; default none = off).
+    pub ledger_file: Option<PathBuf>,
+    /// The ledger file's size at which it is rotated (`pricing.ledger.max_bytes`; default 64 MiB).
+    pub ledger_max_bytes: u64,
+    /// Rotated ledger files kept (`<file>.1` … `<file>.N`; `pricing.ledger.max_files`; default 4).
+    pub ledger_max_files: usize,
 }
+
+/// The most customer (or tenant) ids [`PricingConfig::metric_customer_limit`] admits: the bound of every
+/// free-form metric attribute in this crate.
+pub const MAX_METRIC_CUSTOMERS: usize = 256;
 
 // Derivable only when the bundled catalog is compiled out (`cfg!` is then `false`).
 #[allow(clippy::derivable_impls)]
@@ -261,6 +282,12 @@ impl Default for PricingConfig {
             overrides: PriceOverrides::default(),
             catalog_file: None,
             bundled_catalog: cfg!(feature = "bundled-prices"),
+            tool_prices: ToolPrices::default(),
+            metric_customers: Vec::new(),
+            metric_customer_limit: 0,
+            ledger_file: None,
+            ledger_max_bytes: 64 << 20,
+            ledger_max_files: 4,
         }
     }
 }
@@ -270,6 +297,9 @@ impl Default for PricingConfig {
 #[derive(Debug)]
 pub struct PricingEngine {
     overrides: PriceOverrides,
+    tool_prices: ToolPrices,
+    /// The `botanu.cost` metric's customer allow-list and limit (see [`PricingConfig`]).
+    pub(crate) metric_customers: (Vec<String>, usize),
     file: Option<Catalog>,
     bundled: Option<Catalog>,
     override_source: Arc<str>,
@@ -283,7 +313,12 @@ impl PricingEngine {
         let bundled = config.bundled_catalog.then(Catalog::bundled);
         #[cfg(not(feature = "bundled-prices"))]
         let bundled = None;
-        PricingEngine::with_catalogs(config.overrides.clone(), file, bundled)
+        let mut engine = PricingEngine::with_catalogs(config.overrides.clone(), file, bundled)?;
+        config.tool_prices.validate("tool_prices")?;
+        engine.tool_prices = config.tool_prices.clone();
+        engine.metric_customers =
+            (config.metric_customers.clone(), config.metric_customer_limit.min(MAX_METRIC_CUSTOMERS));
+        Ok(engine)
     }
 
     /// Builds the engine from catalogs already loaded (e.g. a catalog from [`Catalog::from_json`]).
@@ -293,38 +328,100 @@ impl PricingEngine {
         bundled: Option<Catalog>,
     ) -> Result<Self, PriceConfigError> {
         overrides.validate("overrides")?;
-        Ok(PricingEngine { overrides, file, bundled, override_source: Arc::from(OVERRIDE_SOURCE) })
+        Ok(PricingEngine {
+            overrides,
+            tool_prices: ToolPrices::default(),
+            metric_customers: (Vec::new(), 0),
+            file,
+            bundled,
+            override_source: Arc::from(OVERRIDE_SOURCE),
+        })
     }
 
     /// Prices one LLM call of `model` from `provider` (a normalized botanu vendor) with `usage`, at `at`
     /// (the call's start time).
     pub fn price_llm(&self, provider: &str, model: &str, usage: &Tokens, at: SystemTime) -> Cost {
+        self.price_call(&LlmCall::new(provider, model, *usage, at))
+    }
+
+    /// Prices one LLM call with its service tier and web searches: an override's prices (the
+    /// negotiated price, whatever the tier; web searches are then not priced), else the first catalog
+    /// that knows the model, at the tier's rates (unpriced `no_tier_price` where it has none).
+    ///
+    /// ```
+    /// # #[cfg(feature = "bundled-prices")] {
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use botanu::cost::{Cost, LlmCall, PricingConfig, PricingEngine, ServiceTier, Tokens, UnpricedReason};
+    ///
+    /// let engine = PricingEngine::new(&PricingConfig::default())?;
+    /// let december_2026 = UNIX_EPOCH + Duration::from_secs(1_796_083_200);
+    /// // gpt-4o has no flex rate in the catalog: unpriced, not priced at the standard rate.
+    /// let call = LlmCall::new("openai", "gpt-4o", Tokens::openai(1_000, 0, 100), december_2026);
+    /// assert_eq!(engine.price_call(&call.with_tier(ServiceTier::Flex)), Cost::unpriced(UnpricedReason::NoTierPrice));
+    /// // Two web searches at $10 per thousand on top of the tokens.
+    /// let searched = engine.price_call(&call.with_web_searches(2));
+    /// let Cost::Priced(priced) = searched else { panic!("gpt-4o is priced") };
+    /// assert!((priced.parts.web_search_usd - 0.02).abs() < 1e-12);
+    /// # }
+    /// # Ok::<(), botanu::cost::PriceConfigError>(())
+    /// ```
+    pub fn price_call(&self, call: &LlmCall<'_>) -> Cost {
+        let (provider, model, usage) = (call.provider, call.model, &call.tokens);
         if usage.is_empty() {
             return Cost::unpriced(UnpricedReason::NoUsage);
+        }
+        // The common setup, the bundled catalog alone without overrides: its answer is the answer, returned
+        // in place (a priced result is about 160 bytes; each move of it is a copy).
+        if let (None, Some(bundled), true) = (&self.file, &self.bundled, self.overrides.entries.is_empty()) {
+            return bundled.price_call(call);
         }
         if let Some(entry) = self.overrides.prices_for(provider, model) {
             return Cost::Priced(self.price_override(entry, provider, model, usage));
         }
         let mut reason = UnpricedReason::UnknownProvider;
         for catalog in [self.file.as_ref(), self.bundled.as_ref()].into_iter().flatten() {
-            match catalog.price(provider, model, usage, at) {
-                Cost::Priced(mut priced) => {
+            let mut cost = catalog.price_call(call);
+            match &mut cost {
+                // Returned as it came (not taken apart and rebuilt): a priced result is a few hundred bytes.
+                Cost::Priced(priced) => {
                     if let Some(discount) = self.overrides.discount_for(provider, model) {
                         priced.parts = priced.parts.scaled(discount);
                         priced.total_usd *= discount;
                         priced.provenance.source = self.override_source.clone();
                     }
-                    return Cost::Priced(priced);
+                    return cost;
                 }
                 // The most specific reason across catalogs: a known provider beats an unknown one.
                 Cost::Unpriced { reason: found } => {
-                    if reason == UnpricedReason::UnknownProvider || found == UnpricedReason::NoPrice {
-                        reason = found;
+                    if reason == UnpricedReason::UnknownProvider
+                        || matches!(found, UnpricedReason::NoPrice | UnpricedReason::NoTierPrice)
+                    {
+                        reason = *found;
                     }
                 }
             }
         }
         Cost::unpriced(reason)
+    }
+
+    /// The cost of one call of `tool` that returned `items` (`None`: not recorded) at its configured unit
+    /// price, or `None` when the tool has none ([`ToolPrices::price`]).
+    ///
+    /// ```
+    /// use botanu::cost::{PricingConfig, PricingEngine, ToolPrices};
+    ///
+    /// let config = PricingConfig { tool_prices: ToolPrices::parse("search=call:0.005", "code")?, ..PricingConfig::default() };
+    /// let engine = PricingEngine::new(&config)?;
+    /// assert_eq!(engine.price_tool("search", None).and_then(|cost| cost.usd()), Some(0.005));
+    /// # Ok::<(), botanu::cost::PriceConfigError>(())
+    /// ```
+    pub fn price_tool(&self, tool: &str, items: Option<u64>) -> Option<Cost> {
+        self.tool_prices.price(tool, items)
+    }
+
+    /// Whether any tool has a unit price.
+    pub(crate) fn prices_tools(&self) -> bool {
+        !self.tool_prices.is_empty()
     }
 
     /// Prices one data operation from the list-price table ([`price_data_operation`]).
@@ -355,8 +452,7 @@ impl PricingEngine {
                 usage.cache_write.min(usage.total_input() - usage.cache_read.min(usage.total_input())),
             ),
             reasoning_usd: per_token(output_rate, reasoning),
-            request_usd: 0.0,
-            data_usd: 0.0,
+            ..CostParts::default()
         };
         Priced {
             total_usd: parts.sum(),
@@ -367,6 +463,7 @@ impl PricingEngine {
                 model: Some(Arc::from(entry.model.as_deref().unwrap_or(model))),
                 estimated: true,
             },
+            estimate_usd: None,
         }
     }
 }

@@ -25,9 +25,10 @@ use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
 use super::Shared;
 use crate::cost::{
-    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, PricingEngine, Tokens, UnpricedReason, WorkflowCost,
-    DATA_PRICES,
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, LlmCall, Priced, PricingEngine,
+    ServiceTier, Tokens, UnpricedReason, WorkflowCost, DATA_PRICES,
 };
+use crate::pipeline::CostLedger;
 use crate::run::RunContext;
 use crate::semconv as k;
 
@@ -36,9 +37,15 @@ use crate::semconv as k;
 pub(crate) struct CostLayer {
     engine: PricingEngine,
     usd: Counter<f64>,
+    /// Spans whose local estimate and provider-reported cost differ by more than 1 %.
+    drift: Counter<u64>,
     bound: BoundCache<BoundCounter<f64>>,
     /// The bound counters by the raw strings they came from (see [`CostParts`]), in front of `bound`.
-    index: BoundIndex<BoundCounter<f64>, 5>,
+    index: BoundIndex<BoundCounter<f64>, 7>,
+    /// The customer / tenant attribute of the metric; `None` when not configured (no such attribute).
+    customers: Option<CustomerSeries>,
+    /// The cost ledger, when configured (see [`ledger_line`]).
+    pub(crate) ledger: Option<Arc<CostLedger>>,
     summary: Arc<SummaryStore>,
 }
 
@@ -49,9 +56,29 @@ impl std::fmt::Debug for CostLayer {
 }
 
 impl CostLayer {
-    pub(crate) fn new(engine: PricingEngine, meter: &Meter, summary: Arc<SummaryStore>) -> Self {
+    pub(crate) fn new(
+        engine: PricingEngine,
+        meter: &Meter,
+        summary: Arc<SummaryStore>,
+        ledger: Option<Arc<CostLedger>>,
+    ) -> Self {
         let usd = meter.f64_counter(k::METRIC_COST).with_unit(k::METRIC_COST_UNIT).build();
-        CostLayer { engine, usd, bound: BoundCache::default(), index: BoundIndex::default(), summary }
+        let drift = meter
+            .u64_counter(k::METRIC_COST_ESTIMATE_DRIFT)
+            .with_unit(k::METRIC_COST_ESTIMATE_DRIFT_UNIT)
+            .with_description("LLM spans whose local cost estimate differs from the provider-reported cost by > 1 %")
+            .build();
+        let customers = CustomerSeries::new(&engine.metric_customers.0, engine.metric_customers.1);
+        CostLayer {
+            engine,
+            usd,
+            drift,
+            bound: BoundCache::default(),
+            index: BoundIndex::default(),
+            customers,
+            ledger,
+            summary,
+        }
     }
 
     /// The pricing engine (budget estimates are priced with it).
@@ -73,6 +100,51 @@ impl CostLayer {
         if let Some(parts) = parts {
             self.index.insert(parts, bound);
         }
+    }
+}
+
+/// The `botanu.cost` metric's customer (or tenant) attribute, bounded: the allow-listed ids, then the
+/// first `limit` other ids seen (separately for customers and tenants), everything else
+/// [`k::COST_METRIC_OTHER`]. Customer ids come from requests, so without this bound a metrics backend
+/// would get one series per customer.
+#[derive(Debug)]
+struct CustomerSeries {
+    allowed: std::collections::HashSet<Arc<str>>,
+    limit: usize,
+    /// Ids admitted past the allow-list: customers, tenants.
+    seen: [Mutex<std::collections::HashSet<Arc<str>>>; 2],
+}
+
+impl CustomerSeries {
+    fn new(allowed: &[String], limit: usize) -> Option<Self> {
+        if allowed.is_empty() && limit == 0 {
+            return None;
+        }
+        Some(CustomerSeries {
+            allowed: allowed.iter().map(|id| Arc::from(id.as_str())).collect(),
+            limit,
+            seen: Default::default(),
+        })
+    }
+
+    /// The series value of `id` (`which`: 0 customer, 1 tenant).
+    fn admit(&self, which: usize, id: &str) -> Arc<str> {
+        if let Some(allowed) = self.allowed.get(id) {
+            return allowed.clone();
+        }
+        if self.limit == 0 {
+            return Arc::from(k::COST_METRIC_OTHER);
+        }
+        let mut seen = self.seen[which].lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = seen.get(id) {
+            return known.clone();
+        }
+        if seen.len() < self.limit {
+            let id: Arc<str> = Arc::from(id);
+            seen.insert(id.clone());
+            return id;
+        }
+        Arc::from(k::COST_METRIC_OTHER)
     }
 }
 
@@ -137,24 +209,40 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) -> O
             run.cost.update(|tally| tally.outcome_amount += amount);
         }
     }
+    let mut tier = None;
     let (category, usage, cost) = match state.kind {
         Kind::Llm if state.is_model_call() => {
-            let usage = token_usage(state);
-            (CostCategory::Llm, Some(usage), price_llm(state, &layer.engine, &usage))
+            let mut usage = token_usage(state);
+            let (cost, priced_tier) = price_llm(state, layer, &mut usage);
+            tier = priced_tier;
+            (CostCategory::Llm, Some(usage), cost)
         }
         Kind::Db | Kind::Storage | Kind::Messaging => match price_data(state, &layer.engine) {
             Some(cost) => (CostCategory::Data, None, cost),
             None => return None,
         },
+        Kind::Tool if layer.engine.prices_tools() => match price_tool(state, &layer.engine) {
+            Some(cost) => (CostCategory::Tool, None, cost),
+            None => return None,
+        },
         _ => return None,
     };
-    write_attributes(state, cost.attributes());
+    let mut attributes = cost.attributes();
+    if let Some(tier) = tier {
+        attributes.push((k::COST_SERVICE_TIER, AttributeValue::Str(tier)));
+    }
+    write_attributes(state, attributes);
     if let Cost::Priced(priced) = &cost {
         if category == CostCategory::Llm && shared.semconv.gen_ai_latest_experimental {
             // The proposal's shape, beside `botanu.cost.*` (contract §9).
             state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_AMOUNT), Value::F64(priced.total_usd));
             state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_CURRENCY), Value::from(k::METRIC_COST_UNIT));
-            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_SOURCE), Value::from(k::COST_SOURCE_LOCAL));
+            let source = if &*priced.provenance.source == crate::cost::PROVIDER_SOURCE {
+                k::COST_SOURCE_PROVIDER
+            } else {
+                k::COST_SOURCE_LOCAL
+            };
+            state.set(Key::from_static_str(k::GEN_AI_USAGE_COST_SOURCE), Value::from(source));
         }
         record_metric(layer, shared, state, category, priced, run.as_deref());
     }
@@ -230,7 +318,12 @@ fn count_of(value: &Value) -> u64 {
 
 /// A finite, positive number recorded on the span.
 fn amount(state: &SpanState, key: &str) -> Option<f64> {
-    let value = match state.get(key)? {
+    amount_of(state.get(key)?)
+}
+
+/// [`amount`] of a value.
+fn amount_of(value: &Value) -> Option<f64> {
+    let value = match value {
         Value::F64(v) => *v,
         #[allow(clippy::cast_precision_loss)] // request units and amounts are far below 2^53
         Value::I64(v) => *v as f64,
@@ -262,16 +355,102 @@ pub(crate) fn reading(state: &SpanState) -> crate::dialect::Reading {
     crate::dialect::read(state.attrs.iter().map(|kv| (kv.key.as_str(), count_of(&kv.value))), provider, dialect)
 }
 
-fn price_llm(state: &SpanState, engine: &PricingEngine, usage: &Tokens) -> Cost {
-    let Some(provider) = state.get_str(k::GEN_AI_PROVIDER_NAME) else {
-        return Cost::unpriced(UnpricedReason::UnknownProvider);
+/// What the cost-depth keys say about an LLM call, read in one pass over the attributes (this runs on
+/// every LLM span): the service tier, web searches, a provider-reported cost, and the token kinds beside
+/// what [`token_usage`] reads (1-hour cache writes, audio / image tokens; parts of the totals it read).
+/// Kept apart from `token_usage`, which the token-count dialects own.
+#[derive(Debug, Default)]
+struct CostDepth<'a> {
+    /// Response tier, application tier, requested tier: the first present wins, in that order.
+    tiers: [Option<&'a Value>; 3],
+    web_searches: u64,
+    /// Provider-reported cost: `set_provider_cost`'s key, then the dialect key.
+    reported: [Option<&'a Value>; 2],
+}
+
+impl<'a> CostDepth<'a> {
+    fn read(state: &'a SpanState, usage: &mut Tokens) -> Self {
+        let mut depth = CostDepth::default();
+        for kv in &state.attrs {
+            let value = &kv.value;
+            let first = |slot: &mut Option<&'a Value>| {
+                slot.get_or_insert(value);
+            };
+            match kv.key.as_str() {
+                k::OPENAI_RESPONSE_SERVICE_TIER => first(&mut depth.tiers[0]),
+                k::REQUEST_SERVICE_TIER => first(&mut depth.tiers[1]),
+                k::OPENAI_REQUEST_SERVICE_TIER => first(&mut depth.tiers[2]),
+                k::USAGE_WEB_SEARCH_REQUESTS => depth.web_searches = count_of(value),
+                k::USAGE_PROVIDER_COST_USD => first(&mut depth.reported[0]),
+                k::GEN_AI_USAGE_COST => first(&mut depth.reported[1]),
+                k::USAGE_CACHE_WRITE_1H_TOKENS => usage.cache_write_1h = count_of(value),
+                _ => {}
+            }
+        }
+        depth
+    }
+
+    /// The tier the span named, as text.
+    fn tier(&self) -> Option<std::borrow::Cow<'a, str>> {
+        let value = self.tiers.iter().flatten().next()?;
+        Some(match value {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => std::borrow::Cow::Owned(other.to_string()),
+        })
+    }
+
+    fn reported(&self) -> Option<f64> {
+        self.reported.iter().flatten().find_map(|value| amount_of(value))
+    }
+}
+
+/// The call's cost, and the service tier to write as `botanu.cost.service_tier` (when the span named one).
+///
+/// A provider-reported cost (`set_provider_cost`, OpenRouter's / rig's `usage.cost`) is the total, with
+/// the local estimate beside it; a tier this crate does not know is unpriced `no_tier_price`.
+fn price_llm(state: &SpanState, layer: &CostLayer, usage: &mut Tokens) -> (Cost, Option<Arc<str>>) {
+    let depth = CostDepth::read(state, usage);
+    let (tier, tier_name) = match depth.tier() {
+        None => (Some(ServiceTier::Standard), None),
+        Some(name) => match ServiceTier::parse(&name) {
+            Some(tier) => (Some(tier), Some(Arc::from(tier.as_str()))),
+            None => (None, Some(Arc::from(name.trim().to_ascii_lowercase()))),
+        },
     };
-    let model = state.get_str(k::GEN_AI_REQUEST_MODEL).or_else(|| state.get_str(k::GEN_AI_RESPONSE_MODEL));
-    let Some(model) = model else {
-        return Cost::unpriced(UnpricedReason::UnknownModel);
+    let provider = state.get_str(k::GEN_AI_PROVIDER_NAME);
+    let estimate = match (tier, &provider) {
+        (None, _) => Cost::unpriced(UnpricedReason::NoTierPrice),
+        (_, None) => Cost::unpriced(UnpricedReason::UnknownProvider),
+        (Some(tier), Some(provider)) => {
+            let model = state.get_str(k::GEN_AI_REQUEST_MODEL).or_else(|| state.get_str(k::GEN_AI_RESPONSE_MODEL));
+            match model {
+                None => Cost::unpriced(UnpricedReason::UnknownModel),
+                // Prices apply at the call's start time (price history).
+                Some(model) => {
+                    let call = LlmCall::new(provider, &model, *usage, state.start)
+                        .with_tier(tier)
+                        .with_web_searches(depth.web_searches);
+                    layer.engine.price_call(&call)
+                }
+            }
+        }
     };
-    // Prices apply at the call's start time (price history).
-    engine.price_llm(&provider, &model, usage, state.start)
+    let Some(reported) = depth.reported() else {
+        return (estimate, tier_name);
+    };
+    let priced = Priced::provider_reported(reported, &estimate, provider.as_deref().unwrap_or_default());
+    if priced.estimate_drifts() {
+        // The provider attribute is the catalog's (an estimate exists), so the series stay bounded.
+        layer.drift.add(1, &[KeyValue::new(k::GEN_AI_PROVIDER_NAME, priced.provenance.provider.to_string())]);
+    }
+    (Cost::Priced(priced), tier_name)
+}
+
+/// A tool call's cost at its configured unit price, or `None` for a tool without one.
+fn price_tool(state: &SpanState, engine: &PricingEngine) -> Option<Cost> {
+    let tool = state.get_str(k::GEN_AI_TOOL_NAME)?;
+    let items = state.get(k::TOOL_ITEMS_RETURNED).map(count_of);
+    engine.price_tool(&tool, items)
 }
 
 /// The data operation's cost, or `None` for a system without any public per-operation list price (a
@@ -327,12 +506,31 @@ fn record_metric(
         CostCategory::Llm => priced.provenance.model.as_deref(),
         CostCategory::Data | CostCategory::Tool => None,
     };
+    // Customer and tenant, bounded, only when configured (a lock on the run's fields per priced span).
+    let [customer, tenant] = match (&layer.customers, run) {
+        (Some(series), Some(run)) => {
+            let fields = run.fields();
+            [
+                fields.customer_id.as_deref().map(|id| series.admit(0, id)),
+                fields.tenant_id.as_deref().map(|id| series.admit(1, id)),
+            ]
+        }
+        _ => [None, None],
+    };
     // The common case: this combination was bound before; no attribute vector is built.
     let parts = match system {
-        None => Some([Some(category.as_str()), system_key, None, model, workflow]),
-        Some(Value::String(value)) => {
-            Some([Some(category.as_str()), system_key, Some(value.as_str()), model, workflow])
+        None => {
+            Some([Some(category.as_str()), system_key, None, model, workflow, customer.as_deref(), tenant.as_deref()])
         }
+        Some(Value::String(value)) => Some([
+            Some(category.as_str()),
+            system_key,
+            Some(value.as_str()),
+            model,
+            workflow,
+            customer.as_deref(),
+            tenant.as_deref(),
+        ]),
         // A non-string system value (a foreign span's) takes the attribute-vector path only.
         Some(_) => None,
     };
@@ -363,9 +561,72 @@ fn record_metric(
     if let (Some(run), Some(metrics)) = (run, &shared.metrics) {
         attrs.push(KeyValue::new(k::WORKFLOW, metrics.workflow(&run.workflow)));
     }
+    if let Some(customer) = &customer {
+        attrs.push(KeyValue::new(k::CUSTOMER_ID, Value::String(customer.clone().into())));
+    }
+    if let Some(tenant) = &tenant {
+        attrs.push(KeyValue::new(k::TENANT_ID, Value::String(tenant.clone().into())));
+    }
     layer.add(priced.total_usd, attrs, parts.as_ref());
 }
 
 /// The raw values of one `botanu.cost` attribute set: category, the system attribute's key and value
-/// (provider for LLM calls), the catalog's model, the workflow before it is bounded.
-type CostParts<'a> = super::bound_index::Parts<'a, 5>;
+/// (provider for LLM calls), the catalog's model, the workflow before it is bounded, the customer and
+/// tenant after they are bounded.
+type CostParts<'a> = super::bound_index::Parts<'a, 7>;
+
+/// The span's cost-ledger line, if it is priced (`botanu.cost.usd`): a projection of its final
+/// attributes, so every figure in the ledger is the one on the exported span. Identifiers, counts and
+/// figures only, never content. Called once the span's name is known, before its attributes move.
+pub(crate) fn ledger_line(state: &SpanState, span_name: &str, ledger: &CostLedger) {
+    use serde_json::{Map, Value as Json};
+    if state.get(k::COST_USD).is_none() {
+        return;
+    }
+    let text = |key: &str| state.get_str(key).map_or(Json::Null, |value| Json::String(value.into_owned()));
+    let number = |key: &str| match state.get(key) {
+        Some(Value::F64(v)) => serde_json::Number::from_f64(*v).map_or(Json::Null, Json::Number),
+        Some(Value::I64(v)) => Json::Number((*v).into()),
+        _ => Json::Null,
+    };
+    let mut tokens = Map::new();
+    for (name, key) in [
+        ("input", k::GEN_AI_USAGE_INPUT_TOKENS),
+        ("output", k::GEN_AI_USAGE_OUTPUT_TOKENS),
+        ("cache_read", k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+        ("cache_write", k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS),
+        ("cache_write_1h", k::USAGE_CACHE_WRITE_1H_TOKENS),
+        ("reasoning", k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+        ("audio_input", k::GEN_AI_USAGE_AUDIO_INPUT_TOKENS),
+        ("audio_output", k::GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS),
+        ("image_input", k::GEN_AI_USAGE_IMAGE_INPUT_TOKENS),
+        ("image_output", k::GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS),
+        ("web_searches", k::USAGE_WEB_SEARCH_REQUESTS),
+    ] {
+        if let Some(value) = state.get(key) {
+            tokens.insert(name.to_owned(), Json::Number(count_of(value).into()));
+        }
+    }
+    let mut line = Map::new();
+    line.insert("time".to_owned(), Json::String(crate::run::rfc3339(state.start)));
+    line.insert("run_id".to_owned(), text(k::RUN_ID));
+    line.insert("workflow".to_owned(), text(k::WORKFLOW));
+    line.insert("customer_id".to_owned(), text(k::CUSTOMER_ID));
+    line.insert("tenant_id".to_owned(), text(k::TENANT_ID));
+    line.insert("span_name".to_owned(), Json::String(span_name.to_owned()));
+    line.insert("provider".to_owned(), text(k::COST_PROVIDER));
+    line.insert("model".to_owned(), text(k::COST_MODEL));
+    line.insert("request_id".to_owned(), text(k::GEN_AI_RESPONSE_ID));
+    line.insert("tokens".to_owned(), Json::Object(tokens));
+    line.insert("service_tier".to_owned(), text(k::COST_SERVICE_TIER));
+    line.insert("cost_usd".to_owned(), number(k::COST_USD));
+    line.insert("source".to_owned(), text(k::COST_SOURCE));
+    line.insert(
+        "estimated".to_owned(),
+        state.get(k::COST_ESTIMATED).map_or(Json::Null, |v| Json::Bool(matches!(v, Value::Bool(true)))),
+    );
+    if state.get(k::COST_ESTIMATE_USD).is_some() {
+        line.insert("estimate_usd".to_owned(), number(k::COST_ESTIMATE_USD));
+    }
+    ledger.append(Json::Object(line).to_string());
+}

@@ -161,6 +161,9 @@ pub(crate) fn finish(
     if name.len() > MAX_VALUE_BYTES {
         name = Cow::Owned(cut_str(&name, MAX_VALUE_BYTES).to_owned());
     }
+    if let Some(ledger) = shared.cost.as_ref().and_then(|cost| cost.ledger.as_deref()) {
+        super::cost::ledger_line(&state, &name, ledger);
+    }
     let kind = state.kind_override.clone().unwrap_or_else(|| default_kind(&state));
     let parent_cx = if state.parent_span_id != SpanId::INVALID {
         Context::new().with_remote_span_context(SpanContext::new(

@@ -18,6 +18,7 @@
 //! application thread finishes it itself).
 
 mod finisher;
+mod ledger;
 mod queue;
 
 use std::time::Duration;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use opentelemetry_sdk::error::OTelSdkResult;
 
 pub(crate) use finisher::{Handoff, Pipeline};
+pub(crate) use ledger::{CostLedger, LedgerFile};
 pub(crate) use queue::ExportStats;
 pub(crate) use queue::{reaches_queue, report_drops, QueueProcessor};
 

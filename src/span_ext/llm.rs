@@ -7,7 +7,9 @@ pub trait LlmSpanExt {
     /// Token usage: input and output always (both), cache and reasoning counts when > 0 — under the
     /// `botanu.usage.*` keys and the OTel semconv ones (`gen_ai.usage.cache_read.input_tokens` = cached,
     /// `gen_ai.usage.cache_creation.input_tokens` = cache write, `gen_ai.usage.reasoning.output_tokens`),
-    /// so OTel-native backends see them too.
+    /// so OTel-native backends see them too; and the kinds priced at their own rates when > 0: 1-hour
+    /// cache writes (`botanu.usage.cache_write_1h_tokens`), audio and image tokens
+    /// (`gen_ai.usage.{audio,image}.{input,output}_tokens`).
     ///
     /// ```
     /// # use botanu::prelude::*;
@@ -288,6 +290,12 @@ impl LlmSpanExt for Span {
         put_positive(self, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, tokens.cache_read);
         put_positive(self, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, tokens.cache_write);
         put_positive(self, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, tokens.reasoning);
+        // The kinds with their own rates (contract §7, round 3), parts of the totals above.
+        put_positive(self, k::USAGE_CACHE_WRITE_1H_TOKENS, tokens.cache_write_1h);
+        put_positive(self, k::GEN_AI_USAGE_AUDIO_INPUT_TOKENS, tokens.audio_input);
+        put_positive(self, k::GEN_AI_USAGE_AUDIO_OUTPUT_TOKENS, tokens.audio_output);
+        put_positive(self, k::GEN_AI_USAGE_IMAGE_INPUT_TOKENS, tokens.image_input);
+        put_positive(self, k::GEN_AI_USAGE_IMAGE_OUTPUT_TOKENS, tokens.image_output);
         self
     }
 

@@ -34,6 +34,7 @@ use crate::semconv as k;
 
 mod botanu;
 mod budget;
+mod cost;
 mod current;
 mod data;
 mod future;
@@ -44,6 +45,7 @@ mod usage;
 
 pub use botanu::BotanuSpanExt;
 pub use budget::BudgetSpanExt;
+pub use cost::CostSpanExt;
 pub use current::*;
 pub use data::{DbSpanExt, StorageSpanExt, ToolSpanExt};
 pub use future::{RunFuture, RunFutureExt};
