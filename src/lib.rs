@@ -85,17 +85,17 @@ pub use run::{PreviousRun, RunAttempt};
 pub use span_ext::{
     baggage, current_run_id, current_workflow, emit_outcome, set_baggage, set_business_context, set_correlation,
     set_data_metrics, set_llm_attributes, set_token_usage, set_warehouse_metrics, structured, BotanuSpanExt,
-    BudgetSpanExt, CostSpanExt, BusinessContext, DataMetrics, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmAttributes, LlmSpanExt,
-    MessagingResult, MetadataValue, Outcome, OutcomeStatus, RequestParams, RunFuture, RunFutureExt, SpanResult,
-    StorageResult, StorageSpanExt, Tokens, ToolResult, ToolSpanExt, WarehouseMetrics,
+    BudgetSpanExt, BusinessContext, CostSpanExt, DataMetrics, DbResult, DbSpanExt, InvalidOutcomeStatus, LlmAttributes,
+    LlmSpanExt, MessagingResult, MetadataValue, Outcome, OutcomeStatus, RequestParams, RunFuture, RunFutureExt,
+    SpanResult, StorageResult, StorageSpanExt, Tokens, ToolResult, ToolSpanExt, WarehouseMetrics,
 };
 
 /// The macros, the setter traits and their argument types.
 pub mod prelude {
     pub use crate::{
         cost::InputCounting, db_span, llm_span, messaging_span, run_span, step_span, storage_span, tool_span,
-        BotanuSpanExt, BudgetSpanExt, CostSpanExt, DbResult, DbSpanExt, LlmSpanExt, MessagingResult, RequestParams, RunFutureExt,
-        StorageResult, StorageSpanExt, Tokens, ToolResult, ToolSpanExt,
+        BotanuSpanExt, BudgetSpanExt, CostSpanExt, DbResult, DbSpanExt, LlmSpanExt, MessagingResult, RequestParams,
+        RunFutureExt, StorageResult, StorageSpanExt, Tokens, ToolResult, ToolSpanExt,
     };
 }
 

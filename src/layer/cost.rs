@@ -25,8 +25,8 @@ use super::metrics::{MAX_WORKFLOWS, OTHER_WORKFLOW};
 use super::state::SpanState;
 use super::Shared;
 use crate::cost::{
-    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, LlmCall, Priced, PricingEngine,
-    ServiceTier, Tokens, UnpricedReason, WorkflowCost, DATA_PRICES,
+    AttributeValue, Cost, CostCategory, CostSummary, DataUsage, LlmCall, Priced, PricingEngine, ServiceTier, Tokens,
+    UnpricedReason, WorkflowCost, DATA_PRICES,
 };
 use crate::pipeline::CostLedger;
 use crate::run::RunContext;

@@ -27,9 +27,9 @@ use rand::Rng;
 use crate::semconv as k;
 pub(crate) use entries::{RunEntry, Stamp, RUN_ENTRIES};
 pub(crate) use inbound::RemoteSpan;
-pub(crate) use inbound::{remote_context, remote_from_context};
 #[cfg(feature = "tower")]
 pub(crate) use inbound::MAX_NAME;
+pub(crate) use inbound::{remote_context, remote_from_context};
 pub use inbound::{InboundRun, RemoteContext, RunRelation};
 pub use outcome::{InvalidOutcomeStatus, OutcomeStatus};
 pub use retry::{PreviousRun, RunAttempt};
