@@ -7,8 +7,10 @@
 #![cfg(all(feature = "bundled-prices", feature = "testing"))]
 
 mod common;
+#[path = "support/contention.rs"]
+mod contention;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -278,37 +280,9 @@ fn bool_attr_of(event: &opentelemetry::trace::Event, key: &str) -> bool {
 fn sixteen_threads_never_pass_the_cap_in_memory() {
     let budgets = Budgets::new().with_cap(Cap::customer("acme", 1.0));
     let target = BudgetTarget::default().with_customer("acme");
-    let granted = AtomicUsize::new(0);
-    let done = std::sync::atomic::AtomicBool::new(false);
-    let max_seen = AtomicU64::new(0);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !done.load(Ordering::Relaxed) {
-                let status = &budgets.status_of(&target)[0];
-                let total = ((status.spent_usd + status.reserved_usd) * 1e9).round() as u64;
-                max_seen.fetch_max(total, Ordering::Relaxed);
-            }
-        });
-        let workers: Vec<_> = (0..16)
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..1_000 {
-                        // 0.0007 USD: 1 / 0.0007 = 1428.57…, so 1,428 fit.
-                        if let Ok(held) = budgets.reserve(&target, Some(0.0007)) {
-                            granted.fetch_add(1, Ordering::Relaxed);
-                            held.settle(Some(0.0007));
-                        }
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            w.join().unwrap();
-        }
-        done.store(true, Ordering::Relaxed);
-    });
-    assert_eq!(granted.load(Ordering::Relaxed), 1_428);
-    assert!(max_seen.load(Ordering::Relaxed) <= 1_000_000_000, "{}", max_seen.load(Ordering::Relaxed));
+    let (granted, max_seen) = contention::reserve_from_16_threads(&budgets, &target);
+    assert_eq!(granted, 1_428);
+    assert!(max_seen <= 1_000_000_000, "{}", max_seen);
     let status = &budgets.status_of(&target)[0];
     assert_usd(status.spent_usd, 1_428.0 * 0.0007);
     assert_eq!(status.reserved_usd, 0.0);

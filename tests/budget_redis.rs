@@ -8,10 +8,11 @@
 #![cfg(all(feature = "redis", feature = "bundled-prices", feature = "testing"))]
 
 mod common;
+#[path = "support/contention.rs"]
+mod contention;
 #[path = "support/redis.rs"]
 mod redis_support;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use botanu::budget::{BudgetTarget, Budgets, Cap, DenyCause, Estimate, StoreFailure};
@@ -34,38 +35,10 @@ fn sixteen_threads_never_pass_the_cap_on_redis() {
     let budgets =
         Budgets::new().with_cap(Cap::customer("acme", 1.0)).with_redis(&redis.url(), Duration::from_secs(2)).unwrap();
     let target = BudgetTarget::default().with_customer("acme");
-    let granted = AtomicUsize::new(0);
-    let done = AtomicBool::new(false);
-    let max_seen = AtomicU64::new(0);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            while !done.load(Ordering::Relaxed) {
-                let status = &budgets.status_of(&target)[0];
-                let total = ((status.spent_usd + status.reserved_usd) * 1e9).round() as u64;
-                max_seen.fetch_max(total, Ordering::Relaxed);
-            }
-        });
-        let workers: Vec<_> = (0..16)
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..1_000 {
-                        // 1 / 0.0007 = 1428.57…: 1,428 fit.
-                        if let Ok(held) = budgets.reserve(&target, Some(0.0007)) {
-                            granted.fetch_add(1, Ordering::Relaxed);
-                            held.settle(Some(0.0007));
-                        }
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            w.join().unwrap();
-        }
-        done.store(true, Ordering::Relaxed);
-    });
+    let (granted, max_seen) = contention::reserve_from_16_threads(&budgets, &target);
     assert_eq!(budgets.store_failures(), 0, "every call reached Redis");
-    assert_eq!(granted.load(Ordering::Relaxed), 1_428);
-    assert!(max_seen.load(Ordering::Relaxed) <= 1_000_000_000);
+    assert_eq!(granted, 1_428);
+    assert!(max_seen <= 1_000_000_000);
     let status = &budgets.status_of(&target)[0];
     assert_usd(status.spent_usd, 1_428.0 * 0.0007);
     assert_eq!(status.reserved_usd, 0.0);
