@@ -763,6 +763,11 @@ pub const COST_AUDIO_USD: &str = "botanu.cost.audio_usd";
 pub const COST_IMAGE_USD: &str = "botanu.cost.image_usd";
 /// Part of [`COST_USD`] for the web searches an LLM call made.
 pub const COST_WEB_SEARCH_USD: &str = "botanu.cost.web_search_usd";
+/// On a priced span: the charges its [`COST_USD`] does not include because no rate for them is known
+/// (so the total is a lower bound), e.g. [`UNPRICED_PART_WEB_SEARCH`].
+pub const COST_UNPRICED_PARTS: &str = "botanu.cost.unpriced_parts";
+/// [`COST_UNPRICED_PARTS`] of a call whose web searches have no per-search rate (catalog or override).
+pub const UNPRICED_PART_WEB_SEARCH: &str = "web_search";
 /// With a provider-reported [`COST_USD`]: the local estimate of the same call.
 pub const COST_ESTIMATE_USD: &str = "botanu.cost.estimate_usd";
 /// The service tier an LLM call was priced at (`standard`, `flex`, `priority`, `batch`); written when

@@ -185,6 +185,38 @@ fn web_searches_are_priced_per_thousand() {
     assert_eq!(int_attr(call, k::USAGE_WEB_SEARCH_REQUESTS), 3);
     assert_usd(f64_attr(call, k::COST_WEB_SEARCH_USD), 0.03);
     assert_usd(f64_attr(call, k::COST_USD), 0.0335);
+    assert_absent(call, k::COST_UNPRICED_PARTS);
+}
+
+/// Searches with no per-search rate are never a silent $0: gpt-4o at a negotiated price override (input 2,
+/// output 8; an override has no search rate), 1,000 input + 100 output and 3 searches: the total is the
+/// tokens' 1,000 × 2 + 100 × 8 = 2,800 → 0.0028, marked `botanu.cost.unpriced_parts = web_search`.
+#[test]
+fn web_searches_without_a_rate_mark_the_total_partial() {
+    use botanu::cost::{PriceOverride, TokenPrices};
+    let h = Harness::with(|b| {
+        b.with_price_override(PriceOverride {
+            provider: "openai".into(),
+            model: Some("gpt-4o".into()),
+            prices: TokenPrices { input: Some(2.0), output: Some(8.0), ..Default::default() },
+            ..Default::default()
+        })
+    });
+    h.run(|| {
+        llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens::openai(1_000, 0, 100)).set_web_searches(3);
+        llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens::openai(1_000, 0, 100));
+    });
+    let spans = h.spans();
+    let calls = by_model(&spans, "gpt-4o");
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        assert_usd(f64_attr(call, k::COST_USD), 0.0028);
+        assert_absent(call, k::COST_WEB_SEARCH_USD);
+    }
+    let searched = calls.iter().find(|s| attr(s, k::USAGE_WEB_SEARCH_REQUESTS).is_some()).expect("searched");
+    assert_eq!(str_attr(searched, k::COST_UNPRICED_PARTS), k::UNPRICED_PART_WEB_SEARCH);
+    let plain = calls.iter().find(|s| attr(s, k::USAGE_WEB_SEARCH_REQUESTS).is_none()).expect("plain");
+    assert_absent(plain, k::COST_UNPRICED_PARTS);
 }
 
 /// An OpenRouter-style response with `usage.cost` (the dialect key `gen_ai.usage.cost`, as recorded by a

@@ -209,12 +209,12 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) -> O
             run.cost.update(|tally| tally.outcome_amount += amount);
         }
     }
-    let mut tier = None;
+    let mut extras = LlmExtras::default();
     let (category, usage, cost) = match state.kind {
         Kind::Llm if state.is_model_call() => {
             let mut usage = token_usage(state);
-            let (cost, priced_tier) = price_llm(state, layer, &mut usage);
-            tier = priced_tier;
+            let (cost, llm_extras) = price_llm(state, layer, &mut usage);
+            extras = llm_extras;
             (CostCategory::Llm, Some(usage), cost)
         }
         Kind::Db | Kind::Storage | Kind::Messaging => match price_data(state, &layer.engine) {
@@ -228,8 +228,11 @@ pub(crate) fn finish(state: &mut SpanState, shared: &Shared, run_open: u64) -> O
         _ => return None,
     };
     let mut attributes = cost.attributes();
-    if let Some(tier) = tier {
+    if let Some(tier) = extras.tier {
         attributes.push((k::COST_SERVICE_TIER, AttributeValue::Str(tier)));
+    }
+    if extras.searches_unpriced {
+        attributes.push((k::COST_UNPRICED_PARTS, AttributeValue::Str(Arc::from(k::UNPRICED_PART_WEB_SEARCH))));
     }
     write_attributes(state, attributes);
     if let Cost::Priced(priced) = &cost {
@@ -404,11 +407,22 @@ impl<'a> CostDepth<'a> {
     }
 }
 
-/// The call's cost, and the service tier to write as `botanu.cost.service_tier` (when the span named one).
+/// What pricing an LLM call writes besides the cost's own attributes.
+#[derive(Default)]
+struct LlmExtras {
+    /// The service tier to write as `botanu.cost.service_tier` (when the span named one).
+    tier: Option<Arc<str>>,
+    /// The call made web searches the total does not include (no per-search rate in the catalog, or a
+    /// price override without one): written as `botanu.cost.unpriced_parts`, so a partial total is never
+    /// read as complete.
+    searches_unpriced: bool,
+}
+
+/// The call's cost, and what else to write (see [`LlmExtras`]).
 ///
 /// A provider-reported cost (`set_provider_cost`, OpenRouter's / rig's `usage.cost`) is the total, with
 /// the local estimate beside it; a tier this crate does not know is unpriced `no_tier_price`.
-fn price_llm(state: &SpanState, layer: &CostLayer, usage: &mut Tokens) -> (Cost, Option<Arc<str>>) {
+fn price_llm(state: &SpanState, layer: &CostLayer, usage: &mut Tokens) -> (Cost, LlmExtras) {
     let depth = CostDepth::read(state, usage);
     let (tier, tier_name) = match depth.tier() {
         None => (Some(ServiceTier::Standard), None),
@@ -436,14 +450,17 @@ fn price_llm(state: &SpanState, layer: &CostLayer, usage: &mut Tokens) -> (Cost,
         }
     };
     let Some(reported) = depth.reported() else {
-        return (estimate, tier_name);
+        let searches_unpriced =
+            depth.web_searches > 0 && matches!(&estimate, Cost::Priced(priced) if priced.parts.web_search_usd == 0.0);
+        return (estimate, LlmExtras { tier: tier_name, searches_unpriced });
     };
     let priced = Priced::provider_reported(reported, &estimate, provider.as_deref().unwrap_or_default());
     if priced.estimate_drifts() {
         // The provider attribute is the catalog's (an estimate exists), so the series stay bounded.
         layer.drift.add(1, &[KeyValue::new(k::GEN_AI_PROVIDER_NAME, priced.provenance.provider.to_string())]);
     }
-    (Cost::Priced(priced), tier_name)
+    // The provider's figure is the bill, searches included.
+    (Cost::Priced(priced), LlmExtras { tier: tier_name, searches_unpriced: false })
 }
 
 /// A tool call's cost at its configured unit price, or `None` for a tool without one.
