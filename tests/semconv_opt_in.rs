@@ -1,5 +1,6 @@
 //! `OTEL_SEMCONV_STABILITY_OPT_IN` (contract §9), read from what is exported: each setting's span keys
 //! and metrics, both spellings always read, and a failed call's zero under the new counters.
+#![cfg(feature = "testing")]
 
 mod common;
 

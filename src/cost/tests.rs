@@ -3,6 +3,7 @@
 //! there through exported spans.
 
 use std::sync::Arc;
+#[cfg(feature = "bundled-prices")]
 use std::time::SystemTime;
 
 use super::*;
