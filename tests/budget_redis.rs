@@ -157,3 +157,33 @@ fn redis_down_follows_the_failure_mode_within_the_timeout() {
     }
     assert_usd(open.status_of(&acme)[0].spent_usd, 0.25);
 }
+
+/// What was not reserved is still charged on Redis: a $0 reservation settled at $0.30, and a priced span
+/// that reserved nothing (gpt-4o, 1,000 input + 200 output = 0.0045 USD, charged when it closes). Both
+/// settle with nothing to release (`'-0'` is no integer to Redis: this once failed every such settlement
+/// and held the store off).
+#[test]
+fn spans_charged_without_a_reservation_settle_on_redis() {
+    let Some(redis) = RedisServer::start("spans_charged_without_a_reservation_settle_on_redis") else { return };
+    let budgets =
+        Budgets::new().with_cap(Cap::customer("acme", 1.0)).with_redis(&redis.url(), Duration::from_secs(2)).unwrap();
+    let target = BudgetTarget::default().with_customer("acme");
+    budgets.reserve(&target, Some(0.0)).unwrap().settle(Some(0.3));
+    assert_eq!(budgets.store_failures(), 0);
+    assert_usd(budgets.status_of(&target)[0].spent_usd, 0.3);
+
+    let h = Harness::with(|b| b.with_budgets(budgets.clone()));
+    h.run(|| {
+        run_span!(workflow = "support", customer_id = "acme").in_scope(|| {
+            llm_span!(provider = "openai", model = "gpt-4o").set_tokens(Tokens {
+                input: 1_000,
+                output: 200,
+                ..Default::default()
+            });
+        });
+    });
+    h.spans();
+    assert_eq!(budgets.store_failures(), 0);
+    assert_usd(budgets.status_of(&target)[0].spent_usd, 0.3045);
+    assert_eq!(budgets.status_of(&target)[0].reserved_usd, 0.0);
+}

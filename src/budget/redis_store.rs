@@ -60,7 +60,9 @@ for i, key in ipairs(KEYS) do
   out[#out + 1] = c
   out[#out + 1] = r
   out[#out + 1] = p
-  local r2 = redis.call('HINCRBY', key, 'r', '-' .. ARGV[1])
+  -- ARGV[1] is '0' when nothing was reserved (a span charged at settlement): '-0' is no integer to Redis.
+  local r2 = r
+  if ARGV[1] ~= '0' then r2 = redis.call('HINCRBY', key, 'r', '-' .. ARGV[1]) end
   if r2 < 0 then
     redis.call('HSET', key, 'r', 0)
     r2 = 0
@@ -108,6 +110,10 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// The longest a Redis call may take, whatever is configured (a minute is already far past any sane
+/// budget check on the application thread).
+const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
 impl RedisStore {
     /// A store at `url` (not connected until first used), every call bounded by `timeout`.
     pub(crate) fn new(url: &str, timeout: Duration) -> Result<Self, String> {
@@ -116,7 +122,8 @@ impl RedisStore {
         Ok(RedisStore {
             client,
             shown,
-            timeout: timeout.max(Duration::from_millis(1)),
+            // Bounded both ways: `Instant + timeout` must not overflow (`Duration::MAX` panicked).
+            timeout: timeout.clamp(Duration::from_millis(1), MAX_TIMEOUT),
             idle: Mutex::new(Vec::new()),
             retry_at: AtomicU64::new(0),
             reserve: redis::Script::new(RESERVE),
