@@ -556,6 +556,18 @@ fn an_sdk_operation_inside_the_applications_own_span_for_it_is_not_priced_twice(
                 "rpc.system" = "aws-api"
             );
             bedrock.in_scope(|| {});
+            // The application's span names another provider (the model's vendor): still the same call.
+            let own = llm_span!(provider = "anthropic", model = "claude-3-haiku-20240307");
+            let bedrock = tracing::debug_span!(
+                parent: &own,
+                "Bedrock Runtime.Converse",
+                "rpc.service" = "Bedrock Runtime",
+                "rpc.method" = "Converse",
+                "sdk_invocation_id" = 1_234_568u32,
+                "rpc.system" = "aws-api"
+            );
+            bedrock.in_scope(|| {});
+            own.set_tokens(Tokens { input: 1_000, output: 100, ..Default::default() });
         }
         .instrument(run)
         .await;
@@ -573,11 +585,17 @@ fn an_sdk_operation_inside_the_applications_own_span_for_it_is_not_priced_twice(
     let sdk_get = find(&spans, "S3.GetObject");
     let get = per_request("s3.get_class");
     assert_priced(sdk_get, "s3.get_class", get);
-    let converse = find(&spans, "Bedrock Runtime.Converse");
-    assert_eq!(kind(converse), SpanKind::Internal);
-    assert_absent(converse, k::GEN_AI_PROVIDER_NAME);
+    let conversations: Vec<_> = spans.iter().filter(|s| s.name == "Bedrock Runtime.Converse").collect();
+    assert_eq!(conversations.len(), 2);
+    for converse in conversations {
+        assert_eq!(kind(converse), SpanKind::Internal);
+        assert_absent(converse, k::GEN_AI_PROVIDER_NAME);
+        assert_absent(converse, k::COST_UNPRICED);
+    }
+    let own_anthropic = find(&spans, "chat claude-3-haiku-20240307");
+    assert!(attr(own_anthropic, k::COST_USD).is_some(), "the application's own span is the priced call");
 
     let run = find(&spans, "botanu.run/aws-wrapped");
     assert!((f64_attr(run, k::RUN_COST_DATA_USD) - (put + get)).abs() < 1e-15);
-    assert_eq!(int_attr(run, k::RUN_LLM_CALLS), 1, "the application's llm_span! only");
+    assert_eq!(int_attr(run, k::RUN_LLM_CALLS), 2, "the application's llm_span!s only");
 }

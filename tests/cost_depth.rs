@@ -489,3 +489,52 @@ fn the_cost_ledger_rotates_within_its_bounds() {
     drop(h);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// 1-hour writes counted apart and above `cache_write` (Anthropic reports 5-minute and 1-hour writes as two
+/// fields): claude-sonnet-4-5, 1,000 uncached input, 10,000 1-hour writes, `cache_write` left 0, 100 output:
+/// 1,000 × 3 + 10,000 × 6 + 100 × 15 = 3,000 + 60,000 + 1,500 → 0.0645 — none dropped, and the run
+/// counts the 11,000 input tokens.
+#[test]
+fn one_hour_writes_counted_apart_are_neither_dropped_nor_unpriced() {
+    let h = Harness::new();
+    h.run(|| {
+        run_span!(workflow = "cache-apart").in_scope(|| {
+            let usage = Tokens { cache_write_1h: 10_000, ..Tokens::anthropic(1_000, 0, 0, 100) };
+            llm_span!(provider = "anthropic", model = "claude-sonnet-4-5").set_tokens(usage);
+        });
+    });
+    let spans = h.spans();
+    let call = by_model(&spans, "claude-sonnet-4-5")[0];
+    assert_usd(f64_attr(call, k::COST_USD), 0.0645);
+    assert_usd(f64_attr(call, k::COST_CACHE_WRITE_USD), 0.06);
+    let run = find(&spans, "botanu.run/cache-apart");
+    assert_eq!(int_attr(run, k::RUN_TOKENS_INPUT), 11_000);
+}
+
+/// An absent tier recorded as a value (`""`, `none`, `null`: an `Option` a crate formatted) is no tier: the
+/// next spelling is read. o3 with an empty response tier and a requested `flex`: 10,000 prompt (2,000
+/// cached) + 1,000 output at the flex rates: 8,000 × 1 + 2,000 × 0.25 + 1,000 × 4 = 12,500 → 0.0125.
+#[test]
+fn an_empty_tier_is_no_tier() {
+    let h = Harness::new();
+    h.run(|| {
+        for empty in ["", "None", "null"] {
+            tracing::info_span!(
+                "chat o3",
+                gen_ai.operation.name = "chat",
+                gen_ai.provider.name = "openai",
+                gen_ai.request.model = "o3",
+                openai.response.service_tier = empty,
+                openai.request.service_tier = "flex",
+            )
+            .set_tokens(Tokens::openai(10_000, 2_000, 1_000));
+        }
+    });
+    let spans = h.spans();
+    let calls = by_model(&spans, "o3");
+    assert_eq!(calls.len(), 3);
+    for call in calls {
+        assert_usd(f64_attr(call, k::COST_USD), 0.0125);
+        assert_eq!(str_attr(call, k::COST_SERVICE_TIER), "flex");
+    }
+}

@@ -643,7 +643,7 @@ impl Split {
     fn of(usage: &Tokens) -> Split {
         let input = usage.total_input();
         let cache_read = usage.cache_read.min(input);
-        let cache_write = usage.cache_write.min(input - cache_read);
+        let cache_write = usage.cache_writes().min(input - cache_read);
         let cache_write_1h = usage.cache_write_1h.min(cache_write);
         let rest = input - cache_read - cache_write;
         let audio_input = usage.audio_input.min(rest);
@@ -685,7 +685,7 @@ fn price_with(rates: &Rates, usage: &Tokens, web_searches: u64) -> (f64, CostPar
     if plain {
         let input = usage.total_input();
         let cache_read = usage.cache_read.min(input);
-        let cache_write = usage.cache_write.min(input - cache_read);
+        let cache_write = usage.cache_writes().min(input - cache_read);
         let output = usage.total_output();
         let reasoning = usage.reasoning.min(output);
         let parts = CostParts {

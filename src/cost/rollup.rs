@@ -102,7 +102,7 @@ impl RunCost {
         self.tokens_input = self.tokens_input.saturating_add(usage.total_input());
         self.tokens_output = self.tokens_output.saturating_add(usage.total_output());
         self.tokens_cache_read = self.tokens_cache_read.saturating_add(usage.cache_read.min(usage.total_input()));
-        self.tokens_cache_write = self.tokens_cache_write.saturating_add(usage.cache_write.min(usage.total_input()));
+        self.tokens_cache_write = self.tokens_cache_write.saturating_add(usage.cache_writes().min(usage.total_input()));
         self.tokens_reasoning = self.tokens_reasoning.saturating_add(usage.reasoning);
     }
 

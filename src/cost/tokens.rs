@@ -132,9 +132,15 @@ impl Tokens {
         self
     }
 
+    /// Every input token written to the cache: `cache_write`, or `cache_write_1h` when a caller counted the
+    /// 1-hour writes apart and above it (Anthropic reports the 5-minute and 1-hour writes as two fields).
+    pub fn cache_writes(&self) -> u64 {
+        self.cache_write.max(self.cache_write_1h)
+    }
+
     /// Every input token, cached ones included.
     pub fn total_input(&self) -> u64 {
-        let cached = self.cache_read.saturating_add(self.cache_write);
+        let cached = self.cache_read.saturating_add(self.cache_writes());
         match self.input_counting {
             InputCounting::IncludesCache => self.input.max(cached),
             InputCounting::ExcludesCache => self.input.saturating_add(cached),
@@ -143,7 +149,7 @@ impl Tokens {
 
     /// Input tokens neither read from nor written to the cache.
     pub fn uncached_input(&self) -> u64 {
-        self.total_input() - self.cache_read.saturating_add(self.cache_write).min(self.total_input())
+        self.total_input() - self.cache_read.saturating_add(self.cache_writes()).min(self.total_input())
     }
 
     /// Every output token, reasoning ones included.
@@ -178,6 +184,9 @@ mod tests {
             assert_eq!(usage.uncached_input(), uncached, "{usage:?}");
             assert_eq!(usage.total_output(), output, "{usage:?}");
         }
+        // 1-hour writes above the cache writes (counted apart): the writes are the larger count.
+        let apart = Tokens { cache_write: 4_000, cache_write_1h: 10_000, ..Tokens::anthropic(1_000, 0, 0, 100) };
+        assert_eq!((apart.cache_writes(), apart.total_input(), apart.uncached_input()), (10_000, 11_000, 1_000));
         assert!(Tokens::default().is_empty());
         assert!(!Tokens::anthropic(0, 5, 0, 0).is_empty());
     }

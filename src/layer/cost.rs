@@ -394,11 +394,18 @@ impl<'a> CostDepth<'a> {
     }
 
     /// The tier the span named, as text.
+    /// An empty, `none` or `null` tier is no tier (a crate recording an absent option), so the next
+    /// spelling is read.
     fn tier(&self) -> Option<std::borrow::Cow<'a, str>> {
-        let value = self.tiers.iter().flatten().next()?;
-        Some(match value {
-            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
-            other => std::borrow::Cow::Owned(other.to_string()),
+        self.tiers.iter().flatten().find_map(|value| {
+            let text = match value {
+                Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+                other => std::borrow::Cow::Owned(other.to_string()),
+            };
+            let trimmed = text.trim();
+            let absent =
+                trimmed.is_empty() || trimmed.eq_ignore_ascii_case("none") || trimmed.eq_ignore_ascii_case("null");
+            (!absent).then_some(text)
         })
     }
 

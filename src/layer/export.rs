@@ -245,7 +245,7 @@ fn mirror_semconv_tokens(state: &mut SpanState, opt_in: crate::config::SemconvOp
     let cache_write_key = cache_write_key(opt_in);
     for (kind, count) in [
         (TokenKind::CacheRead, t.cache_read),
-        (TokenKind::CacheWrite, t.cache_write),
+        (TokenKind::CacheWrite, t.cache_writes()),
         (TokenKind::Reasoning, t.reasoning),
         (TokenKind::AudioInput, t.audio_input),
         (TokenKind::AudioOutput, t.audio_output),
@@ -272,8 +272,8 @@ fn mirror_semconv_tokens(state: &mut SpanState, opt_in: crate::config::SemconvOp
         state.set_default(k::USAGE_CACHE_READ_TOKENS, as_i64(t.cache_read));
         state.set_default(k::USAGE_CACHED_TOKENS, as_i64(t.cache_read));
     }
-    if t.cache_write > 0 {
-        state.set_default(k::USAGE_CACHE_WRITE_TOKENS, as_i64(t.cache_write));
+    if t.cache_writes() > 0 {
+        state.set_default(k::USAGE_CACHE_WRITE_TOKENS, as_i64(t.cache_writes()));
     }
 }
 

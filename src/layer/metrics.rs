@@ -444,7 +444,7 @@ impl Instruments {
             (&counters.output, t.audio_output, m::MODALITY_AUDIO),
             (&counters.output, t.image_output, m::MODALITY_IMAGE),
             (&counters.cache_read, t.cache_read, m::MODALITY_TEXT),
-            (&counters.cache_write, t.cache_write, m::MODALITY_TEXT),
+            (&counters.cache_write, t.cache_writes(), m::MODALITY_TEXT),
             (&counters.reasoning, t.reasoning, m::MODALITY_TEXT),
         ] {
             if count > 0 {

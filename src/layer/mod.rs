@@ -373,7 +373,9 @@ where
         let ext = ancestor.extensions();
         if let Some(st) = ext.get::<SpanState>() {
             let system = st.kind.spec().system.as_ref().and_then(|system| st.get_str(system.key));
-            return st.kind == op.kind && system.is_some_and(|system| system == op.system);
+            // A model call is wrapped by the application's own LLM span whatever provider it names
+            // (`llm_span!(provider = "anthropic")` around a Bedrock `converse`): it is the same call.
+            return st.kind == op.kind && (op.kind == Kind::Llm || system.is_some_and(|system| system == op.system));
         }
     }
     false

@@ -285,10 +285,10 @@ impl LlmSpanExt for Span {
         put_positive(self, k::USAGE_CACHED_TOKENS, tokens.cache_read);
         if tokens.input_counting == crate::cost::InputCounting::ExcludesCache {
             put_positive(self, k::USAGE_CACHE_READ_TOKENS, tokens.cache_read);
-            put_positive(self, k::USAGE_CACHE_WRITE_TOKENS, tokens.cache_write);
+            put_positive(self, k::USAGE_CACHE_WRITE_TOKENS, tokens.cache_writes());
         }
         put_positive(self, k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, tokens.cache_read);
-        put_positive(self, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, tokens.cache_write);
+        put_positive(self, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, tokens.cache_writes());
         put_positive(self, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, tokens.reasoning);
         // The kinds with their own rates (contract §7, round 3), parts of the totals above.
         put_positive(self, k::USAGE_CACHE_WRITE_1H_TOKENS, tokens.cache_write_1h);
