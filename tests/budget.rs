@@ -382,5 +382,37 @@ fn caps_come_from_the_yaml_file() {
         error.contains("budgets.caps[1]") && error.contains("tenant:t1=3/week") && error.contains("line 4"),
         "{error}"
     );
+    // One cap per scope, key and window, in the file as in the environment: a second is an error, not a
+    // silent replacement.
+    std::fs::write(&file, "budgets:\n  caps:\n    - customer:acme=80/day:soft\n    - customer:acme=100/day\n").unwrap();
+    let error =
+        Config::load_from(&ConfigSource::from_env_map(Default::default()).with_file(&file)).unwrap_err().to_string();
+    assert!(error.contains("budgets.caps[1]") && error.contains("customer:acme=100/day"), "{error}");
+    let env = [("BOTANU_BUDGETS".to_owned(), "run=1;run=0.5".to_owned())];
+    let error = Config::load_from(&ConfigSource::from_env_map(env.into())).unwrap_err().to_string();
+    assert!(error.contains("BOTANU_BUDGETS[run=0.5]") && error.contains("already given"), "{error}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Odd figures neither open nor shut a cap by accident: an unpriced call under only a warn cap goes ahead
+/// (a warn cap watches, it never stops a call), a settlement with a non-finite or negative actual keeps
+/// the reservation as spent (no figure is not $0), and an infinite cap never denies.
+#[test]
+fn odd_figures_neither_open_nor_shut_a_cap() {
+    let target = BudgetTarget::default().with_customer("acme");
+    let warn_only = Budgets::new().with_cap(Cap::customer("acme", 1.0).with_policy(Policy::Warn));
+    assert!(warn_only.reserve(&target, None).is_ok(), "unpriced under a warn cap is not denied");
+    let deny = Budgets::new().with_cap(Cap::customer("acme", 1.0));
+    assert!(deny.reserve(&target, None).is_err(), "unpriced under a deny cap is denied");
+
+    for odd in [f64::NAN, f64::INFINITY, -0.25] {
+        let budgets = Budgets::new().with_cap(Cap::customer("acme", 1.0));
+        budgets.reserve(&target, Some(0.25)).unwrap().settle(Some(odd));
+        let status = &budgets.status_of(&target)[0];
+        assert_usd(status.spent_usd, 0.25);
+        assert_eq!(status.reserved_usd, 0.0, "{odd}");
+    }
+
+    let unbounded = Budgets::new().with_cap(Cap::customer("acme", f64::INFINITY));
+    assert!(unbounded.reserve(&target, Some(1e6)).is_ok());
 }

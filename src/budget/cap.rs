@@ -421,16 +421,37 @@ impl Cap {
     ///     Cap::workflow("support", 50.0).per(Window::Hour).with_policy(Policy::Warn),
     /// ]);
     /// assert!(Cap::parse_list("run=0.50;customer:acme=lots").is_err());
+    /// // One cap per scope, key and window: a second one would silently replace the first.
+    /// let twice = Cap::parse_list("customer:acme=80/day:soft;customer:acme=100/day").unwrap_err();
+    /// assert_eq!(twice.entry, "customer:acme=100/day");
     /// # Ok::<(), botanu::budget::CapParseError>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// [`CapParseError`] naming the first entry that is not `SCOPE[:KEY]=USD[/WINDOW][:POLICY]`.
+    /// [`CapParseError`] naming the first entry that is not `SCOPE[:KEY]=USD[/WINDOW][:POLICY]`, or the
+    /// second of two entries for the same scope, key and window.
     pub fn parse_list(list: &str) -> Result<Vec<Cap>, CapParseError> {
-        list.split(';').map(str::trim).filter(|e| !e.is_empty()).map(str::parse).collect()
+        let caps = list
+            .split(';')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<Cap>, _>>()?;
+        match Cap::first_repeated(&caps) {
+            Some(cap) => Err(CapParseError { entry: cap.to_string(), problem: REPEATED }),
+            None => Ok(caps),
+        }
+    }
+
+    /// The first cap of `caps` whose scope, key and window an earlier one already has.
+    pub(crate) fn first_repeated(caps: &[Cap]) -> Option<&Cap> {
+        caps.iter().enumerate().find(|(i, cap)| caps[..*i].iter().any(|c| c.same_slot(cap))).map(|(_, cap)| cap)
     }
 }
+
+/// The problem of a second cap for one scope, key and window.
+pub(crate) const REPEATED: &str = "a cap for this scope, key and window is already given (one per slot)";
 
 /// A limit that is a number of dollars: negative or NaN becomes 0 (deny everything), never "no limit".
 fn sane_limit(limit: f64) -> f64 {

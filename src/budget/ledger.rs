@@ -143,7 +143,7 @@ pub enum DenyCause {
 /// let denied = budgets.reserve(&run, Some(0.05)).unwrap_err();
 /// assert_eq!((denied.cause, denied.cap.scope), (DenyCause::Limit, Scope::Run));
 /// assert_eq!((denied.cap.limit_usd, denied.cap.reserved_usd, denied.estimate_usd), (0.10, 0.08, Some(0.05)));
-/// # drop(first);
+/// # first.release();
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct BudgetExceeded {
@@ -218,8 +218,9 @@ pub(crate) struct ThresholdCrossed {
     pub(crate) threshold: f64,
 }
 
-/// A held reservation. Settle it with the call's actual cost ([`Reservation::settle`]); dropped unsettled,
-/// it is released (nothing spent). Inside a span, [`BudgetSpanExt::reserve_budget`](crate::BudgetSpanExt::reserve_budget)
+/// A held reservation. Settle it with the call's actual cost ([`Reservation::settle`]), or release it if
+/// the call was not made ([`Reservation::release`]). Dropped unsettled, it is kept as spent: the call may
+/// have been made (a span lost to a full export queue still cost money), and a cap must not reopen for it. Inside a span, [`BudgetSpanExt::reserve_budget`](crate::BudgetSpanExt::reserve_budget)
 /// keeps it on the span and settles it when the span closes.
 pub struct Reservation {
     budgets: Budgets,
@@ -300,13 +301,30 @@ impl Reservation {
         self.settle_inner(actual_usd);
     }
 
+    /// Gives the reservation back: the call was not made (nothing spent).
+    ///
+    /// ```
+    /// use botanu::budget::{BudgetTarget, Budgets, Cap};
+    /// let budgets = Budgets::new().with_cap(Cap::run(1.0));
+    /// let run = BudgetTarget::default().with_run("r");
+    /// budgets.reserve(&run, Some(0.50)).unwrap().release();
+    /// assert_eq!(budgets.remaining(&run), Some(1.0));
+    /// // Dropped without either, a reservation is kept as spent.
+    /// drop(budgets.reserve(&run, Some(0.25)).unwrap());
+    /// assert_eq!(budgets.remaining(&run), Some(0.75));
+    /// ```
+    pub fn release(mut self) {
+        self.settle_inner(Some(0.0));
+    }
+
     /// [`Reservation::settle`], returning the thresholds the settlement crossed.
     pub(crate) fn settle_inner(&mut self, actual_usd: Option<f64>) -> Vec<ThresholdCrossed> {
         if self.settled {
             return Vec::new();
         }
         self.settled = true;
-        let actual = actual_usd.map_or(self.amount, nanos);
+        // A non-finite or negative actual is no figure: the reservation is kept, as for an unpriced call.
+        let actual = actual_usd.filter(|usd| usd.is_finite() && *usd >= 0.0).map_or(self.amount, nanos);
         self.budgets.apply(&self.plan, self.amount, actual, self.fell_back)
     }
 }
@@ -315,7 +333,7 @@ impl Drop for Reservation {
     fn drop(&mut self) {
         if !self.settled {
             self.settled = true;
-            self.budgets.apply(&self.plan, self.amount, 0, self.fell_back);
+            self.budgets.apply(&self.plan, self.amount, self.amount, self.fell_back);
         }
     }
 }
@@ -689,7 +707,8 @@ impl Budgets {
         let amount = match (estimate_usd, settings.unpriced) {
             (Some(usd), _) => nanos(usd),
             (None, UnpricedPolicy::Charge(charge)) => nanos(charge),
-            (None, UnpricedPolicy::Deny) => match plan.caps.first() {
+            // Denied only where a deny cap applies: a warn or soft cap watches, it never stops a call.
+            (None, UnpricedPolicy::Deny) => match plan.caps.iter().find(|(cap, ..)| cap.policy() == Policy::Deny) {
                 Some((cap, shared, index, key)) => {
                     let usage = self.peek(&plan, *shared, *index);
                     return Err(self.denied(target, DenyCause::Unpriced(reason), Self::status(cap, key, usage), None));
@@ -1002,11 +1021,13 @@ mod tests {
     }
 
     #[test]
-    fn dropped_reservation_is_released() {
+    fn a_dropped_reservation_is_kept_a_released_one_given_back() {
         let budgets = Budgets::new().with_cap(Cap::run(1.0));
         let run = BudgetTarget::default().with_run("r");
-        drop(budgets.reserve(&run, Some(1.0)).unwrap());
+        budgets.reserve(&run, Some(1.0)).unwrap().release();
         assert_eq!(budgets.remaining(&run), Some(1.0));
+        drop(budgets.reserve(&run, Some(0.4)).unwrap());
+        assert_eq!(budgets.remaining(&run), Some(0.6));
     }
 
     #[test]

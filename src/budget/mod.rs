@@ -35,6 +35,7 @@ mod redis_store;
 mod settings;
 pub(crate) mod store;
 
+pub(crate) use cap::REPEATED as REPEATED_CAP;
 pub use cap::{Cap, CapParseError, Policy, Scope, Window, DEFAULT_THRESHOLDS};
 pub use estimate::{Estimate, CHARS_PER_TOKEN};
 pub(crate) use ledger::ThresholdCrossed;

@@ -16,7 +16,8 @@ pub(crate) const NANOS_PER_USD: f64 = 1e9;
 /// USD as nano-USD, rounded to the nearest (amounts above ~18 billion USD saturate).
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // finite, >= 0 and saturating
 pub(crate) fn nanos(usd: f64) -> u64 {
-    if usd.is_finite() && usd > 0.0 {
+    if usd > 0.0 {
+        // Saturating: a huge or infinite amount (an unbounded cap) is `u64::MAX`, never 0.
         (usd * NANOS_PER_USD).round() as u64
     } else {
         0

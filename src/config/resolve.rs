@@ -298,6 +298,10 @@ impl Layers<'_> {
             let mut caps = Vec::new();
             for raw in items {
                 caps.extend(Cap::parse_list(&raw.value).map_err(|e| entry_error(raw, e))?);
+                if let Some(cap) = Cap::first_repeated(&caps) {
+                    let entry = cap.to_string();
+                    return Err(entry_error(raw, CapParseError { entry, problem: crate::budget::REPEATED_CAP }));
+                }
             }
             caps
         } else {

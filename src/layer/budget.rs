@@ -127,6 +127,13 @@ impl Request {
     }
 }
 
+/// The grant of a reservation nothing will hold (no call is made under it), given back at once.
+pub(crate) fn grant_and_release(reservation: Reservation) -> BudgetGrant {
+    let grant = reservation.grant().clone();
+    reservation.release();
+    grant
+}
+
 /// Records the answer on the span (under its lock again): events, the decision counter, and the held
 /// reservation (replacing one made before on the same span, which is released).
 pub(crate) fn record(
@@ -135,7 +142,7 @@ pub(crate) fn record(
     request: &Request,
     answer: Result<Reservation, BudgetExceeded>,
 ) -> Result<BudgetGrant, BudgetExceeded> {
-    let Some(layer) = &shared.budget else { return answer.map(|r| r.grant().clone()) };
+    let Some(layer) = &shared.budget else { return answer.map(grant_and_release) };
     match answer {
         Ok(reservation) => {
             layer.count(shared, request.run.as_deref(), &reservation.decisions);
@@ -143,7 +150,10 @@ pub(crate) fn record(
                 state.push_event(threshold_event(crossing), shared.max_events);
             }
             let grant = reservation.grant().clone();
-            state.budget = Some(Box::new(reservation));
+            if let Some(before) = state.budget.replace(Box::new(reservation)) {
+                // Reserved again for the same call: the earlier reservation is given back.
+                before.release();
+            }
             Ok(grant)
         }
         Err(denied) => {

@@ -113,8 +113,8 @@ impl BudgetSpanExt for Span {
         });
         match (recorded, answer) {
             (Some(recorded), _) => recorded,
-            // The span closed in between: nothing holds the reservation (it is released here).
-            (None, Some(answer)) => answer.map(|r| r.grant().clone()),
+            // The span closed in between: nothing holds the reservation (it is given back here).
+            (None, Some(answer)) => answer.map(crate::layer::budget::grant_and_release),
             (None, None) => Ok(BudgetGrant::default()),
         }
     }
@@ -122,8 +122,8 @@ impl BudgetSpanExt for Span {
     fn release_budget(&self) -> bool {
         let mut held = None;
         with_own_state(self, |state, _| held = state.budget.take());
-        // Dropped here, off the span's lock: an unsettled reservation releases itself.
-        held.is_some()
+        // Given back here, off the span's lock.
+        held.map(|reservation| reservation.release()).is_some()
     }
 
     fn budget_remaining(&self) -> Option<f64> {
