@@ -267,13 +267,20 @@ fn mirror_semconv_tokens(state: &mut SpanState, opt_in: crate::config::SemconvOp
     if state.get(k::USAGE_CACHED_TOKENS).is_some() || state.get(k::USAGE_CACHE_READ_TOKENS).is_some() {
         return;
     }
+    // The keys say how the input was counted, as `set_tokens` writes them: `cache_read_tokens` /
+    // `cache_write_tokens` beside an input that excludes them; `cached_tokens` alone for one that includes
+    // them (a reader re-pricing the span would otherwise count the cached tokens twice).
     let as_i64 = |n: u64| Value::I64(i64::try_from(n).unwrap_or(i64::MAX));
     if t.cache_read > 0 {
-        state.set_default(k::USAGE_CACHE_READ_TOKENS, as_i64(t.cache_read));
         state.set_default(k::USAGE_CACHED_TOKENS, as_i64(t.cache_read));
     }
-    if t.cache_writes() > 0 {
-        state.set_default(k::USAGE_CACHE_WRITE_TOKENS, as_i64(t.cache_writes()));
+    if t.input_counting == crate::cost::InputCounting::ExcludesCache {
+        if t.cache_read > 0 {
+            state.set_default(k::USAGE_CACHE_READ_TOKENS, as_i64(t.cache_read));
+        }
+        if t.cache_writes() > 0 {
+            state.set_default(k::USAGE_CACHE_WRITE_TOKENS, as_i64(t.cache_writes()));
+        }
     }
 }
 
