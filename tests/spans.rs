@@ -1715,9 +1715,12 @@ fn semconv_token_keys_both_ways() {
     assert_eq!(int_attr(ours, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS), 200);
     assert_eq!(int_attr(ours, k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS), 120);
     let theirs = find(&spans, "theirs");
+    // Their input includes the cache (semconv): botanu's includes-cache key only, never the excludes-cache
+    // ones (`cache_read_tokens`, `cache_write_tokens`), which would make a re-pricer count them twice.
     assert_eq!(int_attr(theirs, k::USAGE_CACHED_TOKENS), 800);
-    assert_eq!(int_attr(theirs, k::USAGE_CACHE_READ_TOKENS), 800);
-    assert_eq!(int_attr(theirs, k::USAGE_CACHE_WRITE_TOKENS), 40);
+    assert_absent(theirs, k::USAGE_CACHE_READ_TOKENS);
+    assert_absent(theirs, k::USAGE_CACHE_WRITE_TOKENS);
+    assert_eq!(int_attr(theirs, k::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS), 40);
 }
 
 #[test]
