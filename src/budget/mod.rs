@@ -28,19 +28,21 @@
 //! accounting holds the cap alone.
 
 mod cap;
+mod decision;
 mod estimate;
 mod ledger;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod settings;
 pub(crate) mod store;
+mod target;
 
 pub(crate) use cap::REPEATED as REPEATED_CAP;
 pub use cap::{Cap, CapParseError, Policy, Scope, Window, DEFAULT_THRESHOLDS};
+pub(crate) use decision::ThresholdCrossed;
+pub use decision::{BudgetExceeded, BudgetGrant, CapStatus, Decision, DenyCause};
 pub use estimate::{Estimate, CHARS_PER_TOKEN};
-pub(crate) use ledger::ThresholdCrossed;
-pub use ledger::{
-    BudgetExceeded, BudgetGrant, BudgetTarget, Budgets, CapStatus, Clock, Decision, DenyCause, Reservation,
-};
+pub use ledger::{Budgets, Clock, Reservation};
 pub(crate) use settings::without_credentials;
 pub use settings::{BudgetConfig, BudgetStoreKind, StoreFailure, UnpricedPolicy, DEFAULT_STORE_TIMEOUT};
+pub use target::BudgetTarget;

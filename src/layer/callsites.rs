@@ -205,6 +205,18 @@ mod tests {
         }
     }
 
+    /// A callsite of `kind` with no fields of note.
+    fn plain(kind: Kind) -> CallsiteInfo {
+        CallsiteInfo {
+            kind,
+            takes_arguments: false,
+            roles: Box::new([]),
+            dialect: Default::default(),
+            provider_hint: None,
+            aws: None,
+        }
+    }
+
     #[test]
     fn entries_are_found_past_the_table_limit() {
         let table = CallsiteTable::default();
@@ -213,14 +225,7 @@ mod tests {
             let id = Identifier(*site);
             assert!(table.get(&id).is_none());
             let kind = if i % 2 == 0 { Kind::Llm } else { Kind::Other };
-            let info = table.insert_with(id, || CallsiteInfo {
-                kind,
-                takes_arguments: false,
-                roles: Box::new([]),
-                dialect: Default::default(),
-                provider_hint: None,
-                aws: None,
-            });
+            let info = table.insert_with(id, || plain(kind));
             assert_eq!(info.kind, kind);
         }
         for (i, site) in sites.iter().enumerate() {
@@ -232,16 +237,7 @@ mod tests {
     #[test]
     fn tables_that_come_and_go_share_one_classification_per_callsite() {
         let sites: Vec<&'static Site> = (0..50).map(|i| &*Box::leak(Box::new(Site(i)))).collect();
-        let classify = |kind| {
-            move || CallsiteInfo {
-                kind,
-                takes_arguments: false,
-                roles: Box::new([]),
-                dialect: Default::default(),
-                provider_hint: None,
-                aws: None,
-            }
-        };
+        let classify = |kind| move || plain(kind);
         let fill = |kind| {
             let table = CallsiteTable::default();
             for site in &sites {
