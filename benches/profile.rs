@@ -11,7 +11,8 @@
 //! Variants: `botanu_queue`, `tracing-opentelemetry_batch`, `run_tree_botanu_queue`,
 //! `run_tree_tracing-opentelemetry_batch`, `unrecognized_botanu_queue` (production pipelines: own queue
 //! vs the SDK's BatchSpanProcessor, flushed at the end); `registry`, `tracing-opentelemetry`, `tracing-opentelemetry_metrics`, `botanu`, `botanu_no_metrics`, `raw_sdk`,
-//! `unrecognized_registry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`,
+//! `unrecognized_registry`, `unrecognized_registry_layer` (Registry + a no-op layer: the floor of a layered
+//! stack), `unrecognized_tracing-opentelemetry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`,
 //! `price_plain`, `price_cached`;
 //! `botanu_no_activation`, `run_tree_botanu_no_activation`, `unrecognized_botanu_no_activation` (OTel
 //! context activation off).
@@ -68,6 +69,8 @@ fn main() {
         "botanu_no_metrics" => under(&botanu_no_metrics, support::llm_botanu),
         "raw_sdk" => run(iterations, || support::llm_raw(&tracer)),
         "unrecognized_registry" => under(&registry, support::unrecognized),
+        "unrecognized_registry_layer" => under(&support::registry_with_noop_layer(), support::unrecognized),
+        "unrecognized_tracing-opentelemetry" => under(&otel, support::unrecognized),
         "unrecognized_botanu" => under(&botanu, support::unrecognized),
         "run_tree_botanu" => under(&botanu, support::run_tree_botanu),
         "botanu_no_activation" => under(&botanu_no_activation, support::llm_botanu),

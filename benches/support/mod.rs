@@ -69,6 +69,13 @@ pub fn registry() -> Dispatch {
     Dispatch::new(Registry::default())
 }
 
+/// `Registry` + a layer that does nothing (`tracing_subscriber::layer::Identity`): the floor of any
+/// layered stack. A `Registry` alone never frees a closed span's slot (only `Layered::try_close` starts
+/// the close that clears it), so the bare Registry undercounts what closing a span costs in a real stack.
+pub fn registry_with_noop_layer() -> Dispatch {
+    Dispatch::new(Registry::default().with(tracing_subscriber::layer::Identity::new()))
+}
+
 /// `Registry` + `BotanuLayer`, metrics recorded into a meter provider with a periodic reader that does
 /// not fire during the run (`metrics = false`: a meter provider without readers, so instruments are no-ops).
 pub fn botanu<E: SpanExporter + 'static>(exporter: E, metrics: bool) -> (Dispatch, BotanuGuard) {

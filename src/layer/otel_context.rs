@@ -11,7 +11,7 @@
 //! The run's part of the context (its `Baggage`) is built once per run and rebuilt only when the run's
 //! mutable fields change; entering a span adds its span context to it (one allocation).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use opentelemetry::baggage::{Baggage, BaggageExt};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
@@ -62,22 +62,34 @@ pub(crate) fn entered_context(ext: &Extensions<'_>, shared: &Shared) -> Option<C
 thread_local! {
     /// The guards of the contexts this thread's entered spans attached, innermost last.
     static ACTIVE: RefCell<Vec<(span::Id, ContextGuard)>> = const { RefCell::new(Vec::new()) };
+    /// How many guards `ACTIVE` holds: every span's exit reads it, and for the spans botanu did not
+    /// activate (most of them, outside an exported span) a `Cell` read is all `deactivate` costs.
+    static ACTIVE_LEN: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Attaches `cx` as the current OTel context until the span `id` exits on this thread.
 pub(crate) fn activate(id: &span::Id, cx: Context) {
     let guard = cx.attach();
     // At thread teardown the stack may be gone: then the guard is dropped here, detaching at once.
-    let _ = ACTIVE.try_with(|stack| stack.borrow_mut().push((id.clone(), guard)));
+    let _ = ACTIVE.try_with(|stack| {
+        let mut stack = stack.borrow_mut();
+        stack.push((id.clone(), guard));
+        let _ = ACTIVE_LEN.try_with(|len| len.set(stack.len()));
+    });
 }
 
 /// Restores the context that was current before the span `id` was (last) entered on this thread.
 pub(crate) fn deactivate(id: &span::Id) {
+    if ACTIVE_LEN.try_with(Cell::get).unwrap_or(1) == 0 {
+        return;
+    }
     let guard = ACTIVE
         .try_with(|stack| {
             let mut stack = stack.borrow_mut();
             let pos = stack.iter().rposition(|(entered, _)| entered == id)?;
-            Some(stack.remove(pos).1)
+            let guard = stack.remove(pos).1;
+            let _ = ACTIVE_LEN.try_with(|len| len.set(stack.len()));
+            Some(guard)
         })
         .ok()
         .flatten();
