@@ -203,3 +203,41 @@ fn an_event_field_may_call_back_into_botanu() {
     }
     assert!(hung.is_empty(), "never returned (deadlock) in an event for: {hung:?}");
 }
+
+/// One `record` mixing plain values with values that need formatting: the plain ones are recorded under
+/// the lock in a first pass, the others formatted with no lock held and recorded in a second; every one
+/// of them is exported, and the `Debug` value's callback still runs unlocked.
+#[test]
+fn a_record_mixing_plain_and_formatted_values_exports_all_of_them() {
+    #[derive(Debug)]
+    struct Boom;
+    impl fmt::Display for Boom {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("it broke")
+        }
+    }
+    impl std::error::Error for Boom {}
+
+    let h = Harness::new();
+    h.run(|| {
+        let span =
+            llm_span!(provider = "openai", model = "gpt-4o", app.note = Empty, error.type = Empty, app.count = Empty);
+        let err: &(dyn std::error::Error + 'static) = &Boom;
+        tracing::record_all!(
+            span,
+            app.count = 7_u64,
+            app.note = debug(CallsBack(|| {
+                Span::current().set_request_id("req-from-debug", None);
+            })),
+            error.type = err
+        );
+        span.record(k::GEN_AI_RESPONSE_MODEL, "gpt-4o-2024-08-06");
+    });
+    let spans = h.spans();
+    let llm = find(&spans, "chat gpt-4o");
+    assert_eq!(int_attr(llm, "app.count"), 7);
+    assert_eq!(str_attr(llm, "app.note"), "called back");
+    assert_eq!(str_attr(llm, k::GEN_AI_RESPONSE_MODEL), "gpt-4o-2024-08-06");
+    assert!(common::is_error(llm), "the recorded error fails the span");
+    assert_eq!(attr(llm, k::ERROR_TYPE).map(Value::as_str).as_deref(), Some("Boom"));
+}

@@ -476,13 +476,24 @@ where
         if info.kind == Kind::Other && !self.shared.export_all && span.extensions().get::<SpanState>().is_none() {
             return;
         }
-        // User code (a value's `Debug`, `Display`, `Error`) runs here, before the lock: it may call a
-        // setter, record on this span, log or open a span, all of which lock this span's extensions.
-        let done = Preformatted::collect(values, info, &self.shared);
+        // The plain values first, under the lock; a value needing user code to format (a `Debug`,
+        // `Display` or `Error`, which may call a setter, record on this span, log or open a span, all of
+        // which lock this span's extensions) only noted.
+        let mut deferred = false;
         let mut ext = span.extensions_mut();
         let Some(state) = ext.get_mut::<SpanState>() else { return };
         let info = state.info.unwrap_or(info);
-        values.record(&mut Recorder { state, info, shared: &self.shared, formatting: Formatting::Done(&done) });
+        let formatting = Formatting::Deferred(&mut deferred);
+        values.record(&mut Recorder { state, info, shared: &self.shared, formatting });
+        if deferred {
+            // Formatted with no lock held, then recorded in a second pass.
+            drop(ext);
+            let done = Preformatted::collect(values, info, &self.shared);
+            ext = span.extensions_mut();
+            let Some(state) = ext.get_mut::<SpanState>() else { return };
+            values.record(&mut Recorder { state, info, shared: &self.shared, formatting: Formatting::Done(&done) });
+        }
+        let Some(state) = ext.get_mut::<SpanState>() else { return };
         if state.kind == Kind::Run {
             let fields = span.metadata().fields();
             run_span::sync_recorded(state, |key| fields.field(key).is_some_and(|f| values.contains(&f)));

@@ -4,10 +4,12 @@
 //!
 //! A field's `Debug`, `Display` or `Error` is user code, and user code may call back into botanu: a
 //! setter, `current_run_id()`, a `record` on the same span, an event, a child span. Every one of those
-//! takes the span's extensions lock, so on a span that already has its state (`on_record`) the values
-//! are formatted first, by [`Preformatted::collect`], with no lock held, and the [`Recorder`] then runs
-//! under the lock with the formatted text only (issue 28). In `on_new_span` the state is still a local
-//! value, so the recorder formats as it goes.
+//! takes the span's extensions lock, so on a span that already has its state (`on_record`) the
+//! [`Recorder`] first records the plain values (strings, numbers, bools) under the lock and leaves every
+//! value that needs formatting alone; only if there was one, it is formatted by
+//! [`Preformatted::collect`] with no lock held, and recorded in a second pass under the lock (issue 28;
+//! one pass for the common record, issue 27). In `on_new_span` the state is still a local value, so the
+//! recorder formats as it goes.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -142,7 +144,13 @@ impl Visit for Collector<'_> {
 pub(crate) enum Formatting<'a> {
     /// Formats it itself: the state is not locked (`on_new_span`, where it is still a local value).
     Inline,
-    /// Takes it from the first pass; a value not there is not formatted (it was not wanted).
+    /// Under the span's lock (`on_record`'s first pass): strings, numbers and bools are recorded; a value
+    /// that needs user code to format (`Debug`, `Error`) is not touched, only noted here, for a second
+    /// pass after it was formatted with no lock held. Most records (a setter's counts, ids, model names)
+    /// have none, and take one pass and one lock.
+    Deferred(&'a mut bool),
+    /// The second pass: only the values formatted with no lock held ([`Preformatted`]); a value not there
+    /// is not formatted (it was not wanted), and the plain values were recorded by the first pass.
     Done(&'a Preformatted),
 }
 
@@ -231,8 +239,31 @@ impl Recorder<'_> {
     }
 }
 
+impl Recorder<'_> {
+    /// Whether this is the second pass of `on_record`, which records only preformatted values.
+    fn second_pass(&self) -> bool {
+        matches!(self.formatting, Formatting::Done(_))
+    }
+
+    /// First pass under the lock: a value needing user code to format is noted for the second pass
+    /// (unless it would not be recorded anyway); `true` if it was.
+    fn defer(&mut self, field: &Field) -> bool {
+        let Formatting::Deferred(deferred) = &mut self.formatting else { return false };
+        let wanted = match self.info.role(field.index()) {
+            Role::Ignore => false,
+            Role::Argument { .. } => self.shared.content.is_enabled(),
+            _ => true,
+        };
+        **deferred |= wanted;
+        true
+    }
+}
+
 impl Visit for Recorder<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        if self.second_pass() {
+            return;
+        }
         if let Role::Argument { .. } = self.info.role(field.index()) {
             if !self.shared.content.is_enabled() {
                 return;
@@ -244,10 +275,16 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.second_pass() {
+            return;
+        }
         self.typed_value(field, Value::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.second_pass() {
+            return;
+        }
         match self.info.role(field.index()) {
             Role::Attr(key) => self.state.set_u64(Key::from_static_str(key), value),
             _ => self.typed_value(field, Value::I64(i64::try_from(value).unwrap_or(i64::MAX))),
@@ -255,6 +292,9 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
+        if self.second_pass() {
+            return;
+        }
         match i64::try_from(value) {
             Ok(v) => self.record_i64(field, v),
             Err(_) => self.typed_value(field, Value::from(value.to_string())),
@@ -262,6 +302,9 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
+        if self.second_pass() {
+            return;
+        }
         match u64::try_from(value) {
             Ok(v) => self.record_u64(field, v),
             Err(_) => self.typed_value(field, Value::from(value.to_string())),
@@ -269,16 +312,25 @@ impl Visit for Recorder<'_> {
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
+        if self.second_pass() {
+            return;
+        }
         self.typed_value(field, Value::F64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
+        if self.second_pass() {
+            return;
+        }
         self.typed_value(field, Value::Bool(value));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let (error_type, message) = match self.formatting {
-            Formatting::Inline => (error_type_name(value), display_string(value)),
+        if self.defer(field) {
+            return;
+        }
+        let (error_type, message) = match &self.formatting {
+            Formatting::Inline | Formatting::Deferred(_) => (error_type_name(value), display_string(value)),
             Formatting::Done(done) => match done.get(field) {
                 Some(Formatted::Error { error_type, message }) => (error_type.clone(), message.clone()),
                 _ => return,
@@ -293,8 +345,11 @@ impl Visit for Recorder<'_> {
         if matches!(self.info.role(field.index()), Role::Argument { .. }) && !self.shared.content.is_enabled() {
             return;
         }
-        match self.formatting {
-            Formatting::Inline => {
+        if self.defer(field) {
+            return;
+        }
+        match &self.formatting {
+            Formatting::Inline | Formatting::Deferred(_) => {
                 let s = debug_string(value);
                 self.str_value(field, &s);
             }
@@ -312,15 +367,20 @@ impl Visit for Recorder<'_> {
             Role::Metadata => self.state.metadata_prefix().to_owned(),
             Role::Ignore => return,
             Role::Argument { .. } => {
-                return match self.formatting {
-                    Formatting::Inline => self.str_value(field, &debug_string(&value)),
+                if self.defer(field) {
+                    return;
+                }
+                return match &self.formatting {
+                    Formatting::Inline | Formatting::Deferred(_) => self.str_value(field, &debug_string(&value)),
                     Formatting::Done(done) => {
                         if let Some(Formatted::Debug(s)) = done.get(field) {
                             self.str_value(field, s);
                         }
                     }
-                }
+                };
             }
+            // Flattened in the first pass (valuable's derived visitors, no user code).
+            _ if self.second_pass() => return,
             _ => format!("{}.", field.name()),
         };
         super::structured::flatten(self.state, &prefix, value);
