@@ -182,13 +182,14 @@ impl Capture {
     pub fn start(self) -> CaptureSession {
         let spans = InMemorySpanExporter::default();
         let metrics = InMemoryMetricExporter::default();
-        // An inline processor: each span is in the exporter as it ends, no worker thread involved (the
-        // flush before reading covers any botanu queue anyway).
+        // Spans finished where they close: each is in the exporter as it ends, no finisher thread
+        // involved (the flush before reading covers any botanu queue anyway).
         let mut builder = Builder::new()
             .with_service_name(TEST_SERVICE_NAME)
             .with_environment(TEST_ENVIRONMENT)
             .with_span_exporter(spans.clone())
-            .with_metric_exporter(metrics.clone());
+            .with_metric_exporter(metrics.clone())
+            .finish_inline();
         for configure in self.configure {
             builder = configure(builder);
         }
