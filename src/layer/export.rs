@@ -188,6 +188,7 @@ pub(crate) fn finish(
 }
 
 /// What `finish` decided for the OTel span besides the state: name, kind, status and end time.
+#[derive(Clone)]
 struct Ending {
     name: Cow<'static, str>,
     kind: SpanKind,
@@ -225,6 +226,8 @@ fn deliver(mut state: SpanState, span: Ending, shared: &Shared) -> bool {
             }
         });
     }
+    #[cfg(test)]
+    parity::tap(&state, &span, shared);
     let Ending { name, kind, status, end } = span;
     let parent_cx = if state.parent_span_id != SpanId::INVALID {
         Context::new().with_remote_span_context(parent_context(&state))
@@ -554,4 +557,174 @@ fn default_kind(state: &SpanState) -> SpanKind {
         let op = spec.operation.as_ref().and_then(|op| state.get_str(op.key));
         kinds::messaging_kind(op.as_deref())
     })
+}
+
+/// The direct path against the SDK's: while a test taps it, each span that goes through the SDK is also
+/// built directly from the same parts, and both must come out equal in every field.
+#[cfg(test)]
+mod parity {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    thread_local! {
+        static TAPPED: RefCell<Option<Vec<SpanData>>> = const { RefCell::new(None) };
+    }
+
+    /// Records what the direct path makes of the span about to go through the SDK, when tapping.
+    pub(super) fn tap(state: &SpanState, span: &Ending, shared: &Shared) {
+        TAPPED.with(|tapped| {
+            if let Some(tapped) = tapped.borrow_mut().as_mut() {
+                let mut copy = SpanState::new(state.kind, state.trace_id, state.span_id, state.start);
+                copy.parent_span_id = state.parent_span_id;
+                copy.parent_is_remote = state.parent_is_remote;
+                copy.attrs = state.attrs.clone();
+                copy.events = state.events.clone();
+                copy.links = state.links.clone();
+                tapped.push(span_data(&mut copy, span.clone(), shared));
+            }
+        });
+    }
+
+    /// Runs `f` on this thread with the tap on; what the direct path made of each span, in order.
+    pub(super) fn tapped(f: impl FnOnce()) -> Vec<SpanData> {
+        TAPPED.with(|tapped| *tapped.borrow_mut() = Some(Vec::new()));
+        f();
+        TAPPED.with(|tapped| tapped.borrow_mut().take().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry::trace::Link;
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::SpanProcessor;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+    use crate::prelude::*;
+
+    /// Keeps every span it is given, on the thread that ends it.
+    #[derive(Debug, Clone, Default)]
+    struct Keep(Arc<Mutex<Vec<SpanData>>>);
+
+    impl SpanProcessor for Keep {
+        fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+        fn on_end(&self, span: SpanData) {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).push(span);
+        }
+        fn force_flush(&self) -> OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    /// The spans botanu's queues get directly are the spans the SDK makes from the same parts, field
+    /// for field: ids, parent and its remote flag, kind, name, times, attributes (past the limit too,
+    /// with the dropped count), events (past the limit, with the count), links with attributes, status,
+    /// instrumentation scope. Every span of an LLM call with events, links and a failure, a run tree
+    /// with a step, LLM and database children, and a span under a remote parent.
+    #[test]
+    fn a_span_built_directly_equals_the_sdks_in_every_field() {
+        let keep = Keep::default();
+        let (layer, guard) = crate::Builder::new()
+            .with_max_events_per_span(4)
+            .with_span_processor(keep.clone())
+            .finish_inline()
+            .build::<tracing_subscriber::Registry>()
+            .expect("pipeline");
+        let shared = layer.shared.clone();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        let direct = super::parity::tapped(|| {
+            tracing::dispatcher::with_default(&dispatch, || {
+                let remote = crate::propagation::extract(&std::collections::HashMap::from([(
+                    "traceparent".to_owned(),
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+                )]));
+                let run = run_span!(workflow = "parity", event_id = "e-1", customer_id = "acme");
+                run.set_remote_parent(&remote, crate::propagation::RunRelation::Continue);
+                run.in_scope(|| {
+                    let earlier = step_span!("earlier");
+                    earlier.in_scope(|| {});
+                    step_span!("answer").in_scope(|| {
+                        let llm = llm_span!(provider = "openai", model = "gpt-4o");
+                        llm.follows_from(&earlier);
+                        llm.in_scope(|| {
+                            for i in 0..30 {
+                                tracing::info!(attempt = i, "retrying");
+                            }
+                            llm.set_tokens(Tokens { input: 120, output: 30, ..Default::default() });
+                            // Past the span's attribute limit: cut, and counted, the same way.
+                            for i in 0..300 {
+                                llm.add_metadata(&format!("k{i}"), "v");
+                            }
+                            llm.set_error_type("RateLimited", "429 from the provider");
+                        });
+                        db_span!(system = "postgresql", operation = "SELECT", database = "app")
+                            .set_result(DbResult { rows_returned: 3, ..Default::default() });
+                    });
+                });
+            })
+        });
+        drop(dispatch);
+        let via_sdk = keep.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let names = |spans: &[SpanData]| spans.iter().map(|s| s.name.to_string()).collect::<Vec<_>>();
+        assert_eq!(via_sdk.len(), 5, "{:?} {:?}", names(&via_sdk), names(&direct));
+        assert_eq!(direct.len(), via_sdk.len());
+        for (direct, sdk) in direct.iter().zip(&via_sdk) {
+            assert_eq!(direct, sdk, "the direct span differs from the SDK's");
+        }
+        // The workload reached what it is meant to compare.
+        let llm = via_sdk.iter().find(|s| s.name == "chat gpt-4o").expect("the LLM span");
+        assert!(
+            llm.events.len() > 1 && !llm.links.is_empty() && matches!(llm.status, Status::Error { .. }),
+            "{:?} {:?} {:?}",
+            llm.events,
+            llm.links,
+            llm.status
+        );
+        let run = via_sdk.iter().find(|s| s.name == "botanu.run/parity").expect("the run");
+        assert!(run.parent_span_is_remote && run.span_kind == SpanKind::Server);
+        assert_eq!(run.parent_span_id.to_string(), "00f067aa0ba902b7");
+
+        // The layer keeps spans within the provider's limits itself; past them (the limits are the
+        // provider's, the layer's caps its own), both paths cut and count the same way.
+        keep.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let many = |n: usize| (0..n).map(|i| KeyValue::new(format!("k{i}"), i as i64)).collect::<Vec<_>>();
+        let mut state = SpanState::new(Kind::Other, TraceId::from(7_u128), SpanId::from(9_u64), SystemTime::now());
+        state.attrs = many(300);
+        state.events = (0..40).map(|i| Event::new(format!("e{i}"), SystemTime::now(), many(200), 0)).collect();
+        state.links = (0..200)
+            .map(|i| {
+                let cx = SpanContext::new(
+                    TraceId::from(7_u128),
+                    SpanId::from(i + 1),
+                    TraceFlags::SAMPLED,
+                    false,
+                    TraceState::NONE,
+                );
+                Link::new(cx, many(200), 0)
+            })
+            .collect();
+        let ending = Ending {
+            name: Cow::Borrowed("over"),
+            kind: SpanKind::Internal,
+            status: Status::Unset,
+            end: SystemTime::now(),
+        };
+        let direct = super::parity::tapped(|| {
+            let _ = deliver(state, ending, &shared);
+        });
+        let via_sdk = keep.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!((direct.len(), via_sdk.len()), (1, 1));
+        assert_eq!(direct[0], via_sdk[0], "past the limits, the direct span differs from the SDK's");
+        let over = &via_sdk[0];
+        assert!(over.dropped_attributes_count > 0 && over.events.dropped_count > 0 && over.links.dropped_count > 0);
+        assert!(over.events[0].dropped_attributes_count > 0 && over.links[0].dropped_attributes_count > 0);
+        guard.shutdown().expect("shutdown");
+    }
 }
