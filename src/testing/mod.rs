@@ -56,7 +56,8 @@
 //! # Settings
 //!
 //! The pipeline is a [`Builder`] with service name `botanu-test`, environment `test` and the
-//! in-memory exporters; everything else is the builder's default (content capture off, pricing on
+//! in-memory exporters, finishing spans where they close ([`finish_inline`]: each span is exported as
+//! it ends, on the thread that closed it); everything else is the builder's default (content capture off, pricing on
 //! with the bundled catalog). [`Capture::with_builder`] changes it:
 //!
 //! ```
@@ -137,6 +138,29 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> Captured {
 /// ```
 pub async fn capture_async<F: Future>(fut: F) -> Captured {
     Capture::new().run_async(fut).await.1
+}
+
+/// `builder`'s pipeline, finishing spans where they close as a capture's does: each span reaches the
+/// span processors inside `on_close`, on the thread that closed it, in order, with no finisher thread in
+/// between. For a harness of your own that wants this determinism (a benchmark of this path, a test that
+/// reads an exporter without flushing); everywhere else botanu finishes spans on its finisher thread.
+///
+/// ```
+/// use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// use tracing_subscriber::prelude::*;
+///
+/// let exporter = InMemorySpanExporter::default();
+/// let builder = botanu::Builder::new().with_span_exporter(exporter.clone());
+/// let (layer, _guard) = botanu::testing::finish_inline(builder).build()?;
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+///     // Exported as the span ended, no flush needed.
+///     assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+/// });
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub fn finish_inline(builder: Builder) -> Builder {
+    builder.finish_inline()
 }
 
 /// A capture with settings: [`Capture::with_builder`], then [`Capture::run`], [`Capture::run_async`] or
