@@ -59,10 +59,7 @@ fn llm_spans(spans: &[SpanData]) -> Vec<&SpanData> {
 /// past 50 % (0.01); call 3 from 0.009 to 0.0165 past 80 % (0.016).
 #[test]
 fn a_run_is_denied_at_the_call_its_cap_computes_to() {
-    // Spans finished where they close (as under `botanu::testing`): each call is settled before the next
-    // reserves, so the decisions are the arithmetic above (on the finisher, a call reserving at once is
-    // judged against the estimates still held; see README "When settlement happens").
-    let h = Harness::with(|b| botanu::testing::finish_inline(b.with_budgets(Budgets::new().with_cap(Cap::run(0.02)))));
+    let h = Harness::with(|b| b.with_budgets(Budgets::new().with_cap(Cap::run(0.02))));
     let allowed = h.run(|| {
         run_span!(workflow = "agent").in_scope(|| {
             let mut allowed = Vec::new();
@@ -204,8 +201,7 @@ fn a_window_rolls_over() {
     let clock = now.clone();
     let budgets = Budgets::with_clock(Arc::new(move || UNIX_EPOCH + Duration::from_secs(clock.load(Ordering::SeqCst))))
         .with_cap(Cap::customer("acme", 0.009).per(Window::Hour));
-    // Settled in `on_close` (see `a_run_is_denied_at_the_call_its_cap_computes_to`).
-    let h = Harness::with(|b| botanu::testing::finish_inline(b.with_budgets(budgets)));
+    let h = Harness::with(|b| b.with_budgets(budgets));
     let allowed = h.run(|| {
         let mut allowed = Vec::new();
         for step in 0..3 {

@@ -502,7 +502,6 @@ impl Builder {
     /// Finishes spans where they close, span processors included, instead of on botanu's finisher
     /// thread: what `botanu::testing` wants (each span is exported as it ends, in order, no thread
     /// involved).
-    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) fn finish_inline(mut self) -> Self {
         self.finish_inline = true;
         self
