@@ -178,12 +178,13 @@ pub(crate) fn finish(
         // telemetry would feed spans back into the pipeline that carries it. So the SDK runs under the
         // no-op dispatcher, with OpenTelemetry's own telemetry suppression on for SDK components.
         tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
-            let _quiet = Context::enter_telemetry_suppressed_scope();
-            deliver(state, span, shared)
+            // The finisher runs suppressed already.
+            let _quiet = (!Context::is_current_telemetry_suppressed()).then(Context::enter_telemetry_suppressed_scope);
+            deliver(&mut state, span, shared)
         })
     } else {
         // Only botanu's export queues: `on_end` just enqueues, and the exporter runs on the queue's thread.
-        deliver(state, span, shared)
+        deliver(&mut state, span, shared)
     }
 }
 
@@ -204,7 +205,7 @@ struct Ending {
 /// down, when the SDK no longer delivers spans: the finisher's last spans then reach the queues and the
 /// user's processors directly (see `pipeline::user`). Otherwise the span goes through the SDK's tracer,
 /// so each user processor gets its `on_start` and `on_end`.
-fn deliver(mut state: SpanState, span: Ending, shared: &Shared) -> bool {
+fn deliver(state: &mut SpanState, span: Ending, shared: &Shared) -> bool {
     let shutting_down = shared.pipeline.is_some() && shared.link.provider_shut_down();
     if !shared.user_processors || shutting_down {
         let to_users = shared.user_processors;
@@ -212,7 +213,7 @@ fn deliver(mut state: SpanState, span: Ending, shared: &Shared) -> bool {
             // No span processor at all (`OTEL_TRACES_EXPORTER=none`): nothing to build.
             return false;
         }
-        let data = span_data(&mut state, span, shared);
+        let data = span_data(state, span, shared);
         return crate::pipeline::reaches_queue(|| {
             let n = shared.queues.len();
             for (i, queue) in shared.queues.iter().enumerate() {
@@ -227,10 +228,10 @@ fn deliver(mut state: SpanState, span: Ending, shared: &Shared) -> bool {
         });
     }
     #[cfg(test)]
-    parity::tap(&state, &span, shared);
+    parity::tap(state, &span, shared);
     let Ending { name, kind, status, end } = span;
     let parent_cx = if state.parent_span_id != SpanId::INVALID {
-        Context::new().with_remote_span_context(parent_context(&state))
+        Context::new().with_remote_span_context(parent_context(state))
     } else {
         Context::new()
     };
@@ -717,7 +718,7 @@ mod tests {
             end: SystemTime::now(),
         };
         let direct = super::parity::tapped(|| {
-            let _ = deliver(state, ending, &shared);
+            let _ = deliver(&mut state, ending, &shared);
         });
         let via_sdk = keep.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!((direct.len(), via_sdk.len()), (1, 1));
