@@ -476,7 +476,11 @@ impl Builder {
     /// each span once botanu has finished it (priced, stamped with its run), so flush
     /// ([`BotanuGuard::force_flush`], or `tracer_provider().force_flush()`, which drains the finisher
     /// first) before relying on what it has seen. Its telemetry is not fed back into `tracing`: it runs
-    /// under the no-op dispatcher, with OpenTelemetry's telemetry suppression on.
+    /// under the no-op dispatcher, with OpenTelemetry's telemetry suppression on. A processor slower
+    /// than the application (one exporting over the network span by span) holds the finisher up, and
+    /// past the finisher's capacity (`queue_size / 8` spans) an application thread runs it itself for
+    /// the spans it closes: backpressure, not drops. For a network exporter use
+    /// [`with_batch_exporter`](Self::with_batch_exporter).
     ///
     /// ```
     /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SimpleSpanProcessor};

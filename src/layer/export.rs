@@ -206,7 +206,9 @@ struct Ending {
 /// user's processors directly (see `pipeline::user`). Otherwise the span goes through the SDK's tracer,
 /// so each user processor gets its `on_start` and `on_end`.
 fn deliver(state: &mut SpanState, span: Ending, shared: &Shared) -> bool {
-    let shutting_down = shared.pipeline.is_some() && shared.link.provider_shut_down();
+    // Only with a running finisher: its last spans are the ones the SDK's shutdown would lose (inline,
+    // a span ended after the shutdown is discarded, as the SDK does).
+    let shutting_down = shared.pipeline.as_ref().is_some_and(|p| p.is_running()) && shared.link.provider_shut_down();
     if !shared.user_processors || shutting_down {
         let to_users = shared.user_processors;
         if shared.queues.is_empty() && !to_users {

@@ -54,7 +54,8 @@
 //! (which closes every buffer before the last round) within one, whatever the application keeps closing.
 //!
 //! Flush and shutdown drain every buffer through the finisher first (bounded by the caller's timeout),
-//! then flush the queue; `SdkTracerProvider::force_flush` does the same through the queue processor.
+//! then flush the queue; `SdkTracerProvider::force_flush` and `shutdown` do the same through each span
+//! processor (botanu's queue, and the user's wrapped in `user::UserProcessor`).
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
