@@ -144,6 +144,19 @@ fn main() {
             provider.force_flush().expect("flush");
             eprintln!("exported {}", exporter.0.load(std::sync::atomic::Ordering::Relaxed));
         }
+        // What `botanu::testing` runs: spans finished where they close, the exporter inside `on_close`.
+        #[cfg(feature = "testing")]
+        "botanu_inline" | "run_tree_botanu_inline" => {
+            let (dispatch, guard) = support::botanu_inline(NoopExporter);
+            let workload = if variant == "botanu_inline" { support::llm_botanu } else { support::run_tree_botanu };
+            under(&dispatch, workload);
+            support::flush(&guard);
+        }
         other => panic!("unknown variant {other:?}"),
+    }
+    // The `with_span_exporter` pipelines export on botanu's finisher: flushed, so a whole-process count
+    // includes that work.
+    for guard in [&_guard, &_guard_no_metrics, &_guard_no_activation] {
+        support::flush(guard);
     }
 }

@@ -107,6 +107,12 @@ pub mod __private {
     /// property tests only: not part of the API.
     pub use crate::run::w3c;
 
+    /// `builder`'s pipeline finishing spans where they close (what `botanu::testing::finish_inline`
+    /// does), for this crate's own test harness, which asserts what each span carries at its close.
+    pub fn finish_inline(builder: crate::Builder) -> crate::Builder {
+        builder.finish_inline()
+    }
+
     /// `run_span!(…, retry_of = previous)`: the new run span, made a retry of `previous` if there is one.
     pub fn retry_of<P: crate::PreviousRun + ?Sized>(span: tracing::Span, previous: &P) -> tracing::Span {
         crate::BotanuSpanExt::retry_of(&span, previous);

@@ -76,15 +76,28 @@ pub fn registry_with_noop_layer() -> Dispatch {
     Dispatch::new(Registry::default().with(tracing_subscriber::layer::Identity::new()))
 }
 
-/// `Registry` + `BotanuLayer`, metrics recorded into a meter provider with a periodic reader that does
-/// not fire during the run (`metrics = false`: a meter provider without readers, so instruments are no-ops).
+/// `Registry` + `BotanuLayer` exporting through `with_span_exporter` (a `SimpleSpanProcessor` on botanu's
+/// finisher thread), metrics recorded into a meter provider with a periodic reader that does not fire
+/// during the run (`metrics = false`: a meter provider without readers, so instruments are no-ops).
 pub fn botanu<E: SpanExporter + 'static>(exporter: E, metrics: bool) -> (Dispatch, BotanuGuard) {
     botanu_with(exporter, metrics, true)
 }
 
 /// As [`botanu`], with OTel context activation on enter (the default) or off.
 pub fn botanu_with<E: SpanExporter + 'static>(exporter: E, metrics: bool, activation: bool) -> (Dispatch, BotanuGuard) {
-    let builder = botanu::Builder::new().with_span_exporter(exporter).with_context_activation(activation);
+    botanu_built(botanu::Builder::new().with_span_exporter(exporter).with_context_activation(activation), metrics)
+}
+
+/// As [`botanu`], finishing spans where they close (`botanu::testing::finish_inline`, what
+/// `botanu::testing` runs): the whole span, exporter included, on the application thread — the
+/// counterpart of tracing-opentelemetry with a `SimpleSpanProcessor`.
+#[cfg(feature = "testing")]
+#[allow(dead_code)] // only `profile.rs` runs it
+pub fn botanu_inline<E: SpanExporter + 'static>(exporter: E) -> (Dispatch, BotanuGuard) {
+    botanu_built(botanu::testing::finish_inline(botanu::Builder::new().with_span_exporter(exporter)), true)
+}
+
+fn botanu_built(builder: botanu::Builder, metrics: bool) -> (Dispatch, BotanuGuard) {
     let builder = if metrics {
         builder.with_metric_exporter(NoopMetricExporter).with_metric_export_interval(Duration::from_secs(3600))
     } else {
@@ -491,6 +504,13 @@ fn shapes(spans: &[SpanData], values: bool) -> Vec<String> {
     shapes
 }
 
+/// Flushes a botanu pipeline (its finisher runs the exporter).
+pub fn flush(guard: &BotanuGuard) {
+    if let Err(err) = guard.force_flush() {
+        panic!("flush: {err}");
+    }
+}
+
 fn exported(exporter: &InMemorySpanExporter) -> Vec<SpanData> {
     match exporter.get_finished_spans() {
         Ok(spans) => spans,
@@ -517,9 +537,11 @@ pub fn check_parity() {
     let exporter = InMemorySpanExporter::default();
     let (dispatch, guard) = botanu(exporter.clone(), true);
     tracing::dispatcher::with_default(&dispatch, llm_botanu);
+    flush(&guard);
     let botanu_llm = shapes(&exported(&exporter), true);
     exporter.reset();
     tracing::dispatcher::with_default(&dispatch, run_tree_botanu);
+    flush(&guard);
     let botanu_run = shapes(&exported(&exporter), false);
     drop(guard);
 

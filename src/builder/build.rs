@@ -6,7 +6,7 @@ use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::SimpleSpanProcessor;
+use opentelemetry_sdk::trace::{SimpleSpanProcessor, SpanLimits};
 use opentelemetry_sdk::Resource;
 use tracing_core::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
@@ -20,7 +20,11 @@ use crate::error::Error;
 use crate::layer::cost::{CostLayer, SummaryStore};
 use crate::layer::{BotanuLayer, Pipeline, Shared, SharedParts};
 use crate::metrics::Instruments;
+use crate::pipeline::UserProcessor;
 use crate::semconv as k;
+
+/// Attributes an exported span keeps at most (the SDK's default is 128; a run span carries more).
+const MAX_ATTRIBUTES_PER_SPAN: u32 = 256;
 
 impl Builder {
     fn resource(config: &Config) -> Resource {
@@ -53,6 +57,7 @@ impl Builder {
     /// let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
     /// let subscriber = tracing_subscriber::registry().with(layer);
     /// tracing::subscriber::with_default(subscriber, || botanu::run_span!(workflow = "pay").in_scope(|| {}));
+    /// guard.force_flush()?;
     /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
     /// guard.shutdown()?;
     /// # Ok::<(), botanu::Error>(())
@@ -73,7 +78,10 @@ impl Builder {
             config,
             provider,
             has_span_processor,
-            mut inline_processors,
+            mut user_processors,
+            finish_inline,
+            link,
+            queues,
             meter_provider,
             metric_readers,
             capture_mode,
@@ -95,11 +103,16 @@ impl Builder {
         let console = !has_span_processor && !no_export;
         // botanu caps span events itself (and counts what it drops); the SDK's limit sits above that cap
         // so the run's own events (started, completed, exception) are never cut off.
-        let sdk_events = u32::try_from(config.max_events_per_span.saturating_add(16)).unwrap_or(u32::MAX);
-        let mut provider = provider.with_resource(resource.clone()).with_max_events_per_span(sdk_events);
+        let span_limits = SpanLimits {
+            max_events_per_span: u32::try_from(config.max_events_per_span.saturating_add(16)).unwrap_or(u32::MAX),
+            max_attributes_per_span: MAX_ATTRIBUTES_PER_SPAN,
+            ..SpanLimits::default()
+        };
+        let mut provider = provider.with_resource(resource.clone()).with_span_limits(span_limits);
         if console {
-            provider = provider.with_span_processor(SimpleSpanProcessor::new(ConsoleExporter::new()));
-            inline_processors = true;
+            let console = SimpleSpanProcessor::new(ConsoleExporter::new());
+            provider = provider.with_span_processor(UserProcessor::new(console, link.clone()));
+            user_processors = true;
         }
         let tracer_provider = provider.build();
         // Nothing fails past this point: the export queues' workers start now, not when the exporters
@@ -127,10 +140,9 @@ impl Builder {
                 (b.build(), true)
             }
         };
-        let meter = meter_provider.meter_with_scope(scope);
-        // Spans are finished on botanu's finisher thread unless a processor must run inline.
-        let pipeline =
-            (!inline_processors).then(|| Pipeline::new(config.queue_size, config.schedule_delay, &export_stats));
+        let meter = meter_provider.meter_with_scope(scope.clone());
+        // Spans are finished on botanu's finisher thread, whatever the processors (not under `botanu::testing`).
+        let pipeline = (!finish_inline).then(|| Pipeline::new(config.queue_size, config.schedule_delay, &export_stats));
         let mut self_metrics = register_export_metrics(&meter, &export_stats, pipeline.as_ref(), config.export_timeout);
         self_metrics.extend(register_metric_export_failures(&meter, &otlp_health));
         let cost_summary = Arc::new(SummaryStore::default());
@@ -174,7 +186,11 @@ impl Builder {
             secret_keys: SecretKeys::new(&secret_keys),
             metrics: Some(Instruments::new(&meter, config.semconv_opt_in())),
             event_level,
-            inline_processors,
+            user_processors,
+            queues,
+            link: link.clone(),
+            span_limits,
+            scope: scope.clone(),
             export_stats: export_stats.clone(),
             cost,
             budget,
@@ -182,6 +198,15 @@ impl Builder {
             pipeline: pipeline.clone(),
         };
         let layer = BotanuLayer::from_shared(Shared::new(&config, parts));
+        // Every span processor drains the finisher first at its flush and shutdown, however it is asked
+        // (the guard, or the provider's own `force_flush` / `shutdown`): the queues and the user's
+        // processors through the link (see `pipeline::user`).
+        if let Some(pipeline) = pipeline.as_ref().filter(|p| p.is_running()) {
+            link.feed_from(pipeline.clone(), config.export_timeout);
+            for stats in &export_stats {
+                stats.feed_from(link.clone());
+            }
+        }
         let guard = BotanuGuard {
             export_stats,
             otlp_health,

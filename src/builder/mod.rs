@@ -1,8 +1,8 @@
 //! The builder: tracer and meter providers, the layer, and the guard that flushes them.
 //!
 //! botanu owns its `SdkTracerProvider`: each OTel span is built after its close (on botanu's finisher
-//! thread with botanu's queue, inline otherwise) with ids the layer chose when the span opened, which needs
-//! the provider's id generator (see `layer::export`). [`Builder::build`] lives in `build.rs`. Users add their own
+//! thread; where it closed under `botanu::testing`) with ids the layer chose when the span opened, which
+//! needs the provider's id generator (see `layer::export`). [`Builder::build`] lives in `build.rs`. Users add their own
 //! span processors and exporters through [`Builder`]; the provider itself is reachable from the guard.
 //! Nothing global is touched unless [`Builder::init`] (or [`init`]) is called.
 
@@ -27,7 +27,7 @@ use crate::cost::{CostSummary, PriceOverride, PricingConfig, PricingEngine};
 use crate::error::Error;
 use crate::layer::cost::SummaryStore;
 use crate::layer::{BotanuLayer, Pipeline, PresetIdGenerator};
-use crate::pipeline::{ExportStats, QueueProcessor};
+use crate::pipeline::{ExportStats, FinisherLink, QueueProcessor, UserProcessor};
 use crate::semconv as k;
 
 mod build;
@@ -65,9 +65,17 @@ pub struct Builder {
     config: Config,
     provider: TracerProviderBuilder,
     has_span_processor: bool,
-    /// A span processor runs user code on the application thread (a simple exporter, any user
-    /// processor): the layer then isolates it from `tracing` (see `layer::export`).
-    inline_processors: bool,
+    /// A span processor runs the user's code (a simple exporter, any user processor): the layer then
+    /// shields it from `tracing` and gives spans to botanu's queues through the SDK (see
+    /// `layer::export`).
+    user_processors: bool,
+    /// Spans are finished where they close, processors included (`botanu::testing`), instead of on
+    /// botanu's finisher thread.
+    finish_inline: bool,
+    /// What the user's processors and botanu's queues drain before a flush or shutdown (the finisher).
+    link: Arc<FinisherLink>,
+    /// Handles on botanu's export queues, for the layer to feed directly.
+    queues: Vec<QueueProcessor>,
     meter_provider: Option<SdkMeterProvider>,
     metric_readers: Vec<ReaderFn>,
     capture_mode: CaptureMode,
@@ -122,10 +130,12 @@ impl Builder {
             provider: SdkTracerProvider::builder()
                 .with_id_generator(PresetIdGenerator)
                 // Cost data is never sampled away, whatever an inbound trace flag says.
-                .with_sampler(Sampler::AlwaysOn)
-                .with_max_attributes_per_span(256),
+                .with_sampler(Sampler::AlwaysOn),
             has_span_processor: false,
-            inline_processors: false,
+            user_processors: false,
+            finish_inline: false,
+            link: Arc::new(FinisherLink::default()),
+            queues: Vec::new(),
             meter_provider: None,
             metric_readers: Vec::new(),
             capture_mode: CaptureMode::PerRun,
@@ -372,27 +382,28 @@ impl Builder {
         self
     }
 
-    /// Exports spans through `exporter` as each span ends (a `SimpleSpanProcessor`); for tests and
-    /// development.
+    /// Exports spans through `exporter` one at a time (a `SimpleSpanProcessor`), on botanu's finisher
+    /// thread, as each span is finished: for tests and development. The application thread only hands
+    /// the closed span over; flush ([`BotanuGuard::force_flush`], or the provider's own) before reading
+    /// what was exported. For production use [`with_batch_exporter`](Self::with_batch_exporter), which
+    /// batches, bounds its memory and counts what it drops; for tests that read spans as they end,
+    /// `botanu::testing` (feature `testing`).
     ///
     /// ```
     /// use opentelemetry_sdk::trace::InMemorySpanExporter;
     /// use tracing_subscriber::prelude::*;
     ///
     /// let exporter = InMemorySpanExporter::default();
-    /// let (layer, _guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
+    /// let (layer, guard) = botanu::Builder::new().with_span_exporter(exporter.clone()).build()?;
     /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
     ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
     /// });
-    /// // Exported as the span ended, no flush needed.
+    /// guard.force_flush()?;
     /// assert_eq!(exporter.get_finished_spans().unwrap()[0].name, "botanu.run/pay");
     /// # Ok::<(), botanu::Error>(())
     /// ```
-    pub fn with_span_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        self.provider = self.provider.with_span_processor(SimpleSpanProcessor::new(exporter));
-        self.has_span_processor = true;
-        self.inline_processors = true;
-        self
+    pub fn with_span_exporter<E: SpanExporter + 'static>(self, exporter: E) -> Self {
+        self.with_span_processor(SimpleSpanProcessor::new(exporter))
     }
 
     /// Exports spans through `exporter` from botanu's export queue, on a background thread: the
@@ -426,6 +437,7 @@ impl Builder {
         };
         let processor = QueueProcessor::new(exporter, settings);
         self.export_stats.push(processor.stats());
+        self.queues.push(processor.handle());
         self.provider = self.provider.with_span_processor(processor);
         self.has_span_processor = true;
         self
@@ -460,7 +472,15 @@ impl Builder {
         self
     }
 
-    /// Adds a span processor.
+    /// Adds a span processor. It runs on botanu's finisher thread, not on the application's: it gets
+    /// each span once botanu has finished it (priced, stamped with its run), so flush
+    /// ([`BotanuGuard::force_flush`], or `tracer_provider().force_flush()`, which drains the finisher
+    /// first) before relying on what it has seen. Its telemetry is not fed back into `tracing`: it runs
+    /// under the no-op dispatcher, with OpenTelemetry's telemetry suppression on. A processor slower
+    /// than the application (one exporting over the network span by span) holds the finisher up, and
+    /// past the finisher's capacity (`queue_size / 8` spans) an application thread runs it itself for
+    /// the spans it closes: backpressure, not drops. For a network exporter use
+    /// [`with_batch_exporter`](Self::with_batch_exporter).
     ///
     /// ```
     /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SimpleSpanProcessor};
@@ -468,17 +488,26 @@ impl Builder {
     ///
     /// let exporter = InMemorySpanExporter::default();
     /// let processor = SimpleSpanProcessor::new(exporter.clone());
-    /// let (layer, _guard) = botanu::Builder::new().with_span_processor(processor).build()?;
+    /// let (layer, guard) = botanu::Builder::new().with_span_processor(processor).build()?;
     /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
     ///     botanu::run_span!(workflow = "pay").in_scope(|| {});
     /// });
+    /// guard.tracer_provider().force_flush().unwrap();
     /// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
     /// # Ok::<(), botanu::Error>(())
     /// ```
     pub fn with_span_processor<P: SpanProcessor + 'static>(mut self, processor: P) -> Self {
-        self.provider = self.provider.with_span_processor(processor);
+        self.provider = self.provider.with_span_processor(UserProcessor::new(processor, self.link.clone()));
         self.has_span_processor = true;
-        self.inline_processors = true;
+        self.user_processors = true;
+        self
+    }
+
+    /// Finishes spans where they close, span processors included, instead of on botanu's finisher
+    /// thread: what `botanu::testing` wants (each span is exported as it ends, in order, no thread
+    /// involved).
+    pub(crate) fn finish_inline(mut self) -> Self {
+        self.finish_inline = true;
         self
     }
 

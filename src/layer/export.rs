@@ -2,13 +2,15 @@
 //!
 //! The OTel span is built once, at close, from data already in its final shape: name and kind derived
 //! from the kind, the run's keys stamped on, the failure turned into one `exception` event and an
-//! ERROR status. It goes through the SDK's tracer (so every span processor and exporter of the provider
-//! sees it) with its real start and end times.
+//! ERROR status, with its real start and end times. When botanu's export queues are the provider's only
+//! span processors, the exported `SpanData` is built here and handed to them; when a user's processor
+//! is there too, the span goes through the SDK's tracer, so each processor gets its `on_start` and
+//! `on_end` (see `deliver`).
 //!
 //! Ids: the layer must know a span's id when it *opens* (children and propagation need it), but the SDK
 //! mints ids inside `build_with_context` from the provider's `IdGenerator`. botanu's provider therefore
 //! uses [`PresetIdGenerator`], which hands out the ids the layer chose, set in a thread-local just
-//! before the build on the same thread.
+//! before the build on the same thread (the direct path sets them itself).
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -19,7 +21,7 @@ use opentelemetry::trace::{
     Event, SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId, TraceState, Tracer,
 };
 use opentelemetry::{Context, Key, KeyValue, Value};
-use opentelemetry_sdk::trace::IdGenerator;
+use opentelemetry_sdk::trace::{IdGenerator, SpanData, SpanEvents, SpanLinks, SpanProcessor as _};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tracing_core::Metadata;
@@ -75,10 +77,10 @@ pub(crate) fn new_ids(parent_trace: Option<TraceId>) -> (TraceId, SpanId) {
 }
 
 /// Finishes a closed span: derived attributes, stamping, metrics, and the OTel span itself.
-/// Runs on the application thread (inline processors) or on the finisher (see `finisher`); `end` is
-/// when the span closed, `run_open` what `cost::closing` counted then. Whether the OTel span reached
-/// botanu's export queue: not when the tracer provider was shut down through the SDK (which stops
-/// delivering spans before botanu's queue drains the finisher), nor without a botanu queue.
+/// Runs on the finisher (see `finisher`), or on the application thread (`botanu::testing`, or the
+/// finisher is behind); `end` is when the span closed, `run_open` what `cost::closing` counted then.
+/// Whether the OTel span reached botanu's export queue: not without a botanu queue, nor when the SDK
+/// dropped it (a span finished inline after the tracer provider was shut down).
 pub(crate) fn finish(
     mut state: SpanState,
     shared: &Shared,
@@ -165,14 +167,73 @@ pub(crate) fn finish(
         super::cost::ledger_line(&state, &name, ledger);
     }
     let kind = state.kind_override.clone().unwrap_or_else(|| default_kind(&state));
+    let span = Ending { name, kind, status, end };
+    if shared.user_processors {
+        // The user's processors run right here: on the finisher, or on the application thread inside
+        // `on_close` (`botanu::testing`, or a finisher that is behind). Whatever they do must not come
+        // back into `tracing`: a span opened and closed inside another span's `on_close` is never
+        // removed by the Registry (its close is not the outermost one) and keeps its parent open
+        // forever, re-entering the layer could deadlock on a processor's own lock (a
+        // SimpleSpanProcessor exports holding its exporter's), and on the finisher a processor's
+        // telemetry would feed spans back into the pipeline that carries it. So the SDK runs under the
+        // no-op dispatcher, with OpenTelemetry's own telemetry suppression on for SDK components.
+        tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
+            // The finisher runs suppressed already.
+            let _quiet = (!Context::is_current_telemetry_suppressed()).then(Context::enter_telemetry_suppressed_scope);
+            deliver(&mut state, span, shared)
+        })
+    } else {
+        // Only botanu's export queues: `on_end` just enqueues, and the exporter runs on the queue's thread.
+        deliver(&mut state, span, shared)
+    }
+}
+
+/// What `finish` decided for the OTel span besides the state: name, kind, status and end time.
+#[derive(Clone)]
+struct Ending {
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    status: Status,
+    end: SystemTime,
+}
+
+/// Hands the finished span to the provider's processors; whether it reached a botanu export queue.
+///
+/// With botanu's queues alone, the exported `SpanData` is built here and given to them: the SDK's way
+/// (a tracer build with preset ids, the sampler, an SDK span, its end) would make the same data with
+/// more work, and nothing but the queues would see the span. The same once the provider is shutting
+/// down, when the SDK no longer delivers spans: the finisher's last spans then reach the queues and the
+/// user's processors directly (see `pipeline::user`). Otherwise the span goes through the SDK's tracer,
+/// so each user processor gets its `on_start` and `on_end`.
+fn deliver(state: &mut SpanState, span: Ending, shared: &Shared) -> bool {
+    // Only with a running finisher: its last spans are the ones the SDK's shutdown would lose (inline,
+    // a span ended after the shutdown is discarded, as the SDK does).
+    let shutting_down = shared.pipeline.as_ref().is_some_and(|p| p.is_running()) && shared.link.provider_shut_down();
+    if !shared.user_processors || shutting_down {
+        let to_users = shared.user_processors;
+        if shared.queues.is_empty() && !to_users {
+            // No span processor at all (`OTEL_TRACES_EXPORTER=none`): nothing to build.
+            return false;
+        }
+        let data = span_data(state, span, shared);
+        return crate::pipeline::reaches_queue(|| {
+            let n = shared.queues.len();
+            for (i, queue) in shared.queues.iter().enumerate() {
+                if i + 1 == n && !to_users {
+                    return queue.on_end(data);
+                }
+                queue.on_end(data.clone());
+            }
+            if to_users {
+                shared.link.deliver(data);
+            }
+        });
+    }
+    #[cfg(test)]
+    parity::tap(state, &span, shared);
+    let Ending { name, kind, status, end } = span;
     let parent_cx = if state.parent_span_id != SpanId::INVALID {
-        Context::new().with_remote_span_context(SpanContext::new(
-            state.trace_id,
-            state.parent_span_id,
-            TraceFlags::SAMPLED,
-            state.parent_is_remote,
-            TraceState::NONE,
-        ))
+        Context::new().with_remote_span_context(parent_context(state))
     } else {
         Context::new()
     };
@@ -186,29 +247,72 @@ pub(crate) fn finish(
     if !state.links.is_empty() {
         builder = builder.with_links(std::mem::take(&mut state.links));
     }
-    let export = || {
-        PRESET.with(|p| p.set(Some((state.trace_id, state.span_id))));
-        let mut span = shared.tracer.build_with_context(builder, &parent_cx);
-        PRESET.with(|p| p.set(None));
-        span.set_status(status);
-        crate::pipeline::reaches_queue(|| span.end_with_timestamp(end))
-    };
-    if shared.inline_processors {
-        // Span processors run right here, inside `on_close` (a SimpleSpanProcessor exports on this
-        // thread, holding its exporter's lock). Whatever they do must not come back into `tracing`: a
-        // span opened and closed inside another span's `on_close` is never removed by the Registry (its
-        // close is not the outermost one) and keeps its parent open forever, and re-entering the layer
-        // could deadlock on that exporter lock. So the SDK runs under the no-op dispatcher, with
-        // OpenTelemetry's own telemetry suppression on for SDK components.
-        tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
-            let _quiet = Context::enter_telemetry_suppressed_scope();
-            export()
-        })
-    } else {
-        // Only botanu's export queues (on the finisher, or inline if it could not start): `on_end`
-        // just enqueues, and the exporter runs on the queue's thread.
-        export()
+    PRESET.with(|p| p.set(Some((state.trace_id, state.span_id))));
+    let mut sdk_span = shared.tracer.build_with_context(builder, &parent_cx);
+    PRESET.with(|p| p.set(None));
+    sdk_span.set_status(status);
+    crate::pipeline::reaches_queue(|| sdk_span.end_with_timestamp(end))
+}
+
+/// The span context of the state's parent, as the SDK's tracer is given it.
+fn parent_context(state: &SpanState) -> SpanContext {
+    SpanContext::new(
+        state.trace_id,
+        state.parent_span_id,
+        TraceFlags::SAMPLED,
+        state.parent_is_remote,
+        TraceState::NONE,
+    )
+}
+
+/// The exported span, exactly as the SDK's tracer makes it from the same parts with botanu's provider
+/// (tests/export_parity.rs compares every field): the span context the layer chose, sampled (the
+/// provider's sampler is `AlwaysOn`; its trace state is the parent's, which botanu gives none), the
+/// parent's id and remote flag, and the provider's span limits applied to attributes, events and
+/// links — counting what is cut as the SDK does.
+fn span_data(state: &mut SpanState, span: Ending, shared: &Shared) -> SpanData {
+    let limits = &shared.span_limits;
+    let mut attributes = std::mem::take(&mut state.attrs);
+    let dropped_attributes_count = cut(&mut attributes, limits.max_attributes_per_span);
+    let mut events = std::mem::take(&mut state.events);
+    let dropped_events = cut(&mut events, limits.max_events_per_span);
+    for event in &mut events {
+        event.dropped_attributes_count = cut(&mut event.attributes, limits.max_attributes_per_event);
     }
+    let mut links = std::mem::take(&mut state.links);
+    let dropped_links = cut(&mut links, limits.max_links_per_span);
+    for link in &mut links {
+        link.dropped_attributes_count = cut(&mut link.attributes, limits.max_attributes_per_link);
+    }
+    let has_parent = state.parent_span_id != SpanId::INVALID;
+    // Both are `non_exhaustive`: made from their defaults.
+    let mut span_events = SpanEvents::default();
+    (span_events.events, span_events.dropped_count) = (events, dropped_events);
+    let mut span_links = SpanLinks::default();
+    (span_links.links, span_links.dropped_count) = (links, dropped_links);
+    SpanData {
+        span_context: SpanContext::new(state.trace_id, state.span_id, TraceFlags::SAMPLED, false, TraceState::NONE),
+        parent_span_id: state.parent_span_id,
+        parent_span_is_remote: has_parent && state.parent_is_remote,
+        span_kind: span.kind,
+        name: span.name,
+        start_time: state.start,
+        end_time: span.end,
+        attributes,
+        dropped_attributes_count,
+        events: span_events,
+        links: span_links,
+        status: span.status,
+        instrumentation_scope: shared.scope.clone(),
+    }
+}
+
+/// Cuts `items` to `limit`; how many were cut.
+fn cut<T>(items: &mut Vec<T>, limit: u32) -> u32 {
+    let limit = limit as usize;
+    let over = items.len().saturating_sub(limit);
+    items.truncate(limit);
+    u32::try_from(over).unwrap_or(u32::MAX)
 }
 
 /// Turns `otel.status_code = error` into the span's failure, now that every field is recorded: the
@@ -456,4 +560,174 @@ fn default_kind(state: &SpanState) -> SpanKind {
         let op = spec.operation.as_ref().and_then(|op| state.get_str(op.key));
         kinds::messaging_kind(op.as_deref())
     })
+}
+
+/// The direct path against the SDK's: while a test taps it, each span that goes through the SDK is also
+/// built directly from the same parts, and both must come out equal in every field.
+#[cfg(test)]
+mod parity {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    thread_local! {
+        static TAPPED: RefCell<Option<Vec<SpanData>>> = const { RefCell::new(None) };
+    }
+
+    /// Records what the direct path makes of the span about to go through the SDK, when tapping.
+    pub(super) fn tap(state: &SpanState, span: &Ending, shared: &Shared) {
+        TAPPED.with(|tapped| {
+            if let Some(tapped) = tapped.borrow_mut().as_mut() {
+                let mut copy = SpanState::new(state.kind, state.trace_id, state.span_id, state.start);
+                copy.parent_span_id = state.parent_span_id;
+                copy.parent_is_remote = state.parent_is_remote;
+                copy.attrs = state.attrs.clone();
+                copy.events = state.events.clone();
+                copy.links = state.links.clone();
+                tapped.push(span_data(&mut copy, span.clone(), shared));
+            }
+        });
+    }
+
+    /// Runs `f` on this thread with the tap on; what the direct path made of each span, in order.
+    pub(super) fn tapped(f: impl FnOnce()) -> Vec<SpanData> {
+        TAPPED.with(|tapped| *tapped.borrow_mut() = Some(Vec::new()));
+        f();
+        TAPPED.with(|tapped| tapped.borrow_mut().take().unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry::trace::Link;
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::SpanProcessor;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+    use crate::prelude::*;
+
+    /// Keeps every span it is given, on the thread that ends it.
+    #[derive(Debug, Clone, Default)]
+    struct Keep(Arc<Mutex<Vec<SpanData>>>);
+
+    impl SpanProcessor for Keep {
+        fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+        fn on_end(&self, span: SpanData) {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).push(span);
+        }
+        fn force_flush(&self) -> OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(&self, _timeout: std::time::Duration) -> OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    /// The spans botanu's queues get directly are the spans the SDK makes from the same parts, field
+    /// for field: ids, parent and its remote flag, kind, name, times, attributes (past the limit too,
+    /// with the dropped count), events (past the limit, with the count), links with attributes, status,
+    /// instrumentation scope. Every span of an LLM call with events, links and a failure, a run tree
+    /// with a step, LLM and database children, and a span under a remote parent.
+    #[test]
+    fn a_span_built_directly_equals_the_sdks_in_every_field() {
+        let keep = Keep::default();
+        let (layer, guard) = crate::Builder::new()
+            .with_max_events_per_span(4)
+            .with_span_processor(keep.clone())
+            .finish_inline()
+            .build::<tracing_subscriber::Registry>()
+            .expect("pipeline");
+        let shared = layer.shared.clone();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+        let direct = super::parity::tapped(|| {
+            tracing::dispatcher::with_default(&dispatch, || {
+                let remote = crate::propagation::extract(&std::collections::HashMap::from([(
+                    "traceparent".to_owned(),
+                    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+                )]));
+                let run = run_span!(workflow = "parity", event_id = "e-1", customer_id = "acme");
+                run.set_remote_parent(&remote, crate::propagation::RunRelation::Continue);
+                run.in_scope(|| {
+                    let earlier = step_span!("earlier");
+                    earlier.in_scope(|| {});
+                    step_span!("answer").in_scope(|| {
+                        let llm = llm_span!(provider = "openai", model = "gpt-4o");
+                        llm.follows_from(&earlier);
+                        llm.in_scope(|| {
+                            for i in 0..30 {
+                                tracing::info!(attempt = i, "retrying");
+                            }
+                            llm.set_tokens(Tokens { input: 120, output: 30, ..Default::default() });
+                            // Past the span's attribute limit: cut, and counted, the same way.
+                            for i in 0..300 {
+                                llm.add_metadata(&format!("k{i}"), "v");
+                            }
+                            llm.set_error_type("RateLimited", "429 from the provider");
+                        });
+                        db_span!(system = "postgresql", operation = "SELECT", database = "app")
+                            .set_result(DbResult { rows_returned: 3, ..Default::default() });
+                    });
+                });
+            })
+        });
+        drop(dispatch);
+        let via_sdk = keep.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let names = |spans: &[SpanData]| spans.iter().map(|s| s.name.to_string()).collect::<Vec<_>>();
+        assert_eq!(via_sdk.len(), 5, "{:?} {:?}", names(&via_sdk), names(&direct));
+        assert_eq!(direct.len(), via_sdk.len());
+        for (direct, sdk) in direct.iter().zip(&via_sdk) {
+            assert_eq!(direct, sdk, "the direct span differs from the SDK's");
+        }
+        // The workload reached what it is meant to compare.
+        let llm = via_sdk.iter().find(|s| s.name == "chat gpt-4o").expect("the LLM span");
+        assert!(
+            llm.events.len() > 1 && !llm.links.is_empty() && matches!(llm.status, Status::Error { .. }),
+            "{:?} {:?} {:?}",
+            llm.events,
+            llm.links,
+            llm.status
+        );
+        let run = via_sdk.iter().find(|s| s.name == "botanu.run/parity").expect("the run");
+        assert!(run.parent_span_is_remote && run.span_kind == SpanKind::Server);
+        assert_eq!(run.parent_span_id.to_string(), "00f067aa0ba902b7");
+
+        // The layer keeps spans within the provider's limits itself; past them (the limits are the
+        // provider's, the layer's caps its own), both paths cut and count the same way.
+        keep.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let many = |n: usize| (0..n).map(|i| KeyValue::new(format!("k{i}"), i as i64)).collect::<Vec<_>>();
+        let mut state = SpanState::new(Kind::Other, TraceId::from(7_u128), SpanId::from(9_u64), SystemTime::now());
+        state.attrs = many(300);
+        state.events = (0..40).map(|i| Event::new(format!("e{i}"), SystemTime::now(), many(200), 0)).collect();
+        state.links = (0..200)
+            .map(|i| {
+                let cx = SpanContext::new(
+                    TraceId::from(7_u128),
+                    SpanId::from(i + 1),
+                    TraceFlags::SAMPLED,
+                    false,
+                    TraceState::NONE,
+                );
+                Link::new(cx, many(200), 0)
+            })
+            .collect();
+        let ending = Ending {
+            name: Cow::Borrowed("over"),
+            kind: SpanKind::Internal,
+            status: Status::Unset,
+            end: SystemTime::now(),
+        };
+        let direct = super::parity::tapped(|| {
+            let _ = deliver(&mut state, ending, &shared);
+        });
+        let via_sdk = keep.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert_eq!((direct.len(), via_sdk.len()), (1, 1));
+        assert_eq!(direct[0], via_sdk[0], "past the limits, the direct span differs from the SDK's");
+        let over = &via_sdk[0];
+        assert!(over.dropped_attributes_count > 0 && over.events.dropped_count > 0 && over.links.dropped_count > 0);
+        assert!(over.events[0].dropped_attributes_count > 0 && over.links[0].dropped_attributes_count > 0);
+        guard.shutdown().expect("shutdown");
+    }
 }

@@ -44,8 +44,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
-use opentelemetry::{Key, Value};
-use opentelemetry_sdk::trace::SdkTracer;
+use opentelemetry::{InstrumentationScope, Key, Value};
+use opentelemetry_sdk::trace::{SdkTracer, SpanLimits};
 use tracing_core::span::{self, Attributes, Record};
 use tracing_core::{Event as TracingEvent, Interest, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -87,8 +87,18 @@ pub(crate) struct Shared {
     pub(crate) semconv: crate::config::SemconvOptIn,
     /// Events more verbose than this are not kept as span events (errors always count).
     pub(crate) event_level: Level,
-    /// Whether a span processor runs user code inline (see `export::finish`).
-    pub(crate) inline_processors: bool,
+    /// Whether a span processor of the provider runs the user's code (`with_span_processor`,
+    /// `with_span_exporter`, the console): it then runs shielded from `tracing`, on whichever thread
+    /// finishes the span, and botanu's queues cannot be fed directly (see `export::finish`).
+    pub(crate) user_processors: bool,
+    /// Handles on botanu's export queues, fed directly when no user processor needs an SDK span.
+    pub(crate) queues: Vec<crate::pipeline::QueueProcessor>,
+    /// The user's processors and whether the provider is shutting down (see `pipeline::user`).
+    pub(crate) link: Arc<crate::pipeline::FinisherLink>,
+    /// The provider's span limits, applied to a span built directly as the SDK applies them.
+    pub(crate) span_limits: SpanLimits,
+    /// The tracer's instrumentation scope (botanu and its version).
+    pub(crate) scope: InstrumentationScope,
     /// Whether an entered exported span is the current OTel context (see `otel_context`).
     pub(crate) activate_context: bool,
     /// Counters of botanu's export queues, checked after each export for a pending warning.
@@ -98,7 +108,7 @@ pub(crate) struct Shared {
     /// Spending caps; `None` unless caps were configured (then nothing budget-related runs per span).
     pub(crate) budget: Option<budget::BudgetLayer>,
     /// Where closed spans are handed off to be finished on botanu's thread (see `finisher`); `None`
-    /// when span processors run inline.
+    /// when spans are finished where they close (`botanu::testing`).
     pub(crate) pipeline: Option<Arc<Pipeline>>,
     /// Classified callsites, read without a lock; freed with the layer, their classifications interned
     /// process-wide so spans keep a `&'static` to one (see `callsites`).
@@ -116,7 +126,11 @@ pub(crate) struct SharedParts {
     pub(crate) secret_keys: SecretKeys,
     pub(crate) metrics: Option<Instruments>,
     pub(crate) event_level: Level,
-    pub(crate) inline_processors: bool,
+    pub(crate) user_processors: bool,
+    pub(crate) queues: Vec<crate::pipeline::QueueProcessor>,
+    pub(crate) link: Arc<crate::pipeline::FinisherLink>,
+    pub(crate) span_limits: SpanLimits,
+    pub(crate) scope: InstrumentationScope,
     pub(crate) export_stats: Vec<Arc<crate::pipeline::ExportStats>>,
     pub(crate) cost: Option<cost::CostLayer>,
     pub(crate) budget: Option<budget::BudgetLayer>,
@@ -144,7 +158,11 @@ impl Shared {
             secret_keys,
             metrics,
             event_level,
-            inline_processors,
+            user_processors,
+            queues,
+            link,
+            span_limits,
+            scope,
             export_stats,
             activate_context,
             cost,
@@ -163,7 +181,11 @@ impl Shared {
             trust_inbound: config.propagation_trust_inbound,
             semconv: config.semconv_opt_in,
             event_level,
-            inline_processors,
+            user_processors,
+            queues,
+            link,
+            span_limits,
+            scope,
             activate_context,
             export_stats,
             cost,

@@ -6,17 +6,17 @@
 //!
 //! Finishing a span (scrubbing its error message, pricing it, the metrics, stamping the run's keys,
 //! building the OpenTelemetry span through the tracer and its processors) is most of botanu's work per
-//! span, and none of it has to happen where the span closed. With botanu's own export queue (the
-//! production pipeline; not with `with_span_exporter`/`with_span_processor`/console, whose processors
-//! the user asked to run inline), `on_close` only takes the span's state out of the Registry, notes the
-//! end time and pushes a `Closed` onto a buffer of its own thread. The finisher thread drains every
-//! buffer and runs `export::finish`, which ends in the export queue (whose lock the finisher then
-//! shares only with the exporter's worker).
+//! span, and none of it has to happen where the span closed. With every pipeline a user can configure
+//! (botanu's own export queue, `with_span_exporter`, `with_span_processor`, the console; only
+//! `botanu::testing` finishes spans where they close, for determinism), `on_close` only takes the span's
+//! state out of the Registry, notes the end time and pushes a `Closed` onto a buffer of its own thread.
+//! The finisher thread drains every buffer and runs `export::finish`, which ends in the export queue
+//! (whose lock the finisher then shares only with the exporter's worker) or in the user's processors.
 //!
 //! What runs where, per span:
 //! - application thread: the fields (open, record), the run's `open` count, the hand-off: one lock of
 //!   a mutex only this thread and the finisher touch, no shared cache line written;
-//! - finisher thread: everything `export::finish` does;
+//! - finisher thread: everything `export::finish` does, the user's span processors included;
 //! - exporter thread (`queue.rs`): batching and the network.
 //!
 //! Buffers: one per application thread and pipeline, found through a thread-local (several pipelines may
@@ -54,7 +54,8 @@
 //! (which closes every buffer before the last round) within one, whatever the application keeps closing.
 //!
 //! Flush and shutdown drain every buffer through the finisher first (bounded by the caller's timeout),
-//! then flush the queue; `SdkTracerProvider::force_flush` does the same through the queue processor.
+//! then flush the queue; `SdkTracerProvider::force_flush` and `shutdown` do the same through each span
+//! processor (botanu's queue, and the user's wrapped in `user::UserProcessor`).
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -220,7 +221,8 @@ impl<T: Handoff> Pipeline<T> {
 
     /// Starts the finisher thread, which finishes each item with `finish` (`false`: the item was lost,
     /// counted dropped; `finish` must not panic); `false` if the thread could not be started (items are
-    /// then finished inline by the caller).
+    /// then finished inline by the caller). The builder then makes the span processors drain it first
+    /// at their flush and shutdown (`FinisherLink`).
     pub(crate) fn start(self: &Arc<Self>, finish: impl FnMut(T) -> bool + Send + 'static) -> bool {
         let pipeline = self.clone();
         let spawned =
@@ -229,10 +231,6 @@ impl<T: Handoff> Pipeline<T> {
             Ok(handle) => {
                 let _ = self.finisher.set(handle.thread().clone());
                 *self.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-                // The queues drain the finisher first at their flush and shutdown.
-                for stats in &self.stats {
-                    stats.feed_from(self.clone());
-                }
                 true
             }
             Err(_) => false,

@@ -1,8 +1,8 @@
 //! The cost ledger: one JSON line per priced span, appended to a file on its own thread, for
 //! reconciling with a provider's invoice.
 //!
-//! Whoever finishes a span (the finisher thread, or the application thread with inline span processors)
-//! only hands a finished line to a bounded channel (`try_send`: never blocks; a full channel drops the
+//! Whoever finishes a span (the finisher thread; the application thread under `botanu::testing` or when
+//! the finisher is behind) only hands a finished line to a bounded channel (`try_send`: never blocks; a full channel drops the
 //! line, counted in [`CostLedger::dropped`]). The `botanu-ledger` thread appends lines through a buffer,
 //! flushes whenever the channel runs dry, and rotates the file by size: past `max_bytes` the file
 //! becomes `<path>.1`, `<path>.1` becomes `<path>.2`, … and the oldest beyond `max_files` is removed, so

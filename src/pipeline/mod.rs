@@ -9,7 +9,8 @@
 //! Nothing here knows what a span is: the finisher moves items that implement [`Handoff`] and finishes
 //! them with the function it was started with (the layer's `closed::finish`); the export queue is an
 //! OpenTelemetry `SpanProcessor` that drains whatever feeds it (an [`Upstream`]) before its own flush
-//! and shutdown. The layer composes them; the builder assembles them.
+//! and shutdown; a user's own processors are wrapped to do the same (`user.rs`). The layer composes
+//! them; the builder assembles them.
 //!
 //! Together they hold at most `queue_size + 2 × queue_size / 8` spans, whatever the number of
 //! application threads: the queue `queue_size` (its batch in flight included), the finisher an eighth
@@ -20,6 +21,7 @@
 mod finisher;
 mod ledger;
 mod queue;
+mod user;
 
 use std::time::Duration;
 
@@ -29,6 +31,7 @@ pub(crate) use finisher::{Handoff, Pipeline};
 pub(crate) use ledger::{CostLedger, LedgerFile};
 pub(crate) use queue::ExportStats;
 pub(crate) use queue::{reaches_queue, report_drops, QueueProcessor};
+pub(crate) use user::{FinisherLink, UserProcessor};
 
 /// A stage before the export queue (the finisher) that the queue drains first at its flush and
 /// shutdown, so spans it buffers reach the exporter (also through `SdkTracerProvider::force_flush`).

@@ -140,8 +140,9 @@ impl ExportStats {
         }
     }
 
-    /// Makes the queue drain the layer's finisher first at flush and shutdown, so buffered spans
-    /// reach it (also through `SdkTracerProvider::force_flush`).
+    /// Makes the queue drain the layer's finisher first at flush and shutdown (through the
+    /// `FinisherLink`, which also learns that the provider is shutting down), so buffered spans reach it
+    /// (also through `SdkTracerProvider::force_flush` and `shutdown`).
     pub(crate) fn feed_from(&self, pipeline: Arc<dyn Upstream>) {
         if let Some(shared) = self.queue.get().and_then(Weak::upgrade) {
             let _ = shared.upstream.set(pipeline);
@@ -272,6 +273,12 @@ impl QueueProcessor {
         let _ = shared.stats.queue.set(Arc::downgrade(&shared));
         shared.stats.queue_size.store(settings.queue_size, Ordering::Relaxed);
         QueueProcessor { shared }
+    }
+
+    /// Another handle on this queue, for the layer to give it spans directly (`on_end` only: the
+    /// provider owns the processor, and flushes and shuts it down).
+    pub(crate) fn handle(&self) -> QueueProcessor {
+        QueueProcessor { shared: self.shared.clone() }
     }
 
     /// The counters of this queue.

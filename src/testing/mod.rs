@@ -56,7 +56,8 @@
 //! # Settings
 //!
 //! The pipeline is a [`Builder`] with service name `botanu-test`, environment `test` and the
-//! in-memory exporters; everything else is the builder's default (content capture off, pricing on
+//! in-memory exporters, finishing spans where they close ([`finish_inline`]: each span is exported as
+//! it ends, on the thread that closed it); everything else is the builder's default (content capture off, pricing on
 //! with the bundled catalog). [`Capture::with_builder`] changes it:
 //!
 //! ```
@@ -139,6 +140,29 @@ pub async fn capture_async<F: Future>(fut: F) -> Captured {
     Capture::new().run_async(fut).await.1
 }
 
+/// `builder`'s pipeline, finishing spans where they close as a capture's does: each span reaches the
+/// span processors inside `on_close`, on the thread that closed it, in order, with no finisher thread in
+/// between. For a harness of your own that wants this determinism (a benchmark of this path, a test that
+/// reads an exporter without flushing); everywhere else botanu finishes spans on its finisher thread.
+///
+/// ```
+/// use opentelemetry_sdk::trace::InMemorySpanExporter;
+/// use tracing_subscriber::prelude::*;
+///
+/// let exporter = InMemorySpanExporter::default();
+/// let builder = botanu::Builder::new().with_span_exporter(exporter.clone());
+/// let (layer, _guard) = botanu::testing::finish_inline(builder).build()?;
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     botanu::run_span!(workflow = "pay").in_scope(|| {});
+///     // Exported as the span ended, no flush needed.
+///     assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+/// });
+/// # Ok::<(), botanu::Error>(())
+/// ```
+pub fn finish_inline(builder: Builder) -> Builder {
+    builder.finish_inline()
+}
+
 /// A capture with settings: [`Capture::with_builder`], then [`Capture::run`], [`Capture::run_async`] or
 /// [`Capture::start`].
 #[derive(Default)]
@@ -182,13 +206,14 @@ impl Capture {
     pub fn start(self) -> CaptureSession {
         let spans = InMemorySpanExporter::default();
         let metrics = InMemoryMetricExporter::default();
-        // An inline processor: each span is in the exporter as it ends, no worker thread involved (the
-        // flush before reading covers any botanu queue anyway).
+        // Spans finished where they close: each is in the exporter as it ends, no finisher thread
+        // involved (the flush before reading covers any botanu queue anyway).
         let mut builder = Builder::new()
             .with_service_name(TEST_SERVICE_NAME)
             .with_environment(TEST_ENVIRONMENT)
             .with_span_exporter(spans.clone())
-            .with_metric_exporter(metrics.clone());
+            .with_metric_exporter(metrics.clone())
+            .finish_inline();
         for configure in self.configure {
             builder = configure(builder);
         }

@@ -27,11 +27,15 @@ impl Harness {
     pub fn with(configure: impl FnOnce(Builder) -> Builder) -> Self {
         let exporter = InMemorySpanExporter::default();
         let metrics = InMemoryMetricExporter::default();
+        // Spans finished where they close, as `botanu::testing` does: what a span carries is what was
+        // true when it closed (later changes to its run, a user's meter provider read without a flush of
+        // botanu's). `tests/finisher.rs` and `tests/user_processors.rs` cover the finisher.
         let builder = Builder::new()
             .with_service_name("botanu-tests")
             .with_environment("test")
             .with_span_exporter(exporter.clone())
             .with_metric_exporter(metrics.clone());
+        let builder = botanu::__private::finish_inline(builder);
         let (layer, guard) = configure(builder).build().expect("pipeline builds");
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
         Harness { exporter, metrics, guard, dispatch }
