@@ -51,6 +51,7 @@ mod builder;
 pub mod config;
 mod console;
 pub mod content;
+mod contention;
 pub mod cost;
 pub(crate) mod dialect;
 mod error;
@@ -111,5 +112,11 @@ pub mod __private {
     pub fn retry_of<P: crate::PreviousRun + ?Sized>(span: tracing::Span, previous: &P) -> tracing::Span {
         crate::BotanuSpanExt::retry_of(&span, previous);
         span
+    }
+
+    /// Contended lock acquisitions on the export path so far, per lock (process-wide), for
+    /// `benches/throughput.rs` only: not part of the API. See `src/contention.rs`.
+    pub fn lock_contention() -> Vec<(&'static str, u64)> {
+        crate::contention::snapshot().to_vec()
     }
 }

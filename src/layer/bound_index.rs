@@ -62,7 +62,7 @@ impl<T, const N: usize> BoundIndex<T, N> {
     #[inline]
     pub(crate) fn with(&self, parts: &Parts<'_, N>, f: impl FnOnce(&T)) -> bool {
         let hash = hash(parts);
-        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let map = crate::contention::read(crate::contention::Site::MetricIndex, &self.map);
         let found = map.get(&hash).and_then(|bucket| bucket.iter().find(|(stored, _)| same(stored, parts)));
         match found {
             Some((_, value)) => {

@@ -63,7 +63,7 @@ impl Distinct {
     /// `value` if it is one of the first [`MAX_WORKFLOWS`] distinct values seen, else [`OTHER_WORKFLOW`].
     fn admit(&self, value: &str) -> Value {
         // The common case, a known value: shared, not copied.
-        if let Some(known) = self.0.read().unwrap_or_else(|p| p.into_inner()).get(value) {
+        if let Some(known) = crate::contention::read(crate::contention::Site::MetricIndex, &self.0).get(value) {
             return Value::String(known.clone().into());
         }
         let mut set = self.0.write().unwrap_or_else(|p| p.into_inner());

@@ -64,7 +64,7 @@ impl CostLedger {
 
     /// Queues one line (without its newline); never blocks.
     pub(crate) fn append(&self, line: String) {
-        let sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner);
+        let sender = crate::contention::lock(crate::contention::Site::Ledger, &self.sender);
         let sent = match sender.as_ref() {
             Some(sender) => match sender.try_send(Message::Line(line)) {
                 Ok(()) => true,
