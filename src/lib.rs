@@ -119,4 +119,17 @@ pub mod __private {
     pub fn lock_contention() -> Vec<(&'static str, u64)> {
         crate::contention::snapshot().to_vec()
     }
+
+    /// The finisher workers of pipelines built from now on (0: one per core, the default), for the
+    /// benchmarks only: not part of the API.
+    pub fn set_finisher_workers(n: usize) {
+        crate::pipeline::override_workers(n);
+    }
+
+    /// Spans the finisher's hand-off gave back to application threads past its bound so far
+    /// (process-wide; finished there, or dropped when the export queue was full), for the benchmarks
+    /// only: not part of the API.
+    pub fn spans_given_back() -> u64 {
+        crate::pipeline::given_back()
+    }
 }

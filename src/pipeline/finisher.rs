@@ -101,8 +101,36 @@ pub(crate) fn capacity(queue_size: usize) -> usize {
 }
 /// Finisher workers per pipeline: one per core the process may use, at most [`MAX_WORKERS`], at least 1.
 pub(crate) fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, MAX_WORKERS)
+    match WORKERS_OVERRIDE.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, MAX_WORKERS),
+        n => n.min(MAX_WORKERS),
+    }
 }
+/// Set by the benchmarks only (`__private::set_finisher_workers`): the workers of pipelines built from
+/// now on, whatever the cores (0: one per core).
+static WORKERS_OVERRIDE: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the number of finisher workers of pipelines built from now on (0: one per core), for the
+/// benchmarks, which show on a 2-core machine how the work splits over more workers.
+pub(crate) fn override_workers(n: usize) {
+    WORKERS_OVERRIDE.store(n, Ordering::Relaxed);
+}
+/// Spans the hand-off gave back to the application thread past the bound, process-wide: finished there
+/// (or dropped, counted, when the export queue was full). Summed from the buffers by their workers once
+/// per round, so no application thread writes it; for the benchmarks (`__private::spans_given_back`).
+static GIVEN_BACK: AtomicU64 = AtomicU64::new(0);
+
+fn note_given_back<T>(slot: &mut Slot<T>) {
+    if slot.given_back > 0 {
+        GIVEN_BACK.fetch_add(std::mem::take(&mut slot.given_back), Ordering::Relaxed);
+    }
+}
+
+/// Spans given back to application threads past the bound so far (up to each worker's last round).
+pub(crate) fn given_back() -> u64 {
+    GIVEN_BACK.load(Ordering::Relaxed)
+}
+
 /// Longest time a run waits for children that closed before it (see the module documentation).
 pub(crate) const PARK_LIMIT: Duration = Duration::from_secs(1);
 /// How often a worker with nothing of its own looks again while another worker's flush waits for it.
@@ -145,11 +173,17 @@ struct Slot<T> {
     credit: usize,
     /// Set at shutdown: spans pushed afterwards are discarded.
     closed: bool,
+    /// Spans given back to this thread past the bound since its worker last looked (see [`given_back`]).
+    given_back: u64,
 }
 
 impl<T> Buffer<T> {
     fn new(worker: usize, dispatch: Option<tracing::dispatcher::WeakDispatch>) -> Self {
-        Buffer { slot: Mutex::new(Slot { spans: Vec::new(), credit: 0, closed: false }), dispatch, worker }
+        Buffer {
+            slot: Mutex::new(Slot { spans: Vec::new(), credit: 0, closed: false, given_back: 0 }),
+            dispatch,
+            worker,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Slot<T>> {
@@ -488,6 +522,7 @@ impl<T: Handoff> Pipeline<T> {
             slot.credit =
                 if span.waits() { self.reserve(1, 2 * self.capacity) } else { self.reserve(CREDIT, self.capacity) };
             if slot.credit == 0 {
+                slot.given_back += 1;
                 drop(slot);
                 return Some(span);
             }
@@ -589,6 +624,7 @@ impl<T: Handoff> Pipeline<T> {
         for buffer in lists.iter().flat_map(|list| list.iter()) {
             let (spans, credit) = {
                 let mut slot = buffer.lock();
+                note_given_back(&mut slot);
                 slot.closed = true;
                 (std::mem::take(&mut slot.spans), std::mem::take(&mut slot.credit))
             };
@@ -623,6 +659,7 @@ impl<T: Handoff> Pipeline<T> {
         // A buffer only the list holds belongs to a thread that exited: dropped once empty.
         buffers.retain(|buffer| {
             let mut slot = buffer.lock();
+            note_given_back(&mut slot);
             if !slot.spans.is_empty() {
                 std::mem::swap(&mut slot.spans, spare);
                 drop(slot);

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use opentelemetry_sdk::error::OTelSdkResult;
 
-pub(crate) use finisher::{Handoff, Pipeline};
+pub(crate) use finisher::{given_back, override_workers, Handoff, Pipeline};
 pub(crate) use ledger::{CostLedger, LedgerFile};
 pub(crate) use queue::ExportStats;
 pub(crate) use queue::{reaches_queue, report_drops, QueueProcessor};
