@@ -73,6 +73,12 @@ impl<T, const N: usize> BoundIndex<T, N> {
         }
     }
 
+    /// Whether the index keeps no more combinations (a miss then takes the unbound path).
+    #[inline]
+    pub(crate) fn is_full(&self) -> bool {
+        self.len.load(std::sync::atomic::Ordering::Relaxed) >= MAX_ENTRIES
+    }
+
     /// Keeps `value` for `parts` (unless the index is full or already has them).
     pub(crate) fn insert(&self, parts: &Parts<'_, N>, value: T) {
         use std::sync::atomic::Ordering::Relaxed;
