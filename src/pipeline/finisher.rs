@@ -133,8 +133,6 @@ pub(crate) fn given_back() -> u64 {
 
 /// Longest time a run waits for children that closed before it (see the module documentation).
 pub(crate) const PARK_LIMIT: Duration = Duration::from_secs(1);
-/// How often a worker with nothing of its own looks again while another worker's flush waits for it.
-const FLUSH_POLL: Duration = Duration::from_millis(1);
 
 /// How often a worker looks at its buffers when nothing woke it: a tenth of the export queue's
 /// delay, between 1 ms and 100 ms. Spans wait in the queue up to the delay anyway, so this adds at
@@ -280,6 +278,9 @@ pub(crate) struct Pipeline<T> {
     abandon: AtomicBool,
     /// Workers started; 0 until [`Self::start`] succeeds.
     running: AtomicUsize,
+    /// Workers whose flush waits for the other workers' next rounds (a run parked there, its children
+    /// perhaps elsewhere): while it is not zero, every worker wakes the others after each round.
+    waiting: AtomicUsize,
     handles: Mutex<Vec<JoinHandle<()>>>,
     /// Spans the finisher holds or buffers have reserved (see the module documentation): written by a
     /// thread once per [`CREDIT`] spans, and by a worker once per batch.
@@ -340,6 +341,7 @@ impl<T: Handoff> Pipeline<T> {
             done: Condvar::new(),
             abandon: AtomicBool::new(false),
             running: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
             handles: Mutex::new(Vec::new()),
             held: AtomicUsize::new(0),
             capacity: capacity(queue_size),
@@ -396,6 +398,14 @@ impl<T: Handoff> Pipeline<T> {
     fn wake_all(&self) {
         for worker in self.workers.iter() {
             worker.wake();
+        }
+    }
+
+    fn wake_others(&self, me: usize) {
+        for (i, worker) in self.workers.iter().enumerate() {
+            if i != me {
+                worker.wake();
+            }
         }
     }
 
@@ -736,6 +746,9 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
     // The flush being completed: its target and the round that first saw it.
     let mut flush: Option<(u64, u64)> = None;
     let mut dispatch = None;
+    // Whether this worker counts in the pipeline's `waiting`.
+    let mut waiting = false;
+    let several = pipeline.running.load(Ordering::Acquire) > 1;
     // Spans no longer held once in the export queue: finished or dropped (parked ones stay held).
     let mut settled = 0;
     // Finished spans go into the queue, then stop counting in the pipeline's bound.
@@ -800,7 +813,7 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
         }
         publish(&mut settled);
         report_drops(&pipeline.stats, dispatch.as_ref());
-        let (again, others_flushing) = {
+        let again = {
             let mut control = pipeline.control();
             if let Some((flush_target, seen)) = flush {
                 if parked.iter().all(|p| p.taken > seen) {
@@ -808,20 +821,33 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
                     flush = None;
                 }
             }
-            let again = took || control.requested > control.completed[me] || control.stop;
-            (again, control.requested > pipeline.min_completed(&control))
+            took || control.requested > control.completed[me] || control.stop
         };
         pipeline.done.notify_all();
         if stop {
             break;
         }
-        if !again {
-            // Another worker's flush may wait for this one's next round (a run parked there, a child here).
-            std::thread::park_timeout(if others_flushing { FLUSH_POLL } else { pipeline.poll });
-        } else if flush.is_some() && !took {
-            // Waiting for other workers' rounds: not a busy loop.
-            std::thread::park_timeout(FLUSH_POLL);
+        // A flush still open here waits for rounds of the other workers begun after its parked runs were
+        // taken: they are woken after every round of any worker while one waits, and wake it in turn (a
+        // round each, not a timed poll).
+        let waits = flush.is_some() && several;
+        if waits != waiting {
+            if waits {
+                pipeline.waiting.fetch_add(1, Ordering::SeqCst);
+            } else {
+                pipeline.waiting.fetch_sub(1, Ordering::SeqCst);
+            }
+            waiting = waits;
         }
+        if pipeline.waiting.load(Ordering::SeqCst) > 0 {
+            pipeline.wake_others(me);
+        }
+        if !again || (waiting && !took) {
+            std::thread::park_timeout(pipeline.poll);
+        }
+    }
+    if waiting {
+        pipeline.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
