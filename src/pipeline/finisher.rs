@@ -748,7 +748,6 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
     let mut dispatch = None;
     // Whether this worker counts in the pipeline's `waiting`.
     let mut waiting = false;
-    let several = pipeline.running.load(Ordering::Acquire) > 1;
     // Spans no longer held once in the export queue: finished or dropped (parked ones stay held).
     let mut settled = 0;
     // Finished spans go into the queue, then stop counting in the pipeline's bound.
@@ -830,7 +829,8 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
         // A flush still open here waits for rounds of the other workers begun after its parked runs were
         // taken: they are woken after every round of any worker while one waits, and wake it in turn (a
         // round each, not a timed poll).
-        let waits = flush.is_some() && several;
+        // (Read here, not at the start: `start` counts the workers once all were spawned.)
+        let waits = flush.is_some() && pipeline.running.load(Ordering::Acquire) > 1;
         if waits != waiting {
             if waits {
                 pipeline.waiting.fetch_add(1, Ordering::SeqCst);
