@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! application thread ── hand_off ──► finisher (finisher.rs) ── stage ──► export queue (queue.rs) ──► exporter
-//!                        per-thread      one thread: runs the          bounded, counted       its own thread
-//!                        buffers         layer's stage per item         (ExportStats)
+//!                        per-thread      one worker per core: runs     bounded, counted       its own thread
+//!                        buffers         the layer's stage per item;   (ExportStats)
+//!                                        batches into the queue
 //! ```
 //!
 //! Nothing here knows what a span is: the finisher moves items that implement [`Handoff`] and finishes
