@@ -806,6 +806,9 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
                     pipeline.count_dropped(1);
                 }
                 settled += 1;
+                if settled == WAKE_AT {
+                    publish(&mut settled);
+                }
             } else {
                 i += 1;
             }
