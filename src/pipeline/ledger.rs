@@ -1,7 +1,7 @@
 //! The cost ledger: one JSON line per priced span, appended to a file on its own thread, for
 //! reconciling with a provider's invoice.
 //!
-//! Whoever finishes a span (the finisher thread, or the application thread with inline span processors)
+//! Whoever finishes a span (a finisher worker, or the application thread with inline span processors)
 //! only hands a finished line to a bounded channel (`try_send`: never blocks; a full channel drops the
 //! line, counted in [`CostLedger::dropped`]). The `botanu-ledger` thread appends lines through a buffer,
 //! flushes whenever the channel runs dry, and rotates the file by size: past `max_bytes` the file
