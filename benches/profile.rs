@@ -15,7 +15,9 @@
 //! stack), `unrecognized_tracing-opentelemetry`, `unrecognized_botanu`, `run_tree_botanu`, `run_tree_tracing-opentelemetry`,
 //! `price_plain`, `price_cached`;
 //! `botanu_no_activation`, `run_tree_botanu_no_activation`, `unrecognized_botanu_no_activation` (OTel
-//! context activation off).
+//! context activation off); `botanu_queue_threads`, `run_tree_botanu_queue_threads` (botanu's queue with
+//! `THREADS` application threads, 4 by default, sharing the iterations; `WORKERS` finisher workers, one
+//! per core by default: for `benches/threads.sh`, instructions per thread).
 //! Without a variant (as under `cargo bench`), it does nothing.
 
 // The parity check and the criterion-only helpers of the shared module are not used here.
@@ -47,6 +49,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let Some(variant) = args.first() else { return };
     let iterations = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(5_000);
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    botanu::__private::set_finisher_workers(env("WORKERS").unwrap_or(0));
 
     let otel_provider = support::provider(NoopExporter);
     let (botanu, _guard) = support::botanu(NoopExporter, true);
@@ -123,6 +127,26 @@ fn main() {
                 _ => support::unrecognized,
             };
             under(&dispatch, workload);
+            guard.force_flush().expect("flush");
+            eprintln!("exported {}", exporter.0.load(std::sync::atomic::Ordering::Relaxed));
+        }
+        // Several application threads, each running its share of the iterations (and its own warm-up).
+        "botanu_queue_threads" | "run_tree_botanu_queue_threads" => {
+            let threads = env("THREADS").unwrap_or(4).max(1);
+            let exporter = support::CountingExporter::default();
+            let (dispatch, guard) = support::botanu_queue(exporter.clone());
+            let workload =
+                if variant == "botanu_queue_threads" { support::llm_botanu } else { support::run_tree_botanu };
+            let share = iterations / threads as u64;
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let dispatch = dispatch.clone();
+                    std::thread::spawn(move || tracing::dispatcher::with_default(&dispatch, || run(share, workload)))
+                })
+                .collect();
+            for handle in handles {
+                handle.join().expect("application thread");
+            }
             guard.force_flush().expect("flush");
             eprintln!("exported {}", exporter.0.load(std::sync::atomic::Ordering::Relaxed));
         }

@@ -61,6 +61,11 @@ fn unrecognized_span(c: &mut Criterion) {
     let registry = support::registry();
     group
         .bench_function("registry", |b| tracing::dispatcher::with_default(&registry, || b.iter(support::unrecognized)));
+    // The floor of any layered stack: the bare Registry never frees a closed span (tracing#900).
+    let layered = support::registry_with_noop_layer();
+    group.bench_function("registry_layer", |b| {
+        tracing::dispatcher::with_default(&layered, || b.iter(support::unrecognized))
+    });
     let (botanu, guard) = support::botanu(NoopExporter, true);
     group.bench_function("botanu", |b| tracing::dispatcher::with_default(&botanu, || b.iter(support::unrecognized)));
     group.finish();

@@ -1,12 +1,19 @@
-//! Spans per second with 1 and 2 application threads, production pipelines: botanu with its own queue
-//! (metrics on) against tracing-opentelemetry with the SDK's `BatchSpanProcessor`. Each thread opens and
-//! closes LLM spans as fast as it can for `SECONDS`; then the pipeline is flushed and what its exporter
-//! received is compared with what the threads closed: the difference is what the pipeline dropped
-//! (botanu counts it, `export_counts().dropped`; the SDK's batch processor drops silently).
+//! Spans per second with 1, 2, 4 and 8 application threads, production pipelines: botanu with its own
+//! queue (metrics on) against tracing-opentelemetry with the SDK's `BatchSpanProcessor`. Each thread
+//! opens and closes LLM spans as fast as it can for `SECONDS_PER_RUN` (2 s); then the pipeline is flushed
+//! and what its exporter received is compared with what the threads closed: the difference is what the
+//! pipeline dropped (botanu counts it, `export_counts().dropped`; the SDK's batch processor drops
+//! silently).
 //!
 //! `cargo bench --bench throughput` (wall-clock: on a loaded machine, run it a few times). A line
 //! `THROUGHPUT <pipeline> threads=<n> closed_per_s=<..> delivered_per_s=<..> dropped=<..>` per run, then
-//! the 2/1 ratios of both: spans the threads closed, and spans that reached the exporter.
+//! the 2/1 ratios of both: spans the threads closed, and spans that reached the exporter. For botanu, a
+//! line `CONTENTION botanu_queue threads=<n> workers=<w> finished_by_application=<%> per_1k_spans=<..>
+//! <lock>=<..> …`: the share of spans the hand-off gave back to the application threads past the
+//! finisher's bound (they finish them themselves), and how many acquisitions of each lock on the export
+//! path found it held (`src/contention.rs`), over the run and its flush — this, not the wall clock, is
+//! what shows on a 2-core machine whether threads would meet on a lock with more cores. `THREADS=1,2` picks the thread counts; `WORKERS=<w>` sets botanu's finisher
+//! workers (default: one per core).
 
 #[allow(dead_code)]
 mod support;
@@ -53,17 +60,40 @@ fn drive(dispatch: &Dispatch, threads: usize, workload: fn()) -> (f64, u64) {
     (n as f64 / elapsed, n)
 }
 
+/// The application thread counts to run (`THREADS`, default 1,2,4,8).
+fn thread_counts() -> Vec<usize> {
+    std::env::var("THREADS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect::<Vec<usize>>())
+        .filter(|counts| !counts.is_empty())
+        .unwrap_or_else(|| vec![1, 2, 4, 8])
+}
+
+/// The contended acquisitions per lock between two snapshots, and their sum.
+fn contention_since(before: &[(&'static str, u64)]) -> (Vec<(&'static str, u64)>, u64) {
+    let now = botanu::__private::lock_contention();
+    let delta: Vec<_> =
+        now.iter().zip(before).map(|((name, after), (_, before))| (*name, after.saturating_sub(*before))).collect();
+    let total = delta.iter().map(|(_, n)| n).sum();
+    (delta, total)
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
+    let workers: usize = std::env::var("WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(0);
+    botanu::__private::set_finisher_workers(workers);
+    let counts = thread_counts();
     let mut rates = Vec::new();
     for pipeline in ["botanu_queue", "tracing-opentelemetry_batch"] {
         let mut per_threads = Vec::new();
-        for threads in [1, 2] {
+        for &threads in &counts {
             let exporter = support::CountingExporter::default();
             let (rate, closed) = if pipeline == "botanu_queue" {
                 let (dispatch, guard) = support::botanu_queue(exporter.clone());
+                let before = botanu::__private::lock_contention();
+                let given_back = botanu::__private::spans_given_back();
                 let result = drive(&dispatch, threads, support::llm_botanu);
                 let _ = guard.force_flush();
                 let counts = guard.export_counts();
@@ -71,6 +101,18 @@ fn main() {
                     counts.exported + counts.failed + counts.dropped,
                     result.1,
                     "botanu accounts for every span"
+                );
+                let (delta, total) = contention_since(&before);
+                let sites: Vec<String> = delta.iter().map(|(name, n)| format!("{name}={n}")).collect();
+                let inline = botanu::__private::spans_given_back() - given_back;
+                println!(
+                    "CONTENTION botanu_queue threads={threads} workers={} spans={} finished_by_application={:.1}% \
+                     per_1k_spans={:.3} {}",
+                    if workers == 0 { "per_core".to_owned() } else { workers.to_string() },
+                    result.1,
+                    inline as f64 * 100.0 / result.1.max(1) as f64,
+                    total as f64 * 1000.0 / result.1.max(1) as f64,
+                    sites.join(" ")
                 );
                 result
             } else {
@@ -91,9 +133,17 @@ fn main() {
             );
             per_threads.push((rate, delivered));
         }
-        rates.push((pipeline, per_threads[1].0 / per_threads[0].0, per_threads[1].1 / per_threads[0].1));
+        rates.push((pipeline, per_threads));
     }
-    for (pipeline, closed, delivered) in rates {
-        println!("SCALING {pipeline} 2 threads / 1 thread: closed {closed:.2}, delivered {delivered:.2}");
+    for (pipeline, per_threads) in rates {
+        for (i, &threads) in counts.iter().enumerate().skip(1) {
+            let (closed, delivered) = (per_threads[i].0 / per_threads[0].0, per_threads[i].1 / per_threads[0].1);
+            let (plural, first) = (if threads == 1 { "" } else { "s" }, counts[0]);
+            let first_plural = if first == 1 { "" } else { "s" };
+            println!(
+                "SCALING {pipeline} {threads} thread{plural} / {first} thread{first_plural}: closed {closed:.2}, \
+                 delivered {delivered:.2}"
+            );
+        }
     }
 }

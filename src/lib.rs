@@ -51,6 +51,7 @@ mod builder;
 pub mod config;
 mod console;
 pub mod content;
+mod contention;
 pub mod cost;
 pub(crate) mod dialect;
 mod error;
@@ -117,5 +118,24 @@ pub mod __private {
     pub fn retry_of<P: crate::PreviousRun + ?Sized>(span: tracing::Span, previous: &P) -> tracing::Span {
         crate::BotanuSpanExt::retry_of(&span, previous);
         span
+    }
+
+    /// Contended lock acquisitions on the export path so far, per lock (process-wide), for
+    /// `benches/throughput.rs` only: not part of the API. See `src/contention.rs`.
+    pub fn lock_contention() -> Vec<(&'static str, u64)> {
+        crate::contention::snapshot().to_vec()
+    }
+
+    /// The finisher workers of pipelines built from now on (0: one per core, the default), for the
+    /// benchmarks only: not part of the API.
+    pub fn set_finisher_workers(n: usize) {
+        crate::pipeline::override_workers(n);
+    }
+
+    /// Spans the finisher's hand-off gave back to application threads past its bound so far
+    /// (process-wide; finished there, or dropped when the export queue was full), for the benchmarks
+    /// only: not part of the API.
+    pub fn spans_given_back() -> u64 {
+        crate::pipeline::given_back()
     }
 }

@@ -442,3 +442,57 @@ fn agent_workflow_and_tool_operations_are_not_model_calls() {
     let spans = h.spans();
     assert_eq!(str_attr(find(&spans, "invoke_agent planner"), k::GEN_AI_OPERATION_NAME), "invoke_agent");
 }
+
+/// Data, tool and run metrics are recorded through instruments bound per attribute combination (found
+/// from the span's own strings): repeated combinations add up on one series, and combinations past the
+/// bound index (1,024) still count exactly, through the unbound instruments.
+#[test]
+fn data_tool_and_run_series_add_up_bound_and_past_the_bound() {
+    const RUNS: u64 = 1_100;
+    let h = Harness::new();
+    h.run(|| {
+        for i in 0..RUNS {
+            run_span!(workflow = "etl").in_scope(|| {
+                db_span!(system = %format!("warehouse-{i}"), operation = "SELECT")
+                    .set_result(DbResult { rows_returned: 2, ..Default::default() });
+                db_span!(system = "postgres", operation = "SELECT")
+                    .set_result(DbResult { rows_returned: 1, ..Default::default() });
+                tool_span!(name = "search", provider = "openai")
+                    .set_result(ToolResult { items_returned: 1, ..Default::default() });
+                storage_span!(system = "s3", operation = "GET")
+                    .set_result(StorageResult { bytes_read: 10, ..Default::default() });
+                messaging_span!(system = "sqs", operation = "publish", destination = "q")
+                    .set_result(MessagingResult { message_count: 1, ..Default::default() });
+            });
+        }
+    });
+    let rms = h.metrics();
+    let rm = rms.last().expect("an export");
+    let wf = (k::WORKFLOW, "etl");
+    let rows = points(metric(rm, m::DATA_ROWS_RETURNED));
+    assert_eq!(rows.iter().map(|p| p.count).sum::<u64>(), RUNS * 3, "every row counted, bound or not");
+    assert_eq!(
+        point(rm, m::DATA_ROWS_RETURNED, &[(k::DB_SYSTEM, "postgresql"), (m::OPERATION, "SELECT"), wf]).count,
+        RUNS
+    );
+    let other = [(k::DB_SYSTEM, "_other"), (m::OPERATION, "SELECT"), wf];
+    // 256 distinct systems over db, storage and messaging (postgresql, s3 and sqs among them): the other
+    // 847 warehouses fold into one series.
+    assert_eq!(point(rm, m::DATA_ROWS_RETURNED, &other).count, (RUNS - 253) * 2);
+    assert_eq!(rows.len(), 255, "253 warehouses, postgresql and the overflow series");
+    let search = [(k::GEN_AI_TOOL_NAME, "search"), (k::GEN_AI_PROVIDER_NAME, "openai"), (m::STATUS, "success")];
+    assert_eq!(point(rm, m::TOOL_EXECUTIONS, &search).count, RUNS);
+    assert_eq!(points(metric(rm, m::TOOL_EXECUTIONS)).len(), 1);
+    let get = [(k::STORAGE_SYSTEM, "s3"), (m::OPERATION, "GET"), wf, (m::DIRECTION, "read")];
+    assert_eq!(point(rm, m::STORAGE_BYTES, &get).count, RUNS * 10);
+    let names: Vec<&str> = rm.scope_metrics().flat_map(|s| s.metrics()).map(|m| m.name()).collect();
+    assert!(!names.contains(&m::STORAGE_OBJECTS), "no objects recorded, no series bound: {names:?}");
+    assert_eq!(
+        point(rm, m::MESSAGING_MESSAGES, &[(k::MESSAGING_SYSTEM, "sqs"), (m::OPERATION, "publish"), wf]).count,
+        RUNS
+    );
+    let runs = points(metric(rm, m::RUN_ATTEMPTS));
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].count, RUNS);
+    assert_eq!(runs[0].attrs[k::WORKFLOW], "etl");
+}

@@ -140,7 +140,7 @@ impl Matched {
         tier: ServiceTier,
         price: impl FnOnce(Option<&Rates>) -> R,
     ) -> Option<R> {
-        let cards = self.cards.read().unwrap_or_else(PoisonError::into_inner);
+        let cards = crate::contention::read(crate::contention::Site::MetricIndex, &self.cards);
         let card =
             cards.iter().find(|c| c.minute == minute && c.tier == tier && c.above < input && input <= c.up_to)?;
         Some(price(card.rates.as_ref()))
@@ -179,7 +179,7 @@ struct LookupCache {
 
 impl LookupCache {
     fn get(&self, provider: &str, model: &str) -> Option<Lookup> {
-        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let map = crate::contention::read(crate::contention::Site::MetricIndex, &self.map);
         map.get(provider)?.get(model).cloned()
     }
 

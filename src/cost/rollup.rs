@@ -174,12 +174,12 @@ pub(crate) struct RunTally {
 impl RunCostCell {
     /// Runs `f` on the tally. A poisoned lock is recovered: the tally is plain numbers.
     pub(crate) fn update(&self, f: impl FnOnce(&mut RunTally)) {
-        f(&mut self.tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        f(&mut crate::contention::lock(crate::contention::Site::RunTally, &self.tally));
     }
 
     /// The tally so far.
     pub(crate) fn tally(&self) -> RunTally {
-        *self.tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *crate::contention::lock(crate::contention::Site::RunTally, &self.tally)
     }
 
     /// A span of the run opened.

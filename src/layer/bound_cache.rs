@@ -29,7 +29,7 @@ impl<V: Clone> BoundCache<V> {
     /// The bound instrument of `attrs`, if it was bound (a read lock: the common case).
     #[inline]
     pub(crate) fn get(&self, attrs: &[KeyValue]) -> Option<V> {
-        self.map.read().unwrap_or_else(PoisonError::into_inner).get(attrs).cloned()
+        crate::contention::read(crate::contention::Site::MetricIndex, &self.map).get(attrs).cloned()
     }
 
     /// The bound instrument of `attrs`, bound with `bind` on first use; `Err(attrs)` when the cache is

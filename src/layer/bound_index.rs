@@ -62,7 +62,7 @@ impl<T, const N: usize> BoundIndex<T, N> {
     #[inline]
     pub(crate) fn with(&self, parts: &Parts<'_, N>, f: impl FnOnce(&T)) -> bool {
         let hash = hash(parts);
-        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let map = crate::contention::read(crate::contention::Site::MetricIndex, &self.map);
         let found = map.get(&hash).and_then(|bucket| bucket.iter().find(|(stored, _)| same(stored, parts)));
         match found {
             Some((_, value)) => {
@@ -71,6 +71,12 @@ impl<T, const N: usize> BoundIndex<T, N> {
             }
             None => false,
         }
+    }
+
+    /// Whether the index keeps no more combinations (a miss then takes the unbound path).
+    #[inline]
+    pub(crate) fn is_full(&self) -> bool {
+        self.len.load(std::sync::atomic::Ordering::Relaxed) >= MAX_ENTRIES
     }
 
     /// Keeps `value` for `parts` (unless the index is full or already has them).

@@ -1,7 +1,8 @@
 //! A closed span on its way to the finisher, and the run roll-up's `pending` protocol, in one place.
 //!
-//! A run's children may close on other threads than the run, and the finisher drains its buffers one
-//! after another, so it can see a run before a child that closed before it. So each child handed off
+//! A run's children may close on other threads than the run, and the finisher's workers drain their
+//! buffers one after another, each its own, so a worker can see a run before a child that closed before
+//! it (on its own or another worker). So each child handed off
 //! counts in its run's `pending` ([`closing`], on the application thread) until it is finished or dropped
 //! ([`finish`], [`Handoff::release`]); a run whose `pending` is not zero [`waits`](Handoff::waits) (the
 //! finisher parks it; see `pipeline/finisher.rs` for how long). The counter itself is
@@ -53,7 +54,7 @@ impl Handoff for Closed {
     }
 }
 
-/// Finishes one closed span (on the finisher, or on an application thread the finisher is behind);
+/// Finishes one closed span (on a finisher worker, or on an application thread the finisher is behind);
 /// `false` if it did not reach botanu's export queue, to be counted dropped: lost to a panic while
 /// finishing (a bug, or a processor's, which must take neither the finisher nor the application down:
 /// every later flush would otherwise wait its whole timeout), or ended after the tracer provider was

@@ -135,7 +135,7 @@ impl CustomerSeries {
         if self.limit == 0 {
             return Arc::from(k::COST_METRIC_OTHER);
         }
-        let mut seen = self.seen[which].lock().unwrap_or_else(PoisonError::into_inner);
+        let mut seen = crate::contention::lock(crate::contention::Site::MetricIndex, &self.seen[which]);
         if let Some(known) = seen.get(id) {
             return known.clone();
         }
@@ -158,7 +158,7 @@ pub(crate) struct SummaryStore {
 
 impl SummaryStore {
     fn record_run(&self, workflow: &Arc<str>, tally: &crate::cost::RunCost, outcome_amount: f64) {
-        let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut rows = crate::contention::lock(crate::contention::Site::Summary, &self.rows);
         let key = if rows.len() < MAX_WORKFLOWS || rows.contains_key(workflow) {
             workflow.clone()
         } else {

@@ -63,7 +63,7 @@ impl Distinct {
     /// `value` if it is one of the first [`MAX_WORKFLOWS`] distinct values seen, else [`OTHER_WORKFLOW`].
     fn admit(&self, value: &str) -> Value {
         // The common case, a known value: shared, not copied.
-        if let Some(known) = self.0.read().unwrap_or_else(|p| p.into_inner()).get(value) {
+        if let Some(known) = crate::contention::read(crate::contention::Site::MetricIndex, &self.0).get(value) {
             return Value::String(known.clone().into());
         }
         let mut set = self.0.write().unwrap_or_else(|p| p.into_inner());
@@ -120,13 +120,66 @@ impl Outcome {
         self as usize
     }
 
-    fn attr(self) -> KeyValue {
-        let value = match self {
+    fn as_str(self) -> &'static str {
+        match self {
             Outcome::Success => m::STATUS_SUCCESS,
             Outcome::Error => m::STATUS_ERROR,
             Outcome::Unknown => m::STATUS_UNKNOWN,
+        }
+    }
+
+    fn attr(self) -> KeyValue {
+        KeyValue::new(m::STATUS, self.as_str())
+    }
+}
+
+/// The data counters (db, storage or messaging) bound to one attribute set (system, operation,
+/// workflow), each bound on first use (a bound series is exported even if nothing was recorded on it).
+struct DataBound {
+    attrs: Vec<KeyValue>,
+    /// Per kind: db bytes scanned, rows returned, rows affected; storage objects, bytes read, bytes
+    /// written; messaging messages.
+    counters: [std::sync::OnceLock<opentelemetry::metrics::BoundCounter<u64>>; 3],
+}
+
+/// Where a data span's counts go: its bound counters, or the unbound instruments with its attributes
+/// (a combination past the index's bound).
+enum DataSink<'a> {
+    Bound(&'a DataBound),
+    Unbound(&'a [KeyValue]),
+}
+
+impl DataSink<'_> {
+    /// Adds `value` to `counter` (the sink's `slot`-th), with `direction` appended to the attributes.
+    fn add(&self, slot: usize, counter: &Counter<u64>, direction: Option<&'static str>, value: u64) {
+        let with_direction = |attrs: &[KeyValue]| {
+            let mut attrs = attrs.to_vec();
+            attrs.extend(direction.map(|d| KeyValue::new(m::DIRECTION, d)));
+            attrs
         };
-        KeyValue::new(m::STATUS, value)
+        match self {
+            DataSink::Bound(bound) => {
+                bound.counters[slot].get_or_init(|| counter.bind(&with_direction(&bound.attrs))).add(value);
+            }
+            DataSink::Unbound(attrs) if direction.is_none() => counter.add(value, attrs),
+            DataSink::Unbound(attrs) => counter.add(value, &with_direction(attrs)),
+        }
+    }
+}
+
+/// The tool instruments bound to one attribute set (tool name, provider, status).
+struct ToolBound {
+    duration: opentelemetry::metrics::BoundHistogram<f64>,
+    executions: opentelemetry::metrics::BoundCounter<u64>,
+}
+
+/// A string attribute of the span as a key part: `Some(None)` when absent, `None` when it is not a
+/// string (the caller takes the unbound path).
+fn string_part<'a>(state: &'a SpanState, key: &str) -> Option<Option<&'a str>> {
+    match state.get(key) {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(s.as_str())),
+        Some(_) => None,
     }
 }
 
@@ -172,11 +225,7 @@ pub(crate) fn outcome(state: &SpanState) -> Outcome {
 /// Operation, provider, model and error type of an LLM span as the span holds them (before admission):
 /// the key of [`Instruments::llm_index`]. `None` when one of them is not a string (a foreign span's).
 fn llm_parts(state: &SpanState) -> Option<Parts<'_, 4>> {
-    let string = |key: &str| match state.get(key) {
-        None => Some(None),
-        Some(Value::String(s)) => Some(Some(s.as_str())),
-        Some(_) => None,
-    };
+    let string = |key: &str| string_part(state, key);
     let error_type = state.error.as_ref().map(|(error_type, _)| error_type.as_ref());
     Some([
         string(k::GEN_AI_OPERATION_NAME)?,
@@ -192,6 +241,13 @@ pub(crate) struct Instruments {
     /// The entries of `llm_bound` by the raw values they were built from ([`llm_parts`]), so that a
     /// repeated combination is found without building its attribute vector.
     llm_index: BoundIndex<std::sync::Arc<LlmBound>, 4>,
+    /// The data counters by system, operation and workflow as the span holds them, per kind (db,
+    /// storage, messaging): a repeated combination builds no attribute vector.
+    data_index: [BoundIndex<DataBound, 3>; 3],
+    /// The tool instruments by tool name, provider and status.
+    tool_index: BoundIndex<ToolBound, 3>,
+    /// The run attempts counter by workflow, status and whether the run is a retry.
+    run_index: BoundIndex<opentelemetry::metrics::BoundCounter<u64>, 3>,
     workflows: Distinct,
     models: Distinct,
     tools: Distinct,
@@ -250,6 +306,9 @@ impl Instruments {
         Instruments {
             llm_bound: BoundCache::default(),
             llm_index: BoundIndex::default(),
+            data_index: Default::default(),
+            tool_index: BoundIndex::default(),
+            run_index: BoundIndex::default(),
             workflows: Distinct::default(),
             models: Distinct::default(),
             tools: Distinct::default(),
@@ -504,21 +563,66 @@ impl Instruments {
             .find(|e| e.name == k::EVENT_RUN_COMPLETED)
             .and_then(|e| e.attributes.iter().find(|kv| kv.key.as_str() == k::RUN_EVENT_STATUS));
         let Some(status) = status else { return };
+        let retry = run.attempt > 1;
+        let parts = match &status.value {
+            Value::String(s) => Some([Some(&*run.workflow), Some(s.as_str()), Some(if retry { "1" } else { "0" })]),
+            _ => None,
+        };
+        if let Some(parts) = &parts {
+            if self.run_index.with(parts, |bound| bound.add(1)) {
+                return;
+            }
+        }
         let attrs = [
             KeyValue::new(k::WORKFLOW, self.workflow(&run.workflow)),
             KeyValue::new(m::STATUS, status.value.clone()),
-            KeyValue::new(m::RUN_RETRY, run.attempt > 1),
+            KeyValue::new(m::RUN_RETRY, retry),
         ];
-        self.run_attempts.add(1, &attrs);
+        match parts.filter(|_| !self.run_index.is_full()) {
+            Some(parts) => {
+                let bound = self.run_attempts.bind(&attrs);
+                bound.add(1);
+                self.run_index.insert(&parts, bound);
+            }
+            None => self.run_attempts.add(1, &attrs),
+        }
     }
 
     fn record_tool(&self, state: &SpanState, seconds: f64, outcome: Outcome) {
+        let parts = (|| {
+            Some([
+                string_part(state, k::GEN_AI_TOOL_NAME)?,
+                string_part(state, k::GEN_AI_PROVIDER_NAME)?,
+                Some(outcome.as_str()),
+            ])
+        })();
+        let record = |bound: &ToolBound| {
+            bound.duration.record(seconds);
+            bound.executions.add(1);
+        };
+        if let Some(parts) = &parts {
+            if self.tool_index.with(parts, record) {
+                return;
+            }
+        }
         let mut attrs = Vec::with_capacity(3);
         copy_bounded(state, &mut attrs, k::GEN_AI_TOOL_NAME, &self.tools);
         copy_bounded(state, &mut attrs, k::GEN_AI_PROVIDER_NAME, &self.providers);
         attrs.push(outcome.attr());
-        self.tool_duration.record(seconds, &attrs);
-        self.tool_executions.add(1, &attrs);
+        match parts.filter(|_| !self.tool_index.is_full()) {
+            Some(parts) => {
+                let bound = ToolBound {
+                    duration: self.tool_duration.bind(&attrs),
+                    executions: self.tool_executions.bind(&attrs),
+                };
+                record(&bound);
+                self.tool_index.insert(&parts, bound);
+            }
+            None => {
+                self.tool_duration.record(seconds, &attrs);
+                self.tool_executions.add(1, &attrs);
+            }
+        }
     }
 
     /// The workflow attribute, bounded to [`MAX_WORKFLOWS`] distinct values.
@@ -542,37 +646,81 @@ impl Instruments {
         attrs
     }
 
-    fn record_db(&self, state: &SpanState) {
-        let attrs = self.data_attrs(state);
-        for (key, counter) in [
-            (k::WAREHOUSE_BYTES_SCANNED, &self.bytes_scanned),
-            (k::DATA_ROWS_RETURNED, &self.rows_returned),
-            (k::DATA_ROWS_AFFECTED, &self.rows_affected),
-        ] {
-            if let Some(v) = positive(state, key) {
-                counter.add(v, &attrs);
+    /// System, operation and workflow of a data span as it holds them (before admission): the key of
+    /// [`Self::data_index`]. `None` when the system or operation is not a string.
+    fn data_parts(state: &SpanState) -> Option<Parts<'_, 3>> {
+        let spec = state.kind.spec();
+        let system = match &spec.system {
+            Some(system) => string_part(state, system.key)?,
+            None => None,
+        };
+        let operation = match &spec.operation {
+            Some(op) => string_part(state, op.key)?,
+            None => None,
+        };
+        Some([system, operation, state.run.as_ref().map(|run| &*run.workflow)])
+    }
+
+    /// Runs `record` on the data counters of `state`'s attribute set (`which`: the kind's index): bound,
+    /// found without building the attributes when the combination was seen before.
+    fn record_data(&self, which: usize, state: &SpanState, record: impl Fn(&DataSink<'_>)) {
+        let index = &self.data_index[which];
+        let parts = Self::data_parts(state);
+        if let Some(parts) = &parts {
+            if index.with(parts, |bound| record(&DataSink::Bound(bound))) {
+                return;
             }
         }
+        let attrs = self.data_attrs(state);
+        match parts.filter(|_| !index.is_full()) {
+            Some(parts) => {
+                let bound = DataBound { attrs, counters: Default::default() };
+                record(&DataSink::Bound(&bound));
+                index.insert(&parts, bound);
+            }
+            None => record(&DataSink::Unbound(&attrs)),
+        }
+    }
+
+    fn record_db(&self, state: &SpanState) {
+        let counts = [
+            (positive(state, k::WAREHOUSE_BYTES_SCANNED), &self.bytes_scanned),
+            (positive(state, k::DATA_ROWS_RETURNED), &self.rows_returned),
+            (positive(state, k::DATA_ROWS_AFFECTED), &self.rows_affected),
+        ];
+        if counts.iter().all(|(count, _)| count.is_none()) {
+            return;
+        }
+        self.record_data(0, state, |sink| {
+            for (slot, (count, counter)) in counts.iter().enumerate() {
+                if let Some(v) = count {
+                    sink.add(slot, counter, None, *v);
+                }
+            }
+        });
     }
 
     fn record_storage(&self, state: &SpanState) {
-        let mut attrs = self.data_attrs(state);
-        if let Some(v) = positive(state, k::DATA_OBJECTS_COUNT) {
-            self.storage_objects.add(v, &attrs);
+        let counts = [
+            (positive(state, k::DATA_OBJECTS_COUNT), &self.storage_objects, None),
+            (positive(state, k::DATA_BYTES_READ), &self.storage_bytes, Some("read")),
+            (positive(state, k::DATA_BYTES_WRITTEN), &self.storage_bytes, Some("write")),
+        ];
+        if counts.iter().all(|(count, _, _)| count.is_none()) {
+            return;
         }
-        for (key, direction) in [(k::DATA_BYTES_READ, "read"), (k::DATA_BYTES_WRITTEN, "write")] {
-            if let Some(v) = positive(state, key) {
-                attrs.push(KeyValue::new(m::DIRECTION, direction));
-                self.storage_bytes.add(v, &attrs);
-                attrs.pop();
+        self.record_data(1, state, |sink| {
+            for (slot, (count, counter, direction)) in counts.iter().enumerate() {
+                if let Some(v) = count {
+                    sink.add(slot, counter, *direction, *v);
+                }
             }
-        }
+        });
     }
 
     fn record_messaging(&self, state: &SpanState) {
-        let attrs = self.data_attrs(state);
         if let Some(v) = positive(state, k::MESSAGING_MESSAGE_COUNT) {
-            self.messages.add(v, &attrs);
+            self.record_data(2, state, |sink| sink.add(0, &self.messages, None, v));
         }
     }
 }

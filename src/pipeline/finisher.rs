@@ -1,8 +1,8 @@
-//! The finisher: closed spans are finished on a thread of botanu's, not on the application's.
+//! The finisher: closed spans are finished on botanu's threads, not on the application's.
 //!
 //! This file knows nothing of spans: it moves items that implement [`Handoff`] from the application's
-//! threads to one thread that runs the stage it was started with (`layer/closed.rs` is that stage for
-//! the layer: a closed span's state, finished by `export::finish`).
+//! threads to botanu's finisher workers, which run the stage they were started with (`layer/closed.rs` is
+//! that stage for the layer: a closed span's state, finished by `export::finish`).
 //!
 //! Finishing a span (scrubbing its error message, pricing it, the metrics, stamping the run's keys,
 //! building the OpenTelemetry span through the tracer and its processors) is most of botanu's work per
@@ -10,31 +10,43 @@
 //! (botanu's own export queue, `with_span_exporter`, `with_span_processor`, the console; only
 //! `botanu::testing` finishes spans where they close, for determinism), `on_close` only takes the span's
 //! state out of the Registry, notes the end time and pushes a `Closed` onto a buffer of its own thread.
-//! The finisher thread drains every buffer and runs `export::finish`, which ends in the export queue
-//! (whose lock the finisher then shares only with the exporter's worker) or in the user's processors.
+//! A finisher worker drains the buffers it serves and runs `export::finish`, which ends in the export
+//! queue or in the user's processors.
 //!
 //! What runs where, per span:
 //! - application thread: the fields (open, record), the run's `open` count, the hand-off: one lock of
-//!   a mutex only this thread and the finisher touch, no shared cache line written;
-//! - finisher thread: everything `export::finish` does, the user's span processors included;
+//!   a mutex only this thread and its worker touch, no shared cache line written;
+//! - finisher worker: everything `export::finish` does, the user's span processors included; the
+//!   finished spans reach the export queue in batches (`queue.rs`: one lock of the queue per batch of up
+//!   to [`WAKE_AT`] spans, not per span);
 //! - exporter thread (`queue.rs`): batching and the network.
 //!
-//! Buffers: one per application thread and pipeline, found through a thread-local (several pipelines may
-//! live in one process: each test builds its own), registered once in the pipeline's list, so a buffer
-//! of a thread that has exited is still drained. The finisher is woken when a buffer reaches
-//! [`WAKE_AT`] spans (or the pipeline half its capacity) and otherwise polls every [`poll_interval`].
+//! Workers: [`workers`] of them, one per core up to [`MAX_WORKERS`], so the finisher is not one core's
+//! worth of work on a machine with more. Each application thread's buffer is served by one worker
+//! (assigned in turn when the thread first hands a span off), so a buffer's lock is shared by two threads
+//! only, and workers share no lock per span: each has its own list of buffers, and what they do share
+//! (the pipeline's `held` count, the control below) is written once per batch or round. Past the
+//! high-water mark application threads finish spans themselves, in parallel (see below). How often
+//! threads meet on a lock is counted (`crate::contention`, printed by `benches/throughput.rs`).
 //!
-//! Memory: ONE bound per pipeline, whatever the number of threads. The finisher holds at most
+//! Buffers: one per application thread and pipeline, found through a thread-local (several pipelines may
+//! live in one process: each test builds its own), registered once in its worker's list, so a buffer
+//! of a thread that has exited is still drained. A worker is woken when a buffer of its reaches
+//! [`WAKE_AT`] spans (all of them when the pipeline is half full) and otherwise polls every
+//! [`poll_interval`].
+//!
+//! Memory: ONE bound per pipeline, whatever the number of threads and workers. The finisher holds at most
 //! [`capacity`] closed spans (an eighth of the queue size) — every buffer, the runs parked waiting for
-//! children and the spans being finished, counted in one pipeline-wide `held` — plus as many again for
-//! runs waiting for children (so a run is not cut off from its roll-up by its own children's burst);
-//! the export queue holds at most `queue_size` more, the batch in a hung export included. So botanu holds
-//! at most `queue_size + 2 × capacity` spans (1.25 × `queue_size`) per pipeline. Threads do not write
-//! `held` per span: a buffer reserves [`CREDIT`] spans of it at a time (under its own lock, which only its
-//! thread and the finisher take), and the finisher takes back what an idle buffer did not use.
+//! children and the spans being finished or on their way into the queue, counted in one pipeline-wide
+//! `held` — plus as many again for runs waiting for children (so a run is not cut off from its roll-up by
+//! its own children's burst); the export queue holds at most `queue_size` more, the batch in a hung export
+//! included. So botanu holds at most `queue_size + 2 × capacity` spans (1.25 × `queue_size`) per pipeline.
+//! Threads do not write `held` per span: a buffer reserves [`CREDIT`] spans of it at a time (under its own
+//! lock), and its worker takes back what an idle buffer did not use; a worker gives back what it finished
+//! only once those spans are in the export queue.
 //!
 //! Past the bound, at the hand-off, the finisher is behind. When the export queue has room (the
-//! application closes spans faster than one thread finishes them), the application thread finishes the
+//! application closes spans faster than the workers finish them), the application thread finishes the
 //! span itself, in `on_close` — backpressure, not drops, and finishing spreads over the application's
 //! threads. When the queue is full too (the exporter is stuck or far behind), the span is dropped there
 //! and counted (`ExportStats`, the first drop warns once): finishing it would only reach the full queue,
@@ -45,17 +57,21 @@
 //! shutdown are discarded uncounted, as the SDK does once its provider is shut down (the counters are
 //! final when shutdown returns).
 //!
-//! Run roll-up: a run's children may close on other threads than the run, and buffers are drained one
-//! after another, so the finisher can see a run before a child that closed before it. Each child handed
-//! off counts in its run's `pending` until finished; a run whose `pending` is not zero waits in a
-//! finisher-local list and is retried after every round, and finished anyway after [`PARK_LIMIT`] or at a
-//! flush (one round after it was parked: by then every child that closed before it has been taken).
-//! Each round is one pass over the buffers, so a flush completes within two rounds and a shutdown
-//! (which closes every buffer before the last round) within one, whatever the application keeps closing.
+//! Run roll-up: a run's children may close on other threads than the run, and so reach another worker,
+//! or the same worker's later buffer: a worker can see a run before a child that closed before it. Each
+//! child handed off counts in its run's `pending` until finished, whichever worker finishes it; a run
+//! whose `pending` is not zero waits in its worker's parked list and is retried after every round, and
+//! finished anyway after [`PARK_LIMIT`], at a flush or at a stop — once every worker has completed a
+//! round begun after the run was taken (by then every child that closed before it has been taken and
+//! finished: a round is one pass over the worker's buffers, under its list's lock, which the parking
+//! worker takes to read where each worker is). A stop finishes parked runs only after every worker has
+//! finished its last batch. So a flush completes within two rounds of every worker and a shutdown (which
+//! closes every buffer before the last round) within one, whatever the application keeps closing.
 //!
-//! Flush and shutdown drain every buffer through the finisher first (bounded by the caller's timeout),
+//! Flush and shutdown drain every buffer through the workers first (bounded by the caller's timeout),
 //! then flush the queue; `SdkTracerProvider::force_flush` and `shutdown` do the same through each span
-//! processor (botanu's queue, and the user's wrapped in `user::UserProcessor`).
+//! processor (botanu's queue, and the user's wrapped in `user::UserProcessor`). Shutdown joins every
+//! worker.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -66,14 +82,19 @@ use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 
-use super::queue::ExportStats;
+use super::queue::{self, ExportStats};
 use super::Upstream;
+use crate::contention::{self, Site};
 
-/// Spans in one thread's buffer that wake the finisher before its next poll.
+/// Spans in one thread's buffer that wake its worker before its next poll; also the most finished spans
+/// a worker keeps before pushing them into the export queue (one lock of the queue per batch).
 pub(crate) const WAKE_AT: usize = 256;
 /// Spans of the pipeline's capacity a buffer reserves at a time, so threads do not all write the
 /// pipeline's count per span.
 pub(crate) const CREDIT: usize = 32;
+/// Finisher workers at most, whatever the number of cores: past this the application threads finish
+/// their spans themselves in parallel (backpressure) rather than wait for more workers.
+pub(crate) const MAX_WORKERS: usize = 8;
 /// Closed spans the finisher holds at most (buffers, parked runs, spans being finished), apart from runs
 /// waiting for children, which may take as many again: an eighth of the queue size (8,192 by default),
 /// at least 1. A burst is absorbed; past it the application finishes its spans itself while the export
@@ -81,12 +102,44 @@ pub(crate) const CREDIT: usize = 32;
 pub(crate) fn capacity(queue_size: usize) -> usize {
     (queue_size / 8).max(1)
 }
+/// Finisher workers per pipeline: one per core the process may use, at most [`MAX_WORKERS`], at least 1.
+pub(crate) fn workers() -> usize {
+    match WORKERS_OVERRIDE.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, MAX_WORKERS),
+        n => n.min(MAX_WORKERS),
+    }
+}
+/// Set by the benchmarks only (`__private::set_finisher_workers`): the workers of pipelines built from
+/// now on, whatever the cores (0: one per core).
+static WORKERS_OVERRIDE: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the number of finisher workers of pipelines built from now on (0: one per core), for the
+/// benchmarks, which show on a 2-core machine how the work splits over more workers.
+pub(crate) fn override_workers(n: usize) {
+    WORKERS_OVERRIDE.store(n, Ordering::Relaxed);
+}
+/// Spans the hand-off gave back to the application thread past the bound, process-wide: finished there
+/// (or dropped, counted, when the export queue was full). Summed from the buffers by their workers once
+/// per round, so no application thread writes it; for the benchmarks (`__private::spans_given_back`).
+static GIVEN_BACK: AtomicU64 = AtomicU64::new(0);
+
+fn note_given_back<T>(slot: &mut Slot<T>) {
+    if slot.given_back > 0 {
+        GIVEN_BACK.fetch_add(std::mem::take(&mut slot.given_back), Ordering::Relaxed);
+    }
+}
+
+/// Spans given back to application threads past the bound so far (up to each worker's last round).
+pub(crate) fn given_back() -> u64 {
+    GIVEN_BACK.load(Ordering::Relaxed)
+}
+
 /// Longest time a run waits for children that closed before it (see the module documentation).
 pub(crate) const PARK_LIMIT: Duration = Duration::from_secs(1);
 
-/// How often the finisher looks at the buffers when nothing woke it: a tenth of the export queue's
+/// How often a worker looks at its buffers when nothing woke it: a tenth of the export queue's
 /// delay, between 1 ms and 100 ms. Spans wait in the queue up to the delay anyway, so this adds at
-/// most a tenth to a span's time to export, and an idle process wakes at most 10 times a second.
+/// most a tenth to a span's time to export, and an idle process wakes at most 10 times a second per worker.
 pub(crate) fn poll_interval(delay: Duration) -> Duration {
     (delay / 10).clamp(Duration::from_millis(1), Duration::from_millis(100))
 }
@@ -102,14 +155,16 @@ pub(crate) trait Handoff: Send + 'static {
     fn release(&mut self);
 }
 
-/// One application thread's closed spans. Only that thread and the finisher lock it.
+/// One application thread's closed spans. Only that thread and its worker lock it.
 #[derive(Debug)]
 struct Buffer<T> {
     slot: Mutex<Slot<T>>,
     /// The dispatcher the thread had when it first handed a span off (weak: the subscriber holds the
-    /// layer, which holds this). The finisher logs the first-drop warning there, so it reaches the
+    /// layer, which holds this). The worker logs the first-drop warning there, so it reaches the
     /// application's subscriber even when that is a thread's default, not the global one.
     dispatch: Option<tracing::dispatcher::WeakDispatch>,
+    /// The worker that drains it.
+    worker: usize,
 }
 
 #[derive(Debug)]
@@ -119,26 +174,69 @@ struct Slot<T> {
     credit: usize,
     /// Set at shutdown: spans pushed afterwards are discarded.
     closed: bool,
-}
-
-impl<T> Default for Buffer<T> {
-    fn default() -> Self {
-        Buffer { slot: Mutex::new(Slot { spans: Vec::new(), credit: 0, closed: false }), dispatch: None }
-    }
+    /// Spans given back to this thread past the bound since its worker last looked (see [`given_back`]).
+    given_back: u64,
 }
 
 impl<T> Buffer<T> {
+    fn new(worker: usize, dispatch: Option<tracing::dispatcher::WeakDispatch>) -> Self {
+        Buffer {
+            slot: Mutex::new(Slot { spans: Vec::new(), credit: 0, closed: false, given_back: 0 }),
+            dispatch,
+            worker,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Slot<T>> {
-        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+        contention::lock(Site::Buffer, &self.slot)
     }
 }
 
-/// What the pipeline's callers and its finisher agree on: drain requests, their completion, stop.
+/// One finisher worker: the buffers it drains and where it is.
+#[derive(Debug)]
+struct Worker<T> {
+    /// Its buffers. A round holds this lock for its whole pass (see [`Pipeline::rounds_begun`]).
+    buffers: Mutex<Vec<Arc<Buffer<T>>>>,
+    thread: OnceLock<std::thread::Thread>,
+    /// Whether the worker's thread was started (a spawn that failed leaves it out of every wait).
+    alive: AtomicBool,
+    /// Rounds begun, written under `buffers`' lock at the start of the round's pass.
+    begun: AtomicU64,
+    /// Rounds whose batch is finished and in the export queue.
+    done: AtomicU64,
+}
+
+impl<T> Worker<T> {
+    fn new() -> Self {
+        Worker {
+            buffers: Mutex::new(Vec::new()),
+            thread: OnceLock::new(),
+            alive: AtomicBool::new(false),
+            begun: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+        }
+    }
+
+    fn list(&self) -> MutexGuard<'_, Vec<Arc<Buffer<T>>>> {
+        contention::lock(Site::BufferList, &self.buffers)
+    }
+
+    fn wake(&self) {
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
+    }
+}
+
+/// What the pipeline's callers and its workers agree on: drain requests, their completion, stop.
 #[derive(Debug, Default)]
 struct Control {
     requested: u64,
-    completed: u64,
+    /// The last drain request each worker completed.
+    completed: Vec<u64>,
     stop: bool,
+    /// Workers that finished their last batch after a stop (parked runs are finished after all did).
+    last_batches: usize,
     stopped: bool,
 }
 
@@ -165,24 +263,30 @@ thread_local! {
     /// This thread's buffer of each pipeline it handed spans to, the last one used first (each an
     /// `Arc<Buffer<T>>` of its pipeline's `T`, found by the pipeline's id).
     static LOCAL: RefCell<Vec<(u64, Arc<dyn LocalBuffer>)>> = const { RefCell::new(Vec::new()) };
-    /// Set on finisher threads: a flush asked from there must not wait for itself.
+    /// Set on finisher workers: a flush asked from there must not wait for itself.
     static ON_FINISHER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The buffers, their finisher thread and its control.
+/// The buffers, their finisher workers and their control.
 pub(crate) struct Pipeline<T> {
     id: u64,
-    buffers: Mutex<Vec<Arc<Buffer<T>>>>,
+    workers: Box<[Worker<T>]>,
+    /// The worker the next new buffer goes to (in turn).
+    next_worker: AtomicUsize,
     /// Spans handed off when this thread's buffer table was already torn down (thread exit).
     orphans: Arc<Buffer<T>>,
     control: Mutex<Control>,
     done: Condvar,
-    /// Read per span by the finisher only: set when it must stop without finishing more.
+    /// Read per span by the workers only: set when they must stop without finishing more.
     abandon: AtomicBool,
-    finisher: OnceLock<std::thread::Thread>,
-    handle: Mutex<Option<JoinHandle<()>>>,
+    /// Workers started; 0 until [`Self::start`] succeeds.
+    running: AtomicUsize,
+    /// Workers whose flush waits for the other workers' next rounds (a run parked there, its children
+    /// perhaps elsewhere): while it is not zero, every worker wakes the others after each round.
+    waiting: AtomicUsize,
+    handles: Mutex<Vec<JoinHandle<()>>>,
     /// Spans the finisher holds or buffers have reserved (see the module documentation): written by a
-    /// thread once per [`CREDIT`] spans, and by the finisher once per round.
+    /// thread once per [`CREDIT`] spans, and by a worker once per batch.
     held: AtomicUsize,
     /// The most `held` may reach with a span that does not wait (see [`capacity`]); twice this with a run
     /// waiting for children.
@@ -193,25 +297,55 @@ pub(crate) struct Pipeline<T> {
 
 impl<T> std::fmt::Debug for Pipeline<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline").field("id", &self.id).field("capacity", &self.capacity).finish_non_exhaustive()
+        f.debug_struct("Pipeline")
+            .field("id", &self.id)
+            .field("capacity", &self.capacity)
+            .field("workers", &self.workers.len())
+            .finish_non_exhaustive()
     }
+}
+
+/// A run waiting for children, in its worker's parked list.
+struct Parked<T> {
+    span: T,
+    since: Instant,
+    /// The worker's round that took it.
+    taken: u64,
+    /// Each worker's rounds begun when it was taken: it may be finished without its children once every
+    /// worker completed a later round (see [`Pipeline::passed`]).
+    begun: Vec<u64>,
 }
 
 impl<T: Handoff> Pipeline<T> {
     /// A pipeline in front of export queues of `queue_size` spans (it holds at most [`capacity`] of
     /// that, twice that with runs waiting), polled after the queue's `delay`, counting its drops in
-    /// `stats` (the export queues it feeds).
+    /// `stats` (the export queues it feeds), with [`workers`] finisher workers.
     pub(crate) fn new(queue_size: usize, delay: Duration, stats: &[Arc<ExportStats>]) -> Arc<Self> {
-        let orphans = Arc::new(Buffer::default());
+        Self::with_workers(queue_size, delay, stats, workers())
+    }
+
+    /// [`Self::new`] with `workers` finisher workers (at least 1).
+    pub(crate) fn with_workers(
+        queue_size: usize,
+        delay: Duration,
+        stats: &[Arc<ExportStats>],
+        workers: usize,
+    ) -> Arc<Self> {
+        let workers: Box<[Worker<T>]> = (0..workers.max(1)).map(|_| Worker::new()).collect();
+        let orphans = Arc::new(Buffer::new(0, None));
+        workers[0].buffers.lock().unwrap_or_else(|p| p.into_inner()).push(orphans.clone());
+        let control = Control { completed: vec![0; workers.len()], ..Control::default() };
         Arc::new(Pipeline {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            buffers: Mutex::new(vec![orphans.clone()]),
+            workers,
+            next_worker: AtomicUsize::new(0),
             orphans,
-            control: Mutex::new(Control::default()),
+            control: Mutex::new(control),
             done: Condvar::new(),
             abandon: AtomicBool::new(false),
-            finisher: OnceLock::new(),
-            handle: Mutex::new(None),
+            running: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            handles: Mutex::new(Vec::new()),
             held: AtomicUsize::new(0),
             capacity: capacity(queue_size),
             poll: poll_interval(delay),
@@ -219,37 +353,59 @@ impl<T: Handoff> Pipeline<T> {
         })
     }
 
-    /// Starts the finisher thread, which finishes each item with `finish` (`false`: the item was lost,
-    /// counted dropped; `finish` must not panic); `false` if the thread could not be started (items are
-    /// then finished inline by the caller). The builder then makes the span processors drain it first
-    /// at their flush and shutdown (`FinisherLink`).
-    pub(crate) fn start(self: &Arc<Self>, finish: impl FnMut(T) -> bool + Send + 'static) -> bool {
-        let pipeline = self.clone();
-        let spawned =
-            std::thread::Builder::new().name("botanu-finish".to_owned()).spawn(move || run_finisher(&pipeline, finish));
-        match spawned {
-            Ok(handle) => {
-                let _ = self.finisher.set(handle.thread().clone());
-                *self.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-                true
+    /// Starts the finisher workers, which finish each item with `finish` (`false`: the item was lost,
+    /// counted dropped; `finish` must not panic); `false` if no worker could be started (items are
+    /// then finished inline by the caller). A worker that could not be started gets no buffers. The builder
+    /// then makes the span processors drain the workers first at their flush and shutdown (`FinisherLink`).
+    pub(crate) fn start(self: &Arc<Self>, finish: impl Fn(T) -> bool + Send + Sync + 'static) -> bool {
+        let finish = Arc::new(finish);
+        let mut handles = Vec::with_capacity(self.workers.len());
+        for (me, worker) in self.workers.iter().enumerate() {
+            worker.alive.store(true, Ordering::Release);
+            let (pipeline, finish) = (self.clone(), finish.clone());
+            let spawned = std::thread::Builder::new()
+                .name("botanu-finish".to_owned())
+                .spawn(move || run_worker(&pipeline, me, &*finish));
+            match spawned {
+                Ok(handle) => {
+                    let _ = worker.thread.set(handle.thread().clone());
+                    handles.push(handle);
+                }
+                Err(_) => {
+                    worker.alive.store(false, Ordering::Release);
+                    // Worker 0 serves the orphans' buffer: without it nothing runs, spans finish inline.
+                    if me == 0 {
+                        return false;
+                    }
+                }
             }
-            Err(_) => false,
         }
+        self.running.store(handles.len(), Ordering::Release);
+        *self.handles.lock().unwrap_or_else(|p| p.into_inner()) = handles;
+        true
     }
 
     /// Whether the finisher runs (else the layer finishes spans inline).
     #[inline]
     pub(crate) fn is_running(&self) -> bool {
-        self.finisher.get().is_some()
+        self.running.load(Ordering::Relaxed) > 0
     }
 
     fn control(&self) -> MutexGuard<'_, Control> {
-        self.control.lock().unwrap_or_else(|p| p.into_inner())
+        contention::lock(Site::Control, &self.control)
     }
 
-    fn wake(&self) {
-        if let Some(thread) = self.finisher.get() {
-            thread.unpark();
+    fn wake_all(&self) {
+        for worker in self.workers.iter() {
+            worker.wake();
+        }
+    }
+
+    fn wake_others(&self, me: usize) {
+        for (i, worker) in self.workers.iter().enumerate() {
+            if i != me {
+                worker.wake();
+            }
         }
     }
 
@@ -311,9 +467,9 @@ impl<T: Handoff> Pipeline<T> {
             }
             match self.held.compare_exchange_weak(held, held + got, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => {
-                    // Half full: the finisher may be asleep while many threads each stay below WAKE_AT.
+                    // Half full: the workers may be asleep while many threads each stay below WAKE_AT.
                     if held < self.capacity / 2 && held + got >= self.capacity / 2 {
-                        self.wake();
+                        self.wake_all();
                     }
                     return got;
                 }
@@ -329,7 +485,8 @@ impl<T: Handoff> Pipeline<T> {
         }
     }
 
-    /// Puts this pipeline's buffer first in the thread's table, registering a new one if needed.
+    /// Puts this pipeline's buffer first in the thread's table, registering a new one if needed (with
+    /// the next worker in turn among those started).
     #[cold]
     #[inline(never)]
     fn find_local(&self, local: &mut Vec<(u64, Arc<dyn LocalBuffer>)>) {
@@ -340,8 +497,13 @@ impl<T: Handoff> Pipeline<T> {
         // Buffers of pipelines shut down since are dropped from the table (their own list settled them).
         local.retain(|(_, buffer)| !buffer.is_closed());
         let dispatch = tracing::dispatcher::get_default(|d| d.downgrade());
-        let buffer = Arc::new(Buffer { dispatch: Some(dispatch), ..Buffer::default() });
-        let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        let n = self.workers.len();
+        let first = self.next_worker.fetch_add(1, Ordering::Relaxed) % n;
+        // A worker that could not be started is skipped (worker 0 always runs when any does).
+        let worker =
+            (first..first + n).map(|w| w % n).find(|w| self.workers[*w].alive.load(Ordering::Acquire)).unwrap_or(0);
+        let buffer = Arc::new(Buffer::new(worker, Some(dispatch)));
+        let mut buffers = self.workers[worker].list();
         // Registered under the list's lock, against a shutdown settling the list right now.
         if self.control().stopped {
             buffer.lock().closed = true;
@@ -370,6 +532,7 @@ impl<T: Handoff> Pipeline<T> {
             slot.credit =
                 if span.waits() { self.reserve(1, 2 * self.capacity) } else { self.reserve(CREDIT, self.capacity) };
             if slot.credit == 0 {
+                slot.given_back += 1;
                 drop(slot);
                 return Some(span);
             }
@@ -379,7 +542,7 @@ impl<T: Handoff> Pipeline<T> {
         let wake = slot.spans.len() == WAKE_AT;
         drop(slot);
         if wake {
-            self.wake();
+            self.workers[buffer.worker].wake();
         }
         None
     }
@@ -391,7 +554,7 @@ impl<T: Handoff> Pipeline<T> {
     }
 
     /// Finishes every span handed off before the call, waiting at most `timeout`. Returns at once on
-    /// the finisher thread itself (a processor flushing from there) and after shutdown.
+    /// a finisher worker itself (a processor flushing from there) and after shutdown.
     pub(crate) fn drain(&self, timeout: Duration) -> OTelSdkResult {
         if ON_FINISHER.with(Cell::get) || !self.is_running() {
             return Ok(());
@@ -403,8 +566,8 @@ impl<T: Handoff> Pipeline<T> {
         }
         control.requested += 1;
         let target = control.requested;
-        self.wake();
-        while control.completed < target && !control.stopped {
+        self.wake_all();
+        while self.min_completed(&control) < target && !control.stopped {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(OTelSdkError::Timeout(timeout));
@@ -414,7 +577,18 @@ impl<T: Handoff> Pipeline<T> {
         Ok(())
     }
 
-    /// Drains (at most `timeout`), then stops the finisher. What could not be finished in time, and
+    /// The last drain request every started worker completed.
+    fn min_completed(&self, control: &Control) -> u64 {
+        self.workers
+            .iter()
+            .zip(&control.completed)
+            .filter(|(worker, _)| worker.alive.load(Ordering::Acquire))
+            .map(|(_, completed)| *completed)
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Drains (at most `timeout`), then stops the workers. What could not be finished in time, and
     /// whatever is handed off afterwards, is dropped and counted. Idempotent.
     pub(crate) fn shut_down(&self, timeout: Duration) -> OTelSdkResult {
         let deadline = Instant::now() + timeout;
@@ -422,7 +596,7 @@ impl<T: Handoff> Pipeline<T> {
         {
             let mut control = self.control();
             if control.stop {
-                // Another caller is stopping the finisher: the counters are final only once it has
+                // Another caller is stopping the workers: the counters are final only once it has
                 // (bounded by this caller's own timeout).
                 while !control.stopped && !ON_FINISHER.with(Cell::get) {
                     let left = deadline.saturating_duration_since(Instant::now());
@@ -438,25 +612,29 @@ impl<T: Handoff> Pipeline<T> {
         if result.is_err() {
             self.abandon.store(true, Ordering::Relaxed);
         }
-        // Closed before the finisher's last round, so that round takes what is buffered now and nothing
+        // Closed before the workers' last round, so that round takes what is buffered now and nothing
         // more: with traffic still arriving, the join below stays bounded by one round.
-        for buffer in self.buffers.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            buffer.lock().closed = true;
+        for worker in self.workers.iter() {
+            for buffer in worker.list().iter() {
+                buffer.lock().closed = true;
+            }
         }
-        self.wake();
-        // The finisher never waits on the network: joining it is bounded by the span it is finishing.
+        self.wake_all();
+        // The workers never wait on the network: joining them is bounded by the spans they are finishing.
         if !ON_FINISHER.with(Cell::get) {
-            if let Some(handle) = self.handle.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let handles = std::mem::take(&mut *self.handles.lock().unwrap_or_else(|p| p.into_inner()));
+            for handle in handles {
                 let _ = handle.join();
             }
         }
         // Every buffer is closed, and what is still in one (handed off during the stop) is counted.
-        let buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        let lists: Vec<_> = self.workers.iter().map(Worker::list).collect();
         self.control().stopped = true;
         let mut left = 0;
-        for buffer in buffers.iter() {
+        for buffer in lists.iter().flat_map(|list| list.iter()) {
             let (spans, credit) = {
                 let mut slot = buffer.lock();
+                note_given_back(&mut slot);
                 slot.closed = true;
                 (std::mem::take(&mut slot.spans), std::mem::take(&mut slot.credit))
             };
@@ -466,7 +644,7 @@ impl<T: Handoff> Pipeline<T> {
                 left += 1;
             }
         }
-        drop(buffers);
+        drop(lists);
         if left > 0 {
             self.count_dropped(left);
         }
@@ -474,18 +652,24 @@ impl<T: Handoff> Pipeline<T> {
         result
     }
 
-    /// Moves every buffer's spans into `into` (buffers keep their capacity: they get `spare`'s), and
-    /// the dispatcher of the last buffer that had some into `dispatch`.
+    /// Moves the spans of every buffer worker `me` serves into `into` (buffers keep their capacity: they
+    /// get `spare`'s), and the dispatcher of the last buffer that had some into `dispatch`. One round's
+    /// pass: its number is published under the list's lock, before the buffers are read.
     fn take_all(
         &self,
+        me: usize,
+        round: u64,
         into: &mut Vec<T>,
         spare: &mut Vec<T>,
         dispatch: &mut Option<tracing::dispatcher::WeakDispatch>,
     ) {
-        let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+        let worker = &self.workers[me];
+        let mut buffers = worker.list();
+        worker.begun.store(round, Ordering::Release);
         // A buffer only the list holds belongs to a thread that exited: dropped once empty.
         buffers.retain(|buffer| {
             let mut slot = buffer.lock();
+            note_given_back(&mut slot);
             if !slot.spans.is_empty() {
                 std::mem::swap(&mut slot.spans, spare);
                 drop(slot);
@@ -502,6 +686,38 @@ impl<T: Handoff> Pipeline<T> {
             Arc::strong_count(buffer) > 1
         });
     }
+
+    /// Each worker's rounds begun now, read under each worker's list lock: a round begun later reads
+    /// every buffer after this call (see the module documentation).
+    fn rounds_begun(&self) -> Vec<u64> {
+        self.workers
+            .iter()
+            .map(|worker| {
+                let _list = worker.list();
+                worker.begun.load(Ordering::Acquire)
+            })
+            .collect()
+    }
+
+    /// Whether every started worker completed a round begun after `begun` was read: everything handed off
+    /// before then is finished.
+    fn passed(&self, begun: &[u64]) -> bool {
+        self.workers.iter().zip(begun).all(|(worker, begun)| {
+            !worker.alive.load(Ordering::Acquire) || worker.done.load(Ordering::Acquire) > *begun
+        })
+    }
+
+    /// After a stop: this worker finished its last batch; waits until every started worker has, so the
+    /// runs parked here are finished after every child that closed before them.
+    fn last_batch_done(&self) {
+        let mut control = self.control();
+        control.last_batches += 1;
+        self.done.notify_all();
+        // A worker that exited (it cannot have, short of a bug: `finish` catches panics) is not waited for.
+        while control.last_batches < self.workers.iter().filter(|w| w.alive.load(Ordering::Acquire)).count() {
+            control = self.done.wait(control).unwrap_or_else(|p| p.into_inner());
+        }
+    }
 }
 
 impl<T: Handoff> Upstream for Pipeline<T> {
@@ -514,19 +730,31 @@ impl<T: Handoff> Upstream for Pipeline<T> {
     }
 }
 
-/// The finisher thread's loop.
-fn run_finisher<T: Handoff>(pipeline: &Pipeline<T>, mut finish: impl FnMut(T) -> bool) {
+/// One finisher worker's loop.
+fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) -> bool) {
     ON_FINISHER.with(|f| f.set(true));
     // Nothing the SDK does here (its internal logs, say) may come back into botanu as spans.
     let _quiet = opentelemetry::Context::enter_telemetry_suppressed_scope();
+    // Spans finished here reach the export queue in batches (`publish`), not one lock per span.
+    queue::stage_here();
+    let _exit = Exit { pipeline, me };
+    let worker = &pipeline.workers[me];
     let mut batch = Vec::new();
     let mut spare = Vec::new();
-    // Runs waiting for children: the span, since when, and the round that took it.
-    let mut parked: Vec<(T, Instant, u64)> = Vec::new();
+    let mut parked: Vec<Parked<T>> = Vec::new();
     let mut round = 0_u64;
     // The flush being completed: its target and the round that first saw it.
     let mut flush: Option<(u64, u64)> = None;
     let mut dispatch = None;
+    // Whether this worker counts in the pipeline's `waiting`.
+    let mut waiting = false;
+    // Spans no longer held once in the export queue: finished or dropped (parked ones stay held).
+    let mut settled = 0;
+    // Finished spans go into the queue, then stop counting in the pipeline's bound.
+    let publish = |settled: &mut usize| {
+        queue::publish_staged();
+        pipeline.unhold(std::mem::take(settled));
+    };
     loop {
         let (target, stop) = {
             let control = pipeline.control();
@@ -535,10 +763,8 @@ fn run_finisher<T: Handoff>(pipeline: &Pipeline<T>, mut finish: impl FnMut(T) ->
         // One pass over the buffers per round, whatever keeps arriving: a round is bounded, and a flush
         // needs no more (everything handed off before it was requested is in a buffer by now).
         round += 1;
-        pipeline.take_all(&mut batch, &mut spare, &mut dispatch);
+        pipeline.take_all(me, round, &mut batch, &mut spare, &mut dispatch);
         let took = !batch.is_empty();
-        // Spans no longer held once this round is over: finished or dropped (parked ones stay held).
-        let mut settled = 0;
         for span in batch.drain(..) {
             if pipeline.abandon.load(Ordering::Relaxed) {
                 let mut span = span;
@@ -546,7 +772,8 @@ fn run_finisher<T: Handoff>(pipeline: &Pipeline<T>, mut finish: impl FnMut(T) ->
                 pipeline.count_dropped(1);
                 settled += 1;
             } else if span.waits() {
-                parked.push((span, Instant::now(), round));
+                let begun = pipeline.rounds_begun();
+                parked.push(Parked { span, since: Instant::now(), taken: round, begun });
             } else {
                 if !finish(span) {
                     pipeline.count_dropped(1);
@@ -554,55 +781,97 @@ fn run_finisher<T: Handoff>(pipeline: &Pipeline<T>, mut finish: impl FnMut(T) ->
                 settled += 1;
                 // Given back as the round goes, not at its end: threads need the room now.
                 if settled == WAKE_AT {
-                    pipeline.unhold(std::mem::take(&mut settled));
+                    publish(&mut settled);
                 }
             }
         }
+        publish(&mut settled);
+        worker.done.store(round, Ordering::Release);
+        if stop {
+            pipeline.last_batch_done();
+        }
         // A flush (the oldest one not completed, first seen in round `seen`) or a stop finishes the runs
-        // parked in an earlier round: their children closed before them, so they were in a buffer when
-        // this round's pass began, and are finished now. A run taken in the flush's own round may have a
-        // child in a buffer the pass read before the child arrived: the flush completes one round later,
-        // when that run is forced too — at most two rounds, however much keeps arriving.
-        if flush.is_none() && target > pipeline.control().completed {
+        // parked before: their children closed before them, so once every worker completed a round begun
+        // after the run was taken they are finished. A run taken in the flush's own round is forced in a
+        // later one — the flush completes within two rounds of every worker, however much keeps arriving.
+        if flush.is_none() && target > pipeline.control().completed[me] {
             flush = Some((target, round));
         }
         let mut i = 0;
         while i < parked.len() {
-            let (span, since, parked_in) = &parked[i];
-            let forced = stop || (flush.is_some() && *parked_in < round);
-            if forced || !span.waits() || since.elapsed() >= PARK_LIMIT {
-                if !finish(parked.swap_remove(i).0) {
+            let p = &parked[i];
+            let forced = stop || (flush.is_some() && pipeline.passed(&p.begun));
+            if forced || !p.span.waits() || p.since.elapsed() >= PARK_LIMIT {
+                if !finish(parked.swap_remove(i).span) {
                     pipeline.count_dropped(1);
                 }
                 settled += 1;
+                if settled == WAKE_AT {
+                    publish(&mut settled);
+                }
             } else {
                 i += 1;
             }
         }
-        pipeline.unhold(settled);
+        publish(&mut settled);
         report_drops(&pipeline.stats, dispatch.as_ref());
         let again = {
             let mut control = pipeline.control();
             if let Some((flush_target, seen)) = flush {
-                if parked.iter().all(|(_, _, parked_in)| *parked_in > seen) {
-                    control.completed = control.completed.max(flush_target);
+                if parked.iter().all(|p| p.taken > seen) {
+                    control.completed[me] = control.completed[me].max(flush_target);
                     flush = None;
                 }
             }
-            took || flush.is_some() || control.requested > control.completed || control.stop
+            took || control.requested > control.completed[me] || control.stop
         };
         pipeline.done.notify_all();
         if stop {
-            return;
+            break;
         }
-        if !again {
+        // A flush still open here waits for rounds of the other workers begun after its parked runs were
+        // taken: they are woken after every round of any worker while one waits, and wake it in turn (a
+        // round each, not a timed poll).
+        // (Read here, not at the start: `start` counts the workers once all were spawned.)
+        let waits = flush.is_some() && pipeline.running.load(Ordering::Acquire) > 1;
+        if waits != waiting {
+            if waits {
+                pipeline.waiting.fetch_add(1, Ordering::SeqCst);
+            } else {
+                pipeline.waiting.fetch_sub(1, Ordering::SeqCst);
+            }
+            waiting = waits;
+        }
+        if pipeline.waiting.load(Ordering::SeqCst) > 0 {
+            pipeline.wake_others(me);
+        }
+        if !again || (waiting && !took) {
             std::thread::park_timeout(pipeline.poll);
         }
     }
+    if waiting {
+        pipeline.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
-/// Logs a due first-drop warning on the dispatcher of the application thread the finisher last served
-/// (the global one if that is gone). Still under the finisher's telemetry suppression: botanu's own
+/// A worker's exit, however it happens: what it staged reaches the queue, and no one waits for it.
+struct Exit<'a, T: Handoff> {
+    pipeline: &'a Pipeline<T>,
+    me: usize,
+}
+
+impl<T: Handoff> Drop for Exit<'_, T> {
+    fn drop(&mut self) {
+        queue::publish_staged();
+        queue::unstage();
+        let _control = self.pipeline.control();
+        self.pipeline.workers[self.me].alive.store(false, Ordering::Release);
+        self.pipeline.done.notify_all();
+    }
+}
+
+/// Logs a due first-drop warning on the dispatcher of the application thread the worker last served
+/// (the global one if that is gone). Still under the worker's telemetry suppression: botanu's own
 /// layer does not attach it to a span, the application's other layers (fmt) see it.
 fn report_drops(stats: &[Arc<ExportStats>], dispatch: Option<&tracing::dispatcher::WeakDispatch>) {
     match dispatch.and_then(|d| d.upgrade()) {
@@ -713,6 +982,109 @@ mod tests {
         assert_eq!(finished.load(Ordering::Relaxed), 3 * capacity(1_000) as u64);
         assert_eq!(pipeline.held.load(Ordering::Relaxed), 0, "nothing held once drained");
         let _ = pipeline.shut_down(Duration::from_secs(1));
+    }
+
+    /// A span of a run tree: a child counts in its run's `pending` until finished; a run waits for it.
+    struct Node {
+        run: bool,
+        pending: Arc<AtomicU64>,
+    }
+
+    impl Handoff for Node {
+        fn waits(&self) -> bool {
+            self.run && self.pending.load(Ordering::Acquire) > 0
+        }
+        fn release(&mut self) {
+            if !self.run {
+                self.pending.fetch_sub(1, Ordering::Release);
+            }
+        }
+    }
+
+    /// Run trees whose children close on other threads than the run, through a pipeline of `workers`:
+    /// (runs finished while a child was still pending, spans finished, finishing threads).
+    fn run_trees(workers: usize, end: impl FnOnce(&Pipeline<Node>)) -> (u64, u64, usize) {
+        const TREES: u64 = 40;
+        const CHILD_THREADS: u64 = 4;
+        const CHILDREN: u64 = 25;
+        let stats = queue(100_000, 0);
+        let pipeline = Pipeline::with_workers(100_000, Duration::from_millis(50), &[stats], workers);
+        let early = Arc::new(AtomicU64::new(0));
+        let finished = Arc::new(AtomicU64::new(0));
+        let threads = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        let (e, f, t) = (early.clone(), finished.clone(), threads.clone());
+        assert!(pipeline.start(move |mut node: Node| {
+            if node.run && node.pending.load(Ordering::Acquire) > 0 {
+                e.fetch_add(1, Ordering::Relaxed);
+            }
+            t.lock().expect("threads").insert(std::thread::current().id());
+            node.release();
+            f.fetch_add(1, Ordering::Relaxed);
+            true
+        }));
+        for _ in 0..TREES {
+            let pending = Arc::new(AtomicU64::new(0));
+            let children: Vec<_> = (0..CHILD_THREADS)
+                .map(|_| {
+                    let (p, pending) = (pipeline.clone(), pending.clone());
+                    std::thread::spawn(move || {
+                        for _ in 0..CHILDREN {
+                            pending.fetch_add(1, Ordering::Relaxed);
+                            assert!(p.hand_off(Node { run: false, pending: pending.clone() }).is_none());
+                        }
+                    })
+                })
+                .collect();
+            for child in children {
+                child.join().expect("child thread");
+            }
+            // The run closes after all its children, on this thread.
+            assert!(pipeline.hand_off(Node { run: true, pending }).is_none());
+        }
+        end(&pipeline);
+        let n = threads.lock().expect("threads").len();
+        assert_eq!(finished.load(Ordering::Relaxed), TREES * (CHILD_THREADS * CHILDREN + 1), "every span finished");
+        let _ = pipeline.shut_down(Duration::from_secs(5));
+        (early.load(Ordering::Relaxed), finished.load(Ordering::Relaxed), n)
+    }
+
+    #[test]
+    fn with_several_workers_a_drain_finishes_every_run_after_its_children() {
+        let (early, _, threads) = run_trees(4, |p| p.drain(Duration::from_secs(30)).expect("drains"));
+        assert_eq!(early, 0, "no run finished before a child that closed before it");
+        assert!(threads > 1, "the spans of several threads were finished by several workers");
+    }
+
+    #[test]
+    fn with_several_workers_a_shutdown_finishes_every_run_after_its_children() {
+        let (early, _, _) = run_trees(3, |p| p.shut_down(Duration::from_secs(30)).expect("shuts down"));
+        assert_eq!(early, 0, "no run finished before a child that closed before it");
+    }
+
+    #[test]
+    fn buffers_go_to_the_workers_in_turn_and_shutdown_joins_them_all() {
+        let stats = queue(10_000, 0);
+        let pipeline = Pipeline::with_workers(10_000, Duration::from_secs(5), std::slice::from_ref(&stats), 3);
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let t = threads.clone();
+        assert!(pipeline.start(move |_item: Item| {
+            t.lock().expect("threads").push(std::thread::current().id());
+            true
+        }));
+        let released = Arc::new(AtomicU64::new(0));
+        for _ in 0..3 {
+            let (p, r) = (pipeline.clone(), released.clone());
+            std::thread::spawn(move || assert!(p.hand_off(item(&r)).is_none())).join().expect("thread");
+        }
+        pipeline.drain(Duration::from_secs(30)).expect("drains");
+        let mut ids = threads.lock().expect("threads").clone();
+        assert_eq!(ids.len(), 3);
+        ids.sort_by_key(|id| format!("{id:?}"));
+        ids.dedup();
+        assert_eq!(ids.len(), 3, "three threads' buffers, three workers");
+        pipeline.shut_down(Duration::from_secs(30)).expect("shuts down");
+        assert!(pipeline.handles.lock().expect("handles").is_empty(), "every worker joined");
+        assert!(pipeline.workers.iter().all(|w| !w.alive.load(Ordering::Acquire)), "no worker left running");
     }
 
     #[test]

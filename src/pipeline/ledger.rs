@@ -1,7 +1,7 @@
 //! The cost ledger: one JSON line per priced span, appended to a file on its own thread, for
 //! reconciling with a provider's invoice.
 //!
-//! Whoever finishes a span (the finisher thread; the application thread under `botanu::testing` or when
+//! Whoever finishes a span (a finisher worker; the application thread under `botanu::testing` or when
 //! the finisher is behind) only hands a finished line to a bounded channel (`try_send`: never blocks; a full channel drops the
 //! line, counted in [`CostLedger::dropped`]). The `botanu-ledger` thread appends lines through a buffer,
 //! flushes whenever the channel runs dry, and rotates the file by size: past `max_bytes` the file
@@ -64,7 +64,7 @@ impl CostLedger {
 
     /// Queues one line (without its newline); never blocks.
     pub(crate) fn append(&self, line: String) {
-        let sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner);
+        let sender = crate::contention::lock(crate::contention::Site::Ledger, &self.sender);
         let sent = match sender.as_ref() {
             Some(sender) => match sender.try_send(Message::Line(line)) {
                 Ok(()) => true,

@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! application thread ── hand_off ──► finisher (finisher.rs) ── stage ──► export queue (queue.rs) ──► exporter
-//!                        per-thread      one thread: runs the          bounded, counted       its own thread
-//!                        buffers         layer's stage per item         (ExportStats)
+//!                        per-thread      one worker per core: runs     bounded, counted       its own thread
+//!                        buffers         the layer's stage per item;   (ExportStats)
+//!                                        batches into the queue
 //! ```
 //!
 //! Nothing here knows what a span is: the finisher moves items that implement [`Handoff`] and finishes
@@ -27,7 +28,7 @@ use std::time::Duration;
 
 use opentelemetry_sdk::error::OTelSdkResult;
 
-pub(crate) use finisher::{Handoff, Pipeline};
+pub(crate) use finisher::{given_back, override_workers, Handoff, Pipeline};
 pub(crate) use ledger::{CostLedger, LedgerFile};
 pub(crate) use queue::ExportStats;
 pub(crate) use queue::{reaches_queue, report_drops, QueueProcessor};

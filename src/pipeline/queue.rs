@@ -22,7 +22,7 @@
 //! dropped, what the worker holds (a batch in a hung export) failed, and the worker counts nothing more
 //! afterwards, so the counters are final when shutdown returns.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -41,6 +41,39 @@ use crate::config::QueueSettings;
 thread_local! {
     /// Set by [`QueueProcessor::on_end`]: whether the span this thread just ended reached a queue.
     static REACHED: Cell<bool> = const { Cell::new(false) };
+    /// On a finisher worker ([`stage_here`]): the spans it ended, per queue, until [`publish_staged`].
+    static STAGED: RefCell<Option<Vec<Staged>>> = const { RefCell::new(None) };
+}
+
+/// Spans ended on this thread for one queue, not in it yet.
+struct Staged {
+    queue: Arc<Shared>,
+    spans: Vec<SpanData>,
+}
+
+/// Makes this thread (a finisher worker) stage the spans it ends instead of taking the queue's lock per
+/// span: they enter the queue at [`publish_staged`], one lock per batch. Counted from `on_end` on, as
+/// any span: staged spans are queued or dropped (full, closed) at the publish, which the worker does
+/// before it gives their room in the finisher's bound back, so what it stages still counts there.
+pub(crate) fn stage_here() {
+    STAGED.with(|staged| *staged.borrow_mut() = Some(Vec::new()));
+}
+
+/// Stops staging on this thread (after a last [`publish_staged`]).
+pub(crate) fn unstage() {
+    let _ = STAGED.try_with(|staged| staged.borrow_mut().take());
+}
+
+/// Pushes what this thread staged into its queues: one lock of each queue for the whole batch.
+pub(crate) fn publish_staged() {
+    let _ = STAGED.try_with(|staged| {
+        let Ok(mut staged) = staged.try_borrow_mut() else { return };
+        for entry in staged.iter_mut().flatten() {
+            if !entry.spans.is_empty() {
+                entry.queue.push_all(&mut entry.spans);
+            }
+        }
+    });
 }
 
 /// Ends a span with `end` and says whether it reached a botanu export queue (queued or counted
@@ -191,7 +224,28 @@ impl std::fmt::Debug for Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::contention::lock(crate::contention::Site::Queue, &self.state)
+    }
+
+    /// Queues `spans` (emptied; it keeps its capacity) under one lock: what does not fit, or arrives
+    /// after the queue closed, is dropped and counted.
+    fn push_all(&self, spans: &mut Vec<SpanData>) {
+        let mut state = self.lock();
+        let held = state.spans.len() + state.in_flight as usize;
+        let room = if state.closed { 0 } else { self.settings.queue_size.saturating_sub(held) };
+        let take = room.min(spans.len());
+        state.spans.extend(spans.drain(..take));
+        self.publish(&state);
+        let full_batch = take > 0 && state.spans.len() >= self.settings.batch_size;
+        drop(state);
+        if !spans.is_empty() {
+            self.stats.count_dropped(spans.len() as u64);
+            // Freed outside the lock.
+            spans.clear();
+        }
+        if full_batch {
+            self.wake.notify_all();
+        }
     }
 
     /// Mirrors what the queue holds into the counters (under the state's lock).
@@ -311,6 +365,18 @@ impl SpanProcessor for QueueProcessor {
     fn on_end(&self, span: SpanData) {
         // From here on the span is counted: exported, failed or dropped.
         REACHED.with(|r| r.set(true));
+        // On a finisher worker: staged, queued with the rest of its batch.
+        let mut span = Some(span);
+        let _ = STAGED.try_with(|staged| {
+            let Ok(mut staged) = staged.try_borrow_mut() else { return };
+            let Some(staged) = staged.as_mut() else { return };
+            let Some(taken) = span.take() else { return };
+            match staged.iter_mut().find(|entry| Arc::ptr_eq(&entry.queue, &self.shared)) {
+                Some(entry) => entry.spans.push(taken),
+                None => staged.push(Staged { queue: self.shared.clone(), spans: vec![taken] }),
+            }
+        });
+        let Some(span) = span else { return };
         let mut state = self.shared.lock();
         // The batch in flight counts: a hung export holds it.
         if state.closed || state.spans.len() + state.in_flight as usize >= self.shared.settings.queue_size {
@@ -328,6 +394,8 @@ impl SpanProcessor for QueueProcessor {
     }
 
     fn force_flush(&self) -> OTelSdkResult {
+        // Called on a finisher worker (a processor flushing from there): what it staged is queued first.
+        publish_staged();
         let timeout = self.shared.settings.export_timeout;
         let deadline = Instant::now() + timeout;
         if let Some(upstream) = self.shared.upstream.get() {
@@ -338,6 +406,7 @@ impl SpanProcessor for QueueProcessor {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        publish_staged();
         let deadline = Instant::now() + timeout;
         // The finisher first, so what it still holds reaches the queue before the queue closes; a
         // finisher that does not drain in time still stops, and what it held is counted dropped.
