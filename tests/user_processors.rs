@@ -198,3 +198,52 @@ fn botanu_testing_still_hands_spans_over_as_they_end() {
     let cap = session.finish();
     assert_eq!(cap.llm_calls().len(), 1);
 }
+
+/// A processor whose every `on_end` takes `delay` (an exporter waiting on an unreachable network).
+#[derive(Debug, Clone)]
+struct Slow {
+    delay: Duration,
+    ended: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SpanProcessor for Slow {
+    fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &opentelemetry::Context) {}
+
+    fn on_end(&self, _span: SpanData) {
+        std::thread::sleep(self.delay);
+        self.ended.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// A user's processor that blocks (an exporter whose collector is down) no longer runs inside `on_close`,
+/// so it must not hold the guard's shutdown past its timeout either: the finisher stops finishing once
+/// the timeout is spent, and shutdown returns instead of waiting for every span to pass through the
+/// slow processor (here 20 spans × 8 s), or even for the one span the processor is stuck on.
+#[test]
+fn shutdown_is_bounded_by_its_timeout_with_a_slow_users_processor() {
+    let slow = Slow { delay: Duration::from_secs(8), ended: Arc::default() };
+    let (layer, guard) = Builder::new()
+        .with_export_timeout(Duration::from_millis(300))
+        .with_span_processor(slow.clone())
+        .build()
+        .expect("builds");
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for _ in 0..20 {
+            llm_span!(provider = "openai", model = "gpt-4o").in_scope(|| {});
+        }
+    });
+    let started = std::time::Instant::now();
+    let _ = guard.shutdown();
+    let took = started.elapsed();
+    // Not even the one span already inside the processor is waited for (8 s), let alone all of them.
+    assert!(took < Duration::from_secs(4), "shutdown took {took:?} with a 300 ms timeout");
+    assert!(slow.ended.load(std::sync::atomic::Ordering::Relaxed) < 20);
+}

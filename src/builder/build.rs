@@ -106,7 +106,9 @@ impl Builder {
         let span_limits = SpanLimits {
             max_events_per_span: u32::try_from(config.max_events_per_span.saturating_add(16)).unwrap_or(u32::MAX),
             max_attributes_per_span: MAX_ATTRIBUTES_PER_SPAN,
-            ..SpanLimits::default()
+            // The rest as the SDK reads them (`OTEL_SPAN_LINK_COUNT_LIMIT`, the per-event and per-link
+            // attribute limits), for the direct path and the SDK's alike.
+            ..opentelemetry_sdk::trace::Config::default().span_limits
         };
         let mut provider = provider.with_resource(resource.clone()).with_span_limits(span_limits);
         if console {

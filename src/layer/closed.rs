@@ -70,7 +70,8 @@ pub(crate) fn finish(span: Closed, shared: &Shared) -> bool {
     if let Some(run) = pending_in {
         run.cost.finished();
     }
-    finished.unwrap_or(false)
+    // A panic after botanu's queue took the span (in a user's processor after it): counted by the queue.
+    finished.unwrap_or_else(|_| crate::pipeline::reached_before_panic())
 }
 
 /// A span closed, on the application thread (whichever thread finishes it): counted closed in its run,

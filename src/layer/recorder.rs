@@ -364,6 +364,8 @@ impl Visit for Recorder<'_> {
     #[cfg(all(tracing_unstable, feature = "valuable"))]
     fn record_value(&mut self, field: &Field, value: valuable::Value<'_>) {
         let prefix = match self.info.role(field.index()) {
+            // Flattened in the first pass.
+            Role::Metadata if self.second_pass() => return,
             Role::Metadata => self.state.metadata_prefix().to_owned(),
             Role::Ignore => return,
             Role::Argument { .. } => {
@@ -379,7 +381,8 @@ impl Visit for Recorder<'_> {
                     }
                 };
             }
-            // Flattened in the first pass (valuable's derived visitors, no user code).
+            // Flattened in the first pass (a derived `Valuable` runs no user code; a hand-written one runs
+            // under the lock, as before: see `structured`).
             _ if self.second_pass() => return,
             _ => format!("{}.", field.name()),
         };

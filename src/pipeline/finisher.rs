@@ -620,11 +620,30 @@ impl<T: Handoff> Pipeline<T> {
             }
         }
         self.wake_all();
-        // The workers never wait on the network: joining them is bounded by the spans they are finishing.
+        // A worker may be inside a user's span processor (an exporter waiting on the network): the join is
+        // bounded by what is left of the caller's timeout. Past it, the workers stop finishing (what they
+        // still hold is counted dropped as they let go of it) and are left to exit on their own.
+        let mut result = result;
         if !ON_FINISHER.with(Cell::get) {
             let handles = std::mem::take(&mut *self.handles.lock().unwrap_or_else(|p| p.into_inner()));
             for handle in handles {
-                let _ = handle.join();
+                while !handle.is_finished() {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        self.abandon.store(true, Ordering::Relaxed);
+                        result = Err(OTelSdkError::Timeout(timeout));
+                        break;
+                    }
+                    let control = self.control();
+                    if handle.is_finished() {
+                        break;
+                    }
+                    // Woken when a worker exits (`Exit`) or completes a round; re-checked every 10 ms.
+                    drop(self.done.wait_timeout(control, left.min(Duration::from_millis(10))));
+                }
+                if handle.is_finished() {
+                    let _ = handle.join();
+                }
             }
         }
         // Every buffer is closed, and what is still in one (handed off during the stop) is counted.
@@ -801,7 +820,17 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
         while i < parked.len() {
             let p = &parked[i];
             let forced = stop || (flush.is_some() && pipeline.passed(&p.begun));
-            if forced || !p.span.waits() || p.since.elapsed() >= PARK_LIMIT {
+            // The limit is for children that close after their run, never for a child that closed
+            // before it and is still in another worker's round: that one is waited for.
+            let overdue = p.since.elapsed() >= PARK_LIMIT && pipeline.passed(&p.begun);
+            if pipeline.abandon.load(Ordering::Relaxed) {
+                // A stop that ran out of time: nothing more is finished (a user's exporter may be
+                // what is slow), the rest is counted dropped.
+                let mut span = parked.swap_remove(i).span;
+                span.release();
+                pipeline.count_dropped(1);
+                settled += 1;
+            } else if forced || !p.span.waits() || overdue {
                 if !finish(parked.swap_remove(i).span) {
                     pipeline.count_dropped(1);
                 }
@@ -814,7 +843,10 @@ fn run_worker<T: Handoff>(pipeline: &Pipeline<T>, me: usize, finish: &dyn Fn(T) 
             }
         }
         publish(&mut settled);
-        report_drops(&pipeline.stats, dispatch.as_ref());
+        // The warning runs the application's other layers on this thread: a panic there must not take
+        // the worker (and the buffers it serves) down.
+        let _ =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report_drops(&pipeline.stats, dispatch.as_ref())));
         let again = {
             let mut control = pipeline.control();
             if let Some((flush_target, seen)) = flush {

@@ -31,7 +31,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 pub(crate) use finisher::{given_back, override_workers, Handoff, Pipeline};
 pub(crate) use ledger::{CostLedger, LedgerFile};
 pub(crate) use queue::ExportStats;
-pub(crate) use queue::{reaches_queue, report_drops, QueueProcessor};
+pub(crate) use queue::{reached_before_panic, reaches_queue, report_drops, QueueProcessor};
 pub(crate) use user::{FinisherLink, UserProcessor};
 
 /// A stage before the export queue (the finisher) that the queue drains first at its flush and

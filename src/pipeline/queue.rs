@@ -85,6 +85,12 @@ pub(crate) fn reaches_queue(end: impl FnOnce()) -> bool {
     REACHED.with(|r| r.replace(false))
 }
 
+/// After a panic out of [`reaches_queue`]'s `end` (a user's processor after botanu's queue): whether a
+/// queue took the span before it, so the span is counted once, by the queue, not dropped as well.
+pub(crate) fn reached_before_panic() -> bool {
+    REACHED.with(|r| r.replace(false))
+}
+
 /// Logs the first-drop warning of any of `stats`, on the current dispatcher. Suppressed for botanu's
 /// own layer, so it is logged, not attached to the current span.
 pub(crate) fn report_drops(stats: &[Arc<ExportStats>]) {
