@@ -128,9 +128,16 @@ pub(crate) static TOKEN_SPELLINGS: &[Spelling] = &[
 /// The prefixes every spelling starts with: a key without one is not looked up at all.
 const PREFIXES: [&str; 3] = ["gen_ai.usage.", "botanu.usage.", "langfuse.usage."];
 
+/// Whether `key` is under a prefix a token spelling has: a span's other attributes (most of them) are
+/// passed over before their values are read as counts.
+#[inline]
+pub(crate) fn may_be_token_key(key: &str) -> bool {
+    PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
 /// The row of `key`, if it is a token spelling.
 pub(crate) fn spelling(key: &str) -> Option<(usize, &'static Spelling)> {
-    if !PREFIXES.iter().any(|p| key.starts_with(p)) {
+    if !may_be_token_key(key) {
         return None;
     }
     TOKEN_SPELLINGS.iter().enumerate().find(|(_, s)| s.key == key)
