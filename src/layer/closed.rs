@@ -5,7 +5,7 @@
 //! it (on its own or another worker). So each child handed off
 //! counts in its run's `pending` ([`closing`], on the application thread) until it is finished or dropped
 //! ([`finish`], [`Handoff::release`]); a run whose `pending` is not zero [`waits`](Handoff::waits) (the
-//! finisher parks it; see `pipeline/finisher.rs` for how long). The counter itself is
+//! finisher parks it; see `pipeline/finisher/worker.rs` for how long). The counter itself is
 //! `cost::RunCostCell::pending`.
 
 use std::time::SystemTime;

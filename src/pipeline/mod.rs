@@ -1,7 +1,7 @@
 //! The pipeline: where a closed span goes once the application thread lets go of it.
 //!
 //! ```text
-//! application thread ── hand_off ──► finisher (finisher.rs) ── stage ──► export queue (queue.rs) ──► exporter
+//! application thread ── hand_off ──► finisher (finisher/) ── stage ──► export queue (queue.rs) ──► exporter
 //!                        per-thread      one worker per core: runs     bounded, counted       its own thread
 //!                        buffers         the layer's stage per item;   (ExportStats)
 //!                                        batches into the queue

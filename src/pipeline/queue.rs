@@ -13,7 +13,7 @@
 //! is suppressed, so it never re-enters the layer.
 //!
 //! The queue holds at most `queue_size` spans, the batch the worker is exporting included (a hung
-//! export holds its batch): with the finisher's own bound (`finisher.rs`) that is what a pipeline holds.
+//! export holds its batch): with the finisher's own bound (`finisher/`) that is what a pipeline holds.
 //! The worker thread starts when the pipeline is built ([`ExportStats::start`]), not when the exporter
 //! is given to the builder: a builder dropped unbuilt, or whose build fails, leaves no thread.
 //!
